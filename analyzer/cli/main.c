@@ -1,0 +1,229 @@
+/* pymac-analyze: argument parsing and dispatch; libpymac does the work. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pymac/pymac.h"
+
+static const char USAGE[] =
+    "usage: pymac-analyze [OPTIONS] [VIEW] CORE [ARGS]\n"
+    "\n"
+    "Views:\n"
+    "  report              one-screen summary (the default when no view is named)\n"
+    "  info                executable, CPython version, libpython, debug info, threads\n"
+    "  stats               exactly what sys._debugmallocstats() printed in the process\n"
+    "  arenas              one row per pymalloc arena, with totals\n"
+    "  pools               one row per pool [--arena ADDR] [--size-class N]\n"
+    "  whereis ADDR        arena, pool, size class and block holding ADDR\n"
+    "\n"
+    "Options:\n"
+    "  --json              machine-readable output (all views but stats)\n"
+    "  --exe PATH          the executable that made the core, if not where the core says\n"
+    "  --debug-dir DIR     another directory of debug files (.build-id/xx/...debug); repeatable\n"
+    "  --arena ADDR        pools: only the pools of the arena at ADDR\n"
+    "  --size-class N      pools: only pools of size class N\n"
+    "  -h, --help          this text\n"
+    "  --version           pymac's version\n"
+    "\n"
+    "Exit codes: 0 ok, 1 partial results (see warnings), 2 usage, 3 I/O, 4 not a core,\n"
+    "5 truncated core, 6 not a Python process, 7 no debug info, 8 mismatched binary or\n"
+    "debug info, 9 unsupported version, 10 bad address, 11 corrupt interpreter state,\n"
+    "12 out of memory, 13 internal error.\n";
+
+typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS } view_t;
+
+static const struct {
+    const char *name;
+    view_t view;
+    int extra_args; /* positional arguments after CORE */
+} VIEWS[] = {
+    {"report", V_REPORT, 0}, {"info", V_INFO, 0},   {"stats", V_STATS, 0},
+    {"arenas", V_ARENAS, 0}, {"pools", V_POOLS, 0}, {"whereis", V_WHEREIS, 1},
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "pymac-analyze: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see pymac-analyze --help)\n");
+    return PYMAC_E_USAGE;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s || *end || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int report_error(const pymac_error *err)
+{
+    if (err->hint[0])
+        fprintf(stderr, "pymac-analyze: %s; %s\n", err->message, err->hint);
+    else
+        fprintf(stderr, "pymac-analyze: %s\n", err->message);
+    return err->status;
+}
+
+/* The default view: what a person wants first from a core. */
+static pymac_status render_report(pymac_session *s, pymac_format fmt, pymac_error *err)
+{
+    if (fmt == PYMAC_JSON)
+        return pymac_render_arenas(s, fmt, stdout, err);
+    pymac_status st = pymac_render_info(s, fmt, stdout, err);
+    if (st)
+        return st;
+    const pymac_heap *h;
+    st = pymac_heap_walk(s, &h, err);
+    if (st > PYMAC_PARTIAL)
+        return st;
+    uint64_t blocks = 0, bytes = 0, free_bytes = 0;
+    for (uint32_t i = 0; i < h->nclasses; i++) {
+        blocks += h->classes[i].blocks_in_use;
+        bytes += h->classes[i].blocks_in_use * h->classes[i].block_size;
+        free_bytes += h->classes[i].blocks_free * h->classes[i].block_size;
+    }
+    printf("\npymalloc: %zu arenas (%llu MiB), %zu pools carved, %llu blocks in use "
+           "(%llu bytes), %llu bytes free in used pools\n",
+           h->narenas, (unsigned long long)h->narenas * h->arena_size >> 20, h->npools,
+           (unsigned long long)blocks, (unsigned long long)bytes,
+           (unsigned long long)free_bytes);
+    printf("largest size classes by bytes in use:\n");
+    uint8_t shown[PYMAC_MAX_SIZE_CLASSES] = {0};
+    for (int k = 0; k < 5; k++) {
+        int best = -1;
+        for (uint32_t i = 0; i < h->nclasses; i++)
+            if (!shown[i] && h->classes[i].blocks_in_use &&
+                (best < 0 || h->classes[i].blocks_in_use * h->classes[i].block_size >
+                                 h->classes[best].blocks_in_use * h->classes[best].block_size))
+                best = (int)i;
+        if (best < 0)
+            break;
+        shown[best] = 1;
+        const pymac_size_class *c = &h->classes[best];
+        printf("  class %2d (%3u bytes): %10llu blocks, %12llu bytes, %llu pools\n", best,
+               c->block_size, (unsigned long long)c->blocks_in_use,
+               (unsigned long long)(c->blocks_in_use * c->block_size),
+               (unsigned long long)c->pools);
+    }
+    printf("\nmore: pymac-analyze stats|arenas|pools|whereis CORE\n");
+    if (h->partial)
+        printf("PARTIAL: some of the heap could not be read; see the warnings\n");
+    return st;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'},       {"exe", required_argument, NULL, 'e'},
+        {"debug-dir", required_argument, NULL, 'd'}, {"arena", required_argument, NULL, 'a'},
+        {"size-class", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},    {NULL, 0, NULL, 0},
+    };
+    pymac_format fmt = PYMAC_TEXT;
+    const char *exe = NULL;
+    const char **dirs = calloc((size_t)argc, sizeof *dirs);
+    size_t ndirs = 0;
+    pymac_pool_filter filter = {0, -1};
+    int opt;
+    if (!dirs)
+        return PYMAC_E_NOMEM;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'j':
+            fmt = PYMAC_JSON;
+            break;
+        case 'e':
+            exe = optarg;
+            break;
+        case 'd':
+            dirs[ndirs++] = optarg;
+            break;
+        case 'a':
+            if (parse_u64(optarg, &filter.arena) || !filter.arena)
+                return usage_error("--arena takes an address, not '%s'", optarg);
+            break;
+        case 's': {
+            uint64_t v;
+            if (parse_u64(optarg, &v) || v >= PYMAC_MAX_SIZE_CLASSES)
+                return usage_error("--size-class takes a class number, not '%s'", optarg);
+            filter.size_class = (int)v;
+            break;
+        }
+        case 'h':
+            fputs(USAGE, stdout);
+            return 0;
+        case 'V':
+            puts("pymac-analyze 0.1.0");
+            return 0;
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    int npos = argc - optind;
+    char **pos = argv + optind;
+    if (npos == 0)
+        return usage_error("%s", "no core file given");
+    view_t view = V_REPORT;
+    int extra = 0;
+    for (size_t i = 0; i < sizeof VIEWS / sizeof VIEWS[0]; i++) {
+        if (strcmp(pos[0], VIEWS[i].name) == 0) {
+            view = VIEWS[i].view;
+            extra = VIEWS[i].extra_args;
+            pos++;
+            npos--;
+            break;
+        }
+    }
+    if (npos < 1)
+        return usage_error("%s", "no core file given");
+    if (npos != 1 + extra)
+        return usage_error("wrong number of arguments after the core '%s'", pos[0]);
+    if (view != V_POOLS && (filter.arena || filter.size_class >= 0))
+        return usage_error("%s", "--arena and --size-class go with the pools view");
+    uint64_t addr = 0;
+    if (view == V_WHEREIS && parse_u64(pos[1], &addr))
+        return usage_error("'%s' is not an address", pos[1]);
+
+    pymac_open_options o = {.core_path = pos[0], .exe_path = exe, .debug_dirs = dirs,
+                            .n_debug_dirs = ndirs};
+    pymac_session *s;
+    pymac_error err = {0};
+    pymac_status st = pymac_open_core(&o, &s, &err);
+    free(dirs);
+    if (st)
+        return report_error(&err);
+    switch (view) {
+    case V_REPORT:
+        st = render_report(s, fmt, &err);
+        break;
+    case V_INFO:
+        st = pymac_render_info(s, fmt, stdout, &err);
+        break;
+    case V_STATS:
+        st = pymac_render_stats(s, fmt, stdout, &err);
+        break;
+    case V_ARENAS:
+        st = pymac_render_arenas(s, fmt, stdout, &err);
+        break;
+    case V_POOLS:
+        st = pymac_render_pools(s, &filter, fmt, stdout, &err);
+        break;
+    case V_WHEREIS:
+        st = pymac_render_whereis(s, addr, fmt, stdout, &err);
+        break;
+    }
+    if (st > PYMAC_PARTIAL)
+        report_error(&err);
+    else if (st == PYMAC_PARTIAL && fmt == PYMAC_TEXT && view == V_STATS)
+        pymac_render_warnings(s, stderr);
+    pymac_close(s);
+    return st;
+}

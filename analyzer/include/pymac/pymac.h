@@ -1,0 +1,215 @@
+/*
+ * pymac — the one public header of libpymac.
+ *
+ * libpymac reads the memory of a CPython process (today: a core file) and
+ * reports where the memory went.  Every fallible call returns a pymac_status
+ * and, on failure, fills a pymac_error with a one-line message and a hint that
+ * names the fix.  The status values double as the CLI's exit codes.
+ *
+ * Everything hangs off a pymac_session; there is no global state, so several
+ * sessions (cores) can be open at once.  Sessions are not thread-safe.
+ */
+#ifndef PYMAC_PYMAC_H
+#define PYMAC_PYMAC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(PYMAC_BUILDING)
+#define PYMAC_API __attribute__((visibility("default")))
+#else
+#define PYMAC_API
+#endif
+
+/* Status codes; also the exit codes of pymac-analyze (see README.md). */
+typedef enum pymac_status {
+    PYMAC_OK = 0,
+    PYMAC_PARTIAL = 1,          /* results printed, but incomplete: see warnings */
+    PYMAC_E_USAGE = 2,          /* bad command line or argument */
+    PYMAC_E_IO = 3,             /* a file cannot be opened or read */
+    PYMAC_E_NOT_CORE = 4,       /* not an ELF core file */
+    PYMAC_E_TRUNCATED = 5,      /* the core is shorter than its headers say */
+    PYMAC_E_NOT_PYTHON = 6,     /* no CPython interpreter in the process */
+    PYMAC_E_NO_DEBUGINFO = 7,   /* DWARF for the interpreter not found */
+    PYMAC_E_MISMATCH = 8,       /* a binary found does not match the core */
+    PYMAC_E_UNSUPPORTED = 9,    /* CPython version or build not supported */
+    PYMAC_E_ADDRESS = 10,       /* an address is not mapped / not what was asked */
+    PYMAC_E_CORRUPT = 11,       /* interpreter state in the core is inconsistent */
+    PYMAC_E_NOMEM = 12,         /* out of memory */
+    PYMAC_E_INTERNAL = 13,      /* a bug in pymac */
+} pymac_status;
+
+typedef struct pymac_error {
+    pymac_status status;
+    char message[512]; /* one line, no trailing newline */
+    char hint[512];    /* how to fix it; may be empty */
+} pymac_error;
+
+/* Name of a status ("ok", "not-core", ...), for JSON and logs. */
+PYMAC_API const char *pymac_status_name(pymac_status status);
+
+typedef struct pymac_session pymac_session;
+
+typedef struct pymac_open_options {
+    const char *core_path;            /* required */
+    const char *exe_path;             /* overrides the executable named by the core */
+    const char *const *debug_dirs;    /* extra debug-file directories, searched first */
+    size_t n_debug_dirs;
+} pymac_open_options;
+
+PYMAC_API pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out,
+                                       pymac_error *err);
+PYMAC_API void pymac_close(pymac_session *s);
+
+/* Warnings collected so far (partial results, odd but survivable data). */
+PYMAC_API size_t pymac_warning_count(const pymac_session *s);
+PYMAC_API const char *pymac_warning(const pymac_session *s, size_t i);
+
+/* ---- info ---------------------------------------------------------------- */
+
+typedef struct pymac_info {
+    const char *core_path;
+    const char *core_kind;         /* "gcore" or "kernel" */
+    const char *executable;        /* as the core names it (or --exe) */
+    const char *python_version;    /* "3.11.7" */
+    uint32_t hexversion;           /* PY_VERSION_HEX */
+    const char *python_module;     /* path of libpython or the static executable */
+    const char *python_build_id;   /* hex */
+    const char *debuginfo_path;    /* file the DWARF came from */
+    const char *debuginfo_source;  /* "module itself", "build-id directory", ... */
+    unsigned nthreads;             /* threads in the core (NT_PRSTATUS notes) */
+    uint64_t runtime_address;      /* &_PyRuntime */
+    uint64_t main_interpreter;     /* interpreters.main */
+    uint64_t obmalloc_state;       /* 0 on 3.8-3.11 (file statics) */
+} pymac_info;
+
+PYMAC_API pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err);
+
+/* ---- the pymalloc heap --------------------------------------------------- */
+
+typedef enum pymac_pool_state {
+    PYMAC_POOL_USED = 0,  /* some blocks allocated, some free */
+    PYMAC_POOL_FULL = 1,  /* every block allocated */
+    PYMAC_POOL_EMPTY = 2, /* carved once, no block allocated now */
+} pymac_pool_state;
+
+typedef struct pymac_pool {
+    uint64_t address;
+    uint32_t arena_index;
+    uint32_t size_class;   /* meaningless for empty pools */
+    uint32_t block_size;
+    uint32_t blocks_in_use;
+    uint32_t blocks_total; /* NUMBLOCKS for the class */
+    uint32_t blocks_free_listed;  /* blocks on the pool's free list */
+    uint32_t blocks_never_used;   /* blocks past nextoffset */
+    pymac_pool_state state;
+} pymac_pool;
+
+typedef struct pymac_arena {
+    uint64_t address;      /* base from mmap */
+    uint32_t index;        /* in the arenas[] table */
+    uint32_t pools_total;  /* ntotalpools: 64, or 63 when not pool-aligned */
+    uint32_t pools_carved; /* pools below pool_address */
+    uint32_t pools_used, pools_full, pools_empty;
+    uint32_t nfreepools;   /* as the arena object records it */
+    uint64_t blocks_in_use;
+    uint64_t bytes_in_use; /* blocks_in_use * block size, summed */
+    size_t first_pool;     /* index into pymac_heap.pools */
+    size_t npools;         /* carved pools of this arena in pymac_heap.pools */
+} pymac_arena;
+
+typedef struct pymac_size_class {
+    uint32_t block_size;
+    uint64_t pools;          /* used + full pools */
+    uint64_t blocks_in_use;
+    uint64_t blocks_free;    /* free-listed + never-used blocks of those pools */
+} pymac_size_class;
+
+#define PYMAC_MAX_SIZE_CLASSES 64
+
+typedef struct pymac_heap {
+    /* allocator geometry for this build */
+    uint32_t arena_size, pool_size, pool_overhead, nclasses;
+    uint32_t maxarenas;
+    int has_radix_tree;
+    /* counters the allocator keeps */
+    uint64_t ntimes_arena_allocated, narenas_highwater, narenas_currently_allocated;
+    uint64_t raw_allocated_blocks;
+    uint64_t arena_map_mid_count, arena_map_bot_count;
+    uint64_t arena_map_root_size, arena_map_mid_size, arena_map_bot_size;
+    /* what the walk found */
+    size_t narenas;
+    pymac_arena *arenas;     /* allocated arenas, in table order */
+    size_t npools;
+    pymac_pool *pools;       /* carved pools, grouped by arena */
+    uint64_t unused_pools;   /* sum of nfreepools: empty + never-carved */
+    uint64_t misaligned_arenas;
+    pymac_size_class classes[PYMAC_MAX_SIZE_CLASSES];
+    int partial;             /* some arena or pool could not be read */
+} pymac_heap;
+
+/* Walks the arenas once per session and caches the result (owned by s). */
+PYMAC_API pymac_status pymac_heap_walk(pymac_session *s, const pymac_heap **out,
+                                       pymac_error *err);
+
+typedef enum pymac_where_kind {
+    PYMAC_WHERE_UNMAPPED = 0,   /* the address is not in the process image */
+    PYMAC_WHERE_NOT_PYMALLOC,   /* mapped, but outside every pymalloc arena */
+    PYMAC_WHERE_ARENA_SLACK,    /* inside an arena but not in a carved pool */
+    PYMAC_WHERE_POOL_HEADER,
+    PYMAC_WHERE_BLOCK,
+} pymac_where_kind;
+
+typedef struct pymac_whereis {
+    uint64_t address;
+    pymac_where_kind kind;
+    uint64_t arena;          /* arena base, when in an arena */
+    uint32_t arena_index;
+    uint64_t pool;           /* pool address */
+    pymac_pool_state pool_state;
+    uint32_t size_class, block_size;
+    uint64_t block;          /* start of the block holding the address */
+    uint32_t block_index;
+    uint32_t offset_in_block;
+    int in_use;              /* 1 allocated, 0 free (free list, never used, or empty pool) */
+    const char *free_reason; /* "on the pool's free list", "never used", "pool is empty" */
+    int radix_confirmed;     /* 3.10+: the arena_map radix tree agrees */
+} pymac_whereis;
+
+PYMAC_API pymac_status pymac_whereis_address(pymac_session *s, uint64_t addr,
+                                             pymac_whereis *out, pymac_error *err);
+
+/* ---- rendering: the views both front ends print -------------------------- */
+
+typedef enum pymac_format { PYMAC_TEXT = 0, PYMAC_JSON = 1 } pymac_format;
+
+typedef struct pymac_pool_filter {
+    uint64_t arena;      /* 0: all arenas; else an arena base address */
+    int size_class;      /* -1: all classes */
+} pymac_pool_filter;
+
+/* Each returns PYMAC_OK, PYMAC_PARTIAL (printed, but incomplete), or an error
+ * (nothing useful printed). */
+PYMAC_API pymac_status pymac_render_info(pymac_session *s, pymac_format f, FILE *out,
+                                         pymac_error *err);
+/* Exactly what sys._debugmallocstats() printed in the process (text only). */
+PYMAC_API pymac_status pymac_render_stats(pymac_session *s, pymac_format f, FILE *out,
+                                          pymac_error *err);
+PYMAC_API pymac_status pymac_render_arenas(pymac_session *s, pymac_format f, FILE *out,
+                                           pymac_error *err);
+PYMAC_API pymac_status pymac_render_pools(pymac_session *s, const pymac_pool_filter *filter,
+                                          pymac_format f, FILE *out, pymac_error *err);
+PYMAC_API pymac_status pymac_render_whereis(pymac_session *s, uint64_t addr, pymac_format f,
+                                            FILE *out, pymac_error *err);
+/* Prints the session's warnings, one per line, prefixed "warning: ". */
+PYMAC_API void pymac_render_warnings(const pymac_session *s, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

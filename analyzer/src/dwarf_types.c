@@ -1,0 +1,190 @@
+/* Finding CPython's types in DWARF and the offsets of their members by name. */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dwarf_types.h"
+
+/* Strips typedefs and qualifiers. */
+bool pm_dwarf_strip(Dwarf_Die *die)
+{
+    for (int depth = 0; depth < 32; depth++) {
+        switch (dwarf_tag(die)) {
+        case DW_TAG_typedef:
+        case DW_TAG_const_type:
+        case DW_TAG_volatile_type:
+        case DW_TAG_restrict_type:
+        case DW_TAG_atomic_type: {
+            Dwarf_Attribute at;
+            if (!dwarf_attr(die, DW_AT_type, &at) || !dwarf_formref_die(&at, die))
+                return false;
+            break;
+        }
+        default:
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool is_wanted(Dwarf_Die *die, const char *name)
+{
+    int tag = dwarf_tag(die);
+    if (tag != DW_TAG_structure_type && tag != DW_TAG_union_type && tag != DW_TAG_typedef &&
+        tag != DW_TAG_base_type)
+        return false;
+    const char *nm = dwarf_diename(die);
+    if (!nm || strcmp(nm, name) != 0 || dwarf_hasattr(die, DW_AT_declaration))
+        return false;
+    Dwarf_Die t = *die;
+    return pm_dwarf_strip(&t) && !dwarf_hasattr(&t, DW_AT_declaration);
+}
+
+/* Searches the top level of one CU. */
+static bool search_cu(Dwarf_Die *cu, const char *name, Dwarf_Die *out)
+{
+    Dwarf_Die child;
+    if (dwarf_child(cu, &child) != 0)
+        return false;
+    do {
+        if (is_wanted(&child, name)) {
+            *out = child;
+            return true;
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return false;
+}
+
+bool pm_dwarf_find_type(pm_dwarf *dw, const char *name, const uint64_t *anchors, size_t nanchors,
+                        Dwarf_Die *out)
+{
+    /* The CU that defines an anchor function almost always declares the types
+     * that function works with: look there first, and scan every CU only when
+     * that fails. */
+    for (size_t i = 0; i < nanchors; i++) {
+        if (!anchors[i])
+            continue;
+        Dwarf_Addr bias;
+        Dwarf_Die *cu = dwfl_module_addrdie(dw->mod, anchors[i], &bias);
+        if (cu && search_cu(cu, name, out))
+            return true;
+    }
+    Dwarf_Off off = 0, next;
+    size_t hsize;
+    while (dwarf_nextcu(dw->dwarf, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+        Dwarf_Die cu;
+        if (dwarf_offdie(dw->dwarf, off + hsize, &cu) && search_cu(&cu, name, out))
+            return true;
+        off = next;
+    }
+    return false;
+}
+
+static bool member_type(Dwarf_Die *member, Dwarf_Die *type)
+{
+    Dwarf_Attribute at;
+    return dwarf_attr(member, DW_AT_type, &at) && dwarf_formref_die(&at, type);
+}
+
+static bool member_offset(Dwarf_Die *member, int64_t *off)
+{
+    Dwarf_Attribute at;
+    Dwarf_Word w;
+    if (!dwarf_attr(member, DW_AT_data_member_location, &at)) {
+        *off = 0; /* union members */
+        return true;
+    }
+    if (dwarf_formudata(&at, &w) != 0)
+        return false;
+    *off = (int64_t)w;
+    return true;
+}
+
+/* Finds a direct member, looking through anonymous structs and unions. */
+static bool find_member(Dwarf_Die *agg, const char *name, size_t namelen, Dwarf_Die *out,
+                        int64_t *off, int depth)
+{
+    Dwarf_Die child;
+    if (depth > 8 || dwarf_child(agg, &child) != 0)
+        return false;
+    do {
+        if (dwarf_tag(&child) != DW_TAG_member)
+            continue;
+        const char *nm = dwarf_diename(&child);
+        int64_t here;
+        if (!member_offset(&child, &here))
+            continue;
+        if (nm && strlen(nm) == namelen && memcmp(nm, name, namelen) == 0) {
+            *out = child;
+            *off = here;
+            return true;
+        }
+        Dwarf_Die t;
+        if (!nm && member_type(&child, &t) && pm_dwarf_strip(&t)) {
+            int64_t inner;
+            if (find_member(&t, name, namelen, out, &inner, depth + 1)) {
+                *off = here + inner;
+                return true;
+            }
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return false;
+}
+
+bool pm_dwarf_member(Dwarf_Die *type, const char *path, pm_field *out)
+{
+    Dwarf_Die cur = *type;
+    int64_t total = 0;
+    const char *p = path;
+    Dwarf_Die mtype;
+    if (!pm_dwarf_strip(&cur))
+        return false;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        Dwarf_Die member;
+        int64_t off;
+        if (!find_member(&cur, p, len, &member, &off, 0) || !member_type(&member, &mtype))
+            return false;
+        total += off;
+        cur = mtype;
+        if (!pm_dwarf_strip(&cur))
+            return false;
+        if (!dot)
+            break;
+        p = dot + 1;
+    }
+    Dwarf_Word size;
+    if (dwarf_aggregate_size(&cur, &size) != 0)
+        return false;
+    out->off = (int32_t)total;
+    out->size = (uint32_t)size;
+    out->ok = true;
+    out->type = cur;
+    return true;
+}
+
+int64_t pm_dwarf_sizeof(Dwarf_Die *type)
+{
+    Dwarf_Die t = *type;
+    Dwarf_Word size;
+    if (!pm_dwarf_strip(&t) || dwarf_aggregate_size(&t, &size) != 0)
+        return -1;
+    return (int64_t)size;
+}
+
+bool pm_dwarf_array_elem(Dwarf_Die *array, Dwarf_Die *elem, uint64_t *elem_size,
+                         uint64_t *count)
+{
+    Dwarf_Die t = *array;
+    if (!pm_dwarf_strip(&t) || dwarf_tag(&t) != DW_TAG_array_type || !member_type(&t, elem))
+        return false;
+    int64_t esz = pm_dwarf_sizeof(elem);
+    Dwarf_Word total;
+    if (esz <= 0 || dwarf_aggregate_size(&t, &total) != 0)
+        return false;
+    *elem_size = (uint64_t)esz;
+    *count = total / (uint64_t)esz;
+    return true;
+}

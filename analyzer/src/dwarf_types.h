@@ -1,0 +1,36 @@
+/* DWARF type lookups: the only place that knows how DWARF describes structs. */
+#ifndef PYMAC_DWARF_TYPES_H
+#define PYMAC_DWARF_TYPES_H
+
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct pm_dwarf {
+    Dwfl_Module *mod;
+    Dwarf *dwarf;
+} pm_dwarf;
+
+/* A resolved struct member: offset from the start of the outer struct, the
+ * byte size of the member, and its (typedef-stripped) type. */
+typedef struct pm_field {
+    int32_t off;
+    uint32_t size;
+    bool ok;
+    Dwarf_Die type;
+} pm_field;
+
+/* Strips typedefs and qualifiers in place. */
+bool pm_dwarf_strip(Dwarf_Die *die);
+/* Finds a struct, union, typedef or base type by name. `anchors` are run-time
+ * addresses of functions whose CUs are searched first. */
+bool pm_dwarf_find_type(pm_dwarf *dw, const char *name, const uint64_t *anchors, size_t nanchors,
+                        Dwarf_Die *out);
+/* Resolves a dotted member path ("mgmt.arenas") in a struct type. */
+bool pm_dwarf_member(Dwarf_Die *type, const char *path, pm_field *out);
+int64_t pm_dwarf_sizeof(Dwarf_Die *type);
+bool pm_dwarf_array_elem(Dwarf_Die *array, Dwarf_Die *elem, uint64_t *elem_size,
+                         uint64_t *count);
+
+#endif

@@ -1,0 +1,168 @@
+/* Resolves, once per session, every struct member the walkers read. A name
+ * that DWARF lacks is an error naming it, never a guessed offset. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "layout.h"
+
+typedef struct resolver {
+    pymac_session *s;
+    const char *missing; /* first "type.member" not found */
+    char buf[160];
+} resolver;
+
+static bool type_of(resolver *r, const char *name, Dwarf_Die *out)
+{
+    if (pm_find_type(r->s, name, out))
+        return true;
+    if (!r->missing) {
+        snprintf(r->buf, sizeof r->buf, "type %s", name);
+        r->missing = r->buf;
+    }
+    return false;
+}
+
+static void field(resolver *r, Dwarf_Die *type, const char *tname, const char *path,
+                  pm_field *out)
+{
+    if (pm_dwarf_member(type, path, out))
+        return;
+    out->ok = false;
+    if (!r->missing) {
+        snprintf(r->buf, sizeof r->buf, "%s.%s", tname, path);
+        r->missing = r->buf;
+    }
+}
+
+static uint32_t size_of(resolver *r, Dwarf_Die *type, const char *tname)
+{
+    int64_t n = pm_dwarf_sizeof(type);
+    if (n <= 0 && !r->missing) {
+        snprintf(r->buf, sizeof r->buf, "sizeof(%s)", tname);
+        r->missing = r->buf;
+    }
+    return n > 0 ? (uint32_t)n : 0;
+}
+
+static void resolve_arena_and_pool(resolver *r, pm_layout *L)
+{
+    Dwarf_Die t;
+    if (type_of(r, "arena_object", &t)) {
+        L->arena_object_size = size_of(r, &t, "struct arena_object");
+        field(r, &t, "arena_object", "address", &L->ao_address);
+        field(r, &t, "arena_object", "pool_address", &L->ao_pool_address);
+        field(r, &t, "arena_object", "nfreepools", &L->ao_nfreepools);
+        field(r, &t, "arena_object", "ntotalpools", &L->ao_ntotalpools);
+        field(r, &t, "arena_object", "freepools", &L->ao_freepools);
+        field(r, &t, "arena_object", "nextarena", &L->ao_nextarena);
+        field(r, &t, "arena_object", "prevarena", &L->ao_prevarena);
+    }
+    if (type_of(r, "pool_header", &t)) {
+        L->pool_header_size = size_of(r, &t, "struct pool_header");
+        field(r, &t, "pool_header", "ref.count", &L->ph_count);
+        field(r, &t, "pool_header", "freeblock", &L->ph_freeblock);
+        field(r, &t, "pool_header", "nextpool", &L->ph_nextpool);
+        field(r, &t, "pool_header", "prevpool", &L->ph_prevpool);
+        field(r, &t, "pool_header", "arenaindex", &L->ph_arenaindex);
+        field(r, &t, "pool_header", "szidx", &L->ph_szidx);
+        field(r, &t, "pool_header", "nextoffset", &L->ph_nextoffset);
+        field(r, &t, "pool_header", "maxnextoffset", &L->ph_maxnextoffset);
+    }
+}
+
+/* Node sizes and fan-out of the arena_map radix tree, from the node types. */
+static void resolve_radix(resolver *r, pm_layout *L)
+{
+    Dwarf_Die top, mid, bot, cov;
+    L->has_radix = pm_find_type(r->s, "arena_map_bot", &bot);
+    if (!L->has_radix)
+        return;
+    pm_field f;
+    uint64_t esz;
+    Dwarf_Die elem;
+    if (type_of(r, "arena_map_top", &top)) {
+        L->map_root_size = size_of(r, &top, "arena_map_top");
+        field(r, &top, "arena_map_top", "ptrs", &f);
+        if (f.ok && !pm_dwarf_array_elem(&f.type, &elem, &esz, &L->map_top_len))
+            r->missing = "arena_map_top.ptrs[]";
+    }
+    if (type_of(r, "arena_map_mid", &mid)) {
+        L->map_mid_size = size_of(r, &mid, "arena_map_mid");
+        field(r, &mid, "arena_map_mid", "ptrs", &f);
+        if (f.ok && !pm_dwarf_array_elem(&f.type, &elem, &esz, &L->map_mid_len))
+            r->missing = "arena_map_mid.ptrs[]";
+    }
+    L->map_bot_size = size_of(r, &bot, "arena_map_bot");
+    field(r, &bot, "arena_map_bot", "arenas", &f);
+    if (f.ok && !pm_dwarf_array_elem(&f.type, &elem, &esz, &L->map_bot_len))
+        r->missing = "arena_map_bot.arenas[]";
+    if (type_of(r, "arena_coverage_t", &cov)) {
+        L->coverage_size = size_of(r, &cov, "arena_coverage_t");
+        field(r, &cov, "arena_coverage_t", "tail_hi", &L->cov_tail_hi);
+        field(r, &cov, "arena_coverage_t", "tail_lo", &L->cov_tail_lo);
+    }
+}
+
+static void resolve_runtime(resolver *r, pm_layout *L, unsigned minor)
+{
+    Dwarf_Die rt, interp;
+    if (type_of(r, "_PyRuntimeState", &rt)) {
+        field(r, &rt, "_PyRuntimeState", "interpreters.main", &L->rt_interp_main);
+        field(r, &rt, "_PyRuntimeState", "interpreters.head", &L->rt_interp_head);
+    }
+    if (!type_of(r, "PyInterpreterState", &interp))
+        return;
+    field(r, &interp, "PyInterpreterState", "next", &L->interp_next);
+    if (minor < 12)
+        return;
+    field(r, &interp, "PyInterpreterState", "obmalloc", &L->interp_obmalloc);
+    Dwarf_Die om;
+    if (!type_of(r, "_obmalloc_state", &om))
+        return;
+    static const struct {
+        const char *path;
+        size_t off;
+    } members[] = {
+        {"mgmt.arenas", offsetof(pm_layout, om_arenas)},
+        {"mgmt.maxarenas", offsetof(pm_layout, om_maxarenas)},
+        {"mgmt.unused_arena_objects", offsetof(pm_layout, om_unused_arena_objects)},
+        {"mgmt.usable_arenas", offsetof(pm_layout, om_usable_arenas)},
+        {"mgmt.nfp2lasta", offsetof(pm_layout, om_nfp2lasta)},
+        {"mgmt.narenas_currently_allocated", offsetof(pm_layout, om_narenas_currently_allocated)},
+        {"mgmt.ntimes_arena_allocated", offsetof(pm_layout, om_ntimes_arena_allocated)},
+        {"mgmt.narenas_highwater", offsetof(pm_layout, om_narenas_highwater)},
+        {"mgmt.raw_allocated_blocks", offsetof(pm_layout, om_raw_allocated_blocks)},
+        {"pools.used", offsetof(pm_layout, om_usedpools)},
+        {"usage.arena_map_root", offsetof(pm_layout, om_arena_map_root)},
+        {"usage.arena_map_mid_count", offsetof(pm_layout, om_arena_map_mid_count)},
+        {"usage.arena_map_bot_count", offsetof(pm_layout, om_arena_map_bot_count)},
+    };
+    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
+        field(r, &om, "_obmalloc_state", members[i].path,
+              (pm_field *)((char *)L + members[i].off));
+}
+
+pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err)
+{
+    pm_layout *L = calloc(1, sizeof *L);
+    if (!L)
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    s->layout = L;
+    resolver r = {.s = s};
+    resolve_arena_and_pool(&r, L);
+    resolve_radix(&r, L);
+    resolve_runtime(&r, L, s->rt->minor);
+    if (r.missing)
+        return pm_fail(err, PYMAC_E_UNSUPPORTED,
+                       "the debug info found does not match this CPython build; pass the right "
+                       "one with --debug-dir",
+                       "DWARF of %s (CPython %s) lacks %s", s->python.debug_path,
+                       s->rt->version, r.missing);
+    /* The radix tree arrived with 3.10; its presence must agree with the version. */
+    if (L->has_radix != (s->rt->minor >= 10))
+        return pm_fail(err, PYMAC_E_MISMATCH, "pass the debug info of this build with --debug-dir",
+                       "debug info %s does not fit CPython %s (arena map %s)",
+                       s->python.debug_path, s->rt->version,
+                       L->has_radix ? "present" : "missing");
+    return PYMAC_OK;
+}

@@ -1,0 +1,68 @@
+/* Where things are in this build of CPython: struct member offsets resolved
+ * from DWARF by name, and the addresses of the interpreter's state. */
+#ifndef PYMAC_LAYOUT_H
+#define PYMAC_LAYOUT_H
+
+#include "dwarf_types.h"
+#include "pm.h"
+
+/* A variable in the target: address and byte size. */
+typedef struct pm_var {
+    uint64_t addr;
+    uint32_t size;
+    bool ok;
+} pm_var;
+
+typedef struct pm_layout {
+    /* struct arena_object */
+    uint32_t arena_object_size;
+    pm_field ao_address, ao_pool_address, ao_nfreepools, ao_ntotalpools, ao_freepools,
+        ao_nextarena, ao_prevarena;
+    /* struct pool_header */
+    uint32_t pool_header_size;
+    pm_field ph_count, ph_freeblock, ph_nextpool, ph_prevpool, ph_arenaindex, ph_szidx,
+        ph_nextoffset, ph_maxnextoffset;
+    /* the arena_map radix tree (3.10+) */
+    bool has_radix;
+    uint32_t map_root_size, map_mid_size, map_bot_size;
+    uint64_t map_top_len, map_mid_len, map_bot_len; /* entries per node */
+    uint32_t coverage_size;
+    pm_field cov_tail_hi, cov_tail_lo;
+    /* _PyRuntimeState and PyInterpreterState */
+    pm_field rt_interp_main, rt_interp_head, interp_next, interp_obmalloc;
+    /* struct _obmalloc_state members (3.12+), relative to the state */
+    pm_field om_arenas, om_maxarenas, om_unused_arena_objects, om_usable_arenas, om_nfp2lasta,
+        om_narenas_currently_allocated, om_ntimes_arena_allocated, om_narenas_highwater,
+        om_raw_allocated_blocks, om_usedpools, om_arena_map_root, om_arena_map_mid_count,
+        om_arena_map_bot_count;
+} pm_layout;
+
+/* The allocator's state variables, wherever this version keeps them. */
+typedef struct pm_obmalloc_vars {
+    pm_var arenas, maxarenas, unused_arena_objects, usable_arenas, nfp2lasta,
+        narenas_currently_allocated, ntimes_arena_allocated, narenas_highwater,
+        raw_allocated_blocks, usedpools, arena_map_root, arena_map_mid_count, arena_map_bot_count;
+} pm_obmalloc_vars;
+
+typedef struct pm_runtime {
+    char version[32];
+    uint32_t hexversion;
+    unsigned minor;           /* 3.minor */
+    uint64_t runtime_addr;    /* &_PyRuntime */
+    uint64_t main_interp;
+    uint64_t obmalloc_state;  /* 3.12+: the main interpreter's state */
+    pm_obmalloc_vars om;
+    pm_dwarf dw;
+    uint64_t anchors_obmalloc[2]; /* functions whose CUs define the types we need */
+    uint64_t anchors_runtime[2];
+} pm_runtime;
+
+#define PM_MIN_MINOR 8
+#define PM_MAX_MINOR 13
+
+pymac_status pm_runtime_open(pymac_session *s, pymac_error *err);
+pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err);
+/* Looks a type up near the interpreter's runtime or allocator code. */
+bool pm_find_type(pymac_session *s, const char *name, Dwarf_Die *out);
+
+#endif

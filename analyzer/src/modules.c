@@ -1,0 +1,342 @@
+/* Modules of the core (libdwfl): which ELF files were loaded where, their
+ * build-ids, symbols and debug info; and reads of read-only pages that the
+ * core left out, served from those files. */
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pm.h"
+
+static const char DEFAULT_DEBUGINFO_PATH[] = ":.debug:/usr/lib/debug";
+
+static pymac_status build_search_path(pymac_session *s, pymac_error *err)
+{
+    size_t len = sizeof DEFAULT_DEBUGINFO_PATH + 1;
+    for (size_t i = 0; i < s->n_debug_dirs; i++)
+        len += strlen(s->debug_dirs[i]) + 1;
+    /* A leading '-' tells libdwfl not to check .gnu_debuglink CRCs: build-ids decide. */
+    char *p = malloc(len + 1);
+    if (!p)
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    strcpy(p, "-");
+    for (size_t i = 0; i < s->n_debug_dirs; i++) {
+        strcat(p, s->debug_dirs[i]);
+        strcat(p, ":");
+    }
+    strcat(p, DEFAULT_DEBUGINFO_PATH + 1);
+    s->debuginfo_path = p;
+    return PYMAC_OK;
+}
+
+static bool is_python_name(const char *name)
+{
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    return strncmp(base, "libpython3", 10) == 0 || strncmp(base, "python3", 7) == 0;
+}
+
+static bool module_has_symbol(Dwfl_Module *mod, const char *name)
+{
+    int n = dwfl_module_getsymtab(mod);
+    for (int i = 1; i < n; i++) {
+        GElf_Sym sym;
+        GElf_Addr addr;
+        const char *nm = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
+        if (nm && strcmp(nm, name) == 0 && sym.st_shndx != SHN_UNDEF)
+            return true;
+    }
+    return false;
+}
+
+struct pick {
+    Dwfl_Module *named;  /* a libpython / python3 module */
+    Dwfl_Module *any;    /* any module that defines _PyRuntime */
+    int nmodules;
+};
+
+static int pick_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+                       void *arg)
+{
+    (void)userdata;
+    (void)start;
+    struct pick *pk = arg;
+    pk->nmodules++;
+    if (!name)
+        return DWARF_CB_OK;
+    if (is_python_name(name) && module_has_symbol(mod, "_PyRuntime")) {
+        pk->named = mod;
+        return DWARF_CB_ABORT;
+    }
+    if (!pk->any && module_has_symbol(mod, "_PyRuntime"))
+        pk->any = mod;
+    return DWARF_CB_OK;
+}
+
+static void hex_build_id(Dwfl_Module *mod, char *out, size_t cap)
+{
+    const unsigned char *bits;
+    GElf_Addr vaddr;
+    int n = dwfl_module_build_id(mod, &bits, &vaddr);
+    out[0] = '\0';
+    for (int i = 0; i < n && (size_t)(2 * i + 2) < cap; i++)
+        snprintf(out + 2 * i, 3, "%02x", bits[i]);
+}
+
+/* Build-id of an ELF file on disk, hex; empty if none or unreadable. */
+static void file_build_id(const char *path, char *out, size_t cap)
+{
+    out[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    Elf_Scn *scn = NULL;
+    while (e && (scn = elf_nextscn(e, scn))) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+            continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        size_t off = 0, no, dof;
+        GElf_Nhdr nh;
+        while (d && (off = gelf_getnote(d, off, &nh, &no, &dof)) > 0) {
+            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+                memcmp((char *)d->d_buf + no, "GNU", 4) == 0) {
+                const unsigned char *b = (const unsigned char *)d->d_buf + dof;
+                for (size_t i = 0; i < nh.n_descsz && 2 * i + 2 < cap; i++)
+                    snprintf(out + 2 * i, 3, "%02x", b[i]);
+                goto done;
+            }
+        }
+    }
+done:
+    if (e)
+        elf_end(e);
+    close(fd);
+}
+
+/* The Debian package that ships debug info for a Debian python binary. */
+static const char *debian_dbg_package(const char *path, char *buf, size_t cap)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    int minor;
+    if (sscanf(base, "python3.%d", &minor) == 1 || sscanf(base, "libpython3.%d", &minor) == 1) {
+        if (strncmp(path, "/usr/", 5) == 0) {
+            snprintf(buf, cap, "python3.%d-dbg", minor);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+static const char *describe_debug_source(const char *main_file, const char *debug_file)
+{
+    if (!debug_file)
+        return "the module itself"; /* libdwfl leaves debugfile unset then */
+    if (main_file && strcmp(main_file, debug_file) == 0)
+        return "the module itself";
+    if (strstr(debug_file, "/.build-id/"))
+        return "build-id directory";
+    if (strstr(debug_file, "debuginfod"))
+        return "debuginfod";
+    return ".gnu_debuglink";
+}
+
+pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
+{
+    pymac_status st = build_search_path(s, err);
+    if (st)
+        return st;
+    Dwfl_Callbacks *cb = calloc(1, sizeof *cb);
+    if (!cb)
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    cb->find_elf = dwfl_build_id_find_elf;
+    cb->find_debuginfo = dwfl_standard_find_debuginfo;
+    cb->debuginfo_path = &s->debuginfo_path;
+    s->callbacks = cb;
+    s->dwfl = dwfl_begin(cb);
+    if (!s->dwfl)
+        return pm_fail(err, PYMAC_E_INTERNAL, NULL, "libdwfl: %s", dwfl_errmsg(-1));
+    dwfl_report_begin(s->dwfl);
+    int n = dwfl_core_file_report(s->dwfl, s->core.elf, s->exe_override);
+    dwfl_report_end(s->dwfl, NULL, NULL);
+    if (n < 0)
+        return pm_fail(err, PYMAC_E_CORRUPT, "the core may be damaged; take it again",
+                       "cannot list the modules of the core: %s", dwfl_errmsg(-1));
+
+    struct pick pk = {0};
+    dwfl_getmodules(s->dwfl, pick_module, &pk, 0);
+    Dwfl_Module *mod = pk.named ? pk.named : pk.any;
+    if (!mod)
+        return pm_not_python(s, err);
+
+    pm_module *py = &s->python;
+    py->mod = mod;
+    Dwarf_Addr low, high;
+    const char *mainfile = NULL, *debugfile = NULL;
+    py->name = dwfl_module_info(mod, NULL, &low, &high, NULL, NULL, &mainfile, NULL);
+    py->low = low;
+    py->high = high;
+    hex_build_id(mod, py->build_id, sizeof py->build_id);
+    Dwarf_Addr bias;
+    py->elf = dwfl_module_getelf(mod, &bias);
+    py->elf_bias = bias;
+    dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, NULL);
+    py->path = mainfile ? mainfile : py->name;
+
+    Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
+    dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, &debugfile);
+    if (!dw) {
+        char pkg[64];
+        const char *deb = debian_dbg_package(py->path, pkg, sizeof pkg);
+        char hint[512];
+        if (deb)
+            snprintf(hint, sizeof hint,
+                     "install the matching debug symbols: apt-get install %s (build-id %s), or "
+                     "pass --debug-dir DIR",
+                     deb, py->build_id);
+        else
+            snprintf(hint, sizeof hint,
+                     "build CPython with -g, or pass --debug-dir DIR holding "
+                     ".build-id/%.2s/%s.debug",
+                     py->build_id, py->build_id[0] ? py->build_id + 2 : "");
+        return pm_fail(err, PYMAC_E_NO_DEBUGINFO, hint,
+                       "no DWARF debug info for %s (build-id %s)", py->path,
+                       py->build_id[0] ? py->build_id : "unknown");
+    }
+    py->dwarf = dw;
+    py->bias = bias;
+    py->debug_path = debugfile ? debugfile : py->path;
+    py->debug_source = describe_debug_source(mainfile, debugfile);
+    return PYMAC_OK;
+}
+
+/* No module defines _PyRuntime: either this is not Python, or the interpreter
+ * binary found on disk is not the one that ran (libdwfl drops a module whose
+ * file has another build-id). Tell the two apart. */
+pymac_status pm_not_python(pymac_session *s, pymac_error *err)
+{
+    for (size_t i = 0; i < s->core.nfiles; i++) {
+        const char *path = s->core.files[i].path;
+        if (!is_python_name(path))
+            continue;
+        /* The module list holds the build-id found in the core's memory. */
+        Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, s->core.files[i].start);
+        char want[129] = "", have[129];
+        if (mod)
+            hex_build_id(mod, want, sizeof want);
+        file_build_id(s->exe_override && i == 0 ? s->exe_override : path, have, sizeof have);
+        if (want[0] && have[0] && strcmp(want, have) != 0)
+            return pm_fail(err, PYMAC_E_MISMATCH,
+                           "analyze the core on the machine that made it, or give the matching "
+                           "binary with --exe / its directory with --debug-dir",
+                           "%s on disk (build-id %s) is not the binary the core ran (build-id %s)",
+                           path, have, want);
+        if (!have[0] && access(path, R_OK) != 0)
+            return pm_fail(err, PYMAC_E_IO,
+                           "analyze the core where the interpreter is installed, or pass --exe",
+                           "the interpreter %s the core ran is not on this machine", path);
+    }
+    const char *what = s->core.execfn ? s->core.execfn : s->core.psargs ? s->core.psargs : "?";
+    return pm_fail(err, PYMAC_E_NOT_PYTHON,
+                   "pymac analyzes cores of CPython 3.8-3.13 processes",
+                   "no CPython interpreter in this core (program: %s)", what);
+}
+
+static bool suffix_matches(const char *sym, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(sym, name, n) != 0)
+        return false;
+    /* "name", or a compiler-made local copy "name.0", "name.lto_priv.0" */
+    return sym[n] == '\0' || sym[n] == '.';
+}
+
+/* One pass over the symbol table. With a file hint, local symbols must follow
+ * that file's STT_FILE entry; *matches counts the candidates. */
+static pm_symbol lookup_pass(Dwfl_Module *mod, const char *name, const char *file_hint,
+                             int *matches)
+{
+    pm_symbol out = {0};
+    int n = dwfl_module_getsymtab(mod);
+    const char *file = NULL;
+    *matches = 0;
+    for (int i = 1; i < n; i++) {
+        GElf_Sym sym;
+        GElf_Addr addr;
+        const char *nm = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
+        if (!nm)
+            continue;
+        if (GELF_ST_TYPE(sym.st_info) == STT_FILE) {
+            file = nm;
+            continue;
+        }
+        if (sym.st_shndx == SHN_UNDEF || !suffix_matches(nm, name))
+            continue;
+        if (file_hint && GELF_ST_BIND(sym.st_info) == STB_LOCAL &&
+            (!file || strcmp(file, file_hint) != 0))
+            continue;
+        bool exact = strcmp(nm, name) == 0;
+        /* .symtab and .dynsym may both list a global: count addresses, not entries. */
+        if (out.found && out.addr == addr)
+            continue;
+        (*matches)++;
+        if (!out.found || exact) {
+            out.addr = addr;
+            out.size = sym.st_size;
+            out.found = true;
+        }
+        if (exact)
+            break; /* an exact name beats a suffixed copy */
+    }
+    return out;
+}
+
+pm_symbol pm_symbol_lookup(pymac_session *s, const char *name, const char *file_hint)
+{
+    int matches;
+    pm_symbol out = lookup_pass(s->python.mod, name, file_hint, &matches);
+    if (out.found || !file_hint)
+        return out;
+    /* LTO builds (Debian's) merge files, so STT_FILE no longer names the
+     * source: accept a hint-less match only when it is the only one. */
+    out = lookup_pass(s->python.mod, name, NULL, &matches);
+    if (matches != 1)
+        out.found = false;
+    return out;
+}
+
+bool pm_module_file_read(pymac_session *s, uint64_t addr, void *buf, size_t len)
+{
+    Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, addr);
+    if (!mod)
+        return false;
+    Dwarf_Addr bias;
+    Elf *elf = dwfl_module_getelf(mod, &bias);
+    size_t size;
+    const char *raw = elf ? elf_rawfile(elf, &size) : NULL;
+    size_t nph;
+    if (!raw || elf_getphdrnum(elf, &nph) != 0)
+        return false;
+    uint64_t va = addr - bias;
+    for (size_t i = 0; i < nph; i++) {
+        GElf_Phdr ph;
+        if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+            continue;
+        /* Writable pages change at run time: the file's bytes would be stale. */
+        if (ph.p_flags & PF_W)
+            continue;
+        if (va >= ph.p_vaddr && va - ph.p_vaddr < ph.p_filesz &&
+            len <= ph.p_filesz - (va - ph.p_vaddr)) {
+            uint64_t off = ph.p_offset + (va - ph.p_vaddr);
+            if (off > size || len > size - off)
+                return false;
+            memcpy(buf, raw + off, len);
+            return true;
+        }
+    }
+    return false;
+}

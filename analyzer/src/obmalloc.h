@@ -1,0 +1,15 @@
+/* pymalloc helpers shared by the walk and the views. */
+#ifndef PYMAC_OBMALLOC_H
+#define PYMAC_OBMALLOC_H
+
+#include "pm.h"
+
+/* Walks the free list of a used pool. Marks is_free[i] (blocks_total entries,
+ * may be NULL) for each block on it and returns the chain length in
+ * *chain_len. PYMAC_E_CORRUPT if the list leaves the pool or loops. Note the
+ * chain's last element may be the first never-used block, which CPython links
+ * with a NULL next pointer. */
+pymac_status pm_pool_free_list(pymac_session *s, const pymac_heap *h, const pymac_pool *p,
+                               uint8_t *is_free, uint32_t *chain_len);
+
+#endif

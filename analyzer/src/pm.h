@@ -1,0 +1,135 @@
+/* Internal declarations shared by the library's source files. */
+#ifndef PYMAC_PM_H
+#define PYMAC_PM_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pymac/pymac.h"
+
+#include <elfutils/libdwfl.h>
+
+/* ---- errors and warnings (error.c) ---- */
+
+/* Sets err (may be NULL) and returns status, so callers can `return pm_fail(...)`. */
+pymac_status pm_fail(pymac_error *err, pymac_status status, const char *hint, const char *fmt,
+                     ...) __attribute__((format(printf, 4, 5)));
+void pm_warn(pymac_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- the memory of the target (target_core.c) ---- */
+
+typedef struct pm_segment {
+    uint64_t vaddr, memsz;  /* what the process had mapped */
+    uint64_t offset, filesz; /* what the core holds of it */
+    uint32_t flags;          /* PF_R | PF_W | PF_X */
+} pm_segment;
+
+typedef struct pm_mapped_file {
+    uint64_t start, end, file_offset;
+    const char *path;
+} pm_mapped_file;
+
+typedef struct pm_core {
+    int fd;
+    const unsigned char *image; /* the whole core, mmapped */
+    size_t size;
+    Elf *elf;
+    pm_segment *segs;          /* PT_LOAD, sorted by vaddr */
+    size_t nsegs;
+    pm_mapped_file *files;     /* NT_FILE */
+    size_t nfiles;
+    char *file_strings;        /* storage for files[].path */
+    unsigned nthreads;         /* NT_PRSTATUS notes */
+    char *psargs;              /* NT_PRPSINFO command line */
+    char *execfn;              /* AT_EXECFN, when the auxv note has it */
+    bool kernel_core;          /* read-only file pages left out */
+} pm_core;
+
+pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err);
+void pm_core_close(pm_core *core);
+/* The core's own bytes at addr (len of them), or NULL if the core lacks any of them. */
+const void *pm_core_ptr(const pm_core *core, uint64_t addr, size_t len);
+/* True when some PT_LOAD covers addr (even if the core left the page out). */
+bool pm_core_mapped(const pm_core *core, uint64_t addr);
+
+/* ---- modules, symbols, debug info (modules.c) ---- */
+
+typedef struct pm_module {
+    Dwfl_Module *mod;
+    const char *name;        /* name as the core reports it */
+    const char *path;        /* the ELF file found for it */
+    uint64_t low, high;      /* mapped range */
+    uint64_t bias;
+    char build_id[129];      /* hex; empty if none */
+    const char *debug_path;  /* where the DWARF came from */
+    const char *debug_source;
+    Elf *elf;                /* main ELF file */
+    uint64_t elf_bias;
+    Dwarf *dwarf;            /* its debug info; DIE addresses + bias = run time */
+} pm_module;
+
+typedef struct pm_symbol {
+    uint64_t addr;  /* run-time address (bias applied) */
+    uint64_t size;
+    bool found;
+} pm_symbol;
+
+/* ---- the session (session.c) ---- */
+
+struct pm_layout;
+struct pm_runtime;
+
+struct pymac_session {
+    char *core_path;
+    char *exe_override;
+    char **debug_dirs;
+    size_t n_debug_dirs;
+    char *debuginfo_path;    /* the libdwfl search path we built */
+    pm_core core;
+    Dwfl_Callbacks *callbacks;
+    Dwfl *dwfl;
+    pm_module python;        /* the module holding the interpreter */
+    struct pm_layout *layout;
+    struct pm_runtime *rt;
+    pymac_heap *heap;        /* cached walk */
+    char **warnings;
+    size_t nwarnings;
+};
+
+/* Reads len bytes at addr from the core, or from the mapped ELF file when the
+ * core left the page out. Returns false if neither has them. */
+bool pm_read(pymac_session *s, uint64_t addr, void *buf, size_t len);
+/* Like pm_read, but returns a pointer: into the core when it holds the whole
+ * range, else into scratch (which must have len bytes). NULL if unreadable. */
+const void *pm_view(pymac_session *s, uint64_t addr, size_t len, void *scratch);
+bool pm_read_u64(pymac_session *s, uint64_t addr, uint64_t *out);
+/* Reads an unsigned integer of 1, 2, 4 or 8 bytes. */
+bool pm_read_uint(pymac_session *s, uint64_t addr, unsigned size, uint64_t *out);
+/* Reads a NUL-terminated string of at most cap-1 bytes. */
+bool pm_read_cstr(pymac_session *s, uint64_t addr, char *buf, size_t cap);
+
+pymac_status pm_modules_open(pymac_session *s, pymac_error *err);
+pymac_status pm_not_python(pymac_session *s, pymac_error *err);
+/* Finds a symbol in the python module by name; a file-static may carry a
+ * compiler suffix (".0", ".lto_priv.0"), and file_hint ("floatobject.c")
+ * picks among statics of the same name. */
+pm_symbol pm_symbol_lookup(pymac_session *s, const char *name, const char *file_hint);
+/* Reads bytes from the module's ELF file at a run-time address. */
+bool pm_module_file_read(pymac_session *s, uint64_t addr, void *buf, size_t len);
+
+/* Little-endian field extraction from a buffer. */
+static inline uint64_t pm_get_uint(const void *base, uint32_t off, unsigned size)
+{
+    const unsigned char *p = (const unsigned char *)base + off;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size && i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+char *pm_strdup(const char *s);
+char *pm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

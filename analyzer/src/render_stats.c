@@ -1,0 +1,111 @@
+/* sys._debugmallocstats() text, rebuilt from the heap walk. The layout of
+ * every line follows Objects/obmalloc.c so the output compares byte for byte. */
+#include <stdio.h>
+#include <string.h>
+
+#include "freelists.h"
+#include "pm.h"
+
+/* "msg" padded to 35 columns, '=', the value right-aligned in 21 columns with
+ * thousands separators. Returns value, so totals can be summed as printed. */
+static uint64_t printone(FILE *out, const char *msg, uint64_t value)
+{
+    char digits[32];
+    int n = 0, group = 0;
+    uint64_t v = value;
+    do {
+        if (group == 3) {
+            digits[n++] = ',';
+            group = 0;
+        }
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+        group++;
+    } while (v);
+    fprintf(out, "%-35s=", msg);
+    fprintf(out, "%*s", 21 - n, "");
+    while (n)
+        fputc(digits[--n], out);
+    fputc('\n', out);
+    return value;
+}
+
+static void print_freelist(FILE *out, const pm_freelist_stat *f)
+{
+    char line[160], padded[224];
+    snprintf(line, sizeof line, "%d %.63ss * %llu bytes each", f->count, f->name,
+             (unsigned long long)f->elem_size);
+    snprintf(padded, sizeof padded, "%48s ", line);
+    printone(out, padded, (uint64_t)(int64_t)f->count * f->elem_size);
+}
+
+pymac_status pymac_render_stats(pymac_session *s, pymac_format fmt, FILE *out, pymac_error *err)
+{
+    if (fmt != PYMAC_TEXT)
+        return pm_fail(err, PYMAC_E_USAGE, "use arenas --json or pools --json for data",
+                       "stats is CPython's own text report and has no JSON form");
+    const pymac_heap *h;
+    pymac_status st = pymac_heap_walk(s, &h, err);
+    if (st > PYMAC_PARTIAL)
+        return st;
+    pm_freelist_stat fl[64];
+    size_t nfl;
+    pymac_status fst = pm_freelist_stats(s, fl, sizeof fl / sizeof fl[0], &nfl, err);
+    if (fst)
+        return fst;
+
+    fprintf(out, "Small block threshold = %u, in %u size classes.\n",
+            h->nclasses * h->classes[0].block_size, h->nclasses);
+    fputs("\nclass   size   num pools   blocks in use  avail blocks\n"
+          "-----   ----   ---------   -------------  ------------\n",
+          out);
+    uint64_t allocated = 0, available = 0, headers = 0, quantization = 0;
+    for (uint32_t i = 0; i < h->nclasses; i++) {
+        const pymac_size_class *c = &h->classes[i];
+        if (!c->pools)
+            continue;
+        fprintf(out, "%5u %6u %11llu %15llu %13llu\n", i, c->block_size,
+                (unsigned long long)c->pools, (unsigned long long)c->blocks_in_use,
+                (unsigned long long)c->blocks_free);
+        allocated += c->blocks_in_use * c->block_size;
+        available += c->blocks_free * c->block_size;
+        headers += c->pools * h->pool_overhead;
+        quantization += c->pools * ((h->pool_size - h->pool_overhead) % c->block_size);
+    }
+    fputc('\n', out);
+    char buf[128];
+    printone(out, "# arenas allocated total", h->ntimes_arena_allocated);
+    printone(out, "# arenas reclaimed", h->ntimes_arena_allocated - h->narenas);
+    printone(out, "# arenas highwater mark", h->narenas_highwater);
+    printone(out, "# arenas allocated current", h->narenas);
+    snprintf(buf, sizeof buf, "%zu arenas * %u bytes/arena", h->narenas, h->arena_size);
+    printone(out, buf, (uint64_t)h->narenas * h->arena_size);
+    fputc('\n', out);
+    uint64_t total = printone(out, "# bytes in allocated blocks", allocated);
+    total += printone(out, "# bytes in available blocks", available);
+    snprintf(buf, sizeof buf, "%llu unused pools * %u bytes", (unsigned long long)h->unused_pools,
+             h->pool_size);
+    total += printone(out, buf, h->unused_pools * h->pool_size);
+    total += printone(out, "# bytes lost to pool headers", headers);
+    total += printone(out, "# bytes lost to quantization", quantization);
+    total += printone(out, "# bytes lost to arena alignment",
+                      h->misaligned_arenas * h->pool_size);
+    printone(out, "Total", total);
+    if (h->has_radix_tree) {
+        fputs("\narena map counts\n", out);
+        printone(out, "# arena map mid nodes", h->arena_map_mid_count);
+        printone(out, "# arena map bot nodes", h->arena_map_bot_count);
+        fputc('\n', out);
+        total = printone(out, "# bytes lost to arena map root", h->arena_map_root_size);
+        total += printone(out, "# bytes lost to arena map mid",
+                          h->arena_map_mid_size * h->arena_map_mid_count);
+        total += printone(out, "# bytes lost to arena map bot",
+                          h->arena_map_bot_size * h->arena_map_bot_count);
+        printone(out, "Total", total);
+    }
+    /* sys._debugmallocstats() then prints a blank line and the type stats. */
+    fputc('\n', out);
+    for (size_t i = 0; i < nfl; i++)
+        print_freelist(out, &fl[i]);
+    return st;
+}

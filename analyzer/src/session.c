@@ -1,0 +1,148 @@
+/* A session: one core, its modules, the interpreter found in it, and the
+ * reads everything else goes through. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "layout.h"
+
+pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out,
+                             pymac_error *err)
+{
+    *out = NULL;
+    if (!opts || !opts->core_path)
+        return pm_fail(err, PYMAC_E_USAGE, NULL, "no core file given");
+    pymac_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    s->core.fd = -1;
+    s->core_path = pm_strdup(opts->core_path);
+    s->exe_override = pm_strdup(opts->exe_path);
+    if (opts->n_debug_dirs) {
+        s->debug_dirs = calloc(opts->n_debug_dirs, sizeof *s->debug_dirs);
+        for (size_t i = 0; s->debug_dirs && i < opts->n_debug_dirs; i++)
+            s->debug_dirs[s->n_debug_dirs++] = pm_strdup(opts->debug_dirs[i]);
+    }
+    pymac_status st = pm_core_open(&s->core, s->core_path, err);
+    if (!st)
+        st = pm_modules_open(s, err);
+    if (!st)
+        st = pm_runtime_open(s, err);
+    if (st) {
+        pymac_close(s);
+        return st;
+    }
+    *out = s;
+    return PYMAC_OK;
+}
+
+void pymac_close(pymac_session *s)
+{
+    if (!s)
+        return;
+    if (s->heap) {
+        free(s->heap->arenas);
+        free(s->heap->pools);
+        free(s->heap);
+    }
+    free(s->layout);
+    free(s->rt);
+    if (s->dwfl)
+        dwfl_end(s->dwfl);
+    free(s->callbacks);
+    pm_core_close(&s->core);
+    for (size_t i = 0; i < s->nwarnings; i++)
+        free(s->warnings[i]);
+    free(s->warnings);
+    for (size_t i = 0; i < s->n_debug_dirs; i++)
+        free(s->debug_dirs[i]);
+    free(s->debug_dirs);
+    free(s->debuginfo_path);
+    free(s->core_path);
+    free(s->exe_override);
+    free(s);
+}
+
+bool pm_read(pymac_session *s, uint64_t addr, void *buf, size_t len)
+{
+    unsigned char *dst = buf;
+    while (len) {
+        if (addr + len < addr)
+            return false;
+        /* Take the longest run the core holds, piece by piece across segments. */
+        size_t n = len;
+        const void *p = pm_core_ptr(&s->core, addr, n);
+        while (!p && n > 1) {
+            n = (n + 1) / 2;
+            p = pm_core_ptr(&s->core, addr, n);
+        }
+        if (p) {
+            memcpy(dst, p, n);
+        } else {
+            /* Left out of the core: read-only file pages come from the ELF file. */
+            n = len;
+            if (!pm_module_file_read(s, addr, dst, n))
+                return false;
+        }
+        dst += n;
+        addr += n;
+        len -= n;
+    }
+    return true;
+}
+
+const void *pm_view(pymac_session *s, uint64_t addr, size_t len, void *scratch)
+{
+    const void *p = pm_core_ptr(&s->core, addr, len);
+    if (p)
+        return p;
+    return pm_read(s, addr, scratch, len) ? scratch : NULL;
+}
+
+bool pm_read_u64(pymac_session *s, uint64_t addr, uint64_t *out)
+{
+    return pm_read_uint(s, addr, 8, out);
+}
+
+bool pm_read_uint(pymac_session *s, uint64_t addr, unsigned size, uint64_t *out)
+{
+    unsigned char b[8];
+    if (size == 0 || size > 8 || !pm_read(s, addr, b, size))
+        return false;
+    *out = pm_get_uint(b, 0, size);
+    return true;
+}
+
+bool pm_read_cstr(pymac_session *s, uint64_t addr, char *buf, size_t cap)
+{
+    for (size_t i = 0; i < cap; i++) {
+        if (!pm_read(s, addr + i, &buf[i], 1))
+            return false;
+        if (buf[i] == '\0')
+            return true;
+    }
+    buf[cap - 1] = '\0';
+    return false; /* no terminator within cap */
+}
+
+pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err)
+{
+    (void)err;
+    memset(out, 0, sizeof *out);
+    out->core_path = s->core_path;
+    out->core_kind = s->core.kernel_core ? "kernel" : "gcore";
+    out->executable = s->exe_override ? s->exe_override
+                      : s->core.execfn ? s->core.execfn
+                      : s->core.nfiles  ? s->core.files[0].path
+                                        : "?";
+    out->python_version = s->rt->version;
+    out->hexversion = s->rt->hexversion;
+    out->python_module = s->python.path;
+    out->python_build_id = s->python.build_id;
+    out->debuginfo_path = s->python.debug_path;
+    out->debuginfo_source = s->python.debug_source;
+    out->nthreads = s->core.nthreads;
+    out->runtime_address = s->rt->runtime_addr;
+    out->main_interpreter = s->rt->main_interp;
+    out->obmalloc_state = s->rt->obmalloc_state;
+    return PYMAC_OK;
+}

@@ -1,0 +1,252 @@
+/* An ELF core file as a memory image: PT_LOAD segments and the notes that
+ * say which files were mapped and how many threads there were. */
+#include <elf.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pm.h"
+
+#ifndef NT_FILE
+#define NT_FILE 0x46494c45
+#endif
+
+static int seg_cmp(const void *a, const void *b)
+{
+    const pm_segment *x = a, *y = b;
+    return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
+static const char TRUNC_HINT[] =
+    "the core was cut short while being written (disk full, a size limit such as ulimit -c, "
+    "or an interrupted copy); take the core again";
+
+/* NT_FILE: count, page size, then count {start, end, page offset}, then the names. */
+static void parse_nt_file(pm_core *core, const unsigned char *desc, size_t len)
+{
+    if (len < 16)
+        return;
+    uint64_t count = pm_get_uint(desc, 0, 8), page = pm_get_uint(desc, 8, 8);
+    if (count == 0 || count > (len - 16) / 24)
+        return;
+    const char *names = (const char *)desc + 16 + count * 24;
+    size_t names_len = len - 16 - count * 24;
+    core->file_strings = malloc(names_len + 1);
+    core->files = calloc(count, sizeof *core->files);
+    if (!core->file_strings || !core->files)
+        return;
+    memcpy(core->file_strings, names, names_len);
+    core->file_strings[names_len] = '\0';
+    const char *name = core->file_strings, *end = core->file_strings + names_len;
+    for (uint64_t i = 0; i < count && name < end; i++) {
+        pm_mapped_file *f = &core->files[core->nfiles++];
+        f->start = pm_get_uint(desc, 16 + i * 24, 8);
+        f->end = pm_get_uint(desc, 16 + i * 24 + 8, 8);
+        f->file_offset = pm_get_uint(desc, 16 + i * 24 + 16, 8) * page;
+        f->path = name;
+        name += strlen(name) + 1;
+    }
+}
+
+static void parse_auxv(pm_core *core, const unsigned char *desc, size_t len)
+{
+    for (size_t off = 0; off + 16 <= len; off += 16) {
+        uint64_t type = pm_get_uint(desc, (uint32_t)off, 8);
+        if (type == AT_NULL)
+            break;
+        if (type == AT_EXECFN) {
+            uint64_t addr = pm_get_uint(desc, (uint32_t)off + 8, 8);
+            char buf[4096];
+            const char *p = pm_core_ptr(core, addr, 1);
+            if (!p)
+                return;
+            size_t i = 0;
+            for (; i + 1 < sizeof buf && pm_core_ptr(core, addr + i, 1) && p[i]; i++)
+                buf[i] = p[i];
+            buf[i] = '\0';
+            free(core->execfn);
+            core->execfn = pm_strdup(buf);
+        }
+    }
+}
+
+static pymac_status parse_notes(pm_core *core, const GElf_Phdr *ph, pymac_error *err)
+{
+    Elf_Data *data = elf_getdata_rawchunk(core->elf, (int64_t)ph->p_offset, ph->p_filesz,
+                                          ELF_T_NHDR);
+    if (!data)
+        return pm_fail(err, PYMAC_E_TRUNCATED, TRUNC_HINT, "core notes unreadable: %s",
+                       elf_errmsg(-1));
+    size_t off = 0, name_off, desc_off;
+    GElf_Nhdr nh;
+    bool saw_gdb = false;
+    const unsigned char *auxv = NULL;
+    size_t auxv_len = 0;
+    while (off < data->d_size && (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+        const char *owner = (const char *)data->d_buf + name_off;
+        const unsigned char *desc = (const unsigned char *)data->d_buf + desc_off;
+        if (nh.n_namesz == 4 && memcmp(owner, "GDB", 4) == 0)
+            saw_gdb = true;
+        if (nh.n_namesz != 5 || memcmp(owner, "CORE", 5) != 0)
+            continue;
+        switch (nh.n_type) {
+        case NT_PRSTATUS:
+            core->nthreads++;
+            break;
+        case NT_FILE:
+            if (!core->files)
+                parse_nt_file(core, desc, nh.n_descsz);
+            break;
+        case NT_PRPSINFO:
+            /* struct elf_prpsinfo: pr_fname[16] at 40, pr_psargs[80] at 56 */
+            if (nh.n_descsz >= 136 && !core->psargs) {
+                char args[81];
+                memcpy(args, desc + 56, 80);
+                args[80] = '\0';
+                core->psargs = pm_strdup(args);
+            }
+            break;
+        case NT_AUXV:
+            auxv = desc;
+            auxv_len = nh.n_descsz;
+            break;
+        }
+    }
+    core->kernel_core = !saw_gdb;
+    if (auxv)
+        parse_auxv(core, auxv, auxv_len);
+    return PYMAC_OK;
+}
+
+pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err)
+{
+    memset(core, 0, sizeof *core);
+    core->fd = -1;
+    elf_version(EV_CURRENT);
+    core->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (core->fd < 0)
+        return pm_fail(err, PYMAC_E_IO, "check the path and its permissions",
+                       "cannot open core %s: %m", path);
+    struct stat st;
+    if (fstat(core->fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return pm_fail(err, PYMAC_E_IO, "give the path of a core file",
+                       "%s is not a regular file", path);
+    core->size = (size_t)st.st_size;
+    if (core->size < EI_NIDENT)
+        return pm_fail(err, PYMAC_E_NOT_CORE, "give a core file (gcore PID, or a kernel core dump)",
+                       "%s is not an ELF file (%zu bytes)", path, core->size);
+    void *map = mmap(NULL, core->size, PROT_READ, MAP_PRIVATE, core->fd, 0);
+    if (map == MAP_FAILED)
+        return pm_fail(err, PYMAC_E_IO, NULL, "cannot map %s: %m", path);
+    core->image = map;
+    if (memcmp(core->image, ELFMAG, SELFMAG) != 0)
+        return pm_fail(err, PYMAC_E_NOT_CORE, "give a core file (gcore PID, or a kernel core dump)",
+                       "%s is not an ELF file", path);
+    core->elf = elf_begin(core->fd, ELF_C_READ_MMAP, NULL);
+    GElf_Ehdr eh;
+    if (!core->elf || elf_kind(core->elf) != ELF_K_ELF || !gelf_getehdr(core->elf, &eh))
+        return pm_fail(err, PYMAC_E_TRUNCATED, TRUNC_HINT, "%s: ELF header unreadable: %s",
+                       path, elf_errmsg(-1));
+    if (eh.e_type != ET_CORE)
+        return pm_fail(err, PYMAC_E_NOT_CORE,
+                       "give the core file; the program itself goes in --exe",
+                       "%s is an ELF file but not a core (e_type %u)", path, eh.e_type);
+    if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
+        eh.e_machine != EM_X86_64)
+        return pm_fail(err, PYMAC_E_UNSUPPORTED, "pymac reads x86-64 cores",
+                       "%s is a core for another architecture (machine %u)", path, eh.e_machine);
+    size_t nph;
+    if (elf_getphdrnum(core->elf, &nph) != 0 ||
+        eh.e_phoff + (uint64_t)nph * sizeof(Elf64_Phdr) > core->size)
+        return pm_fail(err, PYMAC_E_TRUNCATED, TRUNC_HINT,
+                       "%s: program headers run past the end of the file", path);
+    core->segs = calloc(nph ? nph : 1, sizeof *core->segs);
+    if (!core->segs)
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    GElf_Phdr note = {0};
+    bool have_note = false;
+    uint64_t need = 0;
+    for (size_t i = 0; i < nph; i++) {
+        GElf_Phdr ph;
+        if (!gelf_getphdr(core->elf, (int)i, &ph))
+            return pm_fail(err, PYMAC_E_TRUNCATED, TRUNC_HINT, "%s: program header %zu unreadable",
+                           path, i);
+        if (ph.p_filesz && ph.p_offset + ph.p_filesz > need)
+            need = ph.p_offset + ph.p_filesz;
+        if (ph.p_type == PT_NOTE && !have_note) {
+            note = ph;
+            have_note = true;
+        } else if (ph.p_type == PT_LOAD) {
+            pm_segment *sg = &core->segs[core->nsegs++];
+            sg->vaddr = ph.p_vaddr;
+            sg->memsz = ph.p_memsz;
+            sg->offset = ph.p_offset;
+            sg->filesz = ph.p_filesz < ph.p_memsz ? ph.p_filesz : ph.p_memsz;
+            sg->flags = ph.p_flags;
+        }
+    }
+    if (need > core->size)
+        return pm_fail(err, PYMAC_E_TRUNCATED, TRUNC_HINT,
+                       "%s is truncated: %zu bytes, its headers describe %llu", path, core->size,
+                       (unsigned long long)need);
+    if (!have_note || core->nsegs == 0)
+        return pm_fail(err, PYMAC_E_CORRUPT, "the core has no notes or no memory; take it again",
+                       "%s: core without %s", path, have_note ? "memory segments" : "notes");
+    qsort(core->segs, core->nsegs, sizeof *core->segs, seg_cmp);
+    return parse_notes(core, &note, err);
+}
+
+void pm_core_close(pm_core *core)
+{
+    if (core->elf)
+        elf_end(core->elf);
+    if (core->image)
+        munmap((void *)core->image, core->size);
+    if (core->fd >= 0)
+        close(core->fd);
+    free(core->segs);
+    free(core->files);
+    free(core->file_strings);
+    free(core->psargs);
+    free(core->execfn);
+    memset(core, 0, sizeof *core);
+    core->fd = -1;
+}
+
+/* Last segment with vaddr <= addr, or NULL. */
+static const pm_segment *find_seg(const pm_core *core, uint64_t addr)
+{
+    size_t lo = 0, hi = core->nsegs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (core->segs[mid].vaddr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? &core->segs[lo - 1] : NULL;
+}
+
+const void *pm_core_ptr(const pm_core *core, uint64_t addr, size_t len)
+{
+    const pm_segment *sg = find_seg(core, addr);
+    if (!sg || addr - sg->vaddr >= sg->filesz || len > sg->filesz - (addr - sg->vaddr))
+        return NULL;
+    return core->image + sg->offset + (addr - sg->vaddr);
+}
+
+bool pm_core_mapped(const pm_core *core, uint64_t addr)
+{
+    const pm_segment *sg = find_seg(core, addr);
+    if (sg && addr - sg->vaddr < sg->memsz)
+        return true;
+    for (size_t i = 0; i < core->nfiles; i++)
+        if (addr >= core->files[i].start && addr < core->files[i].end)
+            return true;
+    return false;
+}
