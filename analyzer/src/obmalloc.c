@@ -75,8 +75,7 @@ static pymac_status read_counters(pymac_session *s, pymac_heap *h, pymac_error *
     return PYMAC_OK;
 }
 
-/* Fills one pool from its header. Returns false when the header is nonsense. */
-static bool decode_pool(const pymac_heap *h, const pm_layout *L, const void *hdr, uint64_t addr,
+bool pm_decode_pool(const pymac_heap *h, const pm_layout *L, const void *hdr, uint64_t addr,
                         pymac_pool *p, char *why, size_t whycap)
 {
     uint64_t count = pm_get_uint(hdr, L->ph_count.off, L->ph_count.size);
@@ -183,7 +182,7 @@ static pymac_status walk_arena(pymac_session *s, pymac_heap *h, const void *ao, 
             h->partial = 1;
             continue;
         }
-        if (!decode_pool(h, L, hdr, p, pool, why, sizeof why)) {
+        if (!pm_decode_pool(h, L, hdr, p, pool, why, sizeof why)) {
             pm_warn(s, "pool 0x%llx of arena %u has a corrupt header (%s)", (unsigned long long)p,
                     index, why);
             h->partial = 1;

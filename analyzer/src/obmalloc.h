@@ -2,7 +2,12 @@
 #ifndef PYMAC_OBMALLOC_H
 #define PYMAC_OBMALLOC_H
 
-#include "pm.h"
+#include "layout.h"
+
+/* Fills one pool from its header bytes (pool_header_size of them at hdr).
+ * Returns false, with the reason in why, when the header is nonsense. */
+bool pm_decode_pool(const pymac_heap *h, const pm_layout *L, const void *hdr, uint64_t addr,
+                    pymac_pool *p, char *why, size_t whycap);
 
 /* Walks the free list of a used pool. Marks is_free[i] (blocks_total entries,
  * may be NULL) for each block on it and returns the chain length in

@@ -4,11 +4,12 @@
 #include <string.h>
 
 #include "freelists.h"
+#include "mallocstats.h"
 #include "pm.h"
 
 /* "msg" padded to 35 columns, '=', the value right-aligned in 21 columns with
  * thousands separators. Returns value, so totals can be summed as printed. */
-static uint64_t printone(FILE *out, const char *msg, uint64_t value)
+uint64_t pm_printone(FILE *out, const char *msg, uint64_t value)
 {
     char digits[32];
     int n = 0, group = 0;
@@ -36,7 +37,7 @@ static void print_freelist(FILE *out, const pm_freelist_stat *f)
     snprintf(line, sizeof line, "%d %.63ss * %llu bytes each", f->count, f->name,
              (unsigned long long)f->elem_size);
     snprintf(padded, sizeof padded, "%48s ", line);
-    printone(out, padded, (uint64_t)(int64_t)f->count * f->elem_size);
+    pm_printone(out, padded, (uint64_t)(int64_t)f->count * f->elem_size);
 }
 
 pymac_status pymac_render_stats(pymac_session *s, pymac_format fmt, FILE *out, pymac_error *err)
@@ -74,34 +75,34 @@ pymac_status pymac_render_stats(pymac_session *s, pymac_format fmt, FILE *out, p
     }
     fputc('\n', out);
     char buf[128];
-    printone(out, "# arenas allocated total", h->ntimes_arena_allocated);
-    printone(out, "# arenas reclaimed", h->ntimes_arena_allocated - h->narenas);
-    printone(out, "# arenas highwater mark", h->narenas_highwater);
-    printone(out, "# arenas allocated current", h->narenas);
+    pm_printone(out, "# arenas allocated total", h->ntimes_arena_allocated);
+    pm_printone(out, "# arenas reclaimed", h->ntimes_arena_allocated - h->narenas);
+    pm_printone(out, "# arenas highwater mark", h->narenas_highwater);
+    pm_printone(out, "# arenas allocated current", h->narenas);
     snprintf(buf, sizeof buf, "%zu arenas * %u bytes/arena", h->narenas, h->arena_size);
-    printone(out, buf, (uint64_t)h->narenas * h->arena_size);
+    pm_printone(out, buf, (uint64_t)h->narenas * h->arena_size);
     fputc('\n', out);
-    uint64_t total = printone(out, "# bytes in allocated blocks", allocated);
-    total += printone(out, "# bytes in available blocks", available);
+    uint64_t total = pm_printone(out, "# bytes in allocated blocks", allocated);
+    total += pm_printone(out, "# bytes in available blocks", available);
     snprintf(buf, sizeof buf, "%llu unused pools * %u bytes", (unsigned long long)h->unused_pools,
              h->pool_size);
-    total += printone(out, buf, h->unused_pools * h->pool_size);
-    total += printone(out, "# bytes lost to pool headers", headers);
-    total += printone(out, "# bytes lost to quantization", quantization);
-    total += printone(out, "# bytes lost to arena alignment",
+    total += pm_printone(out, buf, h->unused_pools * h->pool_size);
+    total += pm_printone(out, "# bytes lost to pool headers", headers);
+    total += pm_printone(out, "# bytes lost to quantization", quantization);
+    total += pm_printone(out, "# bytes lost to arena alignment",
                       h->misaligned_arenas * h->pool_size);
-    printone(out, "Total", total);
+    pm_printone(out, "Total", total);
     if (h->has_radix_tree) {
         fputs("\narena map counts\n", out);
-        printone(out, "# arena map mid nodes", h->arena_map_mid_count);
-        printone(out, "# arena map bot nodes", h->arena_map_bot_count);
+        pm_printone(out, "# arena map mid nodes", h->arena_map_mid_count);
+        pm_printone(out, "# arena map bot nodes", h->arena_map_bot_count);
         fputc('\n', out);
-        total = printone(out, "# bytes lost to arena map root", h->arena_map_root_size);
-        total += printone(out, "# bytes lost to arena map mid",
+        total = pm_printone(out, "# bytes lost to arena map root", h->arena_map_root_size);
+        total += pm_printone(out, "# bytes lost to arena map mid",
                           h->arena_map_mid_size * h->arena_map_mid_count);
-        total += printone(out, "# bytes lost to arena map bot",
+        total += pm_printone(out, "# bytes lost to arena map bot",
                           h->arena_map_bot_size * h->arena_map_bot_count);
-        printone(out, "Total", total);
+        pm_printone(out, "Total", total);
     }
     /* sys._debugmallocstats() then prints a blank line and the type stats. */
     fputc('\n', out);
