@@ -160,8 +160,10 @@ pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err)
         eh.e_machine != EM_X86_64)
         return pm_fail(err, PYMAC_E_UNSUPPORTED, "pymac reads x86-64 cores",
                        "%s is a core for another architecture (machine %u)", path, eh.e_machine);
-    size_t nph;
-    if (elf_getphdrnum(core->elf, &nph) != 0 ||
+    /* Check the header's own count against the file before libelf, which
+     * reports phdrs past the end of a truncated file as none at all. */
+    size_t nph = eh.e_phnum;
+    if ((nph == PN_XNUM && elf_getphdrnum(core->elf, &nph) != 0) ||
         eh.e_phoff + (uint64_t)nph * sizeof(Elf64_Phdr) > core->size)
         return pm_fail(err, PYMAC_E_TRUNCATED, TRUNC_HINT,
                        "%s: program headers run past the end of the file", path);

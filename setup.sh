@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to a working pymac:
+#   ./setup.sh demo   install what is missing, build, make a demo core, show stats and arenas
+#   ./setup.sh test   install what is missing, build, run every test, print the version matrix
+# BUILD_DIR (default: build) picks the build tree; CI=true turns warnings into errors.
+set -euo pipefail
+cd "$(dirname "$0")"
+mode=${1:-demo}
+case "$mode" in demo|test) ;; *) echo "usage: $0 demo|test" >&2; exit 2 ;; esac
+build=${BUILD_DIR:-build}
+
+# --- 1. packages -----------------------------------------------------------
+need=(build-essential cmake pkg-config libelf-dev libdw-dev libcunit1-dev gdb python3)
+# Debian's own interpreter is one of the tested ones; its DWARF is in -dbg.
+[ -x /usr/bin/python3.11 ] && need+=(python3.11-dbg)
+missing=()
+for p in "${need[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# --- 2. build --------------------------------------------------------------
+werror=OFF; [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ] && werror=ON
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPYMAC_WERROR=$werror >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
+echo "setup: built $build/analyzer/pymac-analyze"
+
+# --- 3. the job --------------------------------------------------------------
+first_python() {
+  for p in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[0-3]*/bin/python3.1[0-3] \
+           "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.[89]*/bin/python3.[89] /usr/bin/python3.11; do
+    [ -x "$p" ] && { echo "$p"; return; }
+  done
+  return 1
+}
+if [ "$mode" = demo ]; then
+  py=$(first_python) || { echo "setup: no CPython 3.8-3.13 found for the demo" >&2; exit 1; }
+  fixtures/make-core --python "$py" --scenario small --kind gcore --out "$build/demo"
+  set -x
+  "$build/analyzer/pymac-analyze" stats "$build/demo/core"
+  "$build/analyzer/pymac-analyze" arenas "$build/demo/core"
+  exit 0
+fi
+status=0
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)" || status=$?
+python3 tests/integration/matrix.py "$build" || status=1
+exit $status

@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Bad input never crashes, hangs or lies: each case expects a documented exit
+code and exactly one line on stderr.
+
+  bad_input.py --cli PATH --work DIR --fixtures DIR setup
+  bad_input.py --cli PATH --work DIR --fixtures DIR CASE
+
+`setup` makes the inputs (a small Python core, a core of /bin/sleep, a
+Python core whose libpython has no debug info). Exit 0 pass, 1 fail, 77 skip.
+"""
+import argparse
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+SKIP = 77
+# Exit codes documented in README.md and pymac.h.
+USAGE, IO, NOT_CORE, TRUNCATED, NOT_PYTHON, NO_DEBUGINFO, MISMATCH, ADDRESS = 2, 3, 4, 5, 6, 7, 8, 10
+
+
+def pyenv_pythons():
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    found = []
+    for minor in (12, 13, 11, 10, 9, 8):
+        found += sorted(glob.glob("%s/versions/3.%d.*/bin/python3.%d" % (root, minor, minor)))
+    return found
+
+
+def kernel_core(argv, workdir, env=None, timeout=60):
+    """Runs argv (which must abort) with core dumps on; returns the core's path."""
+    os.makedirs(workdir, exist_ok=True)
+    for old in glob.glob(os.path.join(workdir, "core*")):
+        os.unlink(old)
+    import resource
+
+    def limits():
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+    subprocess.run(argv, cwd=workdir, env=env, preexec_fn=limits, timeout=timeout,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cores = glob.glob(os.path.join(workdir, "core*"))
+    if not cores:
+        return None
+    path = os.path.join(workdir, "core")
+    os.rename(cores[0], path)
+    return path
+
+
+def setup(a):
+    shutil.rmtree(a.work, ignore_errors=True)
+    os.makedirs(a.work)
+    with open("/proc/sys/kernel/core_pattern") as f:
+        pattern = f.read().strip()
+    if pattern.startswith("|") or pattern.startswith("/"):
+        print("skip: kernel cores go to %s" % pattern)
+        return SKIP
+    pythons = pyenv_pythons()
+    if not pythons:
+        print("skip: no pyenv CPython found")
+        return SKIP
+    py = pythons[0]
+    prog = "import os; os.abort()"
+    if not kernel_core([py, "-I", "-c", prog], os.path.join(a.work, "python")):
+        print("FAIL: no core from %s" % py)
+        return 1
+    # A process that is not Python at all.
+    if not kernel_core(["/bin/sh", "-c", "kill -ABRT $$"], os.path.join(a.work, "sleep")):
+        print("FAIL: no core from /bin/sh")
+        return 1
+    # The same interpreter, but its libpython stripped of debug info: load a
+    # stripped copy through LD_LIBRARY_PATH (pyenv builds use RUNPATH, which
+    # LD_LIBRARY_PATH overrides).
+    prefix = os.path.dirname(os.path.dirname(py))
+    lib = glob.glob(os.path.join(prefix, "lib", "libpython3.*.so.1.0"))[0]
+    libdir = os.path.join(a.work, "stripped-lib")
+    os.makedirs(libdir)
+    stripped = os.path.join(libdir, os.path.basename(lib))
+    subprocess.run(["objcopy", "--strip-debug", lib, stripped], check=True)
+    env = dict(os.environ, LD_LIBRARY_PATH=libdir, PYTHONHOME=prefix)
+    if not kernel_core([py, "-I", "-c", prog], os.path.join(a.work, "nodebug"), env=env):
+        print("FAIL: no core from the stripped interpreter")
+        return 1
+    # Same core again, then swap the library for another build: build-ids differ.
+    if not kernel_core([py, "-I", "-c", prog], os.path.join(a.work, "mismatch"), env=env):
+        print("FAIL: no core for the mismatch case")
+        return 1
+    other = [p for p in pythons if os.path.dirname(os.path.dirname(p)) != prefix]
+    if other:
+        olib = glob.glob(os.path.join(os.path.dirname(os.path.dirname(other[0])), "lib",
+                                      "libpython3.*.so.1.0"))[0]
+        mdir = os.path.join(a.work, "mismatch-lib")
+        os.makedirs(mdir)
+        shutil.copy(olib, os.path.join(mdir, os.path.basename(lib)))
+        with open(os.path.join(a.work, "mismatch", "libdir"), "w") as f:
+            f.write(mdir)
+    print("ok: inputs in %s" % a.work)
+    return 0
+
+
+def run(a, args, want, why, timeout=60):
+    start = time.monotonic()
+    p = subprocess.run([a.cli, *args], capture_output=True, text=True, timeout=timeout)
+    took = time.monotonic() - start
+    lines = p.stderr.splitlines()
+    if p.returncode != want:
+        print("FAIL %s: exit %d, want %d; stderr: %s" % (why, p.returncode, want, p.stderr))
+        return False
+    if p.returncode < 0:
+        print("FAIL %s: killed by signal %d" % (why, -p.returncode))
+        return False
+    if len(lines) != 1 or not lines[0].startswith("pymac-analyze: "):
+        print("FAIL %s: want one error line, got %r" % (why, p.stderr))
+        return False
+    print("ok %s: exit %d in %.2fs: %s" % (why, want, took, lines[0]))
+    return True
+
+
+def need(path):
+    if not os.path.exists(path):
+        print("skip: %s was not made (setup skipped)" % path)
+        sys.exit(SKIP)
+    return path
+
+
+def case_missing_file(a):
+    return run(a, ["info", os.path.join(a.work, "no-such-core")], IO, "missing file")
+
+
+def case_not_elf(a):
+    path = os.path.join(a.work, "not-elf")
+    with open(path, "w") as f:
+        f.write("this is not a core file\n" * 10)
+    ok = run(a, ["info", path], NOT_CORE, "text file")
+    open(path, "w").close()
+    return run(a, ["info", path], NOT_CORE, "empty file") and ok
+
+
+def case_not_core(a):
+    return run(a, ["info", "/bin/sh"], NOT_CORE, "ELF executable, not a core")
+
+
+def case_not_python(a):
+    return run(a, ["stats", need(os.path.join(a.work, "sleep", "core"))], NOT_PYTHON,
+               "core of /bin/sh")
+
+
+def case_truncated(a):
+    core = need(os.path.join(a.work, "python", "core"))
+    data = open(core, "rb").read()
+    size = len(data)
+    # ELF header, program headers, notes, the first data pages, the middle, the end.
+    cuts = sorted({1, 4, 15, 16, 40, 63, 64, 100, 1000, 3000, 4096, 8192, 70000,
+                   size // 3, size // 2, size - 4096, size - 1} - {0})
+    ok = True
+    path = os.path.join(a.work, "truncated")
+    for cut in cuts:
+        if cut >= size:
+            continue
+        with open(path, "wb") as f:
+            f.write(data[:cut])
+        want = NOT_CORE if cut < 16 else TRUNCATED
+        ok = run(a, ["stats", path], want, "core cut at %d of %d bytes" % (cut, size)) and ok
+    return ok
+
+
+def case_no_debuginfo(a):
+    core = need(os.path.join(a.work, "nodebug", "core"))
+    return run(a, ["stats", core], NO_DEBUGINFO, "libpython without DWARF")
+
+
+def case_mismatch(a):
+    core = need(os.path.join(a.work, "mismatch", "core"))
+    libdir_file = os.path.join(a.work, "mismatch", "libdir")
+    if not os.path.exists(libdir_file):
+        print("skip: only one pyenv interpreter, no other build to swap in")
+        sys.exit(SKIP)
+    # Put the other build where the core says libpython was.
+    libdir = os.path.join(a.work, "stripped-lib")
+    saved = libdir + ".saved"
+    shutil.move(libdir, saved)
+    try:
+        shutil.copytree(open(libdir_file).read().strip(), libdir)
+        return run(a, ["stats", core], MISMATCH, "libpython replaced by another build")
+    finally:
+        shutil.rmtree(libdir, ignore_errors=True)
+        shutil.move(saved, libdir)
+
+
+def case_bad_address(a):
+    core = need(os.path.join(a.work, "python", "core"))
+    ok = run(a, ["whereis", core, "0x10"], ADDRESS, "unmapped address")
+    ok = run(a, ["whereis", core, "0xffffffffffffffff"], ADDRESS, "top of the address space") and ok
+    return run(a, ["whereis", core, "banana"], USAGE, "not an address") and ok
+
+
+def case_usage(a):
+    core = need(os.path.join(a.work, "python", "core"))
+    ok = run(a, [], USAGE, "no arguments")
+    ok = run(a, ["--frobnicate", core], USAGE, "unknown option") and ok
+    ok = run(a, ["stats", "--json", core], USAGE, "stats has no JSON form") and ok
+    ok = run(a, ["pools", "--size-class", "99", core], USAGE, "size class out of range") and ok
+    return run(a, ["arenas", "--arena", "0x1000", core], USAGE, "--arena on arenas") and ok
+
+
+CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("what", choices=["setup"] + sorted(CASES))
+    a = ap.parse_args()
+    if a.what == "setup":
+        return setup(a)
+    return 0 if CASES[a.what](a) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Compares pymac-analyze's views of one fixture core with the oracle that
+CPython recorded about itself just before the core was taken.
+
+  check_core.py --check info|stats|heap|whereis --cli PATH --dir COREDIR
+                --label L --scenario S --kind K --results DIR
+  check_core.py --skip-missing LABEL PATH --results DIR
+
+Exit 0 pass, 1 fail, 77 skip. Each run leaves one line in RESULTS/ for the
+version matrix (tests/integration/matrix.py).
+"""
+import argparse
+import difflib
+import json
+import os
+import re
+import subprocess
+import sys
+
+SKIP = 77
+
+
+class Failure(Exception):
+    pass
+
+
+def record(results, name, verdict):
+    os.makedirs(results, exist_ok=True)
+    with open(os.path.join(results, name.replace("/", "__") + ".txt"), "w") as f:
+        f.write(verdict + "\n")
+
+
+def run_cli(cli, *args, expect=(0,)):
+    p = subprocess.run([cli, *args], capture_output=True, text=True, timeout=240)
+    if p.returncode not in expect:
+        raise Failure("%s exited %d: %s" % (" ".join(args), p.returncode, p.stderr.strip()))
+    return p.stdout
+
+
+def cli_json(cli, *args):
+    return json.loads(run_cli(cli, *args, "--json"))
+
+
+def expect_eq(what, got, want):
+    if got != want:
+        raise Failure("%s: pymac says %r, CPython said %r" % (what, got, want))
+
+
+# --- the oracle's sys._debugmallocstats() text ---------------------------------
+
+def parse_mallocstats(text):
+    """Per size class (pools, blocks, avail) and the '# name = value' lines."""
+    classes, values = {}, {}
+    for line in text.splitlines():
+        m = re.match(r"^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$", line)
+        if m:
+            c, size, pools, blocks, avail = map(int, m.groups())
+            classes[c] = {"size": size, "pools": pools, "blocks": blocks, "avail": avail}
+            continue
+        m = re.match(r"^(.*\S)\s*=\s*([\d,]+)$", line)
+        if m and m.group(1).strip() not in values:
+            values[m.group(1).strip()] = int(m.group(2).replace(",", ""))
+    return classes, values
+
+
+# --- the checks ----------------------------------------------------------------
+
+def check_info(a, oracle):
+    info = cli_json(a.cli, "info", a.core)
+    expect_eq("python_version", info["python_version"], oracle["version"])
+    expect_eq("hexversion", info["hexversion"], oracle["hexversion"])
+    expect_eq("core_kind", info["core_kind"], a.kind)
+    if info["threads"] < 1:
+        raise Failure("threads: %r" % info["threads"])
+    if not os.path.basename(info["python_module"]).startswith(("libpython3", "python3")):
+        raise Failure("python_module: %r" % info["python_module"])
+    if a.label.startswith("debian") and info["debuginfo_source"] != "build-id directory":
+        raise Failure("debian debug info should come from /usr/lib/debug/.build-id, got %r"
+                      % info["debuginfo_path"])
+    text = run_cli(a.cli, "info", a.core)
+    if oracle["version"] not in text:
+        raise Failure("text info does not name CPython %s" % oracle["version"])
+
+
+def check_stats(a, oracle):
+    with open(os.path.join(a.dir, "mallocstats.txt")) as f:
+        want = f.read()
+    got = run_cli(a.cli, "stats", a.core)
+    if got != want:
+        diff = "".join(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
+                                            "sys._debugmallocstats()", "pymac-analyze stats"))
+        raise Failure("stats differs from CPython's report:\n" + diff)
+
+
+def check_heap(a, oracle):
+    with open(os.path.join(a.dir, "mallocstats.txt")) as f:
+        classes, values = parse_mallocstats(f.read())
+    arenas = cli_json(a.cli, "arenas", a.core)
+    t = arenas["totals"]
+    expect_eq("arenas", t["arenas"], values["# arenas allocated current"])
+    expect_eq("blocks in use", t["blocks_in_use"], sum(c["blocks"] for c in classes.values()))
+    expect_eq("bytes in use", t["bytes_in_use"], values["# bytes in allocated blocks"])
+    expect_eq("used+full pools", t["pools_used"] + t["pools_full"],
+              sum(c["pools"] for c in classes.values()))
+    expect_eq("arenas partial", arenas["partial"], False)
+    pools = cli_json(a.cli, "pools", a.core)
+    expect_eq("pools partial (free lists agree with headers)", pools["partial"], False)
+    per_class = {}
+    for p in pools["pools"]:
+        if p["state"] == "empty":
+            continue
+        c = per_class.setdefault(p["size_class"], {"pools": 0, "blocks": 0, "avail": 0})
+        c["pools"] += 1
+        c["blocks"] += p["blocks_in_use"]
+        c["avail"] += p["blocks_total"] - p["blocks_in_use"]
+    want = {c: {k: v[k] for k in ("pools", "blocks", "avail")} for c, v in classes.items()}
+    expect_eq("per size class pools/blocks/avail", per_class, want)
+    # A filtered view is a subset that adds up.
+    if classes:
+        c = max(classes, key=lambda k: classes[k]["pools"])
+        sub = cli_json(a.cli, "pools", "--size-class", str(c), a.core)
+        expect_eq("pools --size-class %d" % c, sub["totals"]["blocks_in_use"],
+                  classes[c]["blocks"])
+
+
+def check_whereis(a, oracle):
+    """Every marked object lives in an in-use block, or outside pymalloc when
+    CPython would have given it to malloc (over 512 bytes) or it is static."""
+    marked = oracle["marked"]
+    in_pymalloc = 0
+    for name, m in sorted(marked.items()):
+        w = cli_json(a.cli, "whereis", a.core, hex(m["id"]))
+        if w["where"] == "block":
+            in_pymalloc += 1
+            if not w["in_use"]:
+                raise Failure("marked %s at %#x: pymac says its block is free (%s)"
+                              % (name, m["id"], w.get("free_reason")))
+        elif w["where"] != "not in pymalloc":
+            raise Failure("marked %s at %#x: pymac says %s" % (name, m["id"], w["where"]))
+        small = m.get("alloc_size")
+        if small is not None and small <= 512 and w["where"] != "block":
+            raise Failure("marked %s (%d bytes) at %#x should be in a pymalloc block"
+                          % (name, small, m["id"]))
+    if in_pymalloc == 0:
+        raise Failure("no marked object found in a pymalloc block")
+    # An address that is not mapped is an error with exit code 10.
+    run_cli(a.cli, "whereis", a.core, "0x10", expect=(10,))
+
+
+CHECKS = {"info": check_info, "stats": check_stats, "heap": check_heap,
+          "whereis": check_whereis}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--check", choices=sorted(CHECKS))
+    ap.add_argument("--cli")
+    ap.add_argument("--dir")
+    ap.add_argument("--label")
+    ap.add_argument("--scenario")
+    ap.add_argument("--kind")
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--skip-missing", nargs=2, metavar=("LABEL", "PATH"))
+    a = ap.parse_args()
+    if a.skip_missing:
+        label, path = a.skip_missing
+        print("skip: %s: no interpreter at %s" % (label, path))
+        record(a.results, "interp/" + label, "missing " + path)
+        return SKIP
+    name = "%s/%s/%s/%s" % (a.label, a.scenario, a.kind, a.check)
+    a.core = os.path.join(a.dir, "core")
+    skipfile = os.path.join(a.dir, "skip.txt")
+    if os.path.exists(skipfile) or not os.path.exists(a.core):
+        why = open(skipfile).read().strip() if os.path.exists(skipfile) else "no core made"
+        print("skip: %s: %s" % (name, why))
+        record(a.results, name, "skip " + why)
+        return SKIP
+    with open(os.path.join(a.dir, "oracle.json")) as f:
+        oracle = json.load(f)
+    try:
+        CHECKS[a.check](a, oracle)
+    except Failure as e:
+        print("FAIL %s: %s" % (name, e))
+        record(a.results, name, "fail")
+        return 1
+    record(a.results, name, "pass " + oracle["version"])
+    print("ok %s (CPython %s)" % (name, oracle["version"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
