@@ -128,12 +128,11 @@ int main(int argc, char **argv)
     };
     pymac_format fmt = PYMAC_TEXT;
     const char *exe = NULL;
-    const char **dirs = calloc((size_t)argc, sizeof *dirs);
+    enum { MAX_DEBUG_DIRS = 32 };
+    const char *dirs[MAX_DEBUG_DIRS];
     size_t ndirs = 0;
     pymac_pool_filter filter = {0, -1};
     int opt;
-    if (!dirs)
-        return PYMAC_E_NOMEM;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
@@ -144,6 +143,8 @@ int main(int argc, char **argv)
             exe = optarg;
             break;
         case 'd':
+            if (ndirs == MAX_DEBUG_DIRS)
+                return usage_error("at most 32 --debug-dir options, not more at '%s'", optarg);
             dirs[ndirs++] = optarg;
             break;
         case 'a':
@@ -197,7 +198,6 @@ int main(int argc, char **argv)
     pymac_session *s;
     pymac_error err = {0};
     pymac_status st = pymac_open_core(&o, &s, &err);
-    free(dirs);
     if (st)
         return report_error(&err);
     switch (view) {
