@@ -80,6 +80,12 @@ def setup(a):
     os.makedirs(libdir)
     stripped = os.path.join(libdir, os.path.basename(lib))
     subprocess.run(["objcopy", "--strip-debug", lib, stripped], check=True)
+    # ... and the debug info it lost, where --debug-dir can find it by build-id.
+    note = subprocess.run(["readelf", "-n", lib], capture_output=True, text=True).stdout
+    build_id = note.split("Build ID:")[1].split()[0]
+    debug = os.path.join(a.work, "debug-dir", ".build-id", build_id[:2])
+    os.makedirs(debug)
+    shutil.copy(lib, os.path.join(debug, build_id[2:] + ".debug"))
     env = dict(os.environ, LD_LIBRARY_PATH=libdir, PYTHONHOME=prefix)
     if not kernel_core([py, "-I", "-c", prog], os.path.join(a.work, "nodebug"), env=env):
         print("FAIL: no core from the stripped interpreter")
@@ -170,6 +176,25 @@ def case_truncated(a):
 def case_no_debuginfo(a):
     core = need(os.path.join(a.work, "nodebug", "core"))
     return run(a, ["stats", core], NO_DEBUGINFO, "libpython without DWARF")
+
+
+def case_debug_dir(a):
+    """The fix the no-debuginfo message names works: --debug-dir DIR."""
+    core = need(os.path.join(a.work, "nodebug", "core"))
+    ddir = os.path.join(a.work, "debug-dir")
+    p = subprocess.run([a.cli, "--debug-dir", ddir, "info", "--json", core],
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        print("FAIL --debug-dir: exit %d: %s" % (p.returncode, p.stderr))
+        return False
+    import json
+    info = json.loads(p.stdout)
+    if not info["debuginfo_path"].startswith(ddir) or info["debuginfo_source"] != "build-id directory":
+        print("FAIL --debug-dir: debug info from %s (%s)" % (info["debuginfo_path"],
+                                                           info["debuginfo_source"]))
+        return False
+    print("ok --debug-dir: DWARF from %s" % info["debuginfo_path"])
+    return True
 
 
 def case_mismatch(a):
