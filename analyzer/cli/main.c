@@ -17,6 +17,7 @@ static const char USAGE[] =
     "  arenas              one row per pymalloc arena, with totals\n"
     "  pools               one row per pool [--arena ADDR] [--size-class N]\n"
     "  whereis ADDR        arena, pool, size class and block holding ADDR\n"
+    "  gc                  GC generations: objects on each list, count, threshold\n"
     "\n"
     "Options:\n"
     "  --json              machine-readable output (all views but stats)\n"
@@ -32,7 +33,7 @@ static const char USAGE[] =
     "debug info, 9 unsupported version, 10 bad address, 11 corrupt interpreter state,\n"
     "12 out of memory, 13 internal error.\n";
 
-typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS } view_t;
+typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC } view_t;
 
 static const struct {
     const char *name;
@@ -41,6 +42,7 @@ static const struct {
 } VIEWS[] = {
     {"report", V_REPORT, 0}, {"info", V_INFO, 0},   {"stats", V_STATS, 0},
     {"arenas", V_ARENAS, 0}, {"pools", V_POOLS, 0}, {"whereis", V_WHEREIS, 1},
+    {"gc", V_GC, 0},
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -218,6 +220,9 @@ int main(int argc, char **argv)
         break;
     case V_WHEREIS:
         st = pymac_render_whereis(s, addr, fmt, stdout, &err);
+        break;
+    case V_GC:
+        st = pymac_render_gc(s, fmt, stdout, &err);
         break;
     }
     if (st > PYMAC_PARTIAL)

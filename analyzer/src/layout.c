@@ -142,6 +142,55 @@ static void resolve_runtime(resolver *r, pm_layout *L, unsigned minor)
               (pm_field *)((char *)L + members[i].off));
 }
 
+static void resolve_gc(resolver *r, pm_layout *L, unsigned minor)
+{
+    Dwarf_Die rt, interp, st, gen, head;
+    if (minor == 8) {
+        if (type_of(r, "_PyRuntimeState", &rt))
+            field(r, &rt, "_PyRuntimeState", "gc", &L->gc_state);
+    } else if (type_of(r, "PyInterpreterState", &interp)) {
+        field(r, &interp, "PyInterpreterState", "gc", &L->gc_state);
+    }
+    if (type_of(r, "_gc_runtime_state", &st)) {
+        field(r, &st, "_gc_runtime_state", "generations", &L->gc_generations);
+        field(r, &st, "_gc_runtime_state", "permanent_generation", &L->gc_permanent);
+        field(r, &st, "_gc_runtime_state", "collecting", &L->gc_collecting);
+        uint64_t esz;
+        Dwarf_Die elem;
+        if (L->gc_generations.ok &&
+            pm_dwarf_array_elem(&L->gc_generations.type, &elem, &esz, &L->gc_ngenerations))
+            L->gc_generation_size = (uint32_t)esz;
+    }
+    if (type_of(r, "gc_generation", &gen)) {
+        field(r, &gen, "gc_generation", "head", &L->gen_head);
+        field(r, &gen, "gc_generation", "threshold", &L->gen_threshold);
+        field(r, &gen, "gc_generation", "count", &L->gen_count);
+    }
+    if (type_of(r, "PyGC_Head", &head)) {
+        L->gc_head_size = size_of(r, &head, "PyGC_Head");
+        field(r, &head, "PyGC_Head", "_gc_next", &L->gch_next);
+        field(r, &head, "PyGC_Head", "_gc_prev", &L->gch_prev);
+    }
+}
+
+static void resolve_objects(resolver *r, pm_layout *L)
+{
+    Dwarf_Die t;
+    if (type_of(r, "PyObject", &t)) {
+        L->object_size = size_of(r, &t, "PyObject");
+        field(r, &t, "PyObject", "ob_refcnt", &L->ob_refcnt);
+        field(r, &t, "PyObject", "ob_type", &L->ob_type);
+    }
+    if (type_of(r, "PyVarObject", &t))
+        field(r, &t, "PyVarObject", "ob_size", &L->ob_size);
+    if (type_of(r, "PyTypeObject", &t)) {
+        field(r, &t, "PyTypeObject", "tp_name", &L->tp_name);
+        field(r, &t, "PyTypeObject", "tp_basicsize", &L->tp_basicsize);
+        field(r, &t, "PyTypeObject", "tp_itemsize", &L->tp_itemsize);
+        field(r, &t, "PyTypeObject", "tp_flags", &L->tp_flags);
+    }
+}
+
 pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err)
 {
     pm_layout *L = calloc(1, sizeof *L);
@@ -152,6 +201,8 @@ pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err)
     resolve_arena_and_pool(&r, L);
     resolve_radix(&r, L);
     resolve_runtime(&r, L, s->rt->minor);
+    resolve_gc(&r, L, s->rt->minor);
+    resolve_objects(&r, L);
     if (r.missing)
         return pm_fail(err, PYMAC_E_UNSUPPORTED,
                        "the debug info found does not match this CPython build; pass the right "

@@ -35,6 +35,18 @@ typedef struct pm_layout {
         om_narenas_currently_allocated, om_ntimes_arena_allocated, om_narenas_highwater,
         om_raw_allocated_blocks, om_usedpools, om_arena_map_root, om_arena_map_mid_count,
         om_arena_map_bot_count;
+    /* the cyclic GC: _gc_runtime_state is in _PyRuntime (3.8) or the interpreter */
+    pm_field gc_state;        /* _PyRuntimeState.gc or PyInterpreterState.gc */
+    pm_field gc_generations, gc_permanent, gc_collecting;
+    uint32_t gc_generation_size;
+    uint64_t gc_ngenerations;
+    pm_field gen_head, gen_threshold, gen_count;
+    uint32_t gc_head_size;
+    pm_field gch_next, gch_prev;
+    /* objects and types */
+    uint32_t object_size;
+    pm_field ob_refcnt, ob_type, ob_size;
+    pm_field tp_name, tp_basicsize, tp_itemsize, tp_flags;
 } pm_layout;
 
 /* The allocator's state variables, wherever this version keeps them. */

@@ -94,6 +94,7 @@ struct pymac_session {
     struct pm_layout *layout;
     struct pm_runtime *rt;
     pymac_heap *heap;        /* cached walk */
+    pymac_gc *gc;            /* cached GC lists */
     char **warnings;
     size_t nwarnings;
 };

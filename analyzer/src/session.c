@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gc.h"
 #include "layout.h"
 
 pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out,
@@ -44,6 +45,7 @@ void pymac_close(pymac_session *s)
         free(s->heap->pools);
         free(s->heap);
     }
+    pm_gc_free(s->gc);
     free(s->layout);
     free(s->rt);
     if (s->dwfl)

@@ -147,8 +147,22 @@ def check_whereis(a, oracle):
     run_cli(a.cli, "whereis", a.core, "0x10", expect=(10,))
 
 
+def check_gc(a, oracle):
+    """Generation list lengths, counts and thresholds equal gc's own numbers."""
+    g = cli_json(a.cli, "gc", a.core)
+    want = oracle["gc"]
+    expect_eq("len(gc.get_objects(generation=i))",
+              [x["objects"] for x in g["generations"]], want["generations"])
+    expect_eq("gc.get_count()", [x["count"] for x in g["generations"]], list(want["count"]))
+    expect_eq("gc.get_threshold()", [x["threshold"] for x in g["generations"]],
+              list(want["threshold"]))
+    if "permanent" in want:
+        expect_eq("permanent generation", g["permanent"]["objects"], want["permanent"])
+    expect_eq("gc partial", g["partial"], False)
+
+
 CHECKS = {"info": check_info, "stats": check_stats, "heap": check_heap,
-          "whereis": check_whereis}
+          "whereis": check_whereis, "gc": check_gc}
 
 
 def main():

@@ -184,6 +184,31 @@ typedef struct pymac_whereis {
 PYMAC_API pymac_status pymac_whereis_address(pymac_session *s, uint64_t addr,
                                              pymac_whereis *out, pymac_error *err);
 
+/* ---- the cyclic GC --------------------------------------------------------- */
+
+#define PYMAC_GC_MAX_GENERATIONS 3
+
+typedef struct pymac_gc_generation {
+    uint64_t head;      /* address of the list head (a PyGC_Head) */
+    uint64_t objects;   /* list length: len(gc.get_objects(generation=i)) */
+    int64_t count;      /* gc.get_count()[i] */
+    int64_t threshold;  /* gc.get_threshold()[i] */
+    size_t first;       /* index of its first object in pymac_gc.objects */
+} pymac_gc_generation;
+
+typedef struct pymac_gc {
+    uint32_t ngenerations;
+    pymac_gc_generation generations[PYMAC_GC_MAX_GENERATIONS];
+    pymac_gc_generation permanent; /* gc.freeze()'s list */
+    int collecting;                /* the core was taken mid-collection */
+    int partial;                   /* a list could not be walked to its end */
+    uint64_t *objects;             /* PyObject addresses, generation by generation */
+    size_t nobjects;
+} pymac_gc;
+
+/* Walks the main interpreter's generation lists once per session (cached). */
+PYMAC_API pymac_status pymac_gc_walk(pymac_session *s, const pymac_gc **out, pymac_error *err);
+
 /* ---- rendering: the views both front ends print -------------------------- */
 
 typedef enum pymac_format { PYMAC_TEXT = 0, PYMAC_JSON = 1 } pymac_format;
@@ -206,6 +231,8 @@ PYMAC_API pymac_status pymac_render_pools(pymac_session *s, const pymac_pool_fil
                                           pymac_format f, FILE *out, pymac_error *err);
 PYMAC_API pymac_status pymac_render_whereis(pymac_session *s, uint64_t addr, pymac_format f,
                                             FILE *out, pymac_error *err);
+PYMAC_API pymac_status pymac_render_gc(pymac_session *s, pymac_format f, FILE *out,
+                                       pymac_error *err);
 /* Prints the session's warnings, one per line, prefixed "warning: ". */
 PYMAC_API void pymac_render_warnings(const pymac_session *s, FILE *out);
 

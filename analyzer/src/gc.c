@@ -1,0 +1,188 @@
+/* The cyclic GC's generation lists (CPython 3.8-3.13, GIL builds).
+ *
+ * Each generation is a circular doubly linked list of PyGC_Head threaded
+ * through _gc_next/_gc_prev; the low two bits of both carry flags during a
+ * collection, so links are masked. Every link is checked: the back link of
+ * each node must name the node we came from, and the walk is bounded by the
+ * number of GC heads the core could hold at all. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gc.h"
+#include "json.h"
+#include "layout.h"
+
+enum { GC_LINK_FLAGS = 3 };
+
+typedef struct vec64 {
+    uint64_t *v;
+    size_t n, cap;
+} vec64;
+
+static bool push(vec64 *a, uint64_t x)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 4096;
+        uint64_t *p = realloc(a->v, cap * sizeof *p);
+        if (!p)
+            return false;
+        a->v = p;
+        a->cap = cap;
+    }
+    a->v[a->n++] = x;
+    return true;
+}
+
+/* Walks one list from its head; appends object addresses to objs. */
+static pymac_status walk_list(pymac_session *s, uint64_t head, const char *name, vec64 *objs,
+                              uint64_t *len, int *partial)
+{
+    const pm_layout *L = s->layout;
+    uint64_t bound = s->core.size / (L->gc_head_size + L->object_size) + 1;
+    uint64_t prev = head, node;
+    unsigned char scratch[64];
+    *len = 0;
+    if (!pm_read_uint(s, head + (uint64_t)L->gch_next.off, L->gch_next.size, &node)) {
+        pm_warn(s, "GC %s: list head 0x%llx unreadable", name, (unsigned long long)head);
+        *partial = 1;
+        return PYMAC_OK;
+    }
+    node &= ~(uint64_t)GC_LINK_FLAGS;
+    while (node != head) {
+        const void *g = node ? pm_view(s, node, L->gc_head_size, scratch) : NULL;
+        if (!g) {
+            pm_warn(s, "GC %s: link to unreadable 0x%llx after %llu objects", name,
+                    (unsigned long long)node, (unsigned long long)*len);
+            *partial = 1;
+            return PYMAC_OK;
+        }
+        uint64_t back = pm_get_uint(g, L->gch_prev.off, L->gch_prev.size) & ~(uint64_t)GC_LINK_FLAGS;
+        if (back != prev) {
+            pm_warn(s, "GC %s: broken back link at 0x%llx after %llu objects", name,
+                    (unsigned long long)node, (unsigned long long)*len);
+            *partial = 1;
+            return PYMAC_OK;
+        }
+        if (++*len > bound) {
+            pm_warn(s, "GC %s: list does not close (a cycle?) after %llu objects", name,
+                    (unsigned long long)bound);
+            *partial = 1;
+            return PYMAC_OK;
+        }
+        if (objs && !push(objs, node + L->gc_head_size))
+            return PYMAC_E_NOMEM;
+        prev = node;
+        node = pm_get_uint(g, L->gch_next.off, L->gch_next.size) & ~(uint64_t)GC_LINK_FLAGS;
+    }
+    return PYMAC_OK;
+}
+
+static int64_t sign_extend(uint64_t v, unsigned size)
+{
+    if (size >= 8)
+        return (int64_t)v;
+    uint64_t m = 1ull << (size * 8 - 1);
+    return (int64_t)((v ^ m) - m);
+}
+
+pymac_status pymac_gc_walk(pymac_session *s, const pymac_gc **out, pymac_error *err)
+{
+    if (s->gc) {
+        *out = s->gc;
+        return s->gc->partial ? PYMAC_PARTIAL : PYMAC_OK;
+    }
+    *out = NULL;
+    const pm_layout *L = s->layout;
+    uint64_t owner = s->rt->minor == 8 ? s->rt->runtime_addr : s->rt->main_interp;
+    uint64_t state = owner + (uint64_t)L->gc_state.off;
+    pymac_gc *gc = calloc(1, sizeof *gc);
+    if (!gc)
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    uint64_t collecting = 0;
+    if (!pm_read_uint(s, state + (uint64_t)L->gc_collecting.off, L->gc_collecting.size,
+                      &collecting)) {
+        free(gc);
+        return pm_fail(err, PYMAC_E_CORRUPT, "the core lacks the interpreter's data pages",
+                       "cannot read the GC state at 0x%llx", (unsigned long long)state);
+    }
+    gc->collecting = collecting != 0;
+    if (gc->collecting) {
+        pm_warn(s, "the core was taken during a garbage collection: the lists may be split");
+        gc->partial = 1;
+    }
+    vec64 objs = {0};
+    gc->ngenerations = L->gc_ngenerations < PYMAC_GC_MAX_GENERATIONS ? (uint32_t)L->gc_ngenerations
+                                                                     : PYMAC_GC_MAX_GENERATIONS;
+    pymac_status st = PYMAC_OK;
+    for (uint32_t i = 0; i <= gc->ngenerations && !st; i++) {
+        /* generations[0..n-1], then the permanent generation (gc.freeze()) */
+        bool perm = i == gc->ngenerations;
+        uint64_t gen = perm ? state + (uint64_t)L->gc_permanent.off
+                            : state + (uint64_t)L->gc_generations.off +
+                                  (uint64_t)i * L->gc_generation_size;
+        pymac_gc_generation *g = perm ? &gc->permanent : &gc->generations[i];
+        uint64_t v;
+        g->head = gen + (uint64_t)L->gen_head.off;
+        if (pm_read_uint(s, gen + (uint64_t)L->gen_count.off, L->gen_count.size, &v))
+            g->count = sign_extend(v, L->gen_count.size);
+        if (pm_read_uint(s, gen + (uint64_t)L->gen_threshold.off, L->gen_threshold.size, &v))
+            g->threshold = sign_extend(v, L->gen_threshold.size);
+        g->first = objs.n;
+        char name[32];
+        snprintf(name, sizeof name, perm ? "permanent generation" : "generation %u", i);
+        st = walk_list(s, g->head, name, &objs, &g->objects, &gc->partial);
+    }
+    if (st) {
+        free(objs.v);
+        free(gc);
+        return pm_fail(err, st, NULL, "out of memory");
+    }
+    gc->objects = objs.v;
+    gc->nobjects = objs.n;
+    s->gc = gc;
+    *out = gc;
+    return gc->partial ? PYMAC_PARTIAL : PYMAC_OK;
+}
+
+void pm_gc_free(pymac_gc *gc)
+{
+    if (gc) {
+        free(gc->objects);
+        free(gc);
+    }
+}
+
+pymac_status pymac_render_gc(pymac_session *s, pymac_format fmt, FILE *out, pymac_error *err)
+{
+    const pymac_gc *gc;
+    pymac_status st = pymac_gc_walk(s, &gc, err);
+    if (st > PYMAC_PARTIAL)
+        return st;
+    if (fmt == PYMAC_JSON) {
+        fputs("{\"generations\": [", out);
+        for (uint32_t i = 0; i < gc->ngenerations; i++)
+            fprintf(out, "%s{\"objects\": %llu, \"count\": %lld, \"threshold\": %lld}",
+                    i ? ", " : "", (unsigned long long)gc->generations[i].objects,
+                    (long long)gc->generations[i].count, (long long)gc->generations[i].threshold);
+        fprintf(out, "],\n \"permanent\": {\"objects\": %llu}, \"collecting\": %s, \"partial\": %s, ",
+                (unsigned long long)gc->permanent.objects, gc->collecting ? "true" : "false",
+                gc->partial ? "true" : "false");
+        pm_json_warnings(out, s);
+        fputs("}\n", out);
+        return st;
+    }
+    fprintf(out, "%-12s %12s %8s %10s\n", "generation", "objects", "count", "threshold");
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < gc->ngenerations; i++) {
+        const pymac_gc_generation *g = &gc->generations[i];
+        fprintf(out, "%-12u %12llu %8lld %10lld\n", i, (unsigned long long)g->objects,
+                (long long)g->count, (long long)g->threshold);
+        total += g->objects;
+    }
+    fprintf(out, "%-12s %12llu\n", "permanent", (unsigned long long)gc->permanent.objects);
+    fprintf(out, "%-12s %12llu\n", "total", (unsigned long long)(total + gc->permanent.objects));
+    if (gc->partial)
+        fputs("PARTIAL: the GC lists could not be walked completely; see the warnings\n", out);
+    pymac_render_warnings(s, out);
+    return st;
+}
