@@ -18,6 +18,7 @@ static const char USAGE[] =
     "  pools               one row per pool [--arena ADDR] [--size-class N]\n"
     "  whereis ADDR        arena, pool, size class and block holding ADDR\n"
     "  gc                  GC generations: objects on each list, count, threshold\n"
+    "  types               objects, bytes and average size per type [--gc-only] (alias: summary)\n"
     "\n"
     "Options:\n"
     "  --json              machine-readable output (all views but stats)\n"
@@ -25,6 +26,7 @@ static const char USAGE[] =
     "  --debug-dir DIR     another directory of debug files (.build-id/xx/...debug); repeatable\n"
     "  --arena ADDR        pools: only the pools of the arena at ADDR\n"
     "  --size-class N      pools: only pools of size class N\n"
+    "  --gc-only           types: only objects on the GC generation lists\n"
     "  -h, --help          this text\n"
     "  --version           pymac's version\n"
     "\n"
@@ -33,7 +35,7 @@ static const char USAGE[] =
     "debug info, 9 unsupported version, 10 bad address, 11 corrupt interpreter state,\n"
     "12 out of memory, 13 internal error.\n";
 
-typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC } view_t;
+typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES } view_t;
 
 static const struct {
     const char *name;
@@ -42,7 +44,7 @@ static const struct {
 } VIEWS[] = {
     {"report", V_REPORT, 0}, {"info", V_INFO, 0},   {"stats", V_STATS, 0},
     {"arenas", V_ARENAS, 0}, {"pools", V_POOLS, 0}, {"whereis", V_WHEREIS, 1},
-    {"gc", V_GC, 0},
+    {"gc", V_GC, 0},         {"types", V_TYPES, 0},  {"summary", V_TYPES, 0},
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -126,7 +128,7 @@ int main(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},       {"exe", required_argument, NULL, 'e'},
         {"debug-dir", required_argument, NULL, 'd'}, {"arena", required_argument, NULL, 'a'},
         {"size-class", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},    {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, 'V'},    {"gc-only", no_argument, NULL, 'g'},    {NULL, 0, NULL, 0},
     };
     pymac_format fmt = PYMAC_TEXT;
     const char *exe = NULL;
@@ -134,6 +136,7 @@ int main(int argc, char **argv)
     const char *dirs[MAX_DEBUG_DIRS];
     size_t ndirs = 0;
     pymac_pool_filter filter = {0, -1};
+    int gc_only = 0;
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -160,6 +163,9 @@ int main(int argc, char **argv)
             filter.size_class = (int)v;
             break;
         }
+        case 'g':
+            gc_only = 1;
+            break;
         case 'h':
             fputs(USAGE, stdout);
             return 0;
@@ -191,6 +197,8 @@ int main(int argc, char **argv)
         return usage_error("wrong number of arguments after the core '%s'", pos[0]);
     if (view != V_POOLS && (filter.arena || filter.size_class >= 0))
         return usage_error("%s", "--arena and --size-class go with the pools view");
+    if (view != V_TYPES && gc_only)
+        return usage_error("%s", "--gc-only goes with the types view");
     uint64_t addr = 0;
     if (view == V_WHEREIS && parse_u64(pos[1], &addr))
         return usage_error("'%s' is not an address", pos[1]);
@@ -223,6 +231,9 @@ int main(int argc, char **argv)
         break;
     case V_GC:
         st = pymac_render_gc(s, fmt, stdout, &err);
+        break;
+    case V_TYPES:
+        st = pymac_render_types(s, gc_only, fmt, stdout, &err);
         break;
     }
     if (st > PYMAC_PARTIAL)

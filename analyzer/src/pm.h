@@ -95,6 +95,8 @@ struct pymac_session {
     struct pm_runtime *rt;
     pymac_heap *heap;        /* cached walk */
     pymac_gc *gc;            /* cached GC lists */
+    struct pm_type_table *types; /* validated types by address */
+    pymac_census *census_gc, *census_full;
     char **warnings;
     size_t nwarnings;
 };

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "census.h"
 #include "gc.h"
+#include "object.h"
 #include "layout.h"
 
 pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out,
@@ -46,6 +48,9 @@ void pymac_close(pymac_session *s)
         free(s->heap);
     }
     pm_gc_free(s->gc);
+    pm_census_free(s->census_gc);
+    pm_census_free(s->census_full);
+    pm_type_table_free(s->types);
     free(s->layout);
     free(s->rt);
     if (s->dwfl)

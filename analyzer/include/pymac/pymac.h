@@ -209,6 +209,30 @@ typedef struct pymac_gc {
 /* Walks the main interpreter's generation lists once per session (cached). */
 PYMAC_API pymac_status pymac_gc_walk(pymac_session *s, const pymac_gc **out, pymac_error *err);
 
+/* ---- the census: objects per type ----------------------------------------- */
+
+typedef struct pymac_type_count {
+    char name[96];     /* type(o).__name__ */
+    uint64_t type;     /* address of the type object */
+    uint64_t count;
+    uint64_t bytes;    /* sum of sys.getsizeof()-style sizes */
+} pymac_type_count;
+
+typedef struct pymac_census {
+    int gc_only;           /* only the GC generations (as gc.get_objects()) */
+    pymac_type_count *rows;/* sorted by bytes, largest first */
+    size_t nrows;
+    uint64_t objects, bytes;
+    uint64_t freelisted;   /* refcount-0 objects parked on free lists (not live) */
+    uint64_t raw_blocks, raw_bytes; /* in-use pymalloc blocks holding no object */
+    uint64_t invalid;      /* GC list entries without a valid type */
+    int partial;
+} pymac_census;
+
+/* Builds (once per session and kind) the census. */
+PYMAC_API pymac_status pymac_census_build(pymac_session *s, int gc_only,
+                                          const pymac_census **out, pymac_error *err);
+
 /* ---- rendering: the views both front ends print -------------------------- */
 
 typedef enum pymac_format { PYMAC_TEXT = 0, PYMAC_JSON = 1 } pymac_format;
@@ -233,6 +257,8 @@ PYMAC_API pymac_status pymac_render_whereis(pymac_session *s, uint64_t addr, pym
                                             FILE *out, pymac_error *err);
 PYMAC_API pymac_status pymac_render_gc(pymac_session *s, pymac_format f, FILE *out,
                                        pymac_error *err);
+PYMAC_API pymac_status pymac_render_types(pymac_session *s, int gc_only, pymac_format f,
+                                          FILE *out, pymac_error *err);
 /* Prints the session's warnings, one per line, prefixed "warning: ". */
 PYMAC_API void pymac_render_warnings(const pymac_session *s, FILE *out);
 

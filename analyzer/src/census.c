@@ -1,0 +1,233 @@
+/* The per-type census: every object on the GC lists, and (full census) every
+ * other object found in an in-use pymalloc block. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layout.h"
+#include "obmalloc.h"
+#include "census.h"
+#include "object.h"
+
+typedef struct u64set {
+    uint64_t *slots; /* 0 = empty */
+    size_t cap;
+} u64set;
+
+static size_t hash64(uint64_t x, size_t cap)
+{
+    return (size_t)((x * 0x9E3779B97F4A7C15ull) >> 17) & (cap - 1);
+}
+
+static bool set_init(u64set *s, size_t n)
+{
+    s->cap = 64;
+    while (s->cap < n * 2)
+        s->cap *= 2;
+    s->slots = calloc(s->cap, sizeof *s->slots);
+    return s->slots != NULL;
+}
+
+static void set_add(u64set *s, uint64_t x)
+{
+    size_t j = hash64(x, s->cap);
+    while (s->slots[j] && s->slots[j] != x)
+        j = (j + 1) & (s->cap - 1);
+    s->slots[j] = x;
+}
+
+static bool set_has(const u64set *s, uint64_t x)
+{
+    size_t j = hash64(x, s->cap);
+    while (s->slots[j]) {
+        if (s->slots[j] == x)
+            return true;
+        j = (j + 1) & (s->cap - 1);
+    }
+    return false;
+}
+
+typedef struct tally {
+    pymac_type_count *rows; /* indexed by pm_type.index */
+    size_t cap;
+} tally;
+
+static bool count(tally *t, const pm_object *o)
+{
+    size_t i = o->type->index;
+    if (i >= t->cap) {
+        size_t cap = t->cap ? t->cap : 256;
+        while (cap <= i)
+            cap *= 2;
+        pymac_type_count *p = realloc(t->rows, cap * sizeof *p);
+        if (!p)
+            return false;
+        memset(p + t->cap, 0, (cap - t->cap) * sizeof *p);
+        t->rows = p;
+        t->cap = cap;
+    }
+    pymac_type_count *r = &t->rows[i];
+    if (!r->count) {
+        r->type = o->type->addr;
+        snprintf(r->name, sizeof r->name, "%s", o->type->name);
+    }
+    r->count++;
+    r->bytes += o->size;
+    return true;
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+    const pymac_type_count *x = a, *y = b;
+    if (x->bytes != y->bytes)
+        return x->bytes < y->bytes ? 1 : -1;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    return strcmp(x->name, y->name);
+}
+
+/* The object living in an allocated block that no GC list accounts for:
+ * a non-GC object at the block start, or an untracked GC object after its
+ * pre-header. */
+static bool object_in_block(pymac_session *s, uint64_t block, uint32_t block_size, pm_object *o)
+{
+    const pm_layout *L = s->layout;
+    uint32_t offsets[] = {0, L->gc_head_size, L->gc_head_size + 16};
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+        uint32_t off = offsets[i];
+        if (off + L->object_size > block_size || !pm_object_read(s, block + off, o))
+            continue;
+        if (o->type->presize != off || o->size - o->type->presize > block_size - off)
+            continue;
+        if (off && (o->type->flags & PM_TPFLAGS_HAVE_GC)) {
+            /* not on a GC list, so the GC head must say "untracked" */
+            uint64_t next;
+            if (!pm_read_uint(s, block + off - L->gc_head_size + (uint64_t)L->gch_next.off,
+                              L->gch_next.size, &next) || next != 0)
+                continue;
+        }
+        return true;
+    }
+    return false;
+}
+
+static pymac_status scan_pymalloc(pymac_session *s, const u64set *gc_blocks, tally *t,
+                                  pymac_census *c, pymac_error *err)
+{
+    const pymac_heap *h;
+    pymac_status st = pymac_heap_walk(s, &h, err);
+    if (st > PYMAC_PARTIAL)
+        return st;
+    if (st == PYMAC_PARTIAL)
+        c->partial = 1;
+    uint8_t *is_free = malloc(h->pool_size / 16 + 1);
+    if (!is_free)
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    for (size_t i = 0; i < h->npools; i++) {
+        const pymac_pool *p = &h->pools[i];
+        if (p->state == PYMAC_POOL_EMPTY)
+            continue;
+        memset(is_free, 0, p->blocks_total);
+        uint32_t chain;
+        if (pm_pool_free_list(s, h, p, is_free, &chain) != PYMAC_OK) {
+            pm_warn(s, "pool 0x%llx: free list unreadable, its blocks are skipped",
+                    (unsigned long long)p->address);
+            c->partial = 1;
+            continue;
+        }
+        uint32_t carved = p->blocks_total - p->blocks_never_used;
+        for (uint32_t b = 0; b < carved; b++) {
+            if (is_free[b])
+                continue;
+            uint64_t block = p->address + h->pool_overhead + (uint64_t)b * p->block_size;
+            if (set_has(gc_blocks, block))
+                continue;
+            pm_object o;
+            if (!object_in_block(s, block, p->block_size, &o)) {
+                c->raw_blocks++;
+                c->raw_bytes += p->block_size;
+            } else if (o.refcnt == 0 && !o.immortal) {
+                c->freelisted++;
+            } else {
+                if (!count(t, &o))
+                    return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+                c->objects++;
+                c->bytes += o.size;
+            }
+        }
+    }
+    free(is_free);
+    return PYMAC_OK;
+}
+
+pymac_status pymac_census_build(pymac_session *s, int gc_only, const pymac_census **out,
+                                pymac_error *err)
+{
+    pymac_census **cache = gc_only ? &s->census_gc : &s->census_full;
+    if (*cache) {
+        *out = *cache;
+        return (*cache)->partial ? PYMAC_PARTIAL : PYMAC_OK;
+    }
+    *out = NULL;
+    const pymac_gc *gc;
+    pymac_status st = pymac_gc_walk(s, &gc, err);
+    if (st > PYMAC_PARTIAL)
+        return st;
+    pymac_census *c = calloc(1, sizeof *c);
+    tally t = {0};
+    u64set gc_blocks = {0};
+    if (!c || !set_init(&gc_blocks, gc->nobjects + 1)) {
+        free(c);
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    }
+    c->gc_only = gc_only;
+    c->partial = st == PYMAC_PARTIAL;
+    /* gc.get_objects() covers the generations, not the permanent one */
+    size_t end = gc_only ? gc->permanent.first : gc->nobjects;
+    for (size_t i = 0; i < end; i++) {
+        pm_object o;
+        if (!pm_object_read(s, gc->objects[i], &o)) {
+            c->invalid++;
+            continue;
+        }
+        if (!count(&t, &o)) {
+            st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+            break;
+        }
+        c->objects++;
+        c->bytes += o.size;
+        set_add(&gc_blocks, o.addr - o.type->presize);
+    }
+    if (c->invalid) {
+        pm_warn(s, "%llu objects on the GC lists have no valid type",
+                (unsigned long long)c->invalid);
+        c->partial = 1;
+    }
+    if (!gc_only && st <= PYMAC_PARTIAL)
+        st = scan_pymalloc(s, &gc_blocks, &t, c, err);
+    free(gc_blocks.slots);
+    if (st > PYMAC_PARTIAL) {
+        free(t.rows);
+        free(c);
+        return st;
+    }
+    /* compact the per-type rows and sort them by bytes */
+    size_t n = 0;
+    for (size_t i = 0; i < t.cap; i++)
+        if (t.rows[i].count)
+            t.rows[n++] = t.rows[i];
+    qsort(t.rows, n, sizeof *t.rows, by_bytes);
+    c->rows = t.rows;
+    c->nrows = n;
+    *cache = c;
+    *out = c;
+    return c->partial ? PYMAC_PARTIAL : PYMAC_OK;
+}
+
+void pm_census_free(pymac_census *c)
+{
+    if (c) {
+        free(c->rows);
+        free(c);
+    }
+}

@@ -1,0 +1,192 @@
+/* Objects and types: header reads, type validation, sizes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "layout.h"
+#include "object.h"
+
+enum {
+    TYPE_CHAIN_MAX = 8,           /* type(type(...)) steps before giving up */
+    MAX_BASICSIZE = 1 << 20,
+    MAX_ITEMSIZE = 1 << 16,
+};
+/* A count this large is a pointer or garbage, not references. */
+#define PM_REFCNT_PLAUSIBLE (1ull << 40)
+
+static pm_type_table *table(pymac_session *s)
+{
+    if (!s->types) {
+        s->types = calloc(1, sizeof *s->types);
+        if (s->types)
+            s->types->type_type = pm_symbol_lookup(s, "PyType_Type", NULL).addr;
+    }
+    return s->types;
+}
+
+static size_t slot_of(const pm_type_table *t, uint64_t addr)
+{
+    uint64_t h = addr * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 20) & (t->cap - 1);
+}
+
+static pm_type *insert(pm_type_table *t, uint64_t addr)
+{
+    if ((t->n + 1) * 2 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        pm_type *old = t->slots, *slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            return NULL;
+        size_t oldcap = t->cap;
+        t->slots = slots;
+        t->cap = cap;
+        for (size_t i = 0; i < oldcap; i++) {
+            if (!old[i].addr)
+                continue;
+            size_t j = slot_of(t, old[i].addr);
+            while (t->slots[j].addr)
+                j = (j + 1) & (cap - 1);
+            t->slots[j] = old[i];
+        }
+        free(old);
+    }
+    size_t j = slot_of(t, addr);
+    while (t->slots[j].addr && t->slots[j].addr != addr)
+        j = (j + 1) & (t->cap - 1);
+    if (!t->slots[j].addr) {
+        t->slots[j].addr = addr;
+        t->slots[j].index = (uint32_t)t->n++;
+    }
+    return &t->slots[j];
+}
+
+static bool read_field(pymac_session *s, uint64_t base, const pm_field *f, uint64_t *out)
+{
+    return pm_read_uint(s, base + (uint64_t)f->off, f->size > 8 ? 8 : f->size, out);
+}
+
+/* Is `mt` type or a metatype? Follows type(type(...)) to PyType_Type. */
+static bool is_metatype(pymac_session *s, uint64_t mt, uint64_t type_type)
+{
+    const pm_layout *L = s->layout;
+    for (int i = 0; i < TYPE_CHAIN_MAX && mt; i++) {
+        if (mt == type_type)
+            return true;
+        uint64_t flags;
+        if (!read_field(s, mt, &L->tp_flags, &flags) || !(flags & PM_TPFLAGS_TYPE_SUBCLASS))
+            return false;
+        if (!read_field(s, mt, &L->ob_type, &mt))
+            return false;
+    }
+    return false;
+}
+
+static uint32_t presize_of(pymac_session *s, uint64_t flags)
+{
+    const pm_layout *L = s->layout;
+    uint32_t n = (flags & PM_TPFLAGS_HAVE_GC) ? L->gc_head_size : 0;
+    unsigned minor = s->rt->minor;
+    uint64_t pre = minor >= 12 ? (PM_TPFLAGS_MANAGED_DICT | PM_TPFLAGS_MANAGED_WEAKREF)
+                   : minor == 11 ? PM_TPFLAGS_MANAGED_DICT
+                                 : 0;
+    if (flags & pre)
+        n += 2 * 8; /* two pointers: dict/values and weakrefs */
+    return n;
+}
+
+static bool validate(pymac_session *s, pm_type *t, uint64_t type_type)
+{
+    const pm_layout *L = s->layout;
+    uint64_t mt, name_ptr;
+    if (!read_field(s, t->addr, &L->ob_type, &mt) || !is_metatype(s, mt, type_type))
+        return false;
+    if (!read_field(s, t->addr, &L->tp_flags, &t->flags) ||
+        !read_field(s, t->addr, &L->tp_basicsize, &t->basicsize) ||
+        !read_field(s, t->addr, &L->tp_itemsize, &t->itemsize) ||
+        !read_field(s, t->addr, &L->tp_name, &name_ptr))
+        return false;
+    if (!(t->flags & PM_TPFLAGS_READY) || t->basicsize < L->object_size ||
+        t->basicsize > MAX_BASICSIZE || t->itemsize > MAX_ITEMSIZE)
+        return false;
+    char name[sizeof t->name];
+    if (!pm_read_cstr(s, name_ptr, name, sizeof name) || !name[0])
+        return false;
+    for (const char *p = name; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return false;
+    /* type.__name__: the part of tp_name after the last dot */
+    const char *dot = strrchr(name, '.');
+    snprintf(t->name, sizeof t->name, "%s", dot ? dot + 1 : name);
+    t->presize = presize_of(s, t->flags);
+    return true;
+}
+
+const pm_type *pm_type_get(pymac_session *s, uint64_t addr)
+{
+    pm_type_table *tt = table(s);
+    if (!tt || !addr || (addr & 7))
+        return NULL;
+    if (tt->cap) {
+        size_t j = slot_of(tt, addr);
+        while (tt->slots[j].addr) {
+            if (tt->slots[j].addr == addr)
+                return tt->slots[j].valid ? &tt->slots[j] : NULL;
+            j = (j + 1) & (tt->cap - 1);
+        }
+    }
+    pm_type tmp = {.addr = addr};
+    tmp.valid = validate(s, &tmp, tt->type_type);
+    pm_type *t = insert(tt, addr);
+    if (!t)
+        return NULL;
+    uint32_t index = t->index;
+    *t = tmp;
+    t->index = index;
+    return t->valid ? t : NULL;
+}
+
+void pm_type_table_free(pm_type_table *t)
+{
+    if (t) {
+        free(t->slots);
+        free(t);
+    }
+}
+
+bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
+{
+    const pm_layout *L = s->layout;
+    unsigned char hdr[32];
+    memset(o, 0, sizeof *o);
+    o->addr = addr;
+    if ((addr & 7) || L->object_size + 8 > sizeof hdr)
+        return false;
+    const void *h = pm_view(s, addr, L->object_size, hdr);
+    if (!h)
+        return false;
+    o->refcnt = pm_get_uint(h, L->ob_refcnt.off, L->ob_refcnt.size);
+    uint64_t tp = pm_get_uint(h, L->ob_type.off, L->ob_type.size);
+    o->type = pm_type_get(s, tp);
+    if (!o->type)
+        return false;
+    /* 3.12+: immortal objects have the low 32 bits of the count negative */
+    o->immortal = s->rt->minor >= 12 && (int32_t)(uint32_t)o->refcnt < 0;
+    if (!o->immortal && o->refcnt >= PM_REFCNT_PLAUSIBLE)
+        return false;
+    uint64_t size = o->type->basicsize;
+    if (o->type->itemsize) {
+        uint64_t v;
+        if (!pm_read_uint(s, addr + (uint64_t)L->ob_size.off, L->ob_size.size, &v))
+            return false;
+        o->ob_size = (int64_t)v;
+        uint64_t n;
+        if (s->rt->minor >= 12 && (o->type->flags & PM_TPFLAGS_LONG_SUBCLASS))
+            n = v >> 3; /* PyLongObject.lv_tag: digit count << 3 | sign */
+        else
+            n = o->ob_size < 0 ? (uint64_t)-o->ob_size : (uint64_t)o->ob_size;
+        if (n > (1ull << 40) / o->type->itemsize)
+            return false;
+        size += n * o->type->itemsize;
+    }
+    o->size = size + o->type->presize;
+    return true;
+}

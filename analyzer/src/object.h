@@ -1,0 +1,48 @@
+/* Objects and their types, read from the target and validated. */
+#ifndef PYMAC_OBJECT_H
+#define PYMAC_OBJECT_H
+
+#include "pm.h"
+
+/* Py_TPFLAGS_* bits: ABI constants of Include/object.h, not in DWARF. */
+#define PM_TPFLAGS_MANAGED_WEAKREF (1ul << 3) /* 3.12+ */
+#define PM_TPFLAGS_MANAGED_DICT (1ul << 4)    /* 3.11+ */
+#define PM_TPFLAGS_HEAPTYPE (1ul << 9)
+#define PM_TPFLAGS_READY (1ul << 12)
+#define PM_TPFLAGS_HAVE_GC (1ul << 14)
+#define PM_TPFLAGS_LONG_SUBCLASS (1ul << 24)
+#define PM_TPFLAGS_TYPE_SUBCLASS (1ul << 31)
+
+typedef struct pm_type {
+    uint64_t addr;
+    bool valid;          /* its type chain ends at `type` and its fields are sane */
+    char name[96];       /* type(o).__name__ */
+    uint64_t basicsize, itemsize, flags;
+    uint32_t presize;    /* bytes before the object: GC head and pre-header */
+    uint32_t index;      /* dense index, for per-type tables */
+} pm_type;
+
+typedef struct pm_type_table {
+    pm_type *slots;      /* open addressing on addr; addr 0 = empty */
+    size_t cap, n;
+    uint64_t type_type;  /* &PyType_Type */
+} pm_type_table;
+
+/* Looks a type up (and validates it once). NULL if addr is not a type. */
+const pm_type *pm_type_get(pymac_session *s, uint64_t addr);
+void pm_type_table_free(pm_type_table *t);
+
+typedef struct pm_object {
+    uint64_t addr;
+    uint64_t refcnt;     /* raw ob_refcnt */
+    bool immortal;       /* 3.12+: the low 32 bits are negative as int32 */
+    const pm_type *type;
+    int64_t ob_size;     /* for var-sized types */
+    uint64_t size;       /* as sys.getsizeof() would report (generic rule) */
+} pm_object;
+
+/* Reads and validates the object at addr: readable header, a valid type,
+ * a plausible reference count. */
+bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *out);
+
+#endif
