@@ -8,51 +8,9 @@
 #include "obmalloc.h"
 #include "census.h"
 #include "object.h"
+#include "objmap.h"
 
-typedef struct u64set {
-    uint64_t *slots; /* 0 = empty */
-    size_t cap;
-} u64set;
-
-static size_t hash64(uint64_t x, size_t cap)
-{
-    return (size_t)((x * 0x9E3779B97F4A7C15ull) >> 17) & (cap - 1);
-}
-
-static bool set_init(u64set *s, size_t n)
-{
-    s->cap = 64;
-    while (s->cap < n * 2)
-        s->cap *= 2;
-    s->slots = calloc(s->cap, sizeof *s->slots);
-    return s->slots != NULL;
-}
-
-static void set_add(u64set *s, uint64_t x)
-{
-    size_t j = hash64(x, s->cap);
-    while (s->slots[j] && s->slots[j] != x)
-        j = (j + 1) & (s->cap - 1);
-    s->slots[j] = x;
-}
-
-static bool set_has(const u64set *s, uint64_t x)
-{
-    size_t j = hash64(x, s->cap);
-    while (s->slots[j]) {
-        if (s->slots[j] == x)
-            return true;
-        j = (j + 1) & (s->cap - 1);
-    }
-    return false;
-}
-
-typedef struct tally {
-    pymac_type_count *rows; /* indexed by pm_type.index */
-    size_t cap;
-} tally;
-
-static bool count(tally *t, const pm_object *o)
+bool pm_tally_count(tally *t, const pm_object *o)
 {
     size_t i = o->type->index;
     if (i >= t->cap) {
@@ -111,16 +69,26 @@ static bool object_in_block(pymac_session *s, uint64_t block, uint32_t block_siz
     return false;
 }
 
-static pymac_status scan_pymalloc(pymac_session *s, const u64set *gc_blocks, tally *t,
+/* Is the block's object already known (a GC object after its pre-header)? */
+static bool block_known(const pm_objmap *m, const pm_layout *L, uint64_t block)
+{
+    return pm_objmap_has(m, block) || pm_objmap_has(m, block + L->gc_head_size) ||
+           pm_objmap_has(m, block + L->gc_head_size + 16);
+}
+
+bool pm_census_add(pm_objmap *m, tally *t, pymac_census *c, const pm_object *o)
+{
+    if (!pm_objmap_add(m, o->addr))
+        return true; /* seen already */
+    c->objects++;
+    c->bytes += o->size;
+    return pm_tally_count(t, o);
+}
+
+static pymac_status scan_pymalloc(pymac_session *s, const pymac_heap *h, pm_objmap *m, tally *t,
                                   pymac_census *c, pymac_error *err)
 {
-    const pymac_heap *h;
-    pymac_status st = pymac_heap_walk(s, &h, err);
-    if (st > PYMAC_PARTIAL)
-        return st;
-    if (st == PYMAC_PARTIAL)
-        c->partial = 1;
-    uint8_t *is_free = malloc(h->pool_size / 16 + 1);
+    const pm_layout *L = s->layout;    uint8_t *is_free = malloc(h->pool_size / 16 + 1);
     if (!is_free)
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     for (size_t i = 0; i < h->npools; i++) {
@@ -140,7 +108,7 @@ static pymac_status scan_pymalloc(pymac_session *s, const u64set *gc_blocks, tal
             if (is_free[b])
                 continue;
             uint64_t block = p->address + h->pool_overhead + (uint64_t)b * p->block_size;
-            if (set_has(gc_blocks, block))
+            if (block_known(m, L, block))
                 continue;
             pm_object o;
             if (!object_in_block(s, block, p->block_size, &o)) {
@@ -148,11 +116,9 @@ static pymac_status scan_pymalloc(pymac_session *s, const u64set *gc_blocks, tal
                 c->raw_bytes += p->block_size;
             } else if (o.refcnt == 0 && !o.immortal) {
                 c->freelisted++;
-            } else {
-                if (!count(t, &o))
-                    return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
-                c->objects++;
-                c->bytes += o.size;
+            } else if (!pm_census_add(m, t, c, &o)) {
+                free(is_free);
+                return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
             }
         }
     }
@@ -170,18 +136,23 @@ pymac_status pymac_census_build(pymac_session *s, int gc_only, const pymac_censu
     }
     *out = NULL;
     const pymac_gc *gc;
+    const pymac_heap *h;
     pymac_status st = pymac_gc_walk(s, &gc, err);
     if (st > PYMAC_PARTIAL)
         return st;
+    pymac_status hst = pymac_heap_walk(s, &h, err);
+    if (hst > PYMAC_PARTIAL)
+        return hst;
     pymac_census *c = calloc(1, sizeof *c);
     tally t = {0};
-    u64set gc_blocks = {0};
-    if (!c || !set_init(&gc_blocks, gc->nobjects + 1)) {
+    pm_objmap m;
+    if (!c || !pm_objmap_init(&m, h)) {
         free(c);
+        pm_objmap_free(&m);
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     }
     c->gc_only = gc_only;
-    c->partial = st == PYMAC_PARTIAL;
+    c->partial = st == PYMAC_PARTIAL || hst == PYMAC_PARTIAL;
     /* gc.get_objects() covers the generations, not the permanent one */
     size_t end = gc_only ? gc->permanent.first : gc->nobjects;
     for (size_t i = 0; i < end; i++) {
@@ -190,13 +161,10 @@ pymac_status pymac_census_build(pymac_session *s, int gc_only, const pymac_censu
             c->invalid++;
             continue;
         }
-        if (!count(&t, &o)) {
+        if (!pm_census_add(&m, &t, c, &o)) {
             st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
             break;
         }
-        c->objects++;
-        c->bytes += o.size;
-        set_add(&gc_blocks, o.addr - o.type->presize);
     }
     if (c->invalid) {
         pm_warn(s, "%llu objects on the GC lists have no valid type",
@@ -204,8 +172,10 @@ pymac_status pymac_census_build(pymac_session *s, int gc_only, const pymac_censu
         c->partial = 1;
     }
     if (!gc_only && st <= PYMAC_PARTIAL)
-        st = scan_pymalloc(s, &gc_blocks, &t, c, err);
-    free(gc_blocks.slots);
+        st = scan_pymalloc(s, h, &m, &t, c, err);
+    if (!gc_only && st <= PYMAC_PARTIAL)
+        st = pm_census_reach(s, &m, &t, c, err);
+    pm_objmap_free(&m);
     if (st > PYMAC_PARTIAL) {
         free(t.rows);
         free(c);

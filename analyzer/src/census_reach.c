@@ -1,0 +1,191 @@
+/* The last step of the full census: objects that live outside pymalloc
+ * (larger than 512 bytes, or static) are found through the pointers of the
+ * objects already found.
+ *
+ * The scan is conservative: every aligned word of a found object (its whole
+ * pymalloc block, so pre-headers and 3.13 inline values count) is a
+ * candidate pointer. A candidate outside pymalloc is taken only if it holds
+ * a valid object (a type whose type chain ends at `type`, a live reference
+ * count). A candidate that is a non-object allocation (a list's item array,
+ * a dict's keys) is scanned one level deeper for object pointers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "census.h"
+#include "layout.h"
+
+enum {
+    MAX_SCAN_BYTES = 1 << 24,    /* per object or array */
+    GLIBC_MIN_CHUNK = 32,
+};
+
+typedef struct reach {
+    pymac_session *s;
+    pm_objmap *m;
+    tally *t;
+    pymac_census *c;
+    uint64_t *work; /* found objects outside pymalloc, still to scan */
+    size_t nwork, capwork;
+    uint64_t float_type;
+    bool nomem;
+    unsigned char *buf; /* scratch for reads the core cannot serve in place */
+    size_t bufcap;
+} reach;
+
+static const unsigned char *view(reach *r, uint64_t addr, size_t len)
+{
+    if (len > r->bufcap) {
+        unsigned char *p = realloc(r->buf, len);
+        if (!p)
+            return NULL;
+        r->buf = p;
+        r->bufcap = len;
+    }
+    return pm_view(r->s, addr, len, r->buf);
+}
+
+/* Types whose instances hold no object pointers beyond ob_type. */
+static bool pointer_free(const reach *r, const pm_type *t)
+{
+    if (t->flags & PM_TPFLAGS_HEAPTYPE)
+        return false;
+    return t->addr == r->float_type ||
+           (t->flags & (PM_TPFLAGS_LONG_SUBCLASS | (1ul << 27) /* bytes */ |
+                        (1ul << 28) /* str */));
+}
+
+static void push(reach *r, uint64_t addr)
+{
+    if (r->nwork == r->capwork) {
+        size_t cap = r->capwork ? r->capwork * 2 : 1024;
+        uint64_t *p = realloc(r->work, cap * sizeof *p);
+        if (!p) {
+            r->nomem = true;
+            return;
+        }
+        r->work = p;
+        r->capwork = cap;
+    }
+    r->work[r->nwork++] = addr;
+}
+
+static void scan_words(reach *r, uint64_t addr, uint64_t len, int depth);
+
+/* The usable size of a glibc malloc chunk at p, or 0 if it does not look like one. */
+static uint64_t malloc_usable(reach *r, uint64_t p)
+{
+    uint64_t hdr;
+    if ((p & 15) || !pm_read_u64(r->s, p - 8, &hdr))
+        return 0;
+    uint64_t size = hdr & ~(uint64_t)7;
+    if (size < GLIBC_MIN_CHUNK || size > MAX_SCAN_BYTES || (hdr & 2) /* mmapped */)
+        return 0;
+    return size - 8;
+}
+
+static void candidate(reach *r, uint64_t w, int depth)
+{
+    if (w < 4096 || (w & 7) || pm_objmap_has(r->m, w))
+        return;
+    if (pm_objmap_arena(r->m, w) >= 0) {
+        /* inside pymalloc every object is known already; an unknown block
+         * start is a raw allocation: an item array, dict keys, ... */
+        if (depth == 0) {
+            uint64_t pool = w & ~(uint64_t)(r->m->heap->pool_size - 1);
+            const pymac_heap *h = r->m->heap;
+            uint64_t idx;
+            if (pm_read_uint(r->s, pool + (uint64_t)r->s->layout->ph_szidx.off, 4, &idx) &&
+                idx < h->nclasses && w >= pool + h->pool_overhead &&
+                (w - pool - h->pool_overhead) % h->classes[idx].block_size == 0)
+                scan_words(r, w, h->classes[idx].block_size, depth + 1);
+        }
+        return;
+    }
+    if (!pm_core_mapped(&r->s->core, w))
+        return;
+    pm_object o;
+    if (pm_object_read(r->s, w, &o) && (o.refcnt || o.immortal)) {
+        if (!pm_census_add(r->m, r->t, r->c, &o))
+            r->nomem = true;
+        else
+            push(r, w);
+        return;
+    }
+    if (depth == 0) {
+        uint64_t n = malloc_usable(r, w);
+        if (n)
+            scan_words(r, w, n, depth + 1);
+    }
+}
+
+static void scan_words(reach *r, uint64_t addr, uint64_t len, int depth)
+{
+    len &= ~(uint64_t)7;
+    if (len > MAX_SCAN_BYTES)
+        len = MAX_SCAN_BYTES;
+    const unsigned char *p = view(r, addr, len);
+    if (!p)
+        return;
+    /* copy out: candidate() may reuse r->buf */
+    uint64_t stack[64], *words = len <= sizeof stack ? stack : malloc(len);
+    if (!words) {
+        r->nomem = true;
+        return;
+    }
+    memcpy(words, p, len);
+    for (uint64_t i = 0; i < len / 8 && !r->nomem; i++)
+        candidate(r, words[i], depth);
+    if (words != stack)
+        free(words);
+}
+
+/* Scans one found object: its whole pymalloc block, or its body outside. */
+static void scan_object(reach *r, uint64_t addr)
+{
+    pm_object o;
+    if (!pm_object_read(r->s, addr, &o) || pointer_free(r, o.type))
+        return;
+    const pymac_heap *h = r->m->heap;
+    if (pm_objmap_arena(r->m, addr) >= 0) {
+        uint64_t pool = addr & ~(uint64_t)(h->pool_size - 1), idx;
+        if (!pm_read_uint(r->s, pool + (uint64_t)r->s->layout->ph_szidx.off, 4, &idx) ||
+            idx >= h->nclasses || addr < pool + h->pool_overhead)
+            return;
+        uint32_t size = h->classes[idx].block_size;
+        uint64_t block = pool + h->pool_overhead + (addr - pool - h->pool_overhead) / size * size;
+        uint64_t skip = o.type->presize ? r->s->layout->gc_head_size : 0;
+        scan_words(r, block + skip, size - skip, 0);
+    } else {
+        scan_words(r, addr, o.size - o.type->presize, 0);
+    }
+}
+
+pymac_status pm_census_reach(pymac_session *s, pm_objmap *m, tally *t, pymac_census *c,
+                             pymac_error *err)
+{
+    reach r = {.s = s, .m = m, .t = t, .c = c};
+    r.float_type = pm_symbol_lookup(s, "PyFloat_Type", NULL).addr;
+    const pymac_heap *h = m->heap;
+    /* objects found outside pymalloc so far (big GC objects) */
+    for (size_t i = 0; i < m->outside_cap; i++)
+        if (m->outside[i])
+            push(&r, m->outside[i]);
+    /* every object in pymalloc: the set bits */
+    for (size_t a = 0; a < m->narenas && !r.nomem; a++) {
+        const uint8_t *bits = m->bits[a];
+        for (uint64_t byte = 0; byte < h->arena_size / 16 / 8; byte++) {
+            if (!bits[byte])
+                continue;
+            for (unsigned b = 0; b < 8; b++)
+                if (bits[byte] >> b & 1)
+                    scan_object(&r, m->arena_base[a] + (byte * 8 + b) * 16);
+        }
+    }
+    while (r.nwork && !r.nomem)
+        scan_object(&r, r.work[--r.nwork]);
+    free(r.work);
+    free(r.buf);
+    if (r.nomem)
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    return PYMAC_OK;
+}

@@ -1,0 +1,119 @@
+/* Object address sets for the census and the reference walks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "objmap.h"
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+bool pm_objmap_init(pm_objmap *m, const pymac_heap *h)
+{
+    memset(m, 0, sizeof *m);
+    m->heap = h;
+    m->narenas = h->narenas;
+    m->arena_base = malloc((h->narenas + 1) * sizeof *m->arena_base);
+    m->bits = calloc(h->narenas + 1, sizeof *m->bits);
+    if (!m->arena_base || !m->bits)
+        return false;
+    for (size_t i = 0; i < h->narenas; i++)
+        m->arena_base[i] = h->arenas[i].address;
+    qsort(m->arena_base, h->narenas, sizeof *m->arena_base, cmp_u64);
+    for (size_t i = 0; i < h->narenas; i++)
+        if (!(m->bits[i] = calloc(h->arena_size / 16 / 8, 1)))
+            return false;
+    m->outside_cap = 1024;
+    m->outside = calloc(m->outside_cap, sizeof *m->outside);
+    return m->outside != NULL;
+}
+
+void pm_objmap_free(pm_objmap *m)
+{
+    for (size_t i = 0; m->bits && i < m->narenas; i++)
+        free(m->bits[i]);
+    free(m->bits);
+    free(m->arena_base);
+    free(m->outside);
+    memset(m, 0, sizeof *m);
+}
+
+long pm_objmap_arena(const pm_objmap *m, uint64_t addr)
+{
+    size_t lo = 0, hi = m->narenas;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->arena_base[mid] <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || addr - m->arena_base[lo - 1] >= m->heap->arena_size)
+        return -1;
+    return (long)(lo - 1);
+}
+
+static size_t slot(uint64_t x, size_t cap)
+{
+    return (size_t)((x * 0x9E3779B97F4A7C15ull) >> 17) & (cap - 1);
+}
+
+bool pm_objmap_has(const pm_objmap *m, uint64_t addr)
+{
+    long a = pm_objmap_arena(m, addr);
+    if (a >= 0) {
+        uint64_t bit = (addr - m->arena_base[a]) / 16;
+        return (addr & 15) == 0 && (m->bits[a][bit / 8] >> (bit % 8) & 1);
+    }
+    for (size_t j = slot(addr, m->outside_cap); m->outside[j]; j = (j + 1) & (m->outside_cap - 1))
+        if (m->outside[j] == addr)
+            return true;
+    return false;
+}
+
+static bool grow_outside(pm_objmap *m)
+{
+    size_t cap = m->outside_cap * 2;
+    uint64_t *p = calloc(cap, sizeof *p);
+    if (!p)
+        return false;
+    for (size_t i = 0; i < m->outside_cap; i++) {
+        if (!m->outside[i])
+            continue;
+        size_t j = slot(m->outside[i], cap);
+        while (p[j])
+            j = (j + 1) & (cap - 1);
+        p[j] = m->outside[i];
+    }
+    free(m->outside);
+    m->outside = p;
+    m->outside_cap = cap;
+    return true;
+}
+
+bool pm_objmap_add(pm_objmap *m, uint64_t addr)
+{
+    long a = pm_objmap_arena(m, addr);
+    if (a >= 0) {
+        if (addr & 15)
+            return false; /* objects in pymalloc are 16-aligned */
+        uint64_t bit = (addr - m->arena_base[a]) / 16;
+        uint8_t *byte = &m->bits[a][bit / 8], mask = (uint8_t)(1u << (bit % 8));
+        if (*byte & mask)
+            return false;
+        *byte |= mask;
+        return true;
+    }
+    if (pm_objmap_has(m, addr))
+        return false;
+    if ((m->outside_n + 1) * 2 > m->outside_cap && !grow_outside(m))
+        return false;
+    size_t j = slot(addr, m->outside_cap);
+    while (m->outside[j])
+        j = (j + 1) & (m->outside_cap - 1);
+    m->outside[j] = addr;
+    m->outside_n++;
+    return true;
+}

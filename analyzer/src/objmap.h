@@ -1,0 +1,26 @@
+/* A set of object addresses: one bit per 16 bytes inside pymalloc arenas,
+ * a hash set for the few objects outside them. Sized from the heap, so a
+ * census of millions of objects costs megabytes, not a malloc per object. */
+#ifndef PYMAC_OBJMAP_H
+#define PYMAC_OBJMAP_H
+
+#include "pm.h"
+
+typedef struct pm_objmap {
+    const pymac_heap *heap;
+    uint64_t *arena_base;  /* sorted arena bases */
+    uint8_t **bits;        /* per sorted arena: arena_size / 16 bits */
+    size_t narenas;
+    uint64_t *outside;     /* open addressing, 0 = empty */
+    size_t outside_cap, outside_n;
+} pm_objmap;
+
+bool pm_objmap_init(pm_objmap *m, const pymac_heap *h);
+void pm_objmap_free(pm_objmap *m);
+/* Index of the arena holding addr, or -1. */
+long pm_objmap_arena(const pm_objmap *m, uint64_t addr);
+bool pm_objmap_has(const pm_objmap *m, uint64_t addr);
+/* Adds addr; returns false if it was there already (or on no memory). */
+bool pm_objmap_add(pm_objmap *m, uint64_t addr);
+
+#endif
