@@ -10,8 +10,15 @@
 #include "object.h"
 #include "objmap.h"
 
-bool pm_tally_count(tally *t, const pm_object *o)
+typedef struct tally {
+    pymac_type_count *rows; /* indexed by pm_type.index */
+    size_t cap;
+} tally;
+
+static bool tally_count(void *ctx, const pm_object *o, int generation)
 {
+    (void)generation;
+    tally *t = ctx;
     size_t i = o->type->index;
     if (i >= t->cap) {
         size_t cap = t->cap ? t->cap : 256;
@@ -76,18 +83,19 @@ static bool block_known(const pm_objmap *m, const pm_layout *L, uint64_t block)
            pm_objmap_has(m, block + L->gc_head_size + 16);
 }
 
-bool pm_census_add(pm_objmap *m, tally *t, pymac_census *c, const pm_object *o)
+bool pm_walk_found(pm_walk *w, const pm_object *o, int generation)
 {
-    if (!pm_objmap_add(m, o->addr))
+    if (!pm_objmap_add(&w->map, o->addr))
         return true; /* seen already */
-    c->objects++;
-    c->bytes += o->size;
-    return pm_tally_count(t, o);
+    w->c->objects++;
+    w->c->bytes += o->size;
+    return w->visit(w->ctx, o, generation);
 }
 
-static pymac_status scan_pymalloc(pymac_session *s, const pymac_heap *h, pm_objmap *m, tally *t,
-                                  pymac_census *c, pymac_error *err)
+static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *err)
 {
+    pymac_session *s = w->s;
+    pymac_census *c = w->c;
     const pm_layout *L = s->layout;    uint8_t *is_free = malloc(h->pool_size / 16 + 1);
     if (!is_free)
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
@@ -108,7 +116,7 @@ static pymac_status scan_pymalloc(pymac_session *s, const pymac_heap *h, pm_objm
             if (is_free[b])
                 continue;
             uint64_t block = p->address + h->pool_overhead + (uint64_t)b * p->block_size;
-            if (block_known(m, L, block))
+            if (block_known(&w->map, L, block))
                 continue;
             pm_object o;
             if (!object_in_block(s, block, p->block_size, &o)) {
@@ -116,7 +124,7 @@ static pymac_status scan_pymalloc(pymac_session *s, const pymac_heap *h, pm_objm
                 c->raw_bytes += p->block_size;
             } else if (o.refcnt == 0 && !o.immortal) {
                 c->freelisted++;
-            } else if (!pm_census_add(m, t, c, &o)) {
+            } else if (!pm_walk_found(w, &o, -1)) {
                 free(is_free);
                 return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
             }
@@ -124,6 +132,53 @@ static pymac_status scan_pymalloc(pymac_session *s, const pymac_heap *h, pm_objm
     }
     free(is_free);
     return PYMAC_OK;
+}
+
+pymac_status pm_objects_walk(pymac_session *s, int gc_only, pm_visit_fn visit, void *ctx,
+                             pymac_census *c, pymac_error *err)
+{
+    const pymac_gc *gc;
+    const pymac_heap *h;
+    pymac_status st = pymac_gc_walk(s, &gc, err);
+    if (st > PYMAC_PARTIAL)
+        return st;
+    pymac_status hst = pymac_heap_walk(s, &h, err);
+    if (hst > PYMAC_PARTIAL)
+        return hst;
+    pm_walk w = {.s = s, .c = c, .visit = visit, .ctx = ctx};
+    if (!pm_objmap_init(&w.map, h)) {
+        pm_objmap_free(&w.map);
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    }
+    c->gc_only = gc_only;
+    c->partial = st == PYMAC_PARTIAL || hst == PYMAC_PARTIAL;
+    st = PYMAC_OK;
+    /* gc.get_objects() covers the generations, not the permanent one */
+    size_t end = gc_only ? gc->permanent.first : gc->nobjects;
+    int gen = 0;
+    for (size_t i = 0; i < end && !st; i++) {
+        while (gen < (int)gc->ngenerations &&
+               i >= gc->generations[gen].first + gc->generations[gen].objects)
+            gen++;
+        pm_object o;
+        if (!pm_object_read(s, gc->objects[i], &o))
+            c->invalid++;
+        else if (!pm_walk_found(&w, &o, gen))
+            st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    }
+    if (c->invalid) {
+        pm_warn(s, "%llu objects on the GC lists have no valid type",
+                (unsigned long long)c->invalid);
+        c->partial = 1;
+    }
+    if (!gc_only && !st)
+        st = scan_pymalloc(&w, h, err);
+    if (!gc_only && !st)
+        st = pm_census_reach(&w, err);
+    pm_objmap_free(&w.map);
+    if (st)
+        return st;
+    return c->partial ? PYMAC_PARTIAL : PYMAC_OK;
 }
 
 pymac_status pymac_census_build(pymac_session *s, int gc_only, const pymac_census **out,
@@ -135,47 +190,11 @@ pymac_status pymac_census_build(pymac_session *s, int gc_only, const pymac_censu
         return (*cache)->partial ? PYMAC_PARTIAL : PYMAC_OK;
     }
     *out = NULL;
-    const pymac_gc *gc;
-    const pymac_heap *h;
-    pymac_status st = pymac_gc_walk(s, &gc, err);
-    if (st > PYMAC_PARTIAL)
-        return st;
-    pymac_status hst = pymac_heap_walk(s, &h, err);
-    if (hst > PYMAC_PARTIAL)
-        return hst;
     pymac_census *c = calloc(1, sizeof *c);
-    tally t = {0};
-    pm_objmap m;
-    if (!c || !pm_objmap_init(&m, h)) {
-        free(c);
-        pm_objmap_free(&m);
+    if (!c)
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
-    }
-    c->gc_only = gc_only;
-    c->partial = st == PYMAC_PARTIAL || hst == PYMAC_PARTIAL;
-    /* gc.get_objects() covers the generations, not the permanent one */
-    size_t end = gc_only ? gc->permanent.first : gc->nobjects;
-    for (size_t i = 0; i < end; i++) {
-        pm_object o;
-        if (!pm_object_read(s, gc->objects[i], &o)) {
-            c->invalid++;
-            continue;
-        }
-        if (!pm_census_add(&m, &t, c, &o)) {
-            st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
-            break;
-        }
-    }
-    if (c->invalid) {
-        pm_warn(s, "%llu objects on the GC lists have no valid type",
-                (unsigned long long)c->invalid);
-        c->partial = 1;
-    }
-    if (!gc_only && st <= PYMAC_PARTIAL)
-        st = scan_pymalloc(s, h, &m, &t, c, err);
-    if (!gc_only && st <= PYMAC_PARTIAL)
-        st = pm_census_reach(s, &m, &t, c, err);
-    pm_objmap_free(&m);
+    tally t = {0};
+    pymac_status st = pm_objects_walk(s, gc_only, tally_count, &t, c, err);
     if (st > PYMAC_PARTIAL) {
         free(t.rows);
         free(c);
@@ -191,7 +210,7 @@ pymac_status pymac_census_build(pymac_session *s, int gc_only, const pymac_censu
     c->nrows = n;
     *cache = c;
     *out = c;
-    return c->partial ? PYMAC_PARTIAL : PYMAC_OK;
+    return st;
 }
 
 void pm_census_free(pymac_census *c)

@@ -7,17 +7,27 @@
 #include "object.h"
 #include "objmap.h"
 
-typedef struct tally {
-    pymac_type_count *rows; /* indexed by pm_type.index */
-    size_t cap;
-} tally;
+/* Called once per object found; return false to stop (out of memory).
+ * generation: 0..2 on a GC list, 3 permanent, -1 untracked or not GC. */
+typedef bool (*pm_visit_fn)(void *ctx, const pm_object *o, int generation);
+
+typedef struct pm_walk {
+    pymac_session *s;
+    pm_objmap map;
+    pymac_census *c; /* counters only: objects, bytes, freelisted, raw, invalid, partial */
+    pm_visit_fn visit;
+    void *ctx;
+} pm_walk;
 
 void pm_census_free(pymac_census *c);
-bool pm_tally_count(tally *t, const pm_object *o);
-/* Adds a newly found object to the map and the counts (no-op if known). */
-bool pm_census_add(pm_objmap *m, tally *t, pymac_census *c, const pm_object *o);
+/* Records a newly found object (no-op if known). False when out of memory. */
+bool pm_walk_found(pm_walk *w, const pm_object *o, int generation);
+/* Visits every live object once: the GC lists, then (unless gc_only) the
+ * other objects in pymalloc blocks, then objects outside pymalloc that found
+ * objects point to. Counters go to *counters. */
+pymac_status pm_objects_walk(pymac_session *s, int gc_only, pm_visit_fn visit, void *ctx,
+                             pymac_census *counters, pymac_error *err);
 /* Finds the objects outside pymalloc that found objects point to. */
-pymac_status pm_census_reach(pymac_session *s, pm_objmap *m, tally *t, pymac_census *c,
-                             pymac_error *err);
+pymac_status pm_census_reach(pm_walk *w, pymac_error *err);
 
 #endif

@@ -21,9 +21,8 @@ enum {
 
 typedef struct reach {
     pymac_session *s;
+    pm_walk *w;
     pm_objmap *m;
-    tally *t;
-    pymac_census *c;
     uint64_t *work; /* found objects outside pymalloc, still to scan */
     size_t nwork, capwork;
     uint64_t float_type;
@@ -105,7 +104,7 @@ static void candidate(reach *r, uint64_t w, int depth)
         return;
     pm_object o;
     if (pm_object_read(r->s, w, &o) && (o.refcnt || o.immortal)) {
-        if (!pm_census_add(r->m, r->t, r->c, &o))
+        if (!pm_walk_found(r->w, &o, -1))
             r->nomem = true;
         else
             push(r, w);
@@ -160,10 +159,11 @@ static void scan_object(reach *r, uint64_t addr)
     }
 }
 
-pymac_status pm_census_reach(pymac_session *s, pm_objmap *m, tally *t, pymac_census *c,
-                             pymac_error *err)
+pymac_status pm_census_reach(pm_walk *w, pymac_error *err)
 {
-    reach r = {.s = s, .m = m, .t = t, .c = c};
+    pymac_session *s = w->s;
+    pm_objmap *m = &w->map;
+    reach r = {.s = s, .w = w, .m = m};
     r.float_type = pm_symbol_lookup(s, "PyFloat_Type", NULL).addr;
     const pymac_heap *h = m->heap;
     /* objects found outside pymalloc so far (big GC objects) */
