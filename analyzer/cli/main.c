@@ -1,6 +1,7 @@
 /* pymac-analyze: argument parsing and dispatch; libpymac does the work. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@ static const char USAGE[] =
     "  whereis ADDR        arena, pool, size class and block holding ADDR\n"
     "  gc                  GC generations: objects on each list, count, threshold\n"
     "  types               objects, bytes and average size per type [--gc-only] (alias: summary)\n"
+    "  objects             address, type, refcount, size, generation and value of each object\n"
+    "                      [--type NAME] [--gen N] [--min-size B] [--limit N]\n"
+    "  object ADDR         one object: header, type, refcount, size, where it lives, value\n"
     "\n"
     "Options:\n"
     "  --json              machine-readable output (all views but stats)\n"
@@ -27,6 +31,10 @@ static const char USAGE[] =
     "  --arena ADDR        pools: only the pools of the arena at ADDR\n"
     "  --size-class N      pools: only pools of size class N\n"
     "  --gc-only           types: only objects on the GC generation lists\n"
+    "  --type NAME         objects: only objects whose type's __name__ is NAME\n"
+    "  --gen N             objects: only objects on GC generation N (3: permanent)\n"
+    "  --min-size B        objects: only objects of at least B bytes\n"
+    "  --limit N           objects: print at most N rows (default 100; 0: all)\n"
     "  -h, --help          this text\n"
     "  --version           pymac's version\n"
     "\n"
@@ -35,7 +43,7 @@ static const char USAGE[] =
     "debug info, 9 unsupported version, 10 bad address, 11 corrupt interpreter state,\n"
     "12 out of memory, 13 internal error.\n";
 
-typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES } view_t;
+typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES, V_OBJECTS, V_OBJECT } view_t;
 
 static const struct {
     const char *name;
@@ -45,6 +53,7 @@ static const struct {
     {"report", V_REPORT, 0}, {"info", V_INFO, 0},   {"stats", V_STATS, 0},
     {"arenas", V_ARENAS, 0}, {"pools", V_POOLS, 0}, {"whereis", V_WHEREIS, 1},
     {"gc", V_GC, 0},         {"types", V_TYPES, 0},  {"summary", V_TYPES, 0},
+    {"objects", V_OBJECTS, 0},   {"object", V_OBJECT, 1},
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -128,7 +137,9 @@ int main(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},       {"exe", required_argument, NULL, 'e'},
         {"debug-dir", required_argument, NULL, 'd'}, {"arena", required_argument, NULL, 'a'},
         {"size-class", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},    {"gc-only", no_argument, NULL, 'g'},    {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, 'V'},    {"gc-only", no_argument, NULL, 'g'},
+        {"type", required_argument, NULL, 't'}, {"gen", required_argument, NULL, 'G'},
+        {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},    {NULL, 0, NULL, 0},
     };
     pymac_format fmt = PYMAC_TEXT;
     const char *exe = NULL;
@@ -137,6 +148,8 @@ int main(int argc, char **argv)
     size_t ndirs = 0;
     pymac_pool_filter filter = {0, -1};
     int gc_only = 0;
+    pymac_object_filter ofilter = {NULL, -1, 0, 100};
+    bool object_filters = false;
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -166,6 +179,25 @@ int main(int argc, char **argv)
         case 'g':
             gc_only = 1;
             break;
+        case 't':
+            ofilter.type_name = optarg;
+            object_filters = true;
+            break;
+        case 'G':
+        case 'm':
+        case 'l': {
+            uint64_t v;
+            if (parse_u64(optarg, &v) || (opt == 'G' && v > 3))
+                return usage_error("'%s' is not a valid number here", optarg);
+            if (opt == 'G')
+                ofilter.generation = (int)v;
+            else if (opt == 'm')
+                ofilter.min_size = v;
+            else
+                ofilter.limit = v;
+            object_filters = true;
+            break;
+        }
         case 'h':
             fputs(USAGE, stdout);
             return 0;
@@ -197,10 +229,12 @@ int main(int argc, char **argv)
         return usage_error("wrong number of arguments after the core '%s'", pos[0]);
     if (view != V_POOLS && (filter.arena || filter.size_class >= 0))
         return usage_error("%s", "--arena and --size-class go with the pools view");
+    if (view != V_OBJECTS && object_filters)
+        return usage_error("%s", "--type, --gen, --min-size and --limit go with the objects view");
     if (view != V_TYPES && gc_only)
         return usage_error("%s", "--gc-only goes with the types view");
     uint64_t addr = 0;
-    if (view == V_WHEREIS && parse_u64(pos[1], &addr))
+    if ((view == V_WHEREIS || view == V_OBJECT) && parse_u64(pos[1], &addr))
         return usage_error("'%s' is not an address", pos[1]);
 
     pymac_open_options o = {.core_path = pos[0], .exe_path = exe, .debug_dirs = dirs,
@@ -234,6 +268,12 @@ int main(int argc, char **argv)
         break;
     case V_TYPES:
         st = pymac_render_types(s, gc_only, fmt, stdout, &err);
+        break;
+    case V_OBJECTS:
+        st = pymac_render_objects(s, &ofilter, fmt, stdout, &err);
+        break;
+    case V_OBJECT:
+        st = pymac_render_object(s, addr, fmt, stdout, &err);
         break;
     }
     if (st > PYMAC_PARTIAL)

@@ -101,6 +101,38 @@ static bool member_offset(Dwarf_Die *member, int64_t *off)
     return true;
 }
 
+/* A bitfield's position in bits from the start of its struct, or -1. */
+static int64_t bit_position(Dwarf_Die *member, int64_t byte_off, Dwarf_Word *bits)
+{
+    Dwarf_Attribute at;
+    Dwarf_Word v, size;
+    if (!dwarf_attr(member, DW_AT_bit_size, &at) || dwarf_formudata(&at, bits) != 0)
+        return -1;
+    if (dwarf_attr(member, DW_AT_data_bit_offset, &at) && dwarf_formudata(&at, &v) == 0)
+        return (int64_t)v; /* DWARF 4+ */
+    /* DWARF 2/3: bit offset counted from the storage unit's most significant bit */
+    if (dwarf_attr(member, DW_AT_bit_offset, &at) && dwarf_formudata(&at, &v) == 0 &&
+        dwarf_attr(member, DW_AT_byte_size, &at) && dwarf_formudata(&at, &size) == 0)
+        return byte_off * 8 + (int64_t)(size * 8 - v - *bits);
+    return -1;
+}
+
+uint64_t pm_field_get(const void *base, const pm_field *f)
+{
+    const unsigned char *p = (const unsigned char *)base + f->off;
+    if (!f->bit_size) {
+        uint64_t v = 0;
+        for (unsigned i = 0; i < f->size && i < 8; i++)
+            v |= (uint64_t)p[i] << (8 * i);
+        return v;
+    }
+    uint64_t v = 0;
+    unsigned nbytes = (f->bit_off + f->bit_size + 7) / 8;
+    for (unsigned i = 0; i < nbytes && i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return (v >> f->bit_off) & ((1ull << f->bit_size) - 1);
+}
+
 /* Finds a direct member, looking through anonymous structs and unions. */
 static bool find_member(Dwarf_Die *agg, const char *name, size_t namelen, Dwarf_Die *out,
                         int64_t *off, int depth)
@@ -135,9 +167,10 @@ static bool find_member(Dwarf_Die *agg, const char *name, size_t namelen, Dwarf_
 bool pm_dwarf_member(Dwarf_Die *type, const char *path, pm_field *out)
 {
     Dwarf_Die cur = *type;
-    int64_t total = 0;
+    int64_t total = 0, bitpos = -1, container = 0;
     const char *p = path;
     Dwarf_Die mtype;
+    Dwarf_Word bits = 0;
     if (!pm_dwarf_strip(&cur))
         return false;
     for (;;) {
@@ -147,6 +180,8 @@ bool pm_dwarf_member(Dwarf_Die *type, const char *path, pm_field *out)
         int64_t off;
         if (!find_member(&cur, p, len, &member, &off, 0) || !member_type(&member, &mtype))
             return false;
+        bitpos = bit_position(&member, off, &bits);
+        container = total;
         total += off;
         cur = mtype;
         if (!pm_dwarf_strip(&cur))
@@ -160,6 +195,14 @@ bool pm_dwarf_member(Dwarf_Die *type, const char *path, pm_field *out)
         return false;
     out->off = (int32_t)total;
     out->size = (uint32_t)size;
+    out->bit_off = out->bit_size = 0;
+    if (bitpos >= 0) {
+        /* bit positions count from the start of the enclosing struct */
+        int64_t abs_bits = container * 8 + bitpos;
+        out->off = (int32_t)(abs_bits / 8);
+        out->bit_off = (uint8_t)(abs_bits % 8);
+        out->bit_size = (uint8_t)bits;
+    }
     out->ok = true;
     out->type = cur;
     return true;

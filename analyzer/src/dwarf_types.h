@@ -18,8 +18,12 @@ typedef struct pm_field {
     int32_t off;
     uint32_t size;
     bool ok;
+    uint8_t bit_off, bit_size; /* bit_size != 0: a bitfield at bit bit_off of the byte at off */
     Dwarf_Die type;
 } pm_field;
+
+/* Value of a field (bitfields included) from a buffer holding the struct. */
+uint64_t pm_field_get(const void *base, const pm_field *f);
 
 /* Strips typedefs and qualifiers in place. */
 bool pm_dwarf_strip(Dwarf_Die *die);

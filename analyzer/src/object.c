@@ -4,6 +4,7 @@
 
 #include "layout.h"
 #include "object.h"
+#include "value.h"
 
 enum {
     TYPE_CHAIN_MAX = 8,           /* type(type(...)) steps before giving up */
@@ -188,5 +189,8 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
         size += n * o->type->itemsize;
     }
     o->size = size + o->type->presize;
+    uint64_t special = pm_value_sizeof(s, o);
+    if (special)
+        o->size = special;
     return true;
 }

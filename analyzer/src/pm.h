@@ -96,6 +96,7 @@ struct pymac_session {
     pymac_heap *heap;        /* cached walk */
     pymac_gc *gc;            /* cached GC lists */
     struct pm_type_table *types; /* validated types by address */
+    struct pm_value_layout *values; /* value decoders' layout, resolved on first use */
     pymac_census *census_gc, *census_full;
     char **warnings;
     size_t nwarnings;

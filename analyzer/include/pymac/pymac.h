@@ -259,6 +259,17 @@ PYMAC_API pymac_status pymac_render_gc(pymac_session *s, pymac_format f, FILE *o
                                        pymac_error *err);
 PYMAC_API pymac_status pymac_render_types(pymac_session *s, int gc_only, pymac_format f,
                                           FILE *out, pymac_error *err);
+typedef struct pymac_object_filter {
+    const char *type_name; /* type(o).__name__, or NULL for all */
+    int generation;        /* 0..2 (3 = permanent): only that GC list; -1 all objects */
+    uint64_t min_size;     /* bytes, as sys.getsizeof */
+    uint64_t limit;        /* rows to print; 0 = all */
+} pymac_object_filter;
+
+PYMAC_API pymac_status pymac_render_objects(pymac_session *s, const pymac_object_filter *f,
+                                            pymac_format fmt, FILE *out, pymac_error *err);
+PYMAC_API pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format fmt,
+                                           FILE *out, pymac_error *err);
 /* Prints the session's warnings, one per line, prefixed "warning: ". */
 PYMAC_API void pymac_render_warnings(const pymac_session *s, FILE *out);
 

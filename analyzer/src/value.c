@@ -1,0 +1,421 @@
+/* Value decoders. Each reads only through pm_read (bounds-checked against the
+ * core), caps every length it takes from the target, and marks truncation. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layout.h"
+#include "value.h"
+
+enum { MAX_TEXT = 48, MAX_DIGITS = 64 /* 30-bit digits: ~570 decimal digits */ };
+
+typedef struct pm_value_layout {
+    bool resolved;
+    uint64_t t_str, t_int, t_bool, t_float, t_none, t_bytes, t_tuple, t_list, t_dict, t_set,
+        t_frozenset, t_type, t_function, t_module, t_code;
+    uint32_t ascii_size, compact_size;
+    pm_field str_length, str_kind, str_compact, str_ascii, str_data;
+    pm_field float_val;
+    pm_field long_digits, long_tag; /* tag: ob_size (<=3.11) or lv_tag (3.12+) */
+    pm_field bytes_sval, tuple_items, list_items, list_allocated, dict_used, set_used,
+        set_mask, set_table, set_smalltable;
+    uint32_t unicode_size;
+    pm_field func_qualname, module_name, code_name, code_filename, code_firstlineno;
+} pm_value_layout;
+
+static void field(pymac_session *s, const char *type, const char *path, pm_field *out)
+{
+    Dwarf_Die t;
+    out->ok = pm_find_type(s, type, &t) && pm_dwarf_member(&t, path, out);
+}
+
+static uint32_t size_of(pymac_session *s, const char *type)
+{
+    Dwarf_Die t;
+    int64_t n = pm_find_type(s, type, &t) ? pm_dwarf_sizeof(&t) : -1;
+    return n > 0 ? (uint32_t)n : 0;
+}
+
+static const pm_value_layout *layout(pymac_session *s)
+{
+    if (s->values && s->values->resolved)
+        return s->values;
+    if (!s->values && !(s->values = calloc(1, sizeof *s->values)))
+        return NULL;
+    pm_value_layout *V = s->values;
+    const struct {
+        const char *sym;
+        uint64_t *out;
+    } types[] = {
+        {"PyUnicode_Type", &V->t_str},    {"PyLong_Type", &V->t_int},
+        {"PyBool_Type", &V->t_bool},      {"PyFloat_Type", &V->t_float},
+        {"_PyNone_Type", &V->t_none},     {"PyBytes_Type", &V->t_bytes},
+        {"PyTuple_Type", &V->t_tuple},    {"PyList_Type", &V->t_list},
+        {"PyDict_Type", &V->t_dict},      {"PySet_Type", &V->t_set},
+        {"PyFrozenSet_Type", &V->t_frozenset}, {"PyType_Type", &V->t_type},
+        {"PyFunction_Type", &V->t_function}, {"PyModule_Type", &V->t_module},
+        {"PyCode_Type", &V->t_code},
+    };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        *types[i].out = pm_symbol_lookup(s, types[i].sym, NULL).addr;
+    V->ascii_size = size_of(s, "PyASCIIObject");
+    V->compact_size = size_of(s, "PyCompactUnicodeObject");
+    field(s, "PyASCIIObject", "length", &V->str_length);
+    field(s, "PyASCIIObject", "state.kind", &V->str_kind);
+    field(s, "PyASCIIObject", "state.compact", &V->str_compact);
+    field(s, "PyASCIIObject", "state.ascii", &V->str_ascii);
+    field(s, "PyUnicodeObject", "data.any", &V->str_data);
+    field(s, "PyFloatObject", "ob_fval", &V->float_val);
+    if (s->rt->minor >= 12) {
+        field(s, "PyLongObject", "long_value.ob_digit", &V->long_digits);
+        field(s, "PyLongObject", "long_value.lv_tag", &V->long_tag);
+    } else {
+        field(s, "PyLongObject", "ob_digit", &V->long_digits);
+        field(s, "PyVarObject", "ob_size", &V->long_tag);
+    }
+    field(s, "PyBytesObject", "ob_sval", &V->bytes_sval);
+    field(s, "PyTupleObject", "ob_item", &V->tuple_items);
+    field(s, "PyListObject", "ob_item", &V->list_items);
+    field(s, "PyListObject", "allocated", &V->list_allocated);
+    field(s, "PySetObject", "mask", &V->set_mask);
+    field(s, "PySetObject", "table", &V->set_table);
+    field(s, "PySetObject", "smalltable", &V->set_smalltable);
+    V->unicode_size = size_of(s, "PyUnicodeObject");
+    field(s, "PyDictObject", "ma_used", &V->dict_used);
+    field(s, "PySetObject", "used", &V->set_used);
+    field(s, "PyFunctionObject", "func_qualname", &V->func_qualname);
+    field(s, "PyModuleObject", "md_name", &V->module_name);
+    field(s, "PyCodeObject", "co_name", &V->code_name);
+    field(s, "PyCodeObject", "co_filename", &V->code_filename);
+    field(s, "PyCodeObject", "co_firstlineno", &V->code_firstlineno);
+    V->resolved = true;
+    return V;
+}
+
+typedef struct out {
+    char *p;
+    size_t cap, n;
+    bool truncated;
+} out;
+
+static void put(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(out *o, const char *fmt, ...)
+{
+    if (o->n + 1 >= o->cap) {
+        o->truncated = true;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(o->p + o->n, o->cap - o->n, fmt, ap);
+    va_end(ap);
+    if (k < 0)
+        return;
+    if ((size_t)k >= o->cap - o->n) {
+        o->n = o->cap - 1;
+        o->truncated = true;
+    } else {
+        o->n += (size_t)k;
+    }
+}
+
+static bool rd(pymac_session *s, uint64_t base, const pm_field *f, uint64_t *v)
+{
+    unsigned char b[16];
+    if (!f->ok || !pm_read(s, base + (uint64_t)f->off, b, f->bit_size ? 8 : f->size))
+        return false;
+    pm_field rel = *f;
+    rel.off = 0;
+    *v = pm_field_get(b, &rel);
+    return true;
+}
+
+/* Appends a code point, escaped like repr() for the ASCII range. */
+static void put_char(out *o, uint32_t c)
+{
+    if (c == '\'' || c == '\\')
+        put(o, "\\%c", (char)c);
+    else if (c >= 0x20 && c < 0x7f)
+        put(o, "%c", (char)c);
+    else if (c == '\n')
+        put(o, "\\n");
+    else if (c < 0x100 && (c < 0x20 || c == 0x7f))
+        put(o, "\\x%02x", c);
+    else if (c < 0x800)
+        put(o, "%c%c", 0xc0 | c >> 6, 0x80 | (c & 0x3f));
+    else if (c < 0x10000)
+        put(o, "%c%c%c", 0xe0 | c >> 12, 0x80 | (c >> 6 & 0x3f), 0x80 | (c & 0x3f));
+    else if (c < 0x110000)
+        put(o, "%c%c%c%c", 0xf0 | c >> 18, 0x80 | (c >> 12 & 0x3f), 0x80 | (c >> 6 & 0x3f),
+            0x80 | (c & 0x3f));
+    else
+        put(o, "\\?");
+}
+
+static bool str_value(pymac_session *s, const pm_value_layout *V, uint64_t addr, out *o)
+{
+    uint64_t len, kind, compact, ascii, data;
+    if (!rd(s, addr, &V->str_length, &len) || !rd(s, addr, &V->str_kind, &kind) ||
+        !rd(s, addr, &V->str_compact, &compact) || !rd(s, addr, &V->str_ascii, &ascii))
+        return false;
+    if (kind != 1 && kind != 2 && kind != 4)
+        return false;
+    if (compact)
+        data = addr + (ascii ? V->ascii_size : V->compact_size);
+    else if (!rd(s, addr, &V->str_data, &data))
+        return false;
+    uint64_t n = len < MAX_TEXT ? len : MAX_TEXT;
+    unsigned char buf[MAX_TEXT * 4];
+    if (!pm_read(s, data, buf, n * kind))
+        return false;
+    put(o, "'");
+    for (uint64_t i = 0; i < n; i++)
+        put_char(o, (uint32_t)pm_get_uint(buf, (uint32_t)(i * kind), (unsigned)kind));
+    put(o, len > n ? "'...(%llu chars)" : "'", (unsigned long long)len);
+    return true;
+}
+
+/* Python ints: 30-bit digits, least significant first. Printed in decimal by
+ * repeated division by 10^9. */
+static bool int_value(pymac_session *s, const pm_value_layout *V, uint64_t addr, bool is_bool,
+                      out *o)
+{
+    uint64_t tag;
+    if (!rd(s, addr, &V->long_tag, &tag) || !V->long_digits.ok)
+        return false;
+    uint64_t ndigits;
+    bool negative;
+    if (s->rt->minor >= 12) {
+        ndigits = tag >> 3;
+        negative = (tag & 3) == 2;
+    } else {
+        int64_t size = (int64_t)tag;
+        negative = size < 0;
+        ndigits = negative ? (uint64_t)-size : (uint64_t)size;
+    }
+    if (is_bool) {
+        put(o, ndigits ? "True" : "False");
+        return true;
+    }
+    if (ndigits > MAX_DIGITS) {
+        put(o, "<int of %llu bits>", (unsigned long long)ndigits * 30);
+        return true;
+    }
+    uint32_t d[MAX_DIGITS];
+    if (ndigits && !pm_read(s, addr + (uint64_t)V->long_digits.off, d, ndigits * 4))
+        return false;
+    char dec[MAX_DIGITS * 10 + 2];
+    size_t pos = sizeof dec - 1;
+    dec[pos] = '\0';
+    size_t n = ndigits;
+    do {
+        uint64_t rem = 0;
+        for (size_t i = n; i-- > 0;) {
+            uint64_t cur = (rem << 30) | (d[i] & 0x3fffffff);
+            d[i] = (uint32_t)(cur / 1000000000u);
+            rem = cur % 1000000000u;
+        }
+        while (n && d[n - 1] == 0)
+            n--;
+        for (int k = 0; k < 9 && (n || rem) && pos; k++) {
+            dec[--pos] = (char)('0' + rem % 10);
+            rem /= 10;
+        }
+    } while (n && pos);
+    if (dec[pos] == '\0')
+        dec[--pos] = '0';
+    put(o, "%s%s", negative ? "-" : "", dec + pos);
+    return true;
+}
+
+static bool float_value(pymac_session *s, const pm_value_layout *V, uint64_t addr, out *o)
+{
+    double d;
+    if (!V->float_val.ok || !pm_read(s, addr + (uint64_t)V->float_val.off, &d, sizeof d))
+        return false;
+    char buf[40];
+    /* shortest text that reads back as the same double, like repr() */
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d || isnan(d))
+            break;
+    }
+    if (!strpbrk(buf, ".enia"))
+        strcat(buf, ".0");
+    put(o, "%s", buf);
+    return true;
+}
+
+static bool bytes_value(pymac_session *s, const pm_value_layout *V, const pm_object *ob, out *o)
+{
+    uint64_t len = (uint64_t)ob->ob_size, n = len < MAX_TEXT ? len : MAX_TEXT;
+    unsigned char buf[MAX_TEXT];
+    if (!V->bytes_sval.ok || !pm_read(s, ob->addr + (uint64_t)V->bytes_sval.off, buf, n))
+        return false;
+    put(o, "b'");
+    for (uint64_t i = 0; i < n; i++)
+        put_char(o, buf[i] < 0x80 ? buf[i] : 0x7f);
+    put(o, len > n ? "'...(%llu bytes)" : "'", (unsigned long long)len);
+    return true;
+}
+
+uint64_t pm_value_sizeof(pymac_session *s, const pm_object *ob)
+{
+    const pm_value_layout *V = layout(s);
+    uint64_t t = ob->type->addr, a = ob->addr;
+    if (!V)
+        return 0;
+    if (t == V->t_str) {
+        uint64_t len, kind, compact, ascii, data;
+        if (!rd(s, a, &V->str_length, &len) || !rd(s, a, &V->str_kind, &kind) ||
+            !rd(s, a, &V->str_compact, &compact) || !rd(s, a, &V->str_ascii, &ascii) ||
+            len > (1ull << 40))
+            return 0;
+        if (compact)
+            return (ascii ? V->ascii_size : V->compact_size) + (len + 1) * kind;
+        return V->unicode_size + (rd(s, a, &V->str_data, &data) && data ? (len + 1) * kind : 0);
+    }
+    if (t == V->t_list) {
+        uint64_t allocated;
+        if (!rd(s, a, &V->list_allocated, &allocated) || allocated > (1ull << 40))
+            return 0;
+        return ob->type->basicsize + allocated * 8 + ob->type->presize;
+    }
+    if (t == V->t_set || t == V->t_frozenset) {
+        uint64_t table, mask;
+        if (!rd(s, a, &V->set_table, &table) || !rd(s, a, &V->set_mask, &mask) ||
+            mask > (1ull << 40))
+            return 0;
+        uint64_t extra = table != a + (uint64_t)V->set_smalltable.off ? (mask + 1) * 16 : 0;
+        return ob->type->basicsize + extra + ob->type->presize;
+    }
+    return 0;
+}
+
+static void item_repr(pymac_session *s, uint64_t addr, out *o, int depth);
+
+static bool seq_value(pymac_session *s, const pm_object *ob, uint64_t items, uint64_t len,
+                      const char *open, const char *close, out *o, int depth)
+{
+    put(o, "%s", open);
+    uint64_t n = len < 3 ? len : 3;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t item;
+        if (!pm_read_u64(s, items + 8 * i, &item))
+            return false;
+        put(o, i ? ", " : "");
+        item_repr(s, item, o, depth + 1);
+    }
+    if (len > n)
+        put(o, ", ...");
+    put(o, "%s", close);
+    if (len > n || len == 0)
+        put(o, " len=%llu", (unsigned long long)len);
+    (void)ob;
+    return true;
+}
+
+static bool str_at(pymac_session *s, const pm_value_layout *V, uint64_t base, const pm_field *f,
+                   out *o)
+{
+    uint64_t p;
+    pm_object so;
+    return rd(s, base, f, &p) && pm_object_read(s, p, &so) && so.type->addr == V->t_str &&
+           str_value(s, V, p, o);
+}
+
+static bool decode(pymac_session *s, const pm_object *ob, out *o, int depth)
+{
+    const pm_value_layout *V = layout(s);
+    if (!V)
+        return false;
+    uint64_t t = ob->type->addr, v;
+    if (t == V->t_str)
+        return str_value(s, V, ob->addr, o);
+    if (t == V->t_int || t == V->t_bool)
+        return int_value(s, V, ob->addr, t == V->t_bool, o);
+    if (t == V->t_float)
+        return float_value(s, V, ob->addr, o);
+    if (t == V->t_none) {
+        put(o, "None");
+        return true;
+    }
+    if (t == V->t_bytes)
+        return bytes_value(s, V, ob, o);
+    if (t == V->t_tuple && V->tuple_items.ok)
+        return seq_value(s, ob, ob->addr + (uint64_t)V->tuple_items.off, (uint64_t)ob->ob_size,
+                         "(", ")", o, depth);
+    if (t == V->t_list && rd(s, ob->addr, &V->list_items, &v)) {
+        uint64_t len;
+        if (!pm_read_uint(s, ob->addr + (uint64_t)s->layout->ob_size.off, 8, &len))
+            return false;
+        return seq_value(s, ob, v, len, "[", "]", o, depth);
+    }
+    if (t == V->t_dict && rd(s, ob->addr, &V->dict_used, &v)) {
+        put(o, "{...} len=%llu", (unsigned long long)v);
+        return true;
+    }
+    if ((t == V->t_set || t == V->t_frozenset) && rd(s, ob->addr, &V->set_used, &v)) {
+        put(o, "{...} len=%llu", (unsigned long long)v);
+        return true;
+    }
+    if (t == V->t_type || (ob->type->flags & PM_TPFLAGS_TYPE_SUBCLASS)) {
+        const pm_type *ty = pm_type_get(s, ob->addr);
+        if (ty) {
+            put(o, "<class '%s'>", ty->name);
+            return true;
+        }
+        return false;
+    }
+    if (t == V->t_function) {
+        put(o, "<function ");
+        bool ok = str_at(s, V, ob->addr, &V->func_qualname, o);
+        put(o, ">");
+        return ok;
+    }
+    if (t == V->t_module) {
+        put(o, "<module ");
+        bool ok = str_at(s, V, ob->addr, &V->module_name, o);
+        put(o, ">");
+        return ok;
+    }
+    if (t == V->t_code) {
+        put(o, "<code ");
+        bool ok = str_at(s, V, ob->addr, &V->code_name, o);
+        put(o, " ");
+        ok = ok && str_at(s, V, ob->addr, &V->code_filename, o);
+        if (ok && rd(s, ob->addr, &V->code_firstlineno, &v))
+            put(o, ":%lld", (long long)(int32_t)v);
+        put(o, ">");
+        return ok;
+    }
+    return false;
+}
+
+static void item_repr(pymac_session *s, uint64_t addr, out *o, int depth)
+{
+    pm_object it;
+    if (!pm_object_read(s, addr, &it)) {
+        put(o, "<invalid 0x%llx>", (unsigned long long)addr);
+        return;
+    }
+    if (depth > 1 || !decode(s, &it, o, depth))
+        put(o, "<%s 0x%llx>", it.type->name, (unsigned long long)addr);
+}
+
+void pm_value_repr(pymac_session *s, const pm_object *ob, char *buf, size_t cap)
+{
+    out o = {.p = buf, .cap = cap};
+    if (!cap)
+        return;
+    buf[0] = '\0';
+    if (!decode(s, ob, &o, 0)) {
+        o.n = 0;
+        buf[0] = '\0';
+        put(&o, "<%s object>", ob->type->name);
+    }
+    if (o.truncated && cap > 4)
+        strcpy(buf + cap - 4, "...");
+}
