@@ -191,8 +191,11 @@ bool pm_dwarf_member(Dwarf_Die *type, const char *path, pm_field *out)
         p = dot + 1;
     }
     Dwarf_Word size;
-    if (dwarf_aggregate_size(&cur, &size) != 0)
-        return false;
+    if (dwarf_aggregate_size(&cur, &size) != 0) {
+        if (dwarf_tag(&cur) != DW_TAG_array_type)
+            return false;
+        size = 0; /* a flexible array member: char dk_indices[] */
+    }
     out->off = (int32_t)total;
     out->size = (uint32_t)size;
     out->bit_off = out->bit_size = 0;

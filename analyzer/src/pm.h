@@ -97,6 +97,7 @@ struct pymac_session {
     pymac_gc *gc;            /* cached GC lists */
     struct pm_type_table *types; /* validated types by address */
     struct pm_value_layout *values; /* value decoders' layout, resolved on first use */
+    struct ref_layout *refs;        /* referent decoders' layout, likewise */
     pymac_census *census_gc, *census_full;
     char **warnings;
     size_t nwarnings;

@@ -5,6 +5,7 @@
 #include "census.h"
 #include "json.h"
 #include "layout.h"
+#include "referents.h"
 #include "value.h"
 
 typedef struct lister {
@@ -130,6 +131,40 @@ static const char *where_text(pymac_session *s, uint64_t addr, char *buf, size_t
     return buf;
 }
 
+typedef struct ref_printer {
+    pymac_session *s;
+    FILE *out;
+    pymac_format fmt;
+    size_t n;
+} ref_printer;
+
+static bool print_ref(void *ctx, uint64_t target, const char *via, bool conservative)
+{
+    ref_printer *p = ctx;
+    pm_object t;
+    bool valid = pm_object_read(p->s, target, &t);
+    char value[96];
+    if (valid)
+        pm_value_repr(p->s, &t, value, sizeof value);
+    else
+        snprintf(value, sizeof value, "<not an object>");
+    if (p->fmt == PYMAC_JSON) {
+        fprintf(p->out, "%s\n  {\"address\": \"0x%llx\", \"type\": ", p->n ? "," : "",
+                (unsigned long long)target);
+        pm_json_str(p->out, valid ? t.type->name : NULL);
+        fputs(", \"via\": ", p->out);
+        pm_json_str(p->out, via);
+        fprintf(p->out, ", \"conservative\": %s, \"value\": ", conservative ? "true" : "false");
+        pm_json_str(p->out, value);
+        fputc('}', p->out);
+    } else {
+        fprintf(p->out, "  %-24.24s 0x%014llx  %-16.16s %s%s\n", via, (unsigned long long)target,
+                valid ? t.type->name : "?", value, conservative ? "  (conservative)" : "");
+    }
+    p->n++;
+    return true;
+}
+
 /* Why an address holds no object, for the error message. */
 static pymac_status not_an_object(pymac_session *s, uint64_t addr, pymac_error *err)
 {
@@ -178,7 +213,10 @@ pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format f
         pm_json_str(out, where);
         fputs(", \"value\": ", out);
         pm_json_str(out, value);
-        fputs(", ", out);
+        fputs(", \"referents\": [", out);
+        ref_printer rp = {s, out, fmt, 0};
+        pm_referents(s, &o, print_ref, &rp, 10000);
+        fputs("], ", out);
         pm_json_warnings(out, s);
         fputs("}\n", out);
         return PYMAC_OK;
@@ -194,7 +232,11 @@ pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format f
         fprintf(out, "generation  %s\n", gen == 3 ? "permanent" : (char[]){(char)('0' + gen), 0});
     else
         fprintf(out, "generation  not tracked by the GC\n");
-    fprintf(out, "lives in    %s\nvalue       %s\n", where, value);
+    fprintf(out, "lives in    %s\nvalue       %s\nreferents:\n", where, value);
+    ref_printer rp = {s, out, fmt, 0};
+    pm_referents(s, &o, print_ref, &rp, 1000);
+    if (!rp.n)
+        fputs("  (none)\n", out);
     pymac_render_warnings(s, out);
     return PYMAC_OK;
 }

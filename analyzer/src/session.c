@@ -52,6 +52,7 @@ void pymac_close(pymac_session *s)
     pm_census_free(s->census_full);
     pm_type_table_free(s->types);
     free(s->values);
+    free(s->refs);
     free(s->layout);
     free(s->rt);
     if (s->dwfl)

@@ -161,8 +161,53 @@ def check_gc(a, oracle):
     expect_eq("gc partial", g["partial"], False)
 
 
+def by_name(rows):
+    """Census rows per type object -> counts per __name__, as the oracle keys them."""
+    out = {}
+    for r in rows:
+        out[r["type"]] = out.get(r["type"], 0) + r["count"]
+    return out
+
+
+def check_census(a, oracle):
+    gc_only = by_name(cli_json(a.cli, "types", "--gc-only", a.core))
+    diff = {k: (gc_only.get(k), v) for k, v in oracle["gc_census"].items() if gc_only.get(k) != v}
+    diff.update({k: (v, None) for k, v in gc_only.items() if k not in oracle["gc_census"]})
+    if diff:
+        raise Failure("GC census differs from gc.get_objects() (pymac, CPython): %s"
+                      % dict(sorted(diff.items())[:20]))
+    full = by_name(cli_json(a.cli, "types", a.core))
+    for name, n in oracle.get("expected", {}).items():
+        expect_eq("live %s instances" % name, full.get(name), n)
+    reach = oracle["reachable_census"]
+    under = {k: (full.get(k, 0), v) for k, v in reach.items() if full.get(k, 0) < v}
+    if under:
+        raise Failure("full census below the in-process reachable census: %s"
+                      % dict(sorted(under.items())[:20]))
+    total, want = sum(full.values()), sum(reach.values())
+    print("full census %d objects, reachable %d (%+.2f%%)" % (total, want,
+                                                             100.0 * (total - want) / want))
+
+
+def check_objects(a, oracle):
+    """Every marked object: address, type and reference count exactly."""
+    for name, m in sorted(oracle["marked"].items()):
+        o = cli_json(a.cli, "object", a.core, hex(m["id"]))
+        expect_eq("marked %s address" % name, int(o["address"], 16), m["id"])
+        expect_eq("marked %s type" % name, o["type"], m["type"])
+        if o["refcnt"] == "immortal":
+            if m["refcount"] < 2**31 - 1:
+                raise Failure("marked %s: pymac says immortal, CPython counted %d"
+                              % (name, m["refcount"]))
+        else:
+            expect_eq("marked %s refcount" % name, o["refcnt"], m["refcount"])
+    # A free block is an error that says so, not an object.
+    run_cli(a.cli, "object", a.core, "0x10", expect=(10,))
+
+
 CHECKS = {"info": check_info, "stats": check_stats, "heap": check_heap,
-          "whereis": check_whereis, "gc": check_gc}
+          "whereis": check_whereis, "gc": check_gc,
+          "census": check_census, "objects": check_objects}
 
 
 def main():

@@ -1,0 +1,376 @@
+/* Referents decoded by type: container items, dict keys and values, instance
+ * attributes (instance dict, 3.11+ managed dict and values, 3.13 inline
+ * values), function, type, module and cell members. Anything else is scanned
+ * conservatively and its edges are marked so. Every count taken from the
+ * target is capped before it drives a loop. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "layout.h"
+#include "referents.h"
+#include "value.h"
+
+enum { MAX_EDGES = 1 << 20, MAX_DICT_ENTRIES = 1 << 26 };
+
+typedef struct ref_layout {
+    bool resolved;
+    uint64_t t_tuple, t_list, t_dict, t_set, t_frozenset, t_function, t_module, t_cell, t_type;
+    pm_field tuple_items, list_items, set_table, set_mask;
+    uint32_t set_entry_size;
+    pm_field set_entry_key;
+    /* dicts */
+    pm_field ma_keys, ma_values, dk_size, dk_log2_size, dk_log2_index_bytes, dk_kind,
+        dk_nentries, dk_indices, values_values;
+    uint32_t entry_size, unicode_entry_size;
+    pm_field entry_key, entry_value, uentry_key, uentry_value;
+    /* objects with members */
+    pm_field func_code, func_globals, func_defaults, func_closure, func_dict, func_kwdefaults;
+    pm_field md_dict, cell_ref, tp_dict, tp_mro, tp_bases, tp_dictoffset, ht_cached_keys;
+} ref_layout;
+
+static void field(pymac_session *s, const char *type, const char *path, pm_field *out)
+{
+    Dwarf_Die t;
+    out->ok = pm_find_type(s, type, &t) && pm_dwarf_member(&t, path, out);
+}
+
+static uint32_t size_of(pymac_session *s, const char *type)
+{
+    Dwarf_Die t;
+    int64_t n = pm_find_type(s, type, &t) ? pm_dwarf_sizeof(&t) : -1;
+    return n > 0 ? (uint32_t)n : 0;
+}
+
+static const ref_layout *layout(pymac_session *s)
+{
+    if (s->refs)
+        return s->refs;
+    ref_layout *R = calloc(1, sizeof *R);
+    if (!R)
+        return NULL;
+    const struct {
+        const char *sym;
+        uint64_t *out;
+    } types[] = {
+        {"PyTuple_Type", &R->t_tuple},   {"PyList_Type", &R->t_list},
+        {"PyDict_Type", &R->t_dict},     {"PySet_Type", &R->t_set},
+        {"PyFrozenSet_Type", &R->t_frozenset}, {"PyFunction_Type", &R->t_function},
+        {"PyModule_Type", &R->t_module}, {"PyCell_Type", &R->t_cell},
+        {"PyType_Type", &R->t_type},
+    };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        *types[i].out = pm_symbol_lookup(s, types[i].sym, NULL).addr;
+    field(s, "PyTupleObject", "ob_item", &R->tuple_items);
+    field(s, "PyListObject", "ob_item", &R->list_items);
+    field(s, "PySetObject", "table", &R->set_table);
+    field(s, "PySetObject", "mask", &R->set_mask);
+    R->set_entry_size = size_of(s, "setentry");
+    field(s, "setentry", "key", &R->set_entry_key);
+    field(s, "PyDictObject", "ma_keys", &R->ma_keys);
+    field(s, "PyDictObject", "ma_values", &R->ma_values);
+    field(s, "PyDictKeysObject", "dk_size", &R->dk_size);           /* <= 3.10 */
+    field(s, "PyDictKeysObject", "dk_log2_size", &R->dk_log2_size); /* 3.11+ */
+    field(s, "PyDictKeysObject", "dk_log2_index_bytes", &R->dk_log2_index_bytes);
+    field(s, "PyDictKeysObject", "dk_kind", &R->dk_kind);
+    field(s, "PyDictKeysObject", "dk_nentries", &R->dk_nentries);
+    field(s, "PyDictKeysObject", "dk_indices", &R->dk_indices);
+    field(s, "PyDictValues", "values", &R->values_values);
+    R->entry_size = size_of(s, "PyDictKeyEntry");
+    field(s, "PyDictKeyEntry", "me_key", &R->entry_key);
+    field(s, "PyDictKeyEntry", "me_value", &R->entry_value);
+    R->unicode_entry_size = size_of(s, "PyDictUnicodeEntry");
+    field(s, "PyDictUnicodeEntry", "me_key", &R->uentry_key);
+    field(s, "PyDictUnicodeEntry", "me_value", &R->uentry_value);
+    field(s, "PyFunctionObject", "func_code", &R->func_code);
+    field(s, "PyFunctionObject", "func_globals", &R->func_globals);
+    field(s, "PyFunctionObject", "func_defaults", &R->func_defaults);
+    field(s, "PyFunctionObject", "func_closure", &R->func_closure);
+    field(s, "PyFunctionObject", "func_dict", &R->func_dict);
+    field(s, "PyFunctionObject", "func_kwdefaults", &R->func_kwdefaults);
+    field(s, "PyModuleObject", "md_dict", &R->md_dict);
+    field(s, "PyCellObject", "ob_ref", &R->cell_ref);
+    field(s, "PyTypeObject", "tp_dict", &R->tp_dict);
+    field(s, "PyTypeObject", "tp_mro", &R->tp_mro);
+    field(s, "PyTypeObject", "tp_bases", &R->tp_bases);
+    field(s, "PyTypeObject", "tp_dictoffset", &R->tp_dictoffset);
+    field(s, "PyHeapTypeObject", "ht_cached_keys", &R->ht_cached_keys);
+    R->resolved = true;
+    s->refs = R;
+    return R;
+}
+
+static bool rd(pymac_session *s, uint64_t base, const pm_field *f, uint64_t *v)
+{
+    return f->ok && pm_read_uint(s, base + (uint64_t)f->off, f->size > 8 ? 8 : f->size, v);
+}
+
+/* ---- dicts ---- */
+
+typedef struct dict_keys {
+    uint64_t entries, nentries;
+    uint32_t esize;
+    const pm_field *key, *value;
+} dict_keys;
+
+/* Where a keys object's entries are, for 3.8-3.10 and 3.11+ layouts. */
+static bool keys_entries(pymac_session *s, const ref_layout *R, uint64_t keys, dict_keys *k)
+{
+    uint64_t n, indices = keys + (uint64_t)R->dk_indices.off;
+    if (!R->dk_indices.ok || !rd(s, keys, &R->dk_nentries, &n) || n > MAX_DICT_ENTRIES)
+        return false;
+    k->nentries = n;
+    k->key = &R->entry_key;
+    k->value = &R->entry_value;
+    k->esize = R->entry_size;
+    if (R->dk_size.ok) {
+        uint64_t size;
+        if (!rd(s, keys, &R->dk_size, &size) || size > MAX_DICT_ENTRIES * 2ull)
+            return false;
+        unsigned ix = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffull ? 4 : 8;
+        k->entries = indices + size * ix;
+    } else {
+        uint64_t log2_index, kind;
+        if (!rd(s, keys, &R->dk_log2_index_bytes, &log2_index) || log2_index > 40 ||
+            !rd(s, keys, &R->dk_kind, &kind))
+            return false;
+        k->entries = indices + (1ull << log2_index);
+        if (kind != 0) { /* DICT_KEYS_UNICODE or DICT_KEYS_SPLIT: no hash in entries */
+            k->key = &R->uentry_key;
+            k->value = &R->uentry_value;
+            k->esize = R->unicode_entry_size;
+        }
+    }
+    return k->esize && k->key->ok && k->value->ok;
+}
+
+/* Pairs from keys entries, values from `values` (split tables) when non-zero. */
+static bool keys_items(pymac_session *s, const ref_layout *R, uint64_t keys, uint64_t values,
+                       pm_dict_fn fn, void *ctx)
+{
+    dict_keys k;
+    if (!keys_entries(s, R, keys, &k))
+        return false;
+    for (uint64_t i = 0; i < k.nentries; i++) {
+        uint64_t e = k.entries + i * k.esize, key, value;
+        if (!pm_read_u64(s, e + (uint64_t)k.key->off, &key))
+            return false;
+        if (!key)
+            continue;
+        if (values) {
+            if (!pm_read_u64(s, values + 8 * i, &value))
+                return false;
+        } else if (!pm_read_u64(s, e + (uint64_t)k.value->off, &value)) {
+            return false;
+        }
+        if (value && !fn(ctx, key, value))
+            return true;
+    }
+    return true;
+}
+
+static uint64_t values_array(const ref_layout *R, uint64_t values)
+{
+    /* 3.8-3.10: PyObject **; 3.11+: PyDictValues with values[] (3.13: after a header) */
+    return values + (R->values_values.ok ? (uint64_t)R->values_values.off : 0);
+}
+
+bool pm_dict_items(pymac_session *s, uint64_t dict, pm_dict_fn fn, void *ctx)
+{
+    const ref_layout *R = layout(s);
+    uint64_t keys, values = 0;
+    if (!R || !rd(s, dict, &R->ma_keys, &keys) || !keys)
+        return false;
+    rd(s, dict, &R->ma_values, &values);
+    return keys_items(s, R, keys, values ? values_array(R, values) : 0, fn, ctx);
+}
+
+/* ---- edges ---- */
+
+typedef struct emit {
+    pymac_session *s;
+    pm_ref_fn fn;
+    void *ctx;
+    size_t left;
+    bool stop;
+    const char *prefix; /* "." for attributes, else dict item syntax */
+} emit;
+
+static void edge(emit *e, uint64_t target, const char *via, bool conservative)
+{
+    if (e->stop || !target)
+        return;
+    if (!e->left || !e->fn(e->ctx, target, via, conservative)) {
+        e->stop = true;
+        return;
+    }
+    e->left--;
+}
+
+static void member(emit *e, uint64_t base, const pm_field *f, const char *via)
+{
+    uint64_t v;
+    if (rd(e->s, base, f, &v))
+        edge(e, v, via, false);
+}
+
+static void array(emit *e, uint64_t items, uint64_t n, const char *fmt)
+{
+    for (uint64_t i = 0; i < n && !e->stop; i++) {
+        uint64_t v;
+        if (!pm_read_u64(e->s, items + 8 * i, &v))
+            return;
+        char via[32];
+        snprintf(via, sizeof via, fmt, (unsigned long long)i);
+        edge(e, v, via, false);
+    }
+}
+
+/* Short text of a key for an edge label: 'name' for str keys. */
+static void key_text(pymac_session *s, uint64_t key, char *buf, size_t cap)
+{
+    pm_object k;
+    if (pm_object_read(s, key, &k))
+        pm_value_repr(s, &k, buf, cap);
+    else
+        snprintf(buf, cap, "<0x%llx>", (unsigned long long)key);
+}
+
+static bool dict_edge(void *ctx, uint64_t key, uint64_t value)
+{
+    emit *e = ctx;
+    char k[48], via[64];
+    key_text(e->s, key, k, sizeof k);
+    if (e->prefix) {
+        /* attributes: .name without the quotes */
+        size_t n = strlen(k);
+        if (n >= 2 && k[0] == '\'' && k[n - 1] == '\'') {
+            k[n - 1] = '\0';
+            snprintf(via, sizeof via, ".%s", k + 1);
+        } else {
+            snprintf(via, sizeof via, ".%s", k);
+        }
+        edge(e, value, via, false);
+    } else {
+        snprintf(via, sizeof via, "key %s", k);
+        edge(e, key, via, false);
+        snprintf(via, sizeof via, "[%s]", k);
+        edge(e, value, via, false);
+    }
+    return !e->stop;
+}
+
+static void set_items(emit *e, const ref_layout *R, uint64_t set)
+{
+    uint64_t table, mask;
+    if (!rd(e->s, set, &R->set_table, &table) || !rd(e->s, set, &R->set_mask, &mask) ||
+        mask > MAX_DICT_ENTRIES || !R->set_entry_size)
+        return;
+    /* the dummy key of deleted entries is a static sentinel, not an object */
+    uint64_t dummy = pm_symbol_lookup(e->s, "_dummy_struct", "setobject.c").addr;
+    for (uint64_t i = 0; i <= mask && !e->stop; i++) {
+        uint64_t key;
+        if (!pm_read_u64(e->s, table + i * R->set_entry_size + (uint64_t)R->set_entry_key.off,
+                         &key))
+            return;
+        if (key && key != dummy)
+            edge(e, key, "item", false);
+    }
+}
+
+/* Instance attributes: __dict__, or the 3.11+ managed dict / values. */
+static void instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
+{
+    pymac_session *s = e->s;
+    uint64_t flags = o->type->flags, dictptr = 0, values = 0, offset = 0;
+    unsigned minor = s->rt->minor;
+    e->prefix = ".";
+    if (minor >= 11 && (flags & PM_TPFLAGS_MANAGED_DICT)) {
+        /* pre-header: [op-32] values (3.11) / weakrefs (3.12+), [op-24] dict or values */
+        uint64_t w;
+        if (!pm_read_u64(s, o->addr - 24, &w))
+            return;
+        if (minor == 12 && (w & 1))
+            values = w + 1; /* tagged PyDictValues pointer */
+        else
+            dictptr = w;
+        if (minor == 11 && !dictptr)
+            pm_read_u64(s, o->addr - 32, &values);
+        if (minor >= 13 && !dictptr && (flags & (1ul << 2) /* INLINE_VALUES */))
+            values = o->addr + o->type->basicsize;
+    } else if (rd(s, o->type->addr, &R->tp_dictoffset, &offset) && (int64_t)offset > 0 &&
+               offset < o->type->basicsize) {
+        pm_read_u64(s, o->addr + offset, &dictptr);
+    }
+    if (dictptr) {
+        pm_dict_items(s, dictptr, dict_edge, e);
+    } else if (values) {
+        uint64_t keys;
+        if (rd(s, o->type->addr, &R->ht_cached_keys, &keys) && keys)
+            keys_items(s, R, keys, values_array(R, values), dict_edge, e);
+    }
+    e->prefix = NULL;
+}
+
+/* Words of an object we cannot decode that point at valid objects. */
+static void conservative(emit *e, const pm_object *o)
+{
+    uint64_t n = (o->size - o->type->presize) / 8, start = 2; /* skip refcnt, type */
+    if (n > 4096)
+        n = 4096;
+    for (uint64_t i = start; i < n && !e->stop; i++) {
+        uint64_t w;
+        pm_object t;
+        if (!pm_read_u64(e->s, o->addr + 8 * i, &w))
+            return;
+        if (w && !(w & 7) && w != o->addr && pm_object_read(e->s, w, &t) &&
+            (t.refcnt || t.immortal)) {
+            char via[32];
+            snprintf(via, sizeof via, "+%llu", (unsigned long long)(8 * i));
+            edge(e, w, via, true);
+        }
+    }
+}
+
+pymac_status pm_referents(pymac_session *s, const pm_object *o, pm_ref_fn fn, void *ctx,
+                          size_t limit)
+{
+    const ref_layout *R = layout(s);
+    if (!R)
+        return PYMAC_E_NOMEM;
+    emit e = {.s = s, .fn = fn, .ctx = ctx, .left = limit ? limit : MAX_EDGES};
+    uint64_t t = o->type->addr, v;
+    if (o->type->flags & PM_TPFLAGS_HEAPTYPE)
+        edge(&e, t, "type", false); /* instances of heap types own a reference to it */
+    if (t == R->t_tuple && R->tuple_items.ok && o->ob_size > 0) {
+        array(&e, o->addr + (uint64_t)R->tuple_items.off, (uint64_t)o->ob_size, "[%llu]");
+    } else if (t == R->t_list && rd(s, o->addr, &R->list_items, &v) && o->ob_size > 0) {
+        array(&e, v, (uint64_t)o->ob_size < MAX_EDGES ? (uint64_t)o->ob_size : MAX_EDGES,
+              "[%llu]");
+    } else if (t == R->t_dict) {
+        pm_dict_items(s, o->addr, dict_edge, &e);
+    } else if (t == R->t_set || t == R->t_frozenset) {
+        set_items(&e, R, o->addr);
+    } else if (t == R->t_function) {
+        member(&e, o->addr, &R->func_code, ".__code__");
+        member(&e, o->addr, &R->func_globals, ".__globals__");
+        member(&e, o->addr, &R->func_defaults, ".__defaults__");
+        member(&e, o->addr, &R->func_kwdefaults, ".__kwdefaults__");
+        member(&e, o->addr, &R->func_closure, ".__closure__");
+        member(&e, o->addr, &R->func_dict, ".__dict__");
+    } else if (t == R->t_module) {
+        member(&e, o->addr, &R->md_dict, ".__dict__");
+    } else if (t == R->t_cell) {
+        member(&e, o->addr, &R->cell_ref, ".cell_contents");
+    } else if (t == R->t_type || (o->type->flags & PM_TPFLAGS_TYPE_SUBCLASS)) {
+        member(&e, o->addr, &R->tp_mro, ".__mro__");
+        member(&e, o->addr, &R->tp_bases, ".__bases__");
+        member(&e, o->addr, &R->tp_dict, ".__dict__");
+    } else if (o->type->flags & PM_TPFLAGS_HEAPTYPE) {
+        instance_attrs(&e, R, o);
+        if (!(o->type->flags & (PM_TPFLAGS_MANAGED_DICT)))
+            conservative(&e, o); /* __slots__ and C-level members */
+    } else {
+        conservative(&e, o);
+    }
+    return PYMAC_OK;
+}

@@ -1,0 +1,21 @@
+/* What an object refers to, decoded by type. */
+#ifndef PYMAC_REFERENTS_H
+#define PYMAC_REFERENTS_H
+
+#include "object.h"
+
+/* One edge: `via` says how (e.g. "[3]", "['key']", ".attr", ".__code__").
+ * conservative: found by scanning memory of a type pymac cannot decode.
+ * Return false to stop. */
+typedef bool (*pm_ref_fn)(void *ctx, uint64_t target, const char *via, bool conservative);
+
+/* Calls fn for each referent of o. Bounded: at most `limit` edges
+ * (0 = a built-in bound). */
+pymac_status pm_referents(pymac_session *s, const pm_object *o, pm_ref_fn fn, void *ctx,
+                          size_t limit);
+
+/* Iterates a dict's (key, value) pairs. */
+typedef bool (*pm_dict_fn)(void *ctx, uint64_t key, uint64_t value);
+bool pm_dict_items(pymac_session *s, uint64_t dict, pm_dict_fn fn, void *ctx);
+
+#endif
