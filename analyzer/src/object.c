@@ -105,7 +105,9 @@ static bool validate(pymac_session *s, pm_type *t, uint64_t type_type)
         !read_field(s, t->addr, &L->tp_itemsize, &t->itemsize) ||
         !read_field(s, t->addr, &L->tp_name, &name_ptr))
         return false;
-    if (!(t->flags & PM_TPFLAGS_READY) || t->basicsize < L->object_size ||
+    /* READY is not required: 3.9 never readies functools._lru_list_elem, yet it has
+     * instances. */
+    if (t->basicsize < L->object_size ||
         t->basicsize > MAX_BASICSIZE || t->itemsize > MAX_ITEMSIZE)
         return false;
     char name[sizeof t->name];
@@ -184,9 +186,10 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
             n = v >> 3; /* PyLongObject.lv_tag: digit count << 3 | sign */
         else
             n = o->ob_size < 0 ? (uint64_t)-o->ob_size : (uint64_t)o->ob_size;
-        if (n > (1ull << 40) / o->type->itemsize)
-            return false;
-        size += n * o->type->itemsize;
+        /* Not every type with an item size keeps ob_size at the usual place
+         * (3.11+ generators size their frame from the code object). */
+        if (n <= (1ull << 40) / o->type->itemsize)
+            size += n * o->type->itemsize;
     }
     o->size = size + o->type->presize;
     uint64_t special = pm_value_sizeof(s, o);
