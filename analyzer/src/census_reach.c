@@ -141,8 +141,13 @@ static void scan_words(reach *r, uint64_t addr, uint64_t len, int depth)
 /* Scans one found object: its whole pymalloc block, or its body outside. */
 static void scan_object(reach *r, uint64_t addr)
 {
-    pm_object o;
-    if (!pm_object_read(r->s, addr, &o) || pointer_free(r, o.type))
+    const pm_layout *L = r->s->layout;
+    uint64_t tp;
+    /* the type alone decides whether to scan; the object was validated when found */
+    if (!pm_read_uint(r->s, addr + (uint64_t)L->ob_type.off, 8, &tp))
+        return;
+    const pm_type *type = pm_type_get(r->s, tp);
+    if (!type || pointer_free(r, type))
         return;
     const pymac_heap *h = r->m->heap;
     if (pm_objmap_arena(r->m, addr) >= 0) {
@@ -152,10 +157,12 @@ static void scan_object(reach *r, uint64_t addr)
             return;
         uint32_t size = h->classes[idx].block_size;
         uint64_t block = pool + h->pool_overhead + (addr - pool - h->pool_overhead) / size * size;
-        uint64_t skip = o.type->presize ? r->s->layout->gc_head_size : 0;
+        uint64_t skip = type->presize ? L->gc_head_size : 0;
         scan_words(r, block + skip, size - skip, 0);
     } else {
-        scan_words(r, addr, o.size - o.type->presize, 0);
+        pm_object o;
+        if (pm_object_read(r->s, addr, &o))
+            scan_words(r, addr, o.size - o.type->presize, 0);
     }
 }
 

@@ -128,16 +128,24 @@ const pm_type *pm_type_get(pymac_session *s, uint64_t addr)
     pm_type_table *tt = table(s);
     if (!tt || !addr || (addr & 7))
         return NULL;
+    /* neighbours in memory are mostly of one type: a one-entry cache first */
+    if (tt->last && tt->last->addr == addr)
+        return tt->last;
     if (tt->cap) {
         size_t j = slot_of(tt, addr);
         while (tt->slots[j].addr) {
-            if (tt->slots[j].addr == addr)
-                return tt->slots[j].valid ? &tt->slots[j] : NULL;
+            if (tt->slots[j].addr == addr) {
+                if (!tt->slots[j].valid)
+                    return NULL;
+                tt->last = &tt->slots[j];
+                return tt->last;
+            }
             j = (j + 1) & (tt->cap - 1);
         }
     }
     pm_type tmp = {.addr = addr};
     tmp.valid = validate(s, &tmp, tt->type_type);
+    tt->last = NULL; /* insert() may move the slots */
     pm_type *t = insert(tt, addr);
     if (!t)
         return NULL;
@@ -163,7 +171,10 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
     o->addr = addr;
     if ((addr & 7) || L->object_size + 8 > sizeof hdr)
         return false;
-    const void *h = pm_view(s, addr, L->object_size, hdr);
+    /* header and ob_size in one view when the core holds them */
+    const void *h = pm_core_ptr(&s->core, addr, L->object_size + 8);
+    if (!h)
+        h = pm_view(s, addr, L->object_size, hdr);
     if (!h)
         return false;
     o->refcnt = pm_get_uint(h, L->ob_refcnt.off, L->ob_refcnt.size);
@@ -178,7 +189,9 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
     uint64_t size = o->type->basicsize;
     if (o->type->itemsize) {
         uint64_t v;
-        if (!pm_read_uint(s, addr + (uint64_t)L->ob_size.off, L->ob_size.size, &v))
+        if (h != hdr && (uint32_t)L->ob_size.off + L->ob_size.size <= L->object_size + 8)
+            v = pm_get_uint(h, L->ob_size.off, L->ob_size.size);
+        else if (!pm_read_uint(s, addr + (uint64_t)L->ob_size.off, L->ob_size.size, &v))
             return false;
         o->ob_size = (int64_t)v;
         uint64_t n;

@@ -26,6 +26,7 @@ typedef struct pm_type_table {
     pm_type *slots;      /* open addressing on addr; addr 0 = empty */
     size_t cap, n;
     uint64_t type_type;  /* &PyType_Type */
+    const pm_type *last; /* the last valid type returned */
 } pm_type_table;
 
 /* Looks a type up (and validates it once). NULL if addr is not a type. */

@@ -10,6 +10,27 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+enum { GRANULE_SHIFT = 20 };
+
+static size_t gslot(uint64_t g, size_t cap)
+{
+    return (size_t)((g * 0x9E3779B97F4A7C15ull) >> 23) & (cap - 1);
+}
+
+/* Keys are granule + 1 so that granule 0 is representable. */
+static void granule_add(pm_objmap *m, uint64_t g, uint32_t arena)
+{
+    size_t j = gslot(g, m->granule_cap);
+    while (m->granule_key[j] && m->granule_key[j] != g + 1)
+        j = (j + 1) & (m->granule_cap - 1);
+    m->granule_key[j] = g + 1;
+    uint32_t *a = m->granule_arenas[j];
+    if (!a[0])
+        a[0] = arena + 1;
+    else if (a[0] != arena + 1 && !a[1])
+        a[1] = arena + 1;
+}
+
 bool pm_objmap_init(pm_objmap *m, const pymac_heap *h)
 {
     memset(m, 0, sizeof *m);
@@ -25,6 +46,19 @@ bool pm_objmap_init(pm_objmap *m, const pymac_heap *h)
     for (size_t i = 0; i < h->narenas; i++)
         if (!(m->bits[i] = calloc(h->arena_size / 16 / 8, 1)))
             return false;
+    m->granule_cap = 64;
+    while (m->granule_cap < h->narenas * 4 + 4)
+        m->granule_cap *= 2;
+    m->granule_key = calloc(m->granule_cap, sizeof *m->granule_key);
+    m->granule_arenas = calloc(m->granule_cap, sizeof *m->granule_arenas);
+    if (!m->granule_key || !m->granule_arenas || h->arena_size > (1u << GRANULE_SHIFT))
+        return false;
+    for (size_t i = 0; i < h->narenas; i++) {
+        uint64_t first = m->arena_base[i] >> GRANULE_SHIFT;
+        uint64_t last = (m->arena_base[i] + h->arena_size - 1) >> GRANULE_SHIFT;
+        for (uint64_t g = first; g <= last; g++)
+            granule_add(m, g, (uint32_t)i);
+    }
     m->outside_cap = 1024;
     m->outside = calloc(m->outside_cap, sizeof *m->outside);
     return m->outside != NULL;
@@ -37,22 +71,27 @@ void pm_objmap_free(pm_objmap *m)
     free(m->bits);
     free(m->arena_base);
     free(m->outside);
+    free(m->granule_key);
+    free(m->granule_arenas);
     memset(m, 0, sizeof *m);
 }
 
 long pm_objmap_arena(const pm_objmap *m, uint64_t addr)
 {
-    size_t lo = 0, hi = m->narenas;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->arena_base[mid] <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
+    uint64_t g = addr >> GRANULE_SHIFT;
+    size_t j = gslot(g, m->granule_cap);
+    while (m->granule_key[j]) {
+        if (m->granule_key[j] == g + 1) {
+            for (int k = 0; k < 2; k++) {
+                uint32_t a = m->granule_arenas[j][k];
+                if (a && addr - m->arena_base[a - 1] < m->heap->arena_size)
+                    return (long)(a - 1);
+            }
+            return -1;
+        }
+        j = (j + 1) & (m->granule_cap - 1);
     }
-    if (lo == 0 || addr - m->arena_base[lo - 1] >= m->heap->arena_size)
-        return -1;
-    return (long)(lo - 1);
+    return -1;
 }
 
 static size_t slot(uint64_t x, size_t cap)

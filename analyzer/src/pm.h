@@ -45,6 +45,7 @@ typedef struct pm_core {
     char *psargs;              /* NT_PRPSINFO command line */
     char *execfn;              /* AT_EXECFN, when the auxv note has it */
     bool kernel_core;          /* read-only file pages left out */
+    const pm_segment *last;    /* segment of the last read: a lookup cache */
 } pm_core;
 
 pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err);

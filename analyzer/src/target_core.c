@@ -236,7 +236,12 @@ static const pm_segment *find_seg(const pm_core *core, uint64_t addr)
 
 const void *pm_core_ptr(const pm_core *core, uint64_t addr, size_t len)
 {
-    const pm_segment *sg = find_seg(core, addr);
+    /* Reads cluster: try the segment of the previous read first. */
+    const pm_segment *sg = core->last;
+    if (!sg || addr < sg->vaddr || addr - sg->vaddr >= sg->filesz) {
+        sg = find_seg(core, addr);
+        ((pm_core *)core)->last = sg;
+    }
     if (!sg || addr - sg->vaddr >= sg->filesz || len > sg->filesz - (addr - sg->vaddr))
         return NULL;
     return core->image + sg->offset + (addr - sg->vaddr);

@@ -268,10 +268,15 @@ uint64_t pm_value_sizeof(pymac_session *s, const pm_object *ob)
     if (!V)
         return 0;
     if (t == V->t_str) {
-        uint64_t len, kind, compact, ascii, data;
-        if (!rd(s, a, &V->str_length, &len) || !rd(s, a, &V->str_kind, &kind) ||
-            !rd(s, a, &V->str_compact, &compact) || !rd(s, a, &V->str_ascii, &ascii) ||
-            len > (1ull << 40))
+        /* hot in the census: one view of the header, fields taken from it */
+        unsigned char buf[128];
+        const void *h = V->ascii_size <= sizeof buf ? pm_view(s, a, V->ascii_size, buf) : NULL;
+        if (!h || !V->str_length.ok || !V->str_kind.ok || !V->str_compact.ok || !V->str_ascii.ok)
+            return 0;
+        uint64_t len = pm_field_get(h, &V->str_length), kind = pm_field_get(h, &V->str_kind),
+                 compact = pm_field_get(h, &V->str_compact),
+                 ascii = pm_field_get(h, &V->str_ascii), data;
+        if (len > (1ull << 40))
             return 0;
         if (compact)
             return (ascii ? V->ascii_size : V->compact_size) + (len + 1) * kind;
