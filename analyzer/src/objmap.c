@@ -10,8 +10,6 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-enum { GRANULE_SHIFT = 20 };
-
 static size_t gslot(uint64_t g, size_t cap)
 {
     return (size_t)((g * 0x9E3779B97F4A7C15ull) >> 23) & (cap - 1);
@@ -51,11 +49,15 @@ bool pm_objmap_init(pm_objmap *m, const pymac_heap *h)
         m->granule_cap *= 2;
     m->granule_key = calloc(m->granule_cap, sizeof *m->granule_key);
     m->granule_arenas = calloc(m->granule_cap, sizeof *m->granule_arenas);
-    if (!m->granule_key || !m->granule_arenas || h->arena_size > (1u << GRANULE_SHIFT))
+    if (!m->granule_key || !m->granule_arenas || !h->arena_size)
         return false;
+    /* Granules as large as an arena: an arena then spans at most two
+     * granules, and a granule meets at most two arenas. */
+    while ((1ull << m->granule_shift) < h->arena_size)
+        m->granule_shift++;
     for (size_t i = 0; i < h->narenas; i++) {
-        uint64_t first = m->arena_base[i] >> GRANULE_SHIFT;
-        uint64_t last = (m->arena_base[i] + h->arena_size - 1) >> GRANULE_SHIFT;
+        uint64_t first = m->arena_base[i] >> m->granule_shift;
+        uint64_t last = (m->arena_base[i] + h->arena_size - 1) >> m->granule_shift;
         for (uint64_t g = first; g <= last; g++)
             granule_add(m, g, (uint32_t)i);
     }
@@ -78,7 +80,7 @@ void pm_objmap_free(pm_objmap *m)
 
 long pm_objmap_arena(const pm_objmap *m, uint64_t addr)
 {
-    uint64_t g = addr >> GRANULE_SHIFT;
+    uint64_t g = addr >> m->granule_shift;
     size_t j = gslot(g, m->granule_cap);
     while (m->granule_key[j]) {
         if (m->granule_key[j] == g + 1) {

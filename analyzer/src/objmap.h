@@ -11,9 +11,8 @@ typedef struct pm_objmap {
     uint64_t *arena_base;  /* sorted arena bases */
     uint8_t **bits;        /* per sorted arena: arena_size / 16 bits */
     size_t narenas;
-    /* 1 MiB granule -> up to two sorted-arena indexes + 1 (0 = none): an
-     * arena of at most 1 MiB overlaps at most two granules, and a granule
-     * meets at most two arenas. */
+    /* granule (arena-sized) -> up to two sorted-arena indexes + 1 (0 = none) */
+    unsigned granule_shift;
     uint64_t *granule_key;
     uint32_t (*granule_arenas)[2];
     size_t granule_cap;
