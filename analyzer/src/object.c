@@ -24,10 +24,15 @@ static pm_type_table *table(pymac_session *s)
     return s->types;
 }
 
-static size_t slot_of(const pm_type_table *t, uint64_t addr)
+static size_t slot_of_cap(uint64_t addr, size_t cap)
 {
     uint64_t h = addr * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 20) & (t->cap - 1);
+    return (size_t)(h >> 20) & (cap - 1);
+}
+
+static size_t slot_of(const pm_type_table *t, uint64_t addr)
+{
+    return slot_of_cap(addr, t->cap);
 }
 
 static pm_type *insert(pm_type_table *t, uint64_t addr)
@@ -123,6 +128,53 @@ static bool validate(pymac_session *s, pm_type *t, uint64_t type_type)
     return true;
 }
 
+enum { BAD_CACHE_MAX = 1 << 20 };
+
+/* Conservative scans ask about many words that are not types; remember them
+ * in a compact set (8 bytes each, dropped when full) rather than as full
+ * pm_type slots. */
+static bool bad_has(const pm_type_table *t, uint64_t addr)
+{
+    if (!t->bad_cap)
+        return false;
+    for (size_t j = slot_of_cap(addr, t->bad_cap); t->bad[j]; j = (j + 1) & (t->bad_cap - 1))
+        if (t->bad[j] == addr)
+            return true;
+    return false;
+}
+
+static void bad_add(pm_type_table *t, uint64_t addr)
+{
+    if (!t->bad_cap || t->bad_n * 2 >= t->bad_cap) {
+        size_t cap = t->bad_cap ? t->bad_cap * 2 : 4096;
+        if (cap > BAD_CACHE_MAX)
+            cap = BAD_CACHE_MAX; /* full: start over at the same size */
+        uint64_t *p = calloc(cap, sizeof *p);
+        if (!p)
+            return;
+        if (cap != t->bad_cap) /* rehash what we had */
+            for (size_t i = 0; i < t->bad_cap; i++)
+                if (t->bad[i]) {
+                    size_t j = slot_of_cap(t->bad[i], cap);
+                    while (p[j])
+                        j = (j + 1) & (cap - 1);
+                    p[j] = t->bad[i];
+                }
+        if (cap == t->bad_cap)
+            t->bad_n = 0;
+        free(t->bad);
+        t->bad = p;
+        t->bad_cap = cap;
+    }
+    size_t j = slot_of_cap(addr, t->bad_cap);
+    while (t->bad[j] && t->bad[j] != addr)
+        j = (j + 1) & (t->bad_cap - 1);
+    if (!t->bad[j]) {
+        t->bad[j] = addr;
+        t->bad_n++;
+    }
+}
+
 const pm_type *pm_type_get(pymac_session *s, uint64_t addr)
 {
     pm_type_table *tt = table(s);
@@ -143,8 +195,14 @@ const pm_type *pm_type_get(pymac_session *s, uint64_t addr)
             j = (j + 1) & (tt->cap - 1);
         }
     }
+    if (bad_has(tt, addr))
+        return NULL;
     pm_type tmp = {.addr = addr};
     tmp.valid = validate(s, &tmp, tt->type_type);
+    if (!tmp.valid) {
+        bad_add(tt, addr);
+        return NULL;
+    }
     tt->last = NULL; /* insert() may move the slots */
     pm_type *t = insert(tt, addr);
     if (!t)
@@ -159,6 +217,7 @@ void pm_type_table_free(pm_type_table *t)
 {
     if (t) {
         free(t->slots);
+        free(t->bad);
         free(t);
     }
 }

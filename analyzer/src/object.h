@@ -27,6 +27,8 @@ typedef struct pm_type_table {
     size_t cap, n;
     uint64_t type_type;  /* &PyType_Type */
     const pm_type *last; /* the last valid type returned */
+    uint64_t *bad;       /* addresses known not to be types (a bounded cache) */
+    size_t bad_cap, bad_n;
 } pm_type_table;
 
 /* Looks a type up (and validates it once). NULL if addr is not a type. */

@@ -144,6 +144,9 @@ pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err)
     if (map == MAP_FAILED)
         return pm_fail(err, PYMAC_E_IO, NULL, "cannot map %s: %m", path);
     core->image = map;
+    /* Walks jump around the heap: no read-ahead or fault-around, so only
+     * the pages a view reads count against our resident set. */
+    madvise(map, core->size, MADV_RANDOM);
     if (memcmp(core->image, ELFMAG, SELFMAG) != 0)
         return pm_fail(err, PYMAC_E_NOT_CORE, "give a core file (gcore PID, or a kernel core dump)",
                        "%s is not an ELF file", path);
