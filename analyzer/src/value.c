@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "layout.h"
+#include "referents.h"
 #include "value.h"
 
 enum { MAX_TEXT = 48, MAX_DIGITS = 64 /* 30-bit digits: ~570 decimal digits */ };
@@ -301,6 +302,46 @@ uint64_t pm_value_sizeof(pymac_session *s, const pm_object *ob)
 
 static void item_repr(pymac_session *s, uint64_t addr, out *o, int depth);
 
+typedef struct dict_preview {
+    pymac_session *s;
+    out *o;
+    size_t n;
+    int depth;
+} dict_preview;
+
+static bool preview_key(void *ctx, uint64_t key, uint64_t value)
+{
+    dict_preview *dp = ctx;
+    (void)value;
+    if (dp->n == 3)
+        return false;
+    put(dp->o, dp->n ? ", " : "");
+    item_repr(dp->s, key, dp->o, dp->depth + 1);
+    put(dp->o, ": ...");
+    dp->n++;
+    return true;
+}
+
+typedef struct attr_preview {
+    out *o;
+    size_t n;
+} attr_preview;
+
+static bool preview_attr(void *ctx, uint64_t target, const char *via, bool conservative)
+{
+    attr_preview *ap = ctx;
+    (void)target;
+    if (conservative || via[0] != '.')
+        return true;
+    if (ap->n == 6) {
+        put(ap->o, ", ...");
+        return false;
+    }
+    put(ap->o, ap->n ? ", %s" : " %s", via + 1);
+    ap->n++;
+    return true;
+}
+
 static bool seq_value(pymac_session *s, const pm_object *ob, uint64_t items, uint64_t len,
                       const char *open, const char *close, out *o, int depth)
 {
@@ -359,7 +400,12 @@ static bool decode(pymac_session *s, const pm_object *ob, out *o, int depth)
         return seq_value(s, ob, v, len, "[", "]", o, depth);
     }
     if (t == V->t_dict && rd(s, ob->addr, &V->dict_used, &v)) {
-        put(o, "{...} len=%llu", (unsigned long long)v);
+        dict_preview dp = {s, o, 0, depth};
+        put(o, "{");
+        if (depth == 0)
+            pm_dict_items(s, ob->addr, preview_key, &dp);
+        put(o, dp.n < v ? (dp.n ? ", ...} len=%llu" : "...} len=%llu") : "} len=%llu",
+            (unsigned long long)v);
         return true;
     }
     if ((t == V->t_set || t == V->t_frozenset) && rd(s, ob->addr, &V->set_used, &v)) {
@@ -395,6 +441,14 @@ static bool decode(pymac_session *s, const pm_object *ob, out *o, int depth)
             put(o, ":%lld", (long long)(int32_t)v);
         put(o, ">");
         return ok;
+    }
+    if ((ob->type->flags & PM_TPFLAGS_HEAPTYPE) && depth == 0) {
+        /* an instance: its class and attribute names */
+        attr_preview ap = {o, 0};
+        put(o, "<%s object", ob->type->name);
+        pm_referents(s, ob, preview_attr, &ap, 64);
+        put(o, ap.n ? ">" : ">");
+        return true;
     }
     return false;
 }
