@@ -1,6 +1,5 @@
 /* Value decoders. Each reads only through pm_read (bounds-checked against the
  * core), caps every length it takes from the target, and marks truncation. */
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include "layout.h"
 #include "referents.h"
 #include "value.h"
+#include "value_format.h"
 
 enum { MAX_TEXT = 48, MAX_DIGITS = 64 /* 30-bit digits: ~570 decimal digits */ };
 
@@ -133,26 +133,12 @@ static bool rd(pymac_session *s, uint64_t base, const pm_field *f, uint64_t *v)
     return true;
 }
 
-/* Appends a code point, escaped like repr() for the ASCII range. */
+/* Appends a code point as repr() shows it. */
 static void put_char(out *o, uint32_t c)
 {
-    if (c == '\'' || c == '\\')
-        put(o, "\\%c", (char)c);
-    else if (c >= 0x20 && c < 0x7f)
-        put(o, "%c", (char)c);
-    else if (c == '\n')
-        put(o, "\\n");
-    else if (c < 0x100 && (c < 0x20 || c == 0x7f))
-        put(o, "\\x%02x", c);
-    else if (c < 0x800)
-        put(o, "%c%c", 0xc0 | c >> 6, 0x80 | (c & 0x3f));
-    else if (c < 0x10000)
-        put(o, "%c%c%c", 0xe0 | c >> 12, 0x80 | (c >> 6 & 0x3f), 0x80 | (c & 0x3f));
-    else if (c < 0x110000)
-        put(o, "%c%c%c%c", 0xf0 | c >> 18, 0x80 | (c >> 12 & 0x3f), 0x80 | (c >> 6 & 0x3f),
-            0x80 | (c & 0x3f));
-    else
-        put(o, "\\?");
+    char buf[8];
+    pm_format_char(c, buf, sizeof buf);
+    put(o, "%s", buf);
 }
 
 static bool str_value(pymac_session *s, const pm_value_layout *V, uint64_t addr, out *o)
@@ -208,26 +194,9 @@ static bool int_value(pymac_session *s, const pm_value_layout *V, uint64_t addr,
     if (ndigits && !pm_read(s, addr + (uint64_t)V->long_digits.off, d, ndigits * 4))
         return false;
     char dec[MAX_DIGITS * 10 + 2];
-    size_t pos = sizeof dec - 1;
-    dec[pos] = '\0';
-    size_t n = ndigits;
-    do {
-        uint64_t rem = 0;
-        for (size_t i = n; i-- > 0;) {
-            uint64_t cur = (rem << 30) | (d[i] & 0x3fffffff);
-            d[i] = (uint32_t)(cur / 1000000000u);
-            rem = cur % 1000000000u;
-        }
-        while (n && d[n - 1] == 0)
-            n--;
-        for (int k = 0; k < 9 && (n || rem) && pos; k++) {
-            dec[--pos] = (char)('0' + rem % 10);
-            rem /= 10;
-        }
-    } while (n && pos);
-    if (dec[pos] == '\0')
-        dec[--pos] = '0';
-    put(o, "%s%s", negative ? "-" : "", dec + pos);
+    if (!pm_format_int(d, ndigits, negative, dec, sizeof dec))
+        return false;
+    put(o, "%s", dec);
     return true;
 }
 
@@ -237,14 +206,7 @@ static bool float_value(pymac_session *s, const pm_value_layout *V, uint64_t add
     if (!V->float_val.ok || !pm_read(s, addr + (uint64_t)V->float_val.off, &d, sizeof d))
         return false;
     char buf[40];
-    /* shortest text that reads back as the same double, like repr() */
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, d);
-        if (strtod(buf, NULL) == d || isnan(d))
-            break;
-    }
-    if (!strpbrk(buf, ".enia"))
-        strcat(buf, ".0");
+    pm_format_float(d, buf, sizeof buf);
     put(o, "%s", buf);
     return true;
 }
