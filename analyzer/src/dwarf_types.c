@@ -133,9 +133,11 @@ uint64_t pm_field_get(const void *base, const pm_field *f)
     return (v >> f->bit_off) & ((1ull << f->bit_size) - 1);
 }
 
-/* Finds a direct member, looking through anonymous structs and unions. */
+/* Finds a direct member, looking through anonymous structs and unions.
+ * *holder is the offset of the struct that directly holds it (bit offsets of
+ * bitfields count from there). */
 static bool find_member(Dwarf_Die *agg, const char *name, size_t namelen, Dwarf_Die *out,
-                        int64_t *off, int depth)
+                        int64_t *off, int64_t *holder, int depth)
 {
     Dwarf_Die child;
     if (depth > 8 || dwarf_child(agg, &child) != 0)
@@ -150,13 +152,15 @@ static bool find_member(Dwarf_Die *agg, const char *name, size_t namelen, Dwarf_
         if (nm && strlen(nm) == namelen && memcmp(nm, name, namelen) == 0) {
             *out = child;
             *off = here;
+            *holder = 0;
             return true;
         }
         Dwarf_Die t;
         if (!nm && member_type(&child, &t) && pm_dwarf_strip(&t)) {
-            int64_t inner;
-            if (find_member(&t, name, namelen, out, &inner, depth + 1)) {
+            int64_t inner, inner_holder;
+            if (find_member(&t, name, namelen, out, &inner, &inner_holder, depth + 1)) {
                 *off = here + inner;
+                *holder = here + inner_holder;
                 return true;
             }
         }
@@ -177,11 +181,14 @@ bool pm_dwarf_member(Dwarf_Die *type, const char *path, pm_field *out)
         const char *dot = strchr(p, '.');
         size_t len = dot ? (size_t)(dot - p) : strlen(p);
         Dwarf_Die member;
-        int64_t off;
-        if (!find_member(&cur, p, len, &member, &off, 0) || !member_type(&member, &mtype))
+        int64_t off, holder;
+        if (!find_member(&cur, p, len, &member, &off, &holder, 0) ||
+            !member_type(&member, &mtype))
             return false;
-        bitpos = bit_position(&member, off, &bits);
-        container = total;
+        /* bit_position counts from the holding struct; DWARF 2/3 style from
+         * the member's own location, which it adds itself */
+        bitpos = bit_position(&member, off - holder, &bits);
+        container = total + holder;
         total += off;
         cur = mtype;
         if (!pm_dwarf_strip(&cur))

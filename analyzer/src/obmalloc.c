@@ -102,7 +102,7 @@ bool pm_decode_pool(const pymac_heap *h, const pm_layout *L, const void *hdr, ui
         return false;
     }
     if (maxnext != h->pool_size - size || nextoffset < h->pool_overhead ||
-        nextoffset > h->pool_size) {
+        nextoffset > h->pool_size || (nextoffset - h->pool_overhead) % size) {
         snprintf(why, whycap, "nextoffset %llu / maxnextoffset %llu",
                  (unsigned long long)nextoffset, (unsigned long long)maxnext);
         return false;
@@ -119,8 +119,15 @@ bool pm_decode_pool(const pymac_heap *h, const pm_layout *L, const void *hdr, ui
         return false;
     }
     p->state = freeblock ? PYMAC_POOL_USED : PYMAC_POOL_FULL;
-    if (!freeblock && p->blocks_free_listed) {
-        snprintf(why, whycap, "full pool with %u free blocks", p->blocks_free_listed);
+    /* pymalloc: no free list means every block is in use; a free list is
+     * never empty */
+    if (!freeblock && p->blocks_in_use != nblocks) {
+        snprintf(why, whycap, "no free list but %u of %u blocks in use", p->blocks_in_use,
+                 nblocks);
+        return false;
+    }
+    if (freeblock && !p->blocks_free_listed) {
+        snprintf(why, whycap, "a free list but no free-listed blocks");
         return false;
     }
     return true;

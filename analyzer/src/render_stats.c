@@ -24,6 +24,9 @@ uint64_t pm_printone(FILE *out, const char *msg, uint64_t value)
         group++;
     } while (v);
     fprintf(out, "%-35s=", msg);
+    /* obmalloc.c's printone keeps only the rightmost 21 characters */
+    if (n > 21)
+        n = 21;
     fprintf(out, "%*s", 21 - n, "");
     while (n)
         fputc(digits[--n], out);

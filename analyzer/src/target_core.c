@@ -62,12 +62,16 @@ static void parse_auxv(pm_core *core, const unsigned char *desc, size_t len)
         if (type == AT_EXECFN) {
             uint64_t addr = pm_get_uint(desc, (uint32_t)off + 8, 8);
             char buf[4096];
-            const char *p = pm_core_ptr(core, addr, 1);
-            if (!p)
-                return;
             size_t i = 0;
-            for (; i + 1 < sizeof buf && pm_core_ptr(core, addr + i, 1) && p[i]; i++)
-                buf[i] = p[i];
+            /* byte by byte: the string may cross into another segment */
+            for (; i + 1 < sizeof buf; i++) {
+                const char *c = pm_core_ptr(core, addr + i, 1);
+                if (!c || !*c)
+                    break;
+                buf[i] = *c;
+            }
+            if (i == 0)
+                return;
             buf[i] = '\0';
             free(core->execfn);
             core->execfn = pm_strdup(buf);
@@ -175,14 +179,17 @@ pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err)
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     GElf_Phdr note = {0};
     bool have_note = false;
-    uint64_t need = 0;
     for (size_t i = 0; i < nph; i++) {
         GElf_Phdr ph;
         if (!gelf_getphdr(core->elf, (int)i, &ph))
             return pm_fail(err, PYMAC_E_TRUNCATED, TRUNC_HINT, "%s: program header %zu unreadable",
                            path, i);
-        if (ph.p_filesz && ph.p_offset + ph.p_filesz > need)
-            need = ph.p_offset + ph.p_filesz;
+        /* p_offset + p_filesz may wrap: compare without adding */
+        if (ph.p_filesz && (ph.p_offset > core->size || ph.p_filesz > core->size - ph.p_offset))
+            return pm_fail(err, PYMAC_E_TRUNCATED, TRUNC_HINT,
+                           "%s is truncated: segment %zu needs bytes %llu..%llu of %zu", path, i,
+                           (unsigned long long)ph.p_offset,
+                           (unsigned long long)ph.p_offset + ph.p_filesz, core->size);
         if (ph.p_type == PT_NOTE && !have_note) {
             note = ph;
             have_note = true;
@@ -195,11 +202,7 @@ pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err)
             sg->flags = ph.p_flags;
         }
     }
-    if (need > core->size)
-        return pm_fail(err, PYMAC_E_TRUNCATED, TRUNC_HINT,
-                       "%s is truncated: %zu bytes, its headers describe %llu", path, core->size,
-                       (unsigned long long)need);
-    if (!have_note || core->nsegs == 0)
+    if (!have_note || note.p_filesz == 0 || core->nsegs == 0)
         return pm_fail(err, PYMAC_E_CORRUPT, "the core has no notes or no memory; take it again",
                        "%s: core without %s", path, have_note ? "memory segments" : "notes");
     qsort(core->segs, core->nsegs, sizeof *core->segs, seg_cmp);

@@ -1,0 +1,23 @@
+/* Suite registration shared by the unit-test files. */
+#ifndef PYMAC_UNIT_H
+#define PYMAC_UNIT_H
+
+#include <CUnit/CUnit.h>
+#include <stdbool.h>
+
+/* Each returns false when CUnit could not register the suite. */
+bool register_core_tests(void);
+bool register_dwarf_tests(void);
+bool register_pool_tests(void);
+bool register_format_tests(void);
+bool register_value_tests(void);
+
+/* Registers tests[] (NULL-terminated by name) in a new suite. */
+typedef struct unit_test {
+    const char *name;
+    CU_TestFunc fn;
+} unit_test;
+bool unit_add_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc cleanup,
+                    const unit_test *tests);
+
+#endif
