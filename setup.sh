@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a working pymac:
 #   ./setup.sh demo   install what is missing, build, make a demo core, show stats and arenas
-#   ./setup.sh test   install what is missing, build, run every test, print the version matrix
-# BUILD_DIR (default: build) picks the build tree; CI=true turns warnings into errors.
+#   ./setup.sh test   install what is missing, build, run every test, print the version matrix,
+#                     then build with ASan+UBSan (leak checking on) and run every test again
+# BUILD_DIR (default: build) picks the build tree; CI=true turns warnings into errors;
+# SKIP_SANITIZE=1 skips the sanitizer pass.
 set -euo pipefail
 cd "$(dirname "$0")"
 mode=${1:-demo}
@@ -49,4 +51,13 @@ fi
 status=0
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" || status=$?
 python3 tests/integration/matrix.py "$build" || status=1
+if [ "${SKIP_SANITIZE:-}" != 1 ]; then
+  asan="$build-asan"
+  echo "setup: the same tests under AddressSanitizer + UBSan ($asan)"
+  cmake -S . -B "$asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPYMAC_WERROR=$werror \
+        -DPYMAC_SANITIZE=ON >/dev/null
+  cmake --build "$asan" -j"$(nproc)" >/dev/null
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir "$asan" --output-on-failure -j"$(nproc)" || status=$?
+fi
 exit $status
