@@ -8,8 +8,22 @@
 
 #include "pymac/pymac.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+/* The session whose stopped process a signal must resume before we die. */
+static pymac_session *volatile g_live;
+
+static void on_fatal_signal(int sig)
+{
+    pymac_release(g_live); /* async-signal-safe: PTRACE_DETACH of each thread */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 static const char USAGE[] =
     "usage: pymac-analyze [OPTIONS] [VIEW] CORE [ARGS]\n"
+    "       pymac-analyze [OPTIONS] --pid PID [VIEW] [ARGS]\n"
     "\n"
     "Views:\n"
     "  report              one-screen summary (the default when no view is named)\n"
@@ -26,6 +40,9 @@ static const char USAGE[] =
     "\n"
     "Options:\n"
     "  --json              machine-readable output (all views but stats)\n"
+    "  --pid PID           a running process instead of a core: it is stopped while pymac\n"
+    "                      reads it and resumed afterwards (also on errors and signals)\n"
+    "  --no-stop           with --pid: read without stopping (results may be inconsistent)\n"
     "  --exe PATH          the executable that made the core, if not where the core says\n"
     "  --debug-dir DIR     another directory of debug files (.build-id/xx/...debug); repeatable\n"
     "  --arena ADDR        pools: only the pools of the arena at ADDR\n"
@@ -138,6 +155,7 @@ int main(int argc, char **argv)
         {"debug-dir", required_argument, NULL, 'd'}, {"arena", required_argument, NULL, 'a'},
         {"size-class", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},    {"gc-only", no_argument, NULL, 'g'},
+        {"pid", required_argument, NULL, 'p'}, {"no-stop", no_argument, NULL, 'n'},
         {"type", required_argument, NULL, 't'}, {"gen", required_argument, NULL, 'G'},
         {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},    {NULL, 0, NULL, 0},
     };
@@ -148,6 +166,7 @@ int main(int argc, char **argv)
     size_t ndirs = 0;
     pymac_pool_filter filter = {0, -1};
     int gc_only = 0;
+    int pid = 0, stop = 1;
     pymac_object_filter ofilter = {NULL, -1, 0, 100};
     bool object_filters = false;
     int opt;
@@ -178,6 +197,16 @@ int main(int argc, char **argv)
         }
         case 'g':
             gc_only = 1;
+            break;
+        case 'p': {
+            uint64_t v;
+            if (parse_u64(optarg, &v) || v == 0 || v > 0x7fffffff)
+                return usage_error("--pid takes a process id, not '%s'", optarg);
+            pid = (int)v;
+            break;
+        }
+        case 'n':
+            stop = 0;
             break;
         case 't':
             ofilter.type_name = optarg;
@@ -210,11 +239,13 @@ int main(int argc, char **argv)
     }
     int npos = argc - optind;
     char **pos = argv + optind;
-    if (npos == 0)
+    if (npos == 0 && !pid)
         return usage_error("%s", "no core file given");
+    if (!stop && !pid)
+        return usage_error("%s", "--no-stop goes with --pid");
     view_t view = V_REPORT;
     int extra = 0;
-    for (size_t i = 0; i < sizeof VIEWS / sizeof VIEWS[0]; i++) {
+    for (size_t i = 0; npos && i < sizeof VIEWS / sizeof VIEWS[0]; i++) {
         if (strcmp(pos[0], VIEWS[i].name) == 0) {
             view = VIEWS[i].view;
             extra = VIEWS[i].extra_args;
@@ -223,8 +254,15 @@ int main(int argc, char **argv)
             break;
         }
     }
-    if (npos < 1)
+    /* with --pid there is no CORE: shift the arguments so pos[1] is the first */
+    if (pid) {
+        if (npos != extra)
+            return usage_error("%s", "with --pid, give the view and its arguments, no core");
+        pos--;
+        npos++;
+    } else if (npos < 1) {
         return usage_error("%s", "no core file given");
+    }
     if (npos != 1 + extra)
         return usage_error("wrong number of arguments after the core '%s'", pos[0]);
     if (view != V_POOLS && (filter.arena || filter.size_class >= 0))
@@ -237,11 +275,22 @@ int main(int argc, char **argv)
     if ((view == V_WHEREIS || view == V_OBJECT) && parse_u64(pos[1], &addr))
         return usage_error("'%s' is not an address", pos[1]);
 
-    pymac_open_options o = {.core_path = pos[0], .exe_path = exe, .debug_dirs = dirs,
+    pymac_open_options o = {.core_path = pid ? NULL : pos[0], .exe_path = exe, .debug_dirs = dirs,
                             .n_debug_dirs = ndirs};
     pymac_session *s;
     pymac_error err = {0};
-    pymac_status st = pymac_open_core(&o, &s, &err);
+    pymac_status st;
+    if (pid) {
+        /* resume the process if we are interrupted or killed politely; a
+         * SIGKILL makes the kernel detach and resume it */
+        static const int fatal[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+        for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+            signal(fatal[i], on_fatal_signal);
+        st = pymac_open_pid(pid, stop, &o, &s, &err);
+        g_live = st ? NULL : s;
+    } else {
+        st = pymac_open_core(&o, &s, &err);
+    }
     if (st)
         return report_error(&err);
     switch (view) {
@@ -280,6 +329,7 @@ int main(int argc, char **argv)
         report_error(&err);
     else if (st == PYMAC_PARTIAL && fmt == PYMAC_TEXT && view == V_STATS)
         pymac_render_warnings(s, stderr);
+    g_live = NULL;
     pymac_close(s);
     return st;
 }

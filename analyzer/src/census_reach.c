@@ -100,7 +100,7 @@ static void candidate(reach *r, uint64_t w, int depth)
         }
         return;
     }
-    if (!pm_core_mapped(&r->s->core, w))
+    if (!pm_mapped(r->s, w))
         return;
     pm_object o;
     if (pm_object_read(r->s, w, &o) && (o.refcnt || o.immortal)) {

@@ -38,7 +38,7 @@ static pymac_status walk_list(pymac_session *s, uint64_t head, const char *name,
                               uint64_t *len, int *partial)
 {
     const pm_layout *L = s->layout;
-    uint64_t bound = s->core.size / (L->gc_head_size + L->object_size) + 1;
+    uint64_t bound = s->space_bytes / (L->gc_head_size + L->object_size) + 1;
     uint64_t prev = head, node;
     unsigned char scratch[64];
     *len = 0;

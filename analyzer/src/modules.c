@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "pm.h"
+#include "target_proc.h"
 
 static const char DEFAULT_DEBUGINFO_PATH[] = ":.debug:/usr/lib/debug";
 
@@ -145,6 +146,18 @@ static const char *describe_debug_source(const char *main_file, const char *debu
     return ".gnu_debuglink";
 }
 
+/* A debugger told us which files are loaded where (pymac_open_host). */
+static int report_host_modules(pymac_session *s)
+{
+    int n = 0;
+    for (size_t i = 0; i < s->nhost_modules; i++) {
+        const pymac_host_module *m = &s->host_modules[i];
+        if (dwfl_report_elf(s->dwfl, m->path, m->path, -1, m->bias, false))
+            n++;
+    }
+    return n ? n : -1;
+}
+
 pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
 {
     pymac_status st = build_search_path(s, err);
@@ -153,7 +166,8 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
     Dwfl_Callbacks *cb = calloc(1, sizeof *cb);
     if (!cb)
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
-    cb->find_elf = dwfl_build_id_find_elf;
+    int pid = pm_proc_pid(s->proc);
+    cb->find_elf = pid ? dwfl_linux_proc_find_elf : dwfl_build_id_find_elf;
     cb->find_debuginfo = dwfl_standard_find_debuginfo;
     cb->debuginfo_path = &s->debuginfo_path;
     s->callbacks = cb;
@@ -161,11 +175,18 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
     if (!s->dwfl)
         return pm_fail(err, PYMAC_E_INTERNAL, NULL, "libdwfl: %s", dwfl_errmsg(-1));
     dwfl_report_begin(s->dwfl);
-    int n = dwfl_core_file_report(s->dwfl, s->core.elf, s->exe_override);
+    int n;
+    if (pid)
+        n = dwfl_linux_proc_report(s->dwfl, pid) == 0 ? 1 : -1;
+    else if (s->host_modules)
+        n = report_host_modules(s);
+    else
+        n = dwfl_core_file_report(s->dwfl, s->core.elf, s->exe_override);
     dwfl_report_end(s->dwfl, NULL, NULL);
     if (n < 0)
-        return pm_fail(err, PYMAC_E_CORRUPT, "the core may be damaged; take it again",
-                       "cannot list the modules of the core: %s", dwfl_errmsg(-1));
+        return pm_fail(err, PYMAC_E_CORRUPT, "the target may be damaged",
+                       "cannot list the modules of the %s: %s", pid ? "process" : "core",
+                       dwfl_errmsg(-1));
 
     struct pick pk = {0};
     dwfl_getmodules(s->dwfl, pick_module, &pk, 0);

@@ -77,6 +77,20 @@ typedef struct pm_symbol {
     bool found;
 } pm_symbol;
 
+/* ---- reads from live targets (mem_cache.c) ---- */
+
+typedef struct pm_reader {
+    bool (*read)(void *ctx, uint64_t addr, void *buf, size_t len); /* all or nothing */
+    void *ctx;
+} pm_reader;
+
+typedef struct pm_mem_cache pm_mem_cache;
+bool pm_mem_cache_read(pymac_session *s, uint64_t addr, void *buf, size_t len);
+void pm_mem_cache_flush(pm_mem_cache *c);
+void pm_mem_cache_free(pm_mem_cache *c);
+
+struct pm_proc;
+
 /* ---- the session (session.c) ---- */
 
 struct pm_layout;
@@ -88,7 +102,15 @@ struct pymac_session {
     char **debug_dirs;
     size_t n_debug_dirs;
     char *debuginfo_path;    /* the libdwfl search path we built */
-    pm_core core;
+    pm_core core;            /* a core file; for live targets only its maps and threads */
+    const char *target_kind; /* "gcore", "kernel", "live", "gdb" */
+    pm_reader reader;        /* live targets: reads go here, through the cache */
+    pm_mem_cache *cache;
+    struct pm_proc *proc;    /* a process pymac attached to (target_proc.c) */
+    uint64_t space_bytes;    /* bytes mapped: bounds list walks */
+    pymac_host host;                 /* a debugger's reader (pymac_open_host) */
+    pymac_host_module *host_modules; /* its list of loaded files */
+    size_t nhost_modules;
     Dwfl_Callbacks *callbacks;
     Dwfl *dwfl;
     pm_module python;        /* the module holding the interpreter */
@@ -107,6 +129,8 @@ struct pymac_session {
 /* Reads len bytes at addr from the core, or from the mapped ELF file when the
  * core left the page out. Returns false if neither has them. */
 bool pm_read(pymac_session *s, uint64_t addr, void *buf, size_t len);
+/* Is addr mapped in the target? */
+bool pm_mapped(pymac_session *s, uint64_t addr);
 /* Like pm_read, but returns a pointer: into the core when it holds the whole
  * range, else into scratch (which must have len bytes). NULL if unreadable. */
 const void *pm_view(pymac_session *s, uint64_t addr, size_t len, void *scratch);
@@ -116,6 +140,7 @@ bool pm_read_uint(pymac_session *s, uint64_t addr, unsigned size, uint64_t *out)
 /* Reads a NUL-terminated string of at most cap-1 bytes. */
 bool pm_read_cstr(pymac_session *s, uint64_t addr, char *buf, size_t cap);
 
+/* Reports the target's modules to libdwfl, then finds the interpreter. */
 pymac_status pm_modules_open(pymac_session *s, pymac_error *err);
 pymac_status pm_not_python(pymac_session *s, pymac_error *err);
 /* Finds a symbol in the python module by name; a file-static may carry a

@@ -31,7 +31,7 @@ pymac_status pymac_render_info(pymac_session *s, pymac_format fmt, FILE *out, py
         return PYMAC_OK;
     }
     fprintf(out,
-            "core:             %s (%s core)\n"
+            "target:           %s (%s)\n"
             "executable:       %s\n"
             "python:           CPython %s (hexversion 0x%08x)\n"
             "interpreter in:   %s\n"

@@ -184,7 +184,7 @@ static pymac_status not_an_object(pymac_session *s, uint64_t addr, pymac_error *
 pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format fmt, FILE *out,
                                  pymac_error *err)
 {
-    if (!pm_core_mapped(&s->core, addr))
+    if (!pm_mapped(s, addr))
         return pm_fail(err, PYMAC_E_ADDRESS, "give an address inside the process's memory",
                        "0x%llx is not mapped in the process", (unsigned long long)addr);
     pm_object o;

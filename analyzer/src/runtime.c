@@ -177,7 +177,7 @@ pymac_status pm_runtime_open(pymac_session *s, pymac_error *err)
         return pm_fail(err, PYMAC_E_NOT_PYTHON,
                        "the core was taken before Python started or after it finalized",
                        "CPython %s is loaded but has no main interpreter", rt->version);
-    if (!pm_core_mapped(&s->core, rt->main_interp))
+    if (!pm_mapped(s, rt->main_interp))
         return pm_fail(err, PYMAC_E_CORRUPT, "the core may be damaged",
                        "the main interpreter pointer 0x%llx is not mapped",
                        (unsigned long long)rt->main_interp);

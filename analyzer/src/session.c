@@ -6,26 +6,29 @@
 #include "census.h"
 #include "gc.h"
 #include "object.h"
+#include "target_proc.h"
 #include "layout.h"
 
-pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out,
-                             pymac_error *err)
+static pymac_session *new_session(const pymac_open_options *opts)
 {
-    *out = NULL;
-    if (!opts || !opts->core_path)
-        return pm_fail(err, PYMAC_E_USAGE, NULL, "no core file given");
     pymac_session *s = calloc(1, sizeof *s);
     if (!s)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return NULL;
     s->core.fd = -1;
-    s->core_path = pm_strdup(opts->core_path);
-    s->exe_override = pm_strdup(opts->exe_path);
-    if (opts->n_debug_dirs) {
+    s->core_path = pm_strdup(opts ? opts->core_path : NULL);
+    s->exe_override = pm_strdup(opts ? opts->exe_path : NULL);
+    if (opts && opts->n_debug_dirs) {
         s->debug_dirs = calloc(opts->n_debug_dirs, sizeof *s->debug_dirs);
         for (size_t i = 0; s->debug_dirs && i < opts->n_debug_dirs; i++)
             s->debug_dirs[s->n_debug_dirs++] = pm_strdup(opts->debug_dirs[i]);
     }
-    pymac_status st = pm_core_open(&s->core, s->core_path, err);
+    return s;
+}
+
+/* Everything after the target is readable: modules, DWARF, the runtime. */
+static pymac_status finish_open(pymac_session *s, pymac_status st, pymac_session **out,
+                                pymac_error *err)
+{
     if (!st)
         st = pm_modules_open(s, err);
     if (!st)
@@ -36,6 +39,76 @@ pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out
     }
     *out = s;
     return PYMAC_OK;
+}
+
+pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out,
+                             pymac_error *err)
+{
+    *out = NULL;
+    if (!opts || !opts->core_path)
+        return pm_fail(err, PYMAC_E_USAGE, NULL, "no core file given");
+    pymac_session *s = new_session(opts);
+    if (!s)
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    pymac_status st = pm_core_open(&s->core, s->core_path, err);
+    s->target_kind = s->core.kernel_core ? "kernel" : "gcore";
+    s->space_bytes = s->core.size;
+    return finish_open(s, st, out, err);
+}
+
+pymac_status pymac_open_pid(int pid, int stop, const pymac_open_options *opts,
+                            pymac_session **out, pymac_error *err)
+{
+    *out = NULL;
+    pymac_session *s = new_session(opts);
+    if (!s)
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    free(s->core_path);
+    s->core_path = pm_asprintf("pid %d", pid);
+    pymac_status st = pm_proc_attach(s, pid, stop != 0, err);
+    return finish_open(s, st, out, err);
+}
+
+void pymac_release(pymac_session *s)
+{
+    if (s)
+        pm_proc_release(s->proc);
+}
+
+static bool host_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    pymac_session *s = ctx;
+    return s->host.read(s->host.ctx, addr, buf, len) != 0;
+}
+
+pymac_status pymac_open_host(const pymac_host *host, const pymac_open_options *opts,
+                             pymac_session **out, pymac_error *err)
+{
+    *out = NULL;
+    if (!host || !host->read || !host->nmodules)
+        return pm_fail(err, PYMAC_E_USAGE, NULL, "a host target needs a reader and its modules");
+    pymac_session *s = new_session(opts);
+    if (!s)
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    s->host = *host;
+    s->host_modules = calloc(host->nmodules, sizeof *s->host_modules);
+    if (!s->host_modules) {
+        pymac_close(s);
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    }
+    for (size_t i = 0; i < host->nmodules; i++) {
+        s->host_modules[i].path = pm_strdup(host->modules[i].path);
+        s->host_modules[i].bias = host->modules[i].bias;
+        s->nhost_modules++;
+    }
+    free(s->core_path);
+    s->core_path = pm_strdup(host->kind ? host->kind : "debugger target");
+    s->target_kind = host->kind ? host->kind : "gdb";
+    s->core.nthreads = host->nthreads;
+    s->space_bytes = 1ull << 40; /* unknown: bound walks by a generous 1 TiB */
+    s->reader.read = host_read;
+    s->reader.ctx = s;
+    return finish_open(s, PYMAC_OK, out, err);
 }
 
 void pymac_close(pymac_session *s)
@@ -58,6 +131,8 @@ void pymac_close(pymac_session *s)
     if (s->dwfl)
         dwfl_end(s->dwfl);
     free(s->callbacks);
+    pm_proc_detach(s);
+    pm_mem_cache_free(s->cache);
     pm_core_close(&s->core);
     for (size_t i = 0; i < s->nwarnings; i++)
         free(s->warnings[i]);
@@ -66,13 +141,26 @@ void pymac_close(pymac_session *s)
         free(s->debug_dirs[i]);
     free(s->debug_dirs);
     free(s->debuginfo_path);
+    for (size_t i = 0; i < s->nhost_modules; i++)
+        free((char *)s->host_modules[i].path);
+    free(s->host_modules);
     free(s->core_path);
     free(s->exe_override);
     free(s);
 }
 
+bool pm_mapped(pymac_session *s, uint64_t addr)
+{
+    if (s->core.image || s->core.nsegs)
+        return pm_core_mapped(&s->core, addr);
+    unsigned char b;
+    return pm_read(s, addr, &b, 1); /* a debugger's inferior: ask it */
+}
+
 bool pm_read(pymac_session *s, uint64_t addr, void *buf, size_t len)
 {
+    if (s->reader.read)
+        return pm_mem_cache_read(s, addr, buf, len);
     unsigned char *dst = buf;
     while (len) {
         if (addr + len < addr)
@@ -101,7 +189,7 @@ bool pm_read(pymac_session *s, uint64_t addr, void *buf, size_t len)
 
 const void *pm_view(pymac_session *s, uint64_t addr, size_t len, void *scratch)
 {
-    const void *p = pm_core_ptr(&s->core, addr, len);
+    const void *p = s->core.image ? pm_core_ptr(&s->core, addr, len) : NULL;
     if (p)
         return p;
     return pm_read(s, addr, scratch, len) ? scratch : NULL;
@@ -138,7 +226,7 @@ pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err)
     (void)err;
     memset(out, 0, sizeof *out);
     out->core_path = s->core_path;
-    out->core_kind = s->core.kernel_core ? "kernel" : "gcore";
+    out->core_kind = s->target_kind;
     out->executable = s->exe_override ? s->exe_override
                       : s->core.execfn ? s->core.execfn
                       : s->core.nfiles  ? s->core.files[0].path

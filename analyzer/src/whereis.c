@@ -86,7 +86,7 @@ pymac_status pymac_whereis_address(pymac_session *s, uint64_t addr, pymac_wherei
 {
     memset(w, 0, sizeof *w);
     w->address = addr;
-    if (!pm_core_mapped(&s->core, addr)) {
+    if (!pm_mapped(s, addr)) {
         w->kind = PYMAC_WHERE_UNMAPPED;
         return pm_fail(err, PYMAC_E_ADDRESS, "give an address inside the process's memory",
                        "0x%llx is not mapped in the process", (unsigned long long)addr);

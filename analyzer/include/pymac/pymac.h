@@ -64,6 +64,35 @@ typedef struct pymac_open_options {
 
 PYMAC_API pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out,
                                        pymac_error *err);
+
+/* A running process. With stop != 0 every thread is stopped (ptrace seize +
+ * interrupt) until pymac_close; if the caller dies, the kernel resumes them.
+ * With stop == 0 memory is read while the process runs and results carry a
+ * warning that they may be inconsistent. opts->core_path is ignored. */
+PYMAC_API pymac_status pymac_open_pid(int pid, int stop, const pymac_open_options *opts,
+                                      pymac_session **out, pymac_error *err);
+/* Resumes the threads of a process opened with stop; async-signal-safe, for
+ * a front end's SIGINT/SIGTERM handler. The session must still be closed. */
+PYMAC_API void pymac_release(pymac_session *s);
+
+/* A target only a debugger can read (GDB's inferior: a core, a live process,
+ * a gdbserver target). read() must fill all len bytes or return 0; pymac
+ * caches what it reads in 16 KiB chunks. */
+typedef int (*pymac_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
+typedef struct pymac_host_module {
+    const char *path;  /* the ELF file */
+    uint64_t bias;     /* load bias: run-time address minus file address */
+} pymac_host_module;
+typedef struct pymac_host {
+    pymac_read_fn read;
+    void *ctx;
+    const pymac_host_module *modules;
+    size_t nmodules;
+    unsigned nthreads;
+    const char *kind;  /* "gdb" or whatever names the target */
+} pymac_host;
+PYMAC_API pymac_status pymac_open_host(const pymac_host *host, const pymac_open_options *opts,
+                                       pymac_session **out, pymac_error *err);
 PYMAC_API void pymac_close(pymac_session *s);
 
 /* Warnings collected so far (partial results, odd but survivable data). */
