@@ -31,6 +31,11 @@ werror=OFF; [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ] && werror=ON
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPYMAC_WERROR=$werror >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
 echo "setup: built $build/analyzer/pymac-analyze"
+# Install (/usr/local, and GDB's system gdbinit directory) so that plain
+# `pymac-analyze` and `gdb -ex 'pymac arenas' python3 core` work.
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+$sudo cmake --install "$build" >/dev/null
+echo "setup: installed pymac-analyze, libpymac and the GDB commands (gdb: help pymac)"
 
 # --- 3. the job --------------------------------------------------------------
 first_python() {

@@ -166,7 +166,7 @@ int main(int argc, char **argv)
     size_t ndirs = 0;
     pymac_pool_filter filter = {0, -1};
     int gc_only = 0;
-    int pid = 0, stop = 1;
+    int pid = 0, stop = PYMAC_STOP;
     pymac_object_filter ofilter = {NULL, -1, 0, 100};
     bool object_filters = false;
     int opt;
@@ -206,7 +206,7 @@ int main(int argc, char **argv)
             break;
         }
         case 'n':
-            stop = 0;
+            stop = PYMAC_NO_STOP;
             break;
         case 't':
             ofilter.type_name = optarg;
@@ -241,7 +241,7 @@ int main(int argc, char **argv)
     char **pos = argv + optind;
     if (npos == 0 && !pid)
         return usage_error("%s", "no core file given");
-    if (!stop && !pid)
+    if (stop == PYMAC_NO_STOP && !pid)
         return usage_error("%s", "--no-stop goes with --pid");
     view_t view = V_REPORT;
     int extra = 0;

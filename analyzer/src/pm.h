@@ -50,6 +50,7 @@ typedef struct pm_core {
 
 pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err);
 void pm_core_close(pm_core *core);
+void pm_core_sort_segments(pm_core *core);
 /* The core's own bytes at addr (len of them), or NULL if the core lacks any of them. */
 const void *pm_core_ptr(const pm_core *core, uint64_t addr, size_t len);
 /* True when some PT_LOAD covers addr (even if the core left the page out). */

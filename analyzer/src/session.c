@@ -65,7 +65,11 @@ pymac_status pymac_open_pid(int pid, int stop, const pymac_open_options *opts,
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     free(s->core_path);
     s->core_path = pm_asprintf("pid %d", pid);
-    pymac_status st = pm_proc_attach(s, pid, stop != 0, err);
+    if (stop != PYMAC_STOP && stop != PYMAC_NO_STOP && stop != PYMAC_HELD) {
+        pymac_close(s);
+        return pm_fail(err, PYMAC_E_USAGE, NULL, "unknown stop mode %d", stop);
+    }
+    pymac_status st = pm_proc_attach(s, pid, stop, err);
     return finish_open(s, st, out, err);
 }
 
@@ -106,6 +110,17 @@ pymac_status pymac_open_host(const pymac_host *host, const pymac_open_options *o
     s->target_kind = host->kind ? host->kind : "gdb";
     s->core.nthreads = host->nthreads;
     s->space_bytes = 1ull << 40; /* unknown: bound walks by a generous 1 TiB */
+    if (host->nranges && (s->core.segs = calloc(host->nranges, sizeof *s->core.segs))) {
+        s->space_bytes = 0;
+        for (size_t i = 0; i < host->nranges; i++) {
+            uint64_t lo = host->ranges[2 * i], hi = host->ranges[2 * i + 1];
+            if (hi <= lo)
+                continue;
+            s->core.segs[s->core.nsegs++] = (pm_segment){.vaddr = lo, .memsz = hi - lo};
+            s->space_bytes += hi - lo;
+        }
+        pm_core_sort_segments(&s->core);
+    }
     s->reader.read = host_read;
     s->reader.ctx = s;
     return finish_open(s, PYMAC_OK, out, err);
@@ -159,8 +174,13 @@ bool pm_mapped(pymac_session *s, uint64_t addr)
 
 bool pm_read(pymac_session *s, uint64_t addr, void *buf, size_t len)
 {
-    if (s->reader.read)
+    if (s->reader.read) {
+        /* a known map spares the reader the probes of unmapped addresses */
+        if (s->core.nsegs && (!pm_core_mapped(&s->core, addr) ||
+                              !pm_core_mapped(&s->core, addr + (len ? len - 1 : 0))))
+            return false;
         return pm_mem_cache_read(s, addr, buf, len);
+    }
     unsigned char *dst = buf;
     while (len) {
         if (addr + len < addr)

@@ -209,6 +209,11 @@ pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err)
     return parse_notes(core, &note, err);
 }
 
+void pm_core_sort_segments(pm_core *core)
+{
+    qsort(core->segs, core->nsegs, sizeof *core->segs, seg_cmp);
+}
+
 void pm_core_close(pm_core *core)
 {
     if (core->elf)

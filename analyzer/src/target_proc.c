@@ -226,7 +226,7 @@ static pymac_status stop_all(struct pm_proc *p, pymac_error *err)
                    "process %d keeps starting threads; could not stop them all", (int)p->pid);
 }
 
-pymac_status pm_proc_attach(pymac_session *s, int pid, bool stop, pymac_error *err)
+pymac_status pm_proc_attach(pymac_session *s, int pid, int mode, pymac_error *err)
 {
     struct pm_proc *p = calloc(1, sizeof *p);
     if (!p)
@@ -242,7 +242,7 @@ pymac_status pm_proc_attach(pymac_session *s, int pid, bool stop, pymac_error *e
         return pm_fail(err, PYMAC_E_IO, "check the process id", "no process %d", pid);
     if (pid == getpid())
         return pm_fail(err, PYMAC_E_USAGE, NULL, "pymac cannot stop itself");
-    if (stop) {
+    if (mode == PYMAC_STOP) {
         pymac_status rc = stop_all(p, err);
         if (rc)
             return rc;
@@ -263,7 +263,7 @@ pymac_status pm_proc_attach(pymac_session *s, int pid, bool stop, pymac_error *e
     s->reader.read = proc_read;
     s->reader.ctx = p;
     s->target_kind = "live";
-    if (!stop)
+    if (mode == PYMAC_NO_STOP)
         pm_warn(s, "process %d was not stopped (--no-stop): it ran while being read, so the "
                    "results may be inconsistent",
                 pid);

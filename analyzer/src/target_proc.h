@@ -4,9 +4,9 @@
 
 #include "pm.h"
 
-/* Attaches to pid: stops every thread (unless !stop), reads its maps and
- * threads, and sets the session's reader. */
-pymac_status pm_proc_attach(pymac_session *s, int pid, bool stop, pymac_error *err);
+/* Attaches to pid (mode: PYMAC_STOP, PYMAC_NO_STOP or PYMAC_HELD), reads its
+ * maps and threads, and sets the session's reader. */
+pymac_status pm_proc_attach(pymac_session *s, int pid, int mode, pymac_error *err);
 /* Resumes the threads and frees the attachment. */
 void pm_proc_detach(pymac_session *s);
 /* Resumes the threads; async-signal-safe, for a front end's signal handler. */

@@ -205,9 +205,73 @@ def check_objects(a, oracle):
     run_cli(a.cli, "object", a.core, "0x10", expect=(10,))
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def gdb_views(a, oracle, commands, source=True):
+    """Runs pymac commands in batch GDB on the core; returns {command: output}."""
+    argv = ["gdb", "-batch", "-iex", "set auto-load off"]
+    if source:
+        argv[1:1] = ["-nx"]
+        argv += ["-ex", "source " + os.path.join(REPO, "gdb", "pymac.py")]
+    for i, c in enumerate(commands):
+        argv += ["-ex", "echo @@BEGIN %d\\n" % i, "-ex", c, "-ex", "echo @@END\\n"]
+    argv += [oracle["executable"], a.core]
+    env = dict(os.environ, PYMAC_LIBRARY=os.path.join(os.path.dirname(a.cli), "libpymac.so"))
+    # one stream, so that error messages stay between the markers
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=240, env=env)
+    text = p.stdout
+    if "Traceback" in text:
+        raise Failure("a Python traceback in GDB:\n" + text[-2000:])
+    out = {}
+    for i, c in enumerate(commands):
+        start = text.find("@@BEGIN %d\n" % i)
+        end = text.find("@@END\n", start)
+        if start < 0 or end < 0:
+            raise Failure("GDB output of %r not found:\n%s" % (c, text[-2000:]))
+        out[c] = text[start + len("@@BEGIN %d\n" % i):end]
+    return out
+
+
+def check_gdb(a, oracle):
+    """The GDB commands print the same numbers as the CLI and the oracle."""
+    marked = sorted(oracle["marked"].items())
+    cmds = ["pymac stats", "pymac gc --json", "pymac types --gc-only --json",
+            "pymac whereis 0x10"] + ["pymac refcount %#x" % m["id"] for _, m in marked]
+    out = gdb_views(a, oracle, cmds)
+    with open(os.path.join(a.dir, "mallocstats.txt")) as f:
+        if out["pymac stats"] != f.read():
+            raise Failure("pymac stats in GDB differs from sys._debugmallocstats()")
+    g = json.loads(out["pymac gc --json"])
+    expect_eq("GDB gc generations", [x["objects"] for x in g["generations"]],
+              oracle["gc"]["generations"])
+    expect_eq("GDB gc counts", [x["count"] for x in g["generations"]], list(oracle["gc"]["count"]))
+    expect_eq("GDB GC census", by_name(json.loads(out["pymac types --gc-only --json"])),
+              oracle["gc_census"])
+    if not out["pymac whereis 0x10"].startswith("pymac: 0x10 is not mapped"):
+        raise Failure("GDB error for an unmapped address: %r" % out["pymac whereis 0x10"])
+    for name, m in marked:
+        got = out["pymac refcount %#x" % m["id"]].strip()
+        want = "immortal" if m["refcount"] >= 2**31 - 1 else str(m["refcount"])
+        expect_eq("GDB refcount of %s" % name, got, want)
+
+
+def check_gdb_installed(a, oracle):
+    """Plain `gdb -ex 'pymac arenas' python core`, as installed by setup.sh."""
+    if not os.path.exists("/etc/gdb/gdbinit.d/pymac.gdb"):
+        print("skip: pymac is not installed for GDB (run ./setup.sh)")
+        sys.exit(SKIP)
+    out = gdb_views(a, oracle, ["pymac arenas --json"], source=False)
+    arenas = json.loads(out["pymac arenas --json"])
+    cli = cli_json(a.cli, "arenas", a.core)
+    expect_eq("installed GDB arenas totals", arenas["totals"], cli["totals"])
+
+
 CHECKS = {"info": check_info, "stats": check_stats, "heap": check_heap,
           "whereis": check_whereis, "gc": check_gc,
-          "census": check_census, "objects": check_objects}
+          "census": check_census, "objects": check_objects, "gdb": check_gdb,
+          "gdb_installed": check_gdb_installed}
 
 
 def main():

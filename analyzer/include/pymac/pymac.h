@@ -65,10 +65,14 @@ typedef struct pymac_open_options {
 PYMAC_API pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out,
                                        pymac_error *err);
 
-/* A running process. With stop != 0 every thread is stopped (ptrace seize +
- * interrupt) until pymac_close; if the caller dies, the kernel resumes them.
- * With stop == 0 memory is read while the process runs and results carry a
- * warning that they may be inconsistent. opts->core_path is ignored. */
+/* A running process. stop:
+ *   PYMAC_STOP    every thread is stopped (ptrace seize + interrupt) until
+ *                 pymac_close; if the caller dies, the kernel resumes them;
+ *   PYMAC_NO_STOP memory is read while the process runs, and results carry a
+ *                 warning that they may be inconsistent;
+ *   PYMAC_HELD    a debugger holds the process stopped: read it as it is.
+ * opts->core_path is ignored. */
+enum { PYMAC_NO_STOP = 0, PYMAC_STOP = 1, PYMAC_HELD = 2 };
 PYMAC_API pymac_status pymac_open_pid(int pid, int stop, const pymac_open_options *opts,
                                       pymac_session **out, pymac_error *err);
 /* Resumes the threads of a process opened with stop; async-signal-safe, for
@@ -90,6 +94,8 @@ typedef struct pymac_host {
     size_t nmodules;
     unsigned nthreads;
     const char *kind;  /* "gdb" or whatever names the target */
+    const uint64_t *ranges; /* optional: mapped [start, end) pairs, 2 * nranges values; */
+    size_t nranges;         /* without them every probe of an address is a read */
 } pymac_host;
 PYMAC_API pymac_status pymac_open_host(const pymac_host *host, const pymac_open_options *opts,
                                        pymac_session **out, pymac_error *err);
@@ -299,6 +305,34 @@ PYMAC_API pymac_status pymac_render_objects(pymac_session *s, const pymac_object
                                             pymac_format fmt, FILE *out, pymac_error *err);
 PYMAC_API pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format fmt,
                                            FILE *out, pymac_error *err);
+/* One view, rendered into a string: what a front end that cannot hand the
+ * library a FILE* (GDB's Python) calls. */
+typedef enum pymac_view_kind {
+    PYMAC_VIEW_INFO, PYMAC_VIEW_STATS, PYMAC_VIEW_ARENAS, PYMAC_VIEW_POOLS,
+    PYMAC_VIEW_WHEREIS, PYMAC_VIEW_GC, PYMAC_VIEW_TYPES, PYMAC_VIEW_OBJECTS,
+    PYMAC_VIEW_OBJECT,
+} pymac_view_kind;
+
+typedef struct pymac_view {
+    pymac_view_kind kind;
+    pymac_format format;
+    uint64_t address;              /* whereis, object */
+    int gc_only;                   /* types */
+    pymac_pool_filter pools;       /* pools */
+    pymac_object_filter objects;   /* objects */
+} pymac_view;
+
+/* Returns the rendered text (free it with pymac_free), or NULL on error with
+ * *status and err set. *status is PYMAC_PARTIAL for incomplete results. */
+PYMAC_API char *pymac_render_view(pymac_session *s, const pymac_view *v, pymac_status *status,
+                                  pymac_error *err);
+PYMAC_API void pymac_free(void *p);
+/* The load bias of an ELF file given the run-time address of one of its
+ * symbols (for debuggers that know where a symbol is but not the bias). */
+PYMAC_API pymac_status pymac_symbol_bias(const char *path, const char *symbol,
+                                         uint64_t runtime_address, uint64_t *bias,
+                                         pymac_error *err);
+
 /* Prints the session's warnings, one per line, prefixed "warning: ". */
 PYMAC_API void pymac_render_warnings(const pymac_session *s, FILE *out);
 

@@ -215,12 +215,88 @@ def case_other_tracer(a):
     print("ok: " + r.stderr.strip())
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+
+
+def gdb_run(a, args, commands):
+    argv = ["gdb", "-batch", "-nx", "-iex", "set auto-load off", "-ex",
+            "source " + os.path.join(REPO, "gdb", "pymac.py")] + args
+    for c in commands:
+        argv += ["-ex", c]
+    env = dict(os.environ, PYMAC_LIBRARY=os.path.join(os.path.dirname(a.cli), "libpymac.so"))
+    # one stream, so that error messages stay between the markers
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=240, env=env)
+    text = p.stdout
+    if "Traceback" in text:
+        raise Failure("a Python traceback in GDB:\n" + text[-2000:])
+    return text
+
+
+def same_gc(a, pid, text):
+    cli_gc = json.loads(cli(a, "--pid", str(pid), "gc", "--json").stdout)
+    want = [x["objects"] for x in cli_gc["generations"]]
+    got = None
+    for line in text.splitlines():
+        if line.startswith('{"generations"'):
+            got = [x["objects"] for x in json.loads(line.rsplit("],", 1)[0] + "]}")["generations"]]
+    if got is None:
+        raise Failure("no 'pymac gc --json' output from GDB:\n" + text[-2000:])
+    # the process ran between the two reads: allow the youngest list to move
+    if got[1:] != want[1:]:
+        raise Failure("GDB says %s, the CLI %s" % (got, want))
+
+
+def case_gdb_attach(a):
+    p = start_runner(a.python)
+    try:
+        text = gdb_run(a, ["-p", str(p.pid)], ["pymac info", "pymac gc --json",
+                                                "pymac types --gc-only"])
+        if "live" not in text or "str" not in text and "dict" not in text:
+            raise Failure("unexpected GDB output:\n" + text[-2000:])
+        same_gc(a, p.pid, text)
+    except Exception:
+        p.kill()
+        raise
+    finish_runner(p, "after gdb -p with pymac commands")
+    print("ok: pymac in GDB attached to a live process; it ran on and exited 0")
+
+
+def case_gdbserver(a):
+    if not shutil.which("gdbserver"):
+        print("skip: gdbserver not installed (apt-get install gdbserver)")
+        sys.exit(SKIP)
+    p = start_runner(a.python)
+    import socket
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    server = subprocess.Popen(["gdbserver", "--once", "127.0.0.1:%d" % port, "--attach",
+                               str(p.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1)
+        text = gdb_run(a, [a.python], ["target remote 127.0.0.1:%d" % port, "pymac info",
+                                       "pymac gc --json", "detach"])
+        if "target:           gdb" not in text:
+            raise Failure("pymac did not read through gdbserver:\n" + text[-2000:])
+        same_gc(a, p.pid, text)
+    except Exception:
+        p.kill()
+        raise
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    finish_runner(p, "after gdbserver")
+    print("ok: pymac in GDB through gdbserver on loopback; the process ran on and exited 0")
+
+
 CASES = {
     "oracle": case_oracle, "running": case_running, "no_stop": case_no_stop,
     "sigkill": lambda a: case_killed(a, signal.SIGKILL),
     "sigint": lambda a: case_killed(a, signal.SIGINT),
     "sigterm": lambda a: case_killed(a, signal.SIGTERM),
     "no_such_pid": case_no_such_pid, "other_tracer": case_other_tracer,
+    "gdb_attach": case_gdb_attach, "gdbserver": case_gdbserver,
 }
 
 

@@ -1,0 +1,523 @@
+# pymac commands for GDB: `pymac <view>` on whatever GDB has loaded (a core,
+# a live process, a gdbserver target). Thin: it hands libpymac a reader for
+# the inferior's memory and the interpreter module's path and load bias, and
+# prints what the library renders. Load with `source /path/to/pymac.py`.
+import ctypes
+import ctypes.util
+import os
+
+import gdb
+
+# ---- the library --------------------------------------------------------------
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _library_candidates():
+    env = os.environ.get("PYMAC_LIBRARY")
+    if env:
+        yield env
+    # installed: PREFIX/share/pymac/gdb/pymac.py beside PREFIX/lib/libpymac.so.0
+    prefix = os.path.dirname(os.path.dirname(os.path.dirname(_HERE)))
+    # run from a source tree: the library of its build directory
+    yield os.path.join(os.path.dirname(_HERE), "build", "analyzer", "libpymac.so")
+    for libdir in ("lib", "lib64", "lib/x86_64-linux-gnu"):
+        yield os.path.join(prefix, libdir, "libpymac.so.0")
+    found = ctypes.util.find_library("pymac")
+    if found:
+        yield found
+
+
+def _load_library():
+    tried = []
+    for path in _library_candidates():
+        tried.append(path)
+        if os.path.exists(path) or not os.path.isabs(path):
+            try:
+                return ctypes.CDLL(path)
+            except OSError:
+                pass
+    raise gdb.GdbError("pymac: libpymac not found (tried %s); set PYMAC_LIBRARY to its path"
+                       % ", ".join(tried))
+
+
+class _Error(ctypes.Structure):
+    _fields_ = [("status", ctypes.c_int), ("message", ctypes.c_char * 512),
+                ("hint", ctypes.c_char * 512)]
+
+
+_READ_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p,
+                            ctypes.c_size_t)
+
+
+class _HostModule(ctypes.Structure):
+    _fields_ = [("path", ctypes.c_char_p), ("bias", ctypes.c_uint64)]
+
+
+class _Host(ctypes.Structure):
+    _fields_ = [("read", _READ_FN), ("ctx", ctypes.c_void_p),
+                ("modules", ctypes.POINTER(_HostModule)), ("nmodules", ctypes.c_size_t),
+                ("nthreads", ctypes.c_uint), ("kind", ctypes.c_char_p),
+                ("ranges", ctypes.POINTER(ctypes.c_uint64)), ("nranges", ctypes.c_size_t)]
+
+
+class _OpenOptions(ctypes.Structure):
+    _fields_ = [("core_path", ctypes.c_char_p), ("exe_path", ctypes.c_char_p),
+                ("debug_dirs", ctypes.POINTER(ctypes.c_char_p)), ("n_debug_dirs", ctypes.c_size_t)]
+
+
+class _PoolFilter(ctypes.Structure):
+    _fields_ = [("arena", ctypes.c_uint64), ("size_class", ctypes.c_int)]
+
+
+class _ObjectFilter(ctypes.Structure):
+    _fields_ = [("type_name", ctypes.c_char_p), ("generation", ctypes.c_int),
+                ("min_size", ctypes.c_uint64), ("limit", ctypes.c_uint64)]
+
+
+class _View(ctypes.Structure):
+    _fields_ = [("kind", ctypes.c_int), ("format", ctypes.c_int), ("address", ctypes.c_uint64),
+                ("gc_only", ctypes.c_int), ("pools", _PoolFilter), ("objects", _ObjectFilter)]
+
+
+VIEWS = {"info": 0, "stats": 1, "arenas": 2, "pools": 3, "whereis": 4, "gc": 5, "types": 6,
+         "objects": 7, "object": 8}
+
+_lib = None
+
+
+def _library():
+    global _lib
+    if _lib is None:
+        lib = _load_library()
+        lib.pymac_open_core.restype = ctypes.c_int
+        lib.pymac_open_core.argtypes = [ctypes.POINTER(_OpenOptions),
+                                        ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(_Error)]
+        lib.pymac_open_pid.restype = ctypes.c_int
+        lib.pymac_open_pid.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.POINTER(_OpenOptions),
+                                       ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(_Error)]
+        lib.pymac_open_host.restype = ctypes.c_int
+        lib.pymac_open_host.argtypes = [ctypes.POINTER(_Host), ctypes.POINTER(_OpenOptions),
+                                        ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(_Error)]
+        lib.pymac_close.argtypes = [ctypes.c_void_p]
+        lib.pymac_render_view.restype = ctypes.c_void_p
+        lib.pymac_render_view.argtypes = [ctypes.c_void_p, ctypes.POINTER(_View),
+                                          ctypes.POINTER(ctypes.c_int), ctypes.POINTER(_Error)]
+        lib.pymac_free.argtypes = [ctypes.c_void_p]
+        lib.pymac_symbol_bias.restype = ctypes.c_int
+        lib.pymac_symbol_bias.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint64,
+                                          ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(_Error)]
+        _lib = lib
+    return _lib
+
+
+def _error_text(err):
+    msg = err.message.decode(errors="replace")
+    hint = err.hint.decode(errors="replace")
+    return "pymac: %s%s" % (msg, "; " + hint if hint else "")
+
+
+# ---- the inferior as a target -----------------------------------------------------
+
+
+def _read_inferior(ctx, addr, buf, size):
+    try:
+        data = gdb.selected_inferior().read_memory(addr, size)
+    except (gdb.MemoryError, gdb.error, OverflowError):
+        return 0
+    ctypes.memmove(buf, bytes(data), size)
+    return 1
+
+
+_READER = _READ_FN(_read_inferior)  # kept alive for the library's calls
+
+
+def _python_module():
+    """(path, load bias) of the objfile that holds the interpreter."""
+    lib = _library()
+    for objfile in gdb.objfiles():
+        if not objfile.filename or not objfile.is_valid():
+            continue
+        try:
+            sym = objfile.lookup_global_symbol("_PyRuntime")
+        except gdb.error:
+            sym = None
+        if sym is None:
+            continue
+        addr = int(sym.value().address)
+        path = objfile.filename
+        if path.startswith("target:"):
+            # a remote target's file; the library reads its ELF and DWARF locally
+            path = path[len("target:"):]
+            if not os.path.exists(path):
+                raise gdb.GdbError("pymac: %s is on the remote target only; copy it here and "
+                                   "'set sysroot' to the copy" % path)
+        bias = ctypes.c_uint64()
+        err = _Error()
+        if lib.pymac_symbol_bias(path.encode(), b"_PyRuntime", addr, ctypes.byref(bias),
+                                 ctypes.byref(err)) == 0:
+            return path, bias.value
+    raise gdb.GdbError("pymac: no CPython interpreter in this program (no _PyRuntime symbol); "
+                       "load the python executable and its core or process first")
+
+
+PYMAC_HELD = 2
+
+
+def _core_file():
+    """The core file GDB has loaded, or None."""
+    try:
+        text = gdb.execute("info target", to_string=True)
+    except gdb.error:
+        return None
+    for line in text.splitlines():
+        if "core dump file" in line.lower():
+            rest = text.split(line, 1)[1].lstrip()
+            if rest.startswith("`"):
+                return rest[1:].split("'", 1)[0]
+    return None
+
+
+def _mappings():
+    """[(start, end)] from 'info proc mappings', or [] where the target has none."""
+    try:
+        text = gdb.execute("info proc mappings", to_string=True)
+    except gdb.error:
+        return []
+    spans = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].startswith("0x") and parts[1].startswith("0x"):
+            spans.append((int(parts[0], 16), int(parts[1], 16)))
+    return spans
+
+
+def _connection_type():
+    conn = getattr(gdb.selected_inferior(), "connection", None)
+    return getattr(conn, "type", None)
+
+
+def _open_session():
+    """The fastest faithful way to the inferior's memory: the core file GDB
+    loaded, the local process GDB holds stopped, or else GDB's own reads
+    (a gdbserver target)."""
+    lib = _library()
+    inferior = gdb.selected_inferior()
+    session = ctypes.c_void_p()
+    err = _Error()
+    core = _core_file()
+    exe = gdb.current_progspace().filename
+    if core:
+        opts = _OpenOptions(core.encode(), exe.encode() if exe else None, None, 0)
+        rc = lib.pymac_open_core(ctypes.byref(opts), ctypes.byref(session), ctypes.byref(err))
+    elif inferior.pid and _connection_type() == "native":
+        opts = _OpenOptions(None, None, None, 0)
+        rc = lib.pymac_open_pid(inferior.pid, PYMAC_HELD, ctypes.byref(opts),
+                                ctypes.byref(session), ctypes.byref(err))
+    elif inferior.pid:
+        path, bias = _python_module()
+        module = _HostModule(path.encode(), bias)
+        spans = _mappings()
+        ranges = (ctypes.c_uint64 * (2 * len(spans)))(*[x for span in spans for x in span])
+        host = _Host(_READER, None, ctypes.pointer(module), 1, len(inferior.threads()), b"gdb",
+                     ranges, len(spans))
+        opts = _OpenOptions(None, None, None, 0)
+        rc = lib.pymac_open_host(ctypes.byref(host), ctypes.byref(opts), ctypes.byref(session),
+                                 ctypes.byref(err))
+    else:
+        raise gdb.GdbError("pymac: nothing to read; load a core (gdb python3 core), or run or "
+                           "attach to a process")
+    if rc != 0:
+        raise gdb.GdbError(_error_text(err))
+    return session
+
+
+def render(view):
+    """Renders one view with a fresh session (memory may have changed since
+    the last command) and prints it through GDB's pager."""
+    lib = _library()
+    session = _open_session()
+    try:
+        status = ctypes.c_int()
+        err = _Error()
+        text = lib.pymac_render_view(session, ctypes.byref(view), ctypes.byref(status),
+                                     ctypes.byref(err))
+        if not text:
+            raise gdb.GdbError(_error_text(err))
+        try:
+            out = ctypes.string_at(text).decode(errors="replace")
+        finally:
+            lib.pymac_free(text)
+    finally:
+        lib.pymac_close(session)
+    gdb.write(out)
+    if status.value == 1:
+        gdb.write("pymac: partial results, see the warnings above\n")
+
+
+# ---- argument parsing ---------------------------------------------------------------
+
+
+def _address(expr):
+    """Any GDB expression: $rdi, (PyObject *)0x7f.., a variable in the frame."""
+    try:
+        value = gdb.parse_and_eval(expr)
+        if value.type.strip_typedefs().code == gdb.TYPE_CODE_PTR:
+            value = value.cast(gdb.lookup_type("unsigned long"))
+        return int(value) & 0xFFFFFFFFFFFFFFFF
+    except gdb.error as e:
+        raise gdb.GdbError("pymac: cannot evaluate '%s': %s" % (expr, e))
+
+
+def _parse(argv, flags, positional):
+    """flags: {name: takes_value}. Returns (options, positional list)."""
+    opts, pos = {}, []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("--"):
+            name = a[2:]
+            if name not in flags:
+                raise gdb.GdbError("pymac: unknown option '%s'" % a)
+            if flags[name]:
+                if i + 1 >= len(argv):
+                    raise gdb.GdbError("pymac: %s needs a value" % a)
+                opts[name] = argv[i + 1]
+                i += 1
+            else:
+                opts[name] = True
+        else:
+            pos.append(a)
+        i += 1
+    if len(pos) != positional:
+        raise gdb.GdbError("pymac: expected %d argument%s, got %d" %
+                           (positional, "" if positional == 1 else "s", len(pos)))
+    return opts, pos
+
+
+def _number(text, what):
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise gdb.GdbError("pymac: %s takes a number, not '%s'" % (what, text))
+
+
+# ---- commands -----------------------------------------------------------------------
+
+
+class PymacPrefix(gdb.Command):
+    """Where a CPython process's memory went: pymalloc, GC lists, objects.
+
+Works on whatever GDB has loaded: a core, a live process, a gdbserver target.
+Every subcommand takes --json.
+
+Example: pymac arenas"""
+
+    def __init__(self):
+        super().__init__("pymac", gdb.COMMAND_DATA, gdb.COMPLETE_COMMAND, prefix=True)
+
+
+class _View_Command(gdb.Command):
+    view = None
+    flags = {"json": False}
+    positional = 0
+
+    def __init__(self, name):
+        super().__init__("pymac " + name, gdb.COMMAND_DATA)
+
+    def make_view(self, opts, pos):
+        return _View(VIEWS[self.view], 1 if opts.get("json") else 0, 0, 0, _PoolFilter(0, -1),
+                     _ObjectFilter(None, -1, 0, 0))
+
+    def invoke(self, arg, from_tty):
+        argv = gdb.string_to_argv(arg)
+        opts, pos = _parse(argv, self.flags, self.positional)
+        render(self.make_view(opts, pos))
+
+
+_SIMPLE = []
+
+
+def _simple(name, doc):
+    _SIMPLE.append(type("Pymac_" + name, (_View_Command,), {"__doc__": doc, "view": name}))
+
+
+_simple("info", """Executable, CPython version, libpython, debug info and threads.
+
+Usage: pymac info [--json]
+Example: pymac info""")
+_simple("stats", """Exactly what sys._debugmallocstats() printed in the process.
+
+Usage: pymac stats
+Example: pymac stats""")
+_simple("arenas", """One row per pymalloc arena: pools used/full/empty, blocks, bytes, fill.
+
+Usage: pymac arenas [--json]
+Example: pymac arenas""")
+_simple("gc", """GC generations: objects on each list, count and threshold.
+
+Usage: pymac gc [--json]
+Example: pymac gc --json""")
+
+
+class PymacPools(_View_Command):
+    """One row per pymalloc pool: size class, blocks in use, state.
+
+Usage: pymac pools [--arena ADDR] [--size-class N] [--json]
+Example: pymac pools --size-class 3"""
+    view = "pools"
+    flags = {"json": False, "arena": True, "size-class": True}
+
+    def make_view(self, opts, pos):
+        v = super().make_view(opts, pos)
+        if "arena" in opts:
+            v.pools.arena = _address(opts["arena"])
+        if "size-class" in opts:
+            v.pools.size_class = _number(opts["size-class"], "--size-class")
+        return v
+
+
+class PymacTypes(_View_Command):
+    """Objects, bytes and average size per type, largest first.
+
+Usage: pymac types [--gc-only] [--json]
+Example: pymac types --gc-only"""
+    view = "types"
+    flags = {"json": False, "gc-only": False}
+
+    def make_view(self, opts, pos):
+        v = super().make_view(opts, pos)
+        v.gc_only = 1 if opts.get("gc-only") else 0
+        return v
+
+
+_type_names = {}
+
+
+def _complete_type(word):
+    """Type names for --type, from the GC census of the current target (cached)."""
+    key = (gdb.selected_inferior().num, gdb.selected_inferior().pid)
+    if key not in _type_names:
+        import json
+        lib = _library()
+        try:
+            session = _open_session()
+        except gdb.GdbError:
+            return []
+        try:
+            v = _View(VIEWS["types"], 1, 0, 1, _PoolFilter(0, -1), _ObjectFilter(None, -1, 0, 0))
+            status, err = ctypes.c_int(), _Error()
+            text = lib.pymac_render_view(session, ctypes.byref(v), ctypes.byref(status),
+                                         ctypes.byref(err))
+            names = []
+            if text:
+                names = sorted({r["type"] for r in json.loads(ctypes.string_at(text).decode())})
+                lib.pymac_free(text)
+        finally:
+            lib.pymac_close(session)
+        _type_names[key] = names
+    return [n for n in _type_names[key] if n.startswith(word)]
+
+
+class PymacObjects(_View_Command):
+    """One row per object: address, type, refcount, size, generation, value.
+
+Usage: pymac objects [--type NAME] [--gen N] [--min-size B] [--limit N] [--json]
+Example: pymac objects --type dict --limit 10"""
+    view = "objects"
+    flags = {"json": False, "type": True, "gen": True, "min-size": True, "limit": True}
+
+    def make_view(self, opts, pos):
+        v = super().make_view(opts, pos)
+        self._type = opts.get("type", "").encode() or None  # kept alive for the call
+        v.objects.type_name = self._type
+        v.objects.generation = _number(opts["gen"], "--gen") if "gen" in opts else -1
+        v.objects.min_size = _number(opts.get("min-size", "0"), "--min-size")
+        v.objects.limit = _number(opts.get("limit", "100"), "--limit")
+        return v
+
+    def complete(self, text, word):
+        words = gdb.string_to_argv(text)
+        if (words and words[-1] == "--type" and text.endswith(" ")) or \
+                (len(words) >= 2 and words[-2] == "--type" and not text.endswith(" ")):
+            return _complete_type(word or "")
+        if word and word.startswith("--"):
+            return [f for f in ("--type", "--gen", "--min-size", "--limit", "--json")
+                    if f.startswith(word)]
+        return gdb.COMPLETE_NONE
+
+
+class _AddressCommand(_View_Command):
+    positional = 1
+
+    def make_view(self, opts, pos):
+        v = super().make_view(opts, pos)
+        v.address = _address(pos[0])
+        return v
+
+    def invoke(self, arg, from_tty):
+        # the address is a GDB expression and may contain spaces: take all
+        # but the flags as the expression
+        argv = gdb.string_to_argv(arg)
+        flags = [a for a in argv if a.startswith("--")]
+        expr = " ".join(a for a in argv if not a.startswith("--"))
+        if not expr:
+            raise gdb.GdbError("pymac: give an address or expression")
+        opts, pos = _parse(flags + [expr], self.flags, 1)
+        render(self.make_view(opts, pos))
+
+
+class PymacWhereis(_AddressCommand):
+    """The arena, pool, size class and block holding an address.
+
+Usage: pymac whereis EXPR [--json]
+Example: pymac whereis $rdi"""
+    view = "whereis"
+
+
+class PymacObject(_AddressCommand):
+    """One object: type, refcount, size, generation, where it lives, value, referents.
+
+Usage: pymac object EXPR [--json]
+Example: pymac object (PyObject *)0x7ffff7a3c0a0"""
+    view = "object"
+
+
+class PymacRefcount(_AddressCommand):
+    """The reference count of an object ('immortal' on 3.12+).
+
+Usage: pymac refcount EXPR
+Example: pymac refcount op"""
+    view = "object"
+    flags = {}
+
+    def invoke(self, arg, from_tty):
+        import json
+        if not arg.strip():
+            raise gdb.GdbError("pymac: give an address or expression")
+        v = _View(VIEWS["object"], 1, _address(arg), 0, _PoolFilter(0, -1),
+                  _ObjectFilter(None, -1, 0, 0))
+        lib = _library()
+        session = _open_session()
+        try:
+            status, err = ctypes.c_int(), _Error()
+            text = lib.pymac_render_view(session, ctypes.byref(v), ctypes.byref(status),
+                                         ctypes.byref(err))
+            if not text:
+                raise gdb.GdbError(_error_text(err))
+            obj = json.loads(ctypes.string_at(text).decode(errors="replace"))
+            lib.pymac_free(text)
+        finally:
+            lib.pymac_close(session)
+        gdb.write("%s\n" % obj["refcnt"])
+
+
+PymacPrefix()
+for _cls in _SIMPLE:
+    _cls(_cls.view)
+PymacPools("pools")
+PymacTypes("types")
+PymacObjects("objects")
+PymacWhereis("whereis")
+PymacObject("object")
+PymacRefcount("refcount")
