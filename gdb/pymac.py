@@ -441,9 +441,12 @@ Example: pymac objects --type dict --limit 10"""
         if (words and words[-1] == "--type" and text.endswith(" ")) or \
                 (len(words) >= 2 and words[-2] == "--type" and not text.endswith(" ")):
             return _complete_type(word or "")
-        if word and word.startswith("--"):
-            return [f for f in ("--type", "--gen", "--min-size", "--limit", "--json")
-                    if f.startswith(word)]
+        last = "" if text.endswith(" ") or not words else words[-1]
+        if last.startswith("--"):
+            # '-' breaks words for GDB: complete the part of the flag in `word`
+            cut = len(last) - len(word or "")
+            return [f[cut:] for f in ("--type", "--gen", "--min-size", "--limit", "--json")
+                    if f.startswith(last)]
         return gdb.COMPLETE_NONE
 
 

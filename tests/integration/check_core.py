@@ -237,8 +237,11 @@ def gdb_views(a, oracle, commands, source=True):
 def check_gdb(a, oracle):
     """The GDB commands print the same numbers as the CLI and the oracle."""
     marked = sorted(oracle["marked"].items())
+    # a type the scenario made, to complete from its first letters
+    mine = sorted(oracle.get("expected") or {m["type"]: 1 for _, m in marked})[0]
     cmds = ["pymac stats", "pymac gc --json", "pymac types --gc-only --json",
-            "pymac whereis 0x10"] + ["pymac refcount %#x" % m["id"] for _, m in marked]
+            "pymac whereis 0x10", "complete pymac objects --type " + mine[:2],
+            "complete pymac objects --li"] + ["pymac refcount %#x" % m["id"] for _, m in marked]
     out = gdb_views(a, oracle, cmds)
     with open(os.path.join(a.dir, "mallocstats.txt")) as f:
         if out["pymac stats"] != f.read():
@@ -251,6 +254,11 @@ def check_gdb(a, oracle):
               oracle["gc_census"])
     if not out["pymac whereis 0x10"].startswith("pymac: 0x10 is not mapped"):
         raise Failure("GDB error for an unmapped address: %r" % out["pymac whereis 0x10"])
+    completions = out["complete pymac objects --type " + mine[:2]].split()
+    if mine not in completions:
+        raise Failure("'--type %s' does not complete to %s: %s" % (mine[:2], mine, completions))
+    expect_eq("flag completion", out["complete pymac objects --li"].strip(),
+              "pymac objects --limit")
     for name, m in marked:
         got = out["pymac refcount %#x" % m["id"]].strip()
         want = "immortal" if m["refcount"] >= 2**31 - 1 else str(m["refcount"])
