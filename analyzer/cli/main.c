@@ -37,6 +37,7 @@ static const char USAGE[] =
     "  objects             address, type, refcount, size, generation and value of each object\n"
     "                      [--type NAME] [--gen N] [--min-size B] [--limit N]\n"
     "  object ADDR         one object: header, type, refcount, size, where it lives, value\n"
+    "  diff NEWCORE        per type, objects and bytes in CORE and NEWCORE, by bytes grown\n"
     "\n"
     "Options:\n"
     "  --json              machine-readable output (all views but stats)\n"
@@ -60,7 +61,7 @@ static const char USAGE[] =
     "debug info, 9 unsupported version, 10 bad address, 11 corrupt interpreter state,\n"
     "12 out of memory, 13 internal error.\n";
 
-typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES, V_OBJECTS, V_OBJECT } view_t;
+typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES, V_OBJECTS, V_OBJECT, V_DIFF } view_t;
 
 static const struct {
     const char *name;
@@ -70,7 +71,7 @@ static const struct {
     {"report", V_REPORT, 0}, {"info", V_INFO, 0},   {"stats", V_STATS, 0},
     {"arenas", V_ARENAS, 0}, {"pools", V_POOLS, 0}, {"whereis", V_WHEREIS, 1},
     {"gc", V_GC, 0},         {"types", V_TYPES, 0},  {"summary", V_TYPES, 0},
-    {"objects", V_OBJECTS, 0},   {"object", V_OBJECT, 1},
+    {"objects", V_OBJECTS, 0},   {"object", V_OBJECT, 1},   {"diff", V_DIFF, 1},
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -324,6 +325,17 @@ int main(int argc, char **argv)
     case V_OBJECT:
         st = pymac_render_object(s, addr, fmt, stdout, &err);
         break;
+    case V_DIFF: {
+        pymac_open_options o2 = o;
+        o2.core_path = pos[1];
+        pymac_session *s2;
+        st = pymac_open_core(&o2, &s2, &err);
+        if (!st) {
+            st = pymac_render_diff(s, s2, fmt, stdout, &err);
+            pymac_close(s2);
+        }
+        break;
+    }
     }
     if (st > PYMAC_PARTIAL)
         report_error(&err);

@@ -305,6 +305,11 @@ PYMAC_API pymac_status pymac_render_objects(pymac_session *s, const pymac_object
                                             pymac_format fmt, FILE *out, pymac_error *err);
 PYMAC_API pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format fmt,
                                            FILE *out, pymac_error *err);
+/* Per type name: objects and bytes in old and new, sorted by bytes grown;
+ * and the pymalloc totals of both. */
+PYMAC_API pymac_status pymac_render_diff(pymac_session *old, pymac_session *new_,
+                                         pymac_format fmt, FILE *out, pymac_error *err);
+
 /* One view, rendered into a string: what a front end that cannot hand the
  * library a FILE* (GDB's Python) calls. */
 typedef enum pymac_view_kind {
