@@ -38,6 +38,8 @@ static const char USAGE[] =
     "                      [--type NAME] [--gen N] [--min-size B] [--limit N]\n"
     "  object ADDR         one object: header, type, refcount, size, where it lives, value\n"
     "  diff NEWCORE        per type, objects and bytes in CORE and NEWCORE, by bytes grown\n"
+    "  referrers ADDR      who refers to the object at ADDR, and how\n"
+    "  path ADDR           the shortest chain of references from a root to ADDR\n"
     "\n"
     "Options:\n"
     "  --json              machine-readable output (all views but stats)\n"
@@ -61,7 +63,7 @@ static const char USAGE[] =
     "debug info, 9 unsupported version, 10 bad address, 11 corrupt interpreter state,\n"
     "12 out of memory, 13 internal error.\n";
 
-typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES, V_OBJECTS, V_OBJECT, V_DIFF } view_t;
+typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES, V_OBJECTS, V_OBJECT, V_DIFF, V_REFERRERS, V_PATH } view_t;
 
 static const struct {
     const char *name;
@@ -72,6 +74,7 @@ static const struct {
     {"arenas", V_ARENAS, 0}, {"pools", V_POOLS, 0}, {"whereis", V_WHEREIS, 1},
     {"gc", V_GC, 0},         {"types", V_TYPES, 0},  {"summary", V_TYPES, 0},
     {"objects", V_OBJECTS, 0},   {"object", V_OBJECT, 1},   {"diff", V_DIFF, 1},
+    {"referrers", V_REFERRERS, 1}, {"path", V_PATH, 1},
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -273,7 +276,8 @@ int main(int argc, char **argv)
     if (view != V_TYPES && gc_only)
         return usage_error("%s", "--gc-only goes with the types view");
     uint64_t addr = 0;
-    if ((view == V_WHEREIS || view == V_OBJECT) && parse_u64(pos[1], &addr))
+    if ((view == V_WHEREIS || view == V_OBJECT || view == V_REFERRERS || view == V_PATH) &&
+        parse_u64(pos[1], &addr))
         return usage_error("'%s' is not an address", pos[1]);
 
     pymac_open_options o = {.core_path = pid ? NULL : pos[0], .exe_path = exe, .debug_dirs = dirs,
@@ -324,6 +328,12 @@ int main(int argc, char **argv)
         break;
     case V_OBJECT:
         st = pymac_render_object(s, addr, fmt, stdout, &err);
+        break;
+    case V_REFERRERS:
+        st = pymac_render_referrers(s, addr, fmt, stdout, &err);
+        break;
+    case V_PATH:
+        st = pymac_render_path(s, addr, fmt, stdout, &err);
         break;
     case V_DIFF: {
         pymac_open_options o2 = o;

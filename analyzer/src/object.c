@@ -35,34 +35,45 @@ static size_t slot_of(const pm_type_table *t, uint64_t addr)
     return slot_of_cap(addr, t->cap);
 }
 
+enum { TYPES_PER_BLOCK = 256 };
+
+/* A new entry for addr (not present yet); NULL when out of memory. */
 static pm_type *insert(pm_type_table *t, uint64_t addr)
 {
     if ((t->n + 1) * 2 > t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 256;
-        pm_type *old = t->slots, *slots = calloc(cap, sizeof *slots);
+        pm_type **slots = calloc(cap, sizeof *slots);
         if (!slots)
             return NULL;
-        size_t oldcap = t->cap;
+        for (size_t i = 0; i < t->cap; i++) {
+            if (!t->slots[i])
+                continue;
+            size_t j = slot_of_cap(t->slots[i]->addr, cap);
+            while (slots[j])
+                j = (j + 1) & (cap - 1);
+            slots[j] = t->slots[i];
+        }
+        free(t->slots);
         t->slots = slots;
         t->cap = cap;
-        for (size_t i = 0; i < oldcap; i++) {
-            if (!old[i].addr)
-                continue;
-            size_t j = slot_of(t, old[i].addr);
-            while (t->slots[j].addr)
-                j = (j + 1) & (cap - 1);
-            t->slots[j] = old[i];
-        }
-        free(old);
     }
+    if (t->n == t->nblocks * TYPES_PER_BLOCK) {
+        pm_type **blocks = realloc(t->blocks, (t->nblocks + 1) * sizeof *blocks);
+        if (!blocks)
+            return NULL;
+        t->blocks = blocks;
+        if (!(t->blocks[t->nblocks] = calloc(TYPES_PER_BLOCK, sizeof(pm_type))))
+            return NULL;
+        t->nblocks++;
+    }
+    pm_type *e = &t->blocks[t->n / TYPES_PER_BLOCK][t->n % TYPES_PER_BLOCK];
+    e->addr = addr;
+    e->index = (uint32_t)t->n++;
     size_t j = slot_of(t, addr);
-    while (t->slots[j].addr && t->slots[j].addr != addr)
+    while (t->slots[j])
         j = (j + 1) & (t->cap - 1);
-    if (!t->slots[j].addr) {
-        t->slots[j].addr = addr;
-        t->slots[j].index = (uint32_t)t->n++;
-    }
-    return &t->slots[j];
+    t->slots[j] = e;
+    return e;
 }
 
 static bool read_field(pymac_session *s, uint64_t base, const pm_field *f, uint64_t *out)
@@ -184,16 +195,9 @@ const pm_type *pm_type_get(pymac_session *s, uint64_t addr)
     if (tt->last && tt->last->addr == addr)
         return tt->last;
     if (tt->cap) {
-        size_t j = slot_of(tt, addr);
-        while (tt->slots[j].addr) {
-            if (tt->slots[j].addr == addr) {
-                if (!tt->slots[j].valid)
-                    return NULL;
-                tt->last = &tt->slots[j];
-                return tt->last;
-            }
-            j = (j + 1) & (tt->cap - 1);
-        }
+        for (size_t j = slot_of(tt, addr); tt->slots[j]; j = (j + 1) & (tt->cap - 1))
+            if (tt->slots[j]->addr == addr)
+                return tt->last = tt->slots[j];
     }
     if (bad_has(tt, addr))
         return NULL;
@@ -203,19 +207,21 @@ const pm_type *pm_type_get(pymac_session *s, uint64_t addr)
         bad_add(tt, addr);
         return NULL;
     }
-    tt->last = NULL; /* insert() may move the slots */
     pm_type *t = insert(tt, addr);
     if (!t)
         return NULL;
     uint32_t index = t->index;
     *t = tmp;
     t->index = index;
-    return t->valid ? t : NULL;
+    return tt->last = t;
 }
 
 void pm_type_table_free(pm_type_table *t)
 {
     if (t) {
+        for (size_t i = 0; i < t->nblocks; i++)
+            free(t->blocks[i]);
+        free(t->blocks);
         free(t->slots);
         free(t->bad);
         free(t);

@@ -23,8 +23,11 @@ typedef struct pm_type {
 } pm_type;
 
 typedef struct pm_type_table {
-    pm_type *slots;      /* open addressing on addr; addr 0 = empty */
+    pm_type **slots;     /* open addressing on addr; NULL = empty */
     size_t cap, n;
+    pm_type **blocks;    /* the types themselves, in blocks that never move, so a
+                          * pm_type pointer stays valid for the session */
+    size_t nblocks;
     uint64_t type_type;  /* &PyType_Type */
     const pm_type *last; /* the last valid type returned */
     uint64_t *bad;       /* addresses known not to be types (a bounded cache) */

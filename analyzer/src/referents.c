@@ -343,9 +343,12 @@ pymac_status pm_referents(pymac_session *s, const pm_object *o, pm_ref_fn fn, vo
         edge(&e, t, "type", false); /* instances of heap types own a reference to it */
     if (t == R->t_tuple && R->tuple_items.ok && o->ob_size > 0) {
         array(&e, o->addr + (uint64_t)R->tuple_items.off, (uint64_t)o->ob_size, "[%llu]");
-    } else if (t == R->t_list && rd(s, o->addr, &R->list_items, &v) && o->ob_size > 0) {
-        array(&e, v, (uint64_t)o->ob_size < MAX_EDGES ? (uint64_t)o->ob_size : MAX_EDGES,
-              "[%llu]");
+    } else if (t == R->t_list) {
+        /* list has no item size: its length is read here, not by pm_object_read */
+        uint64_t len;
+        if (rd(s, o->addr, &R->list_items, &v) &&
+            pm_read_u64(s, o->addr + (uint64_t)s->layout->ob_size.off, &len) && len)
+            array(&e, v, len < MAX_EDGES ? len : MAX_EDGES, "[%llu]");
     } else if (t == R->t_dict) {
         pm_dict_items(s, o->addr, dict_edge, &e);
     } else if (t == R->t_set || t == R->t_frozenset) {

@@ -30,6 +30,10 @@ static pymac_status render(pymac_session *s, const pymac_view *v, FILE *out, pym
         return pymac_render_objects(s, &v->objects, v->format, out, err);
     case PYMAC_VIEW_OBJECT:
         return pymac_render_object(s, v->address, v->format, out, err);
+    case PYMAC_VIEW_REFERRERS:
+        return pymac_render_referrers(s, v->address, v->format, out, err);
+    case PYMAC_VIEW_PATH:
+        return pymac_render_path(s, v->address, v->format, out, err);
     }
     return pm_fail(err, PYMAC_E_USAGE, NULL, "unknown view %d", (int)v->kind);
 }

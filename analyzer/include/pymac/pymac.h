@@ -310,12 +310,20 @@ PYMAC_API pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pyma
 PYMAC_API pymac_status pymac_render_diff(pymac_session *old, pymac_session *new_,
                                          pymac_format fmt, FILE *out, pymac_error *err);
 
+/* Who refers to the object at addr, and how (list index, dict key,
+ * attribute, root); and the shortest chain of references from a root
+ * (sys.modules, builtins, sys, interned strings, thread frames) to it. */
+PYMAC_API pymac_status pymac_render_referrers(pymac_session *s, uint64_t addr, pymac_format fmt,
+                                              FILE *out, pymac_error *err);
+PYMAC_API pymac_status pymac_render_path(pymac_session *s, uint64_t addr, pymac_format fmt,
+                                         FILE *out, pymac_error *err);
+
 /* One view, rendered into a string: what a front end that cannot hand the
  * library a FILE* (GDB's Python) calls. */
 typedef enum pymac_view_kind {
     PYMAC_VIEW_INFO, PYMAC_VIEW_STATS, PYMAC_VIEW_ARENAS, PYMAC_VIEW_POOLS,
     PYMAC_VIEW_WHEREIS, PYMAC_VIEW_GC, PYMAC_VIEW_TYPES, PYMAC_VIEW_OBJECTS,
-    PYMAC_VIEW_OBJECT,
+    PYMAC_VIEW_OBJECT, PYMAC_VIEW_REFERRERS, PYMAC_VIEW_PATH,
 } pymac_view_kind;
 
 typedef struct pymac_view {

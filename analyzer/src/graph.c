@@ -1,0 +1,182 @@
+/* The reference graph: every live object as a node (a sorted address array),
+ * edges recomputed on demand from the type-decoded referents, and the roots:
+ * sys.modules, builtins, sys.__dict__, the interned strings and every
+ * thread's frames. Used by referrers (who points here) and path (shortest
+ * chain from a root). Memory: 8 bytes per node plus 4 for BFS parents. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "census.h"
+#include "graph.h"
+#include "json.h"
+#include "layout.h"
+#include "referents.h"
+#include "value.h"
+
+enum { FRAME_SCAN_WORDS = 96, MAX_FRAMES = 100000, MAX_THREADS = 100000 };
+
+/* ---- nodes ---- */
+
+typedef struct collect {
+    uint64_t *v;
+    size_t n, cap;
+} collect;
+
+static bool collect_one(void *ctx, const pm_object *o, int generation)
+{
+    (void)generation;
+    collect *c = ctx;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1 << 16;
+        uint64_t *p = realloc(c->v, cap * sizeof *p);
+        if (!p)
+            return false;
+        c->v = p;
+        c->cap = cap;
+    }
+    c->v[c->n++] = o->addr;
+    return true;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
+{
+    memset(g, 0, sizeof *g);
+    g->s = s;
+    collect c = {0};
+    pymac_census counters = {0};
+    pymac_status st = pm_objects_walk(s, 0, collect_one, &c, &counters, err);
+    if (st > PYMAC_PARTIAL) {
+        free(c.v);
+        return st;
+    }
+    qsort(c.v, c.n, sizeof *c.v, cmp_u64);
+    g->nodes = c.v;
+    g->n = c.n;
+    g->partial = st == PYMAC_PARTIAL;
+    return st;
+}
+
+void pm_graph_close(pm_graph *g)
+{
+    free(g->nodes);
+    memset(g, 0, sizeof *g);
+}
+
+long pm_graph_index(const pm_graph *g, uint64_t addr)
+{
+    size_t lo = 0, hi = g->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->nodes[mid] < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < g->n && g->nodes[lo] == addr ? (long)lo : -1;
+}
+
+/* ---- roots ---- */
+
+static bool interp_member(pymac_session *s, const char *const *paths, uint64_t *out)
+{
+    Dwarf_Die t;
+    pm_field f;
+    if (!pm_find_type(s, "PyInterpreterState", &t))
+        return false;
+    for (; *paths; paths++)
+        if (pm_dwarf_member(&t, *paths, &f))
+            return pm_read_u64(s, s->rt->main_interp + (uint64_t)f.off, out);
+    return false;
+}
+
+static bool tstate_field(pymac_session *s, const char *path, pm_field *f)
+{
+    Dwarf_Die t;
+    return pm_find_type(s, "PyThreadState", &t) && pm_dwarf_member(&t, path, f);
+}
+
+/* Each thread's Python frames: frame objects (<= 3.10) are objects and so
+ * roots themselves; 3.11+ interpreter frames live on the thread's data stack
+ * and are scanned for object pointers. */
+static void frame_roots(pymac_session *s, pm_root_fn fn, void *ctx)
+{
+    static const char *const heads[] = {"threads.head", "tstate_head", NULL};
+    uint64_t ts;
+    pm_field next, frame, cframe, current;
+    if (!interp_member(s, heads, &ts) || !tstate_field(s, "next", &next))
+        return;
+    bool objects = tstate_field(s, "frame", &frame) && s->rt->minor <= 10;
+    bool via_cframe = tstate_field(s, "cframe", &cframe);
+    bool direct = tstate_field(s, "current_frame", &current);
+    Dwarf_Die ft, cf;
+    pm_field previous = {0}, cur = {0};
+    if (!objects) {
+        if (!pm_find_type(s, "_PyInterpreterFrame", &ft) ||
+            !pm_dwarf_member(&ft, "previous", &previous))
+            return;
+        if (via_cframe && (!pm_find_type(s, "_PyCFrame", &cf) ||
+                           !pm_dwarf_member(&cf, "current_frame", &cur)))
+            return;
+    }
+    char label[64];
+    for (int t = 0; ts && t < MAX_THREADS; t++) {
+        uint64_t f = 0;
+        if (objects) {
+            pm_read_u64(s, ts + (uint64_t)frame.off, &f);
+            snprintf(label, sizeof label, "thread %d frame", t);
+            if (f)
+                fn(ctx, f, label);
+        } else {
+            uint64_t c = 0;
+            if (via_cframe) {
+                if (pm_read_u64(s, ts + (uint64_t)cframe.off, &c) && c)
+                    pm_read_u64(s, c + (uint64_t)cur.off, &f);
+            } else if (direct) {
+                pm_read_u64(s, ts + (uint64_t)current.off, &f);
+            }
+            for (int depth = 0; f && depth < MAX_FRAMES; depth++) {
+                snprintf(label, sizeof label, "thread %d frame %d", t, depth);
+                for (int w = 0; w < FRAME_SCAN_WORDS; w++) {
+                    uint64_t v;
+                    if (!pm_read_u64(s, f + 8 * (uint64_t)w, &v))
+                        break;
+                    if (v && !(v & 7))
+                        fn(ctx, v, label);
+                }
+                if (!pm_read_u64(s, f + (uint64_t)previous.off, &f))
+                    break;
+            }
+        }
+        if (!pm_read_u64(s, ts + (uint64_t)next.off, &ts))
+            break;
+    }
+}
+
+void pm_graph_roots(pymac_session *s, pm_root_fn fn, void *ctx)
+{
+    static const char *const modules[] = {"imports.modules", "modules", NULL};
+    static const char *const sysdict[] = {"sysdict", NULL};
+    static const char *const builtins[] = {"builtins", NULL};
+    static const char *const interned[] = {"cached_objects.interned_strings", NULL};
+    uint64_t v;
+    if (interp_member(s, modules, &v) && v)
+        fn(ctx, v, "sys.modules");
+    if (interp_member(s, sysdict, &v) && v)
+        fn(ctx, v, "sys.__dict__");
+    if (interp_member(s, builtins, &v) && v)
+        fn(ctx, v, "builtins.__dict__");
+    if (interp_member(s, interned, &v) && v) {
+        fn(ctx, v, "interned strings");
+    } else {
+        pm_symbol sym = pm_symbol_lookup(s, "interned", "unicodeobject.c");
+        if (sym.found && pm_read_u64(s, sym.addr, &v) && v)
+            fn(ctx, v, "interned strings");
+    }
+    frame_roots(s, fn, ctx);
+}

@@ -1,0 +1,23 @@
+/* The reference graph of the live objects. */
+#ifndef PYMAC_GRAPH_H
+#define PYMAC_GRAPH_H
+
+#include "pm.h"
+
+typedef struct pm_graph {
+    pymac_session *s;
+    uint64_t *nodes; /* every live object, sorted by address */
+    size_t n;
+    bool partial;
+} pm_graph;
+
+pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err);
+void pm_graph_close(pm_graph *g);
+/* Index of the object at addr, or -1 if it is not a live object. */
+long pm_graph_index(const pm_graph *g, uint64_t addr);
+
+/* Calls fn for each root reference (candidates: check with pm_graph_index). */
+typedef void (*pm_root_fn)(void *ctx, uint64_t target, const char *label);
+void pm_graph_roots(pymac_session *s, pm_root_fn fn, void *ctx);
+
+#endif
