@@ -193,6 +193,7 @@ typedef struct emit {
     size_t left;
     bool stop;
     const char *prefix; /* "." for attributes, else dict item syntax */
+    bool exact;         /* one edge per reference the object itself holds */
 } emit;
 
 static void edge(emit *e, uint64_t target, const char *via, bool conservative)
@@ -301,7 +302,11 @@ static void instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
                offset < o->type->basicsize) {
         pm_read_u64(s, o->addr + offset, &dictptr);
     }
-    if (dictptr) {
+    if (dictptr && e->exact) {
+        /* the attributes are the dict's references, not the instance's */
+        e->prefix = NULL;
+        edge(e, dictptr, ".__dict__", false);
+    } else if (dictptr) {
         pm_dict_items(s, dictptr, dict_edge, e);
     } else if (values) {
         uint64_t keys;
@@ -334,10 +339,16 @@ static void conservative(emit *e, const pm_object *o)
 pymac_status pm_referents(pymac_session *s, const pm_object *o, pm_ref_fn fn, void *ctx,
                           size_t limit)
 {
+    return pm_referents_ex(s, o, fn, ctx, limit, false);
+}
+
+pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn, void *ctx,
+                             size_t limit, bool exact)
+{
     const ref_layout *R = layout(s);
     if (!R)
         return PYMAC_E_NOMEM;
-    emit e = {.s = s, .fn = fn, .ctx = ctx, .left = limit ? limit : MAX_EDGES};
+    emit e = {.s = s, .fn = fn, .ctx = ctx, .left = limit ? limit : MAX_EDGES, .exact = exact};
     uint64_t t = o->type->addr, v;
     if (o->type->flags & PM_TPFLAGS_HEAPTYPE)
         edge(&e, t, "type", false); /* instances of heap types own a reference to it */

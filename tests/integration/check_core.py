@@ -276,9 +276,36 @@ def check_gdb_installed(a, oracle):
     expect_eq("installed GDB arenas totals", arenas["totals"], cli["totals"])
 
 
+# Chains to marked objects that the scenarios fix by construction.
+EXPECTED_PATHS = {
+    "small": {"instance": "['THING']", "list": "['LIST']", "dict": "['DICT']"},
+    "medium": {"instance": "['RINGS_HEADS'][0]", "instance_dict": "['RECORDS'][4]",
+               "list": "['POINTS']", "dict": "['INDEX']"},
+}
+
+
+def check_graph(a, oracle):
+    """path names the module variable that holds a marked object; referrers
+    finds at least one and at most refcount references to it."""
+    prefix = "sys.modules['scenario_%s'].__dict__" % a.scenario
+    for name, tail in EXPECTED_PATHS.get(a.scenario, {}).items():
+        p = cli_json(a.cli, "path", a.core, hex(oracle["marked"][name]["id"]))
+        if not p["found"]:
+            raise Failure("no path to marked %s" % name)
+        expect_eq("path to marked %s" % name, p["text"], prefix + tail)
+    for name, m in sorted(oracle["marked"].items()):
+        r = cli_json(a.cli, "referrers", a.core, hex(m["id"]))
+        exact = [x for x in r["referrers"] if not x["conservative"]]
+        if not exact:
+            raise Failure("no referrer found for marked %s" % name)
+        if r["refcnt"] != "immortal" and len(exact) > r["refcnt"]:
+            raise Failure("marked %s: %d referrers but refcount %d" % (name, len(exact),
+                                                                       r["refcnt"]))
+
+
 CHECKS = {"info": check_info, "stats": check_stats, "heap": check_heap,
           "whereis": check_whereis, "gc": check_gc,
-          "census": check_census, "objects": check_objects, "gdb": check_gdb,
+          "census": check_census, "objects": check_objects, "gdb": check_gdb, "graph": check_graph,
           "gdb_installed": check_gdb_installed}
 
 
