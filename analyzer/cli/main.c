@@ -40,6 +40,8 @@ static const char USAGE[] =
     "  diff NEWCORE        per type, objects and bytes in CORE and NEWCORE, by bytes grown\n"
     "  referrers ADDR      who refers to the object at ADDR, and how\n"
     "  path ADDR           the shortest chain of references from a root to ADDR\n"
+    "  leaks               unexplained references and unreachable GC objects, by type\n"
+    "                      [--baseline OLDCORE]: and growth since OLDCORE (as diff)\n"
     "\n"
     "Options:\n"
     "  --json              machine-readable output (all views but stats)\n"
@@ -63,7 +65,7 @@ static const char USAGE[] =
     "debug info, 9 unsupported version, 10 bad address, 11 corrupt interpreter state,\n"
     "12 out of memory, 13 internal error.\n";
 
-typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES, V_OBJECTS, V_OBJECT, V_DIFF, V_REFERRERS, V_PATH } view_t;
+typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES, V_OBJECTS, V_OBJECT, V_DIFF, V_REFERRERS, V_PATH, V_LEAKS } view_t;
 
 static const struct {
     const char *name;
@@ -74,7 +76,7 @@ static const struct {
     {"arenas", V_ARENAS, 0}, {"pools", V_POOLS, 0}, {"whereis", V_WHEREIS, 1},
     {"gc", V_GC, 0},         {"types", V_TYPES, 0},  {"summary", V_TYPES, 0},
     {"objects", V_OBJECTS, 0},   {"object", V_OBJECT, 1},   {"diff", V_DIFF, 1},
-    {"referrers", V_REFERRERS, 1}, {"path", V_PATH, 1},
+    {"referrers", V_REFERRERS, 1}, {"path", V_PATH, 1}, {"leaks", V_LEAKS, 0},
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -159,6 +161,7 @@ int main(int argc, char **argv)
         {"debug-dir", required_argument, NULL, 'd'}, {"arena", required_argument, NULL, 'a'},
         {"size-class", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},    {"gc-only", no_argument, NULL, 'g'},
+        {"baseline", required_argument, NULL, 'b'},
         {"pid", required_argument, NULL, 'p'}, {"no-stop", no_argument, NULL, 'n'},
         {"type", required_argument, NULL, 't'}, {"gen", required_argument, NULL, 'G'},
         {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},    {NULL, 0, NULL, 0},
@@ -170,6 +173,7 @@ int main(int argc, char **argv)
     size_t ndirs = 0;
     pymac_pool_filter filter = {0, -1};
     int gc_only = 0;
+    const char *baseline = NULL;
     int pid = 0, stop = PYMAC_STOP;
     pymac_object_filter ofilter = {NULL, -1, 0, 100};
     bool object_filters = false;
@@ -201,6 +205,9 @@ int main(int argc, char **argv)
         }
         case 'g':
             gc_only = 1;
+            break;
+        case 'b':
+            baseline = optarg;
             break;
         case 'p': {
             uint64_t v;
@@ -273,6 +280,8 @@ int main(int argc, char **argv)
         return usage_error("%s", "--arena and --size-class go with the pools view");
     if (view != V_OBJECTS && object_filters)
         return usage_error("%s", "--type, --gen, --min-size and --limit go with the objects view");
+    if (view != V_LEAKS && baseline)
+        return usage_error("%s", "--baseline goes with the leaks view");
     if (view != V_TYPES && gc_only)
         return usage_error("%s", "--gc-only goes with the types view");
     uint64_t addr = 0;
@@ -328,6 +337,23 @@ int main(int argc, char **argv)
         break;
     case V_OBJECT:
         st = pymac_render_object(s, addr, fmt, stdout, &err);
+        break;
+    case V_LEAKS:
+        st = pymac_render_leaks(s, fmt, stdout, &err);
+        if (st <= PYMAC_PARTIAL && baseline) {
+            pymac_open_options ob = o;
+            ob.core_path = baseline;
+            pymac_session *old;
+            pymac_status bst = pymac_open_core(&ob, &old, &err);
+            if (!bst) {
+                if (fmt == PYMAC_TEXT)
+                    printf("\ngrowth since %s:\n", baseline);
+                bst = pymac_render_diff(old, s, fmt, stdout, &err);
+                pymac_close(old);
+            }
+            if (bst)
+                st = bst;
+        }
         break;
     case V_REFERRERS:
         st = pymac_render_referrers(s, addr, fmt, stdout, &err);

@@ -26,6 +26,7 @@ typedef struct ref_layout {
     /* objects with members */
     pm_field func_code, func_globals, func_defaults, func_closure, func_dict, func_kwdefaults;
     pm_field md_dict, cell_ref, tp_dict, tp_mro, tp_bases, tp_dictoffset, ht_cached_keys;
+    uint64_t set_dummy; /* the key of deleted set entries: a static sentinel */
 } ref_layout;
 
 static void field(pymac_session *s, const char *type, const char *path, pm_field *out)
@@ -94,6 +95,7 @@ static const ref_layout *layout(pymac_session *s)
     field(s, "PyTypeObject", "tp_bases", &R->tp_bases);
     field(s, "PyTypeObject", "tp_dictoffset", &R->tp_dictoffset);
     field(s, "PyHeapTypeObject", "ht_cached_keys", &R->ht_cached_keys);
+    R->set_dummy = pm_symbol_lookup(s, "_dummy_struct", "setobject.c").addr;
     R->resolved = true;
     s->refs = R;
     return R;
@@ -194,6 +196,7 @@ typedef struct emit {
     bool stop;
     const char *prefix; /* "." for attributes, else dict item syntax */
     bool exact;         /* one edge per reference the object itself holds */
+    bool no_labels;     /* the caller ignores `via`: skip formatting it */
 } emit;
 
 static void edge(emit *e, uint64_t target, const char *via, bool conservative)
@@ -220,8 +223,9 @@ static void array(emit *e, uint64_t items, uint64_t n, const char *fmt)
         uint64_t v;
         if (!pm_read_u64(e->s, items + 8 * i, &v))
             return;
-        char via[32];
-        snprintf(via, sizeof via, fmt, (unsigned long long)i);
+        char via[32] = "";
+        if (!e->no_labels)
+            snprintf(via, sizeof via, fmt, (unsigned long long)i);
         edge(e, v, via, false);
     }
 }
@@ -240,6 +244,12 @@ static bool dict_edge(void *ctx, uint64_t key, uint64_t value)
 {
     emit *e = ctx;
     char k[48], via[64];
+    if (e->no_labels) {
+        if (!e->prefix)
+            edge(e, key, "", false);
+        edge(e, value, "", false);
+        return !e->stop;
+    }
     key_text(e->s, key, k, sizeof k);
     if (e->prefix) {
         /* attributes: .name without the quotes */
@@ -266,8 +276,7 @@ static void set_items(emit *e, const ref_layout *R, uint64_t set)
     if (!rd(e->s, set, &R->set_table, &table) || !rd(e->s, set, &R->set_mask, &mask) ||
         mask > MAX_DICT_ENTRIES || !R->set_entry_size)
         return;
-    /* the dummy key of deleted entries is a static sentinel, not an object */
-    uint64_t dummy = pm_symbol_lookup(e->s, "_dummy_struct", "setobject.c").addr;
+    uint64_t dummy = R->set_dummy;
     for (uint64_t i = 0; i <= mask && !e->stop; i++) {
         uint64_t key;
         if (!pm_read_u64(e->s, table + i * R->set_entry_size + (uint64_t)R->set_entry_key.off,
@@ -329,8 +338,9 @@ static void conservative(emit *e, const pm_object *o)
             return;
         if (w && !(w & 7) && w != o->addr && pm_object_read(e->s, w, &t) &&
             (t.refcnt || t.immortal)) {
-            char via[32];
-            snprintf(via, sizeof via, "+%llu", (unsigned long long)(8 * i));
+            char via[32] = "";
+            if (!e->no_labels)
+                snprintf(via, sizeof via, "+%llu", (unsigned long long)(8 * i));
             edge(e, w, via, true);
         }
     }
@@ -339,16 +349,17 @@ static void conservative(emit *e, const pm_object *o)
 pymac_status pm_referents(pymac_session *s, const pm_object *o, pm_ref_fn fn, void *ctx,
                           size_t limit)
 {
-    return pm_referents_ex(s, o, fn, ctx, limit, false);
+    return pm_referents_ex(s, o, fn, ctx, limit, 0);
 }
 
 pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn, void *ctx,
-                             size_t limit, bool exact)
+                             size_t limit, int flags)
 {
     const ref_layout *R = layout(s);
     if (!R)
         return PYMAC_E_NOMEM;
-    emit e = {.s = s, .fn = fn, .ctx = ctx, .left = limit ? limit : MAX_EDGES, .exact = exact};
+    emit e = {.s = s, .fn = fn, .ctx = ctx, .left = limit ? limit : MAX_EDGES,
+              .exact = flags & PM_REFS_EXACT, .no_labels = flags & PM_REFS_NO_LABELS};
     uint64_t t = o->type->addr, v;
     if (o->type->flags & PM_TPFLAGS_HEAPTYPE)
         edge(&e, t, "type", false); /* instances of heap types own a reference to it */

@@ -14,10 +14,12 @@ typedef bool (*pm_ref_fn)(void *ctx, uint64_t target, const char *via, bool cons
 pymac_status pm_referents(pymac_session *s, const pm_object *o, pm_ref_fn fn, void *ctx,
                           size_t limit);
 
-/* exact: one edge per reference o itself holds (an instance's attributes in
- * its __dict__ are the dict's edges, not the instance's), for the graph. */
+/* PM_REFS_EXACT: one edge per reference o itself holds (an instance's
+ * attributes in its __dict__ are the dict's edges, not the instance's), for
+ * the graph. PM_REFS_NO_LABELS: `via` is empty (faster, for counting). */
+enum { PM_REFS_EXACT = 1, PM_REFS_NO_LABELS = 2 };
 pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn, void *ctx,
-                             size_t limit, bool exact);
+                             size_t limit, int flags);
 
 /* Iterates a dict's (key, value) pairs. */
 typedef bool (*pm_dict_fn)(void *ctx, uint64_t key, uint64_t value);

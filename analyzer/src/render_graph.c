@@ -90,7 +90,7 @@ pymac_status pymac_render_referrers(pymac_session *s, uint64_t addr, pymac_forma
             continue;
         f.from = o.addr;
         f.src = &o;
-        pm_referents_ex(s, &o, find_ref, &f, 0, true);
+        pm_referents_ex(s, &o, find_ref, &f, 0, PM_REFS_EXACT);
     }
     char rc[32];
     snprintf(rc, sizeof rc, "%llu", (unsigned long long)goal.refcnt);
@@ -204,7 +204,7 @@ pymac_status pymac_render_path(pymac_session *s, uint64_t addr, pymac_format fmt
         b.cur = b.queue[b.head++];
         pm_object o;
         if (pm_object_read(s, g.nodes[b.cur], &o))
-            pm_referents_ex(s, &o, expand, &b, 0, true);
+            pm_referents_ex(s, &o, expand, &b, 0, PM_REFS_EXACT | PM_REFS_NO_LABELS);
     }
     if (b.parent[b.goal] == NO_PARENT) {
         if (fmt == PYMAC_JSON)
@@ -250,7 +250,7 @@ pymac_status pymac_render_path(pymac_session *s, uint64_t addr, pymac_format fmt
         uint64_t a = g.nodes[chain[k]];
         via_finder v = {.target = a};
         if (k + 1 < len && pm_object_read(s, g.nodes[chain[k + 1]], &parent))
-            pm_referents_ex(s, &parent, find_via, &v, 0, true);
+            pm_referents_ex(s, &parent, find_via, &v, 0, PM_REFS_EXACT);
         const char *via = k + 1 == len ? "" : v.found ? v.via : "?";
         bool valid = pm_object_read(s, a, &o);
         const char *type = valid ? o.type->name : "?";

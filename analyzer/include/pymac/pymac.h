@@ -318,12 +318,17 @@ PYMAC_API pymac_status pymac_render_referrers(pymac_session *s, uint64_t addr, p
 PYMAC_API pymac_status pymac_render_path(pymac_session *s, uint64_t addr, pymac_format fmt,
                                          FILE *out, pymac_error *err);
 
+/* Unexplained references (refcount above the references found: a leaked
+ * Py_INCREF) and unreachable GC objects, grouped by type, by bytes. */
+PYMAC_API pymac_status pymac_render_leaks(pymac_session *s, pymac_format fmt, FILE *out,
+                                          pymac_error *err);
+
 /* One view, rendered into a string: what a front end that cannot hand the
  * library a FILE* (GDB's Python) calls. */
 typedef enum pymac_view_kind {
     PYMAC_VIEW_INFO, PYMAC_VIEW_STATS, PYMAC_VIEW_ARENAS, PYMAC_VIEW_POOLS,
     PYMAC_VIEW_WHEREIS, PYMAC_VIEW_GC, PYMAC_VIEW_TYPES, PYMAC_VIEW_OBJECTS,
-    PYMAC_VIEW_OBJECT, PYMAC_VIEW_REFERRERS, PYMAC_VIEW_PATH,
+    PYMAC_VIEW_OBJECT, PYMAC_VIEW_REFERRERS, PYMAC_VIEW_PATH, PYMAC_VIEW_LEAKS,
 } pymac_view_kind;
 
 typedef struct pymac_view {
