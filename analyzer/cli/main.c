@@ -338,23 +338,18 @@ int main(int argc, char **argv)
     case V_OBJECT:
         st = pymac_render_object(s, addr, fmt, stdout, &err);
         break;
-    case V_LEAKS:
-        st = pymac_render_leaks(s, fmt, stdout, &err);
-        if (st <= PYMAC_PARTIAL && baseline) {
+    case V_LEAKS: {
+        pymac_session *old = NULL;
+        if (baseline) {
             pymac_open_options ob = o;
             ob.core_path = baseline;
-            pymac_session *old;
-            pymac_status bst = pymac_open_core(&ob, &old, &err);
-            if (!bst) {
-                if (fmt == PYMAC_TEXT)
-                    printf("\ngrowth since %s:\n", baseline);
-                bst = pymac_render_diff(old, s, fmt, stdout, &err);
-                pymac_close(old);
-            }
-            if (bst)
-                st = bst;
+            st = pymac_open_core(&ob, &old, &err);
         }
+        if (!st)
+            st = pymac_render_leaks(s, old, fmt, stdout, &err);
+        pymac_close(old);
         break;
+    }
     case V_REFERRERS:
         st = pymac_render_referrers(s, addr, fmt, stdout, &err);
         break;

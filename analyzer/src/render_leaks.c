@@ -252,7 +252,7 @@ static void print_groups(FILE *out, pymac_format fmt, const char *key, const cha
             if (refs)
                 fprintf(out, ", \"unexplained_refs\": %llu", (unsigned long long)gs[i].refs);
             fputs(", \"examples\": [", out);
-            for (uint64_t k = 0; k < gs[i].objects && k < EXAMPLES; k++)
+            for (uint64_t k = 0; k < gs[i].objects && k < EXAMPLES && gs[i].examples[k]; k++)
                 fprintf(out, "%s\"0x%llx\"", k ? ", " : "", (unsigned long long)gs[i].examples[k]);
             fputs("]}", out);
         }
@@ -267,9 +267,8 @@ static void print_groups(FILE *out, pymac_format fmt, const char *key, const cha
                 (unsigned long long)gs[i].objects, (unsigned long long)gs[i].bytes);
         if (refs)
             fprintf(out, " %9llu refs", (unsigned long long)gs[i].refs);
-        fputs("  e.g.", out);
-        for (uint64_t k = 0; k < gs[i].objects && k < 3; k++)
-            fprintf(out, " 0x%llx", (unsigned long long)gs[i].examples[k]);
+        for (uint64_t k = 0; k < gs[i].objects && k < 3 && gs[i].examples[k]; k++)
+            fprintf(out, "%s0x%llx", k ? " " : "  e.g. ", (unsigned long long)gs[i].examples[k]);
         fputc('\n', out);
     }
 }
@@ -283,8 +282,54 @@ static void add(group *g, const pm_object *o, uint64_t refs)
     g->refs += refs;
 }
 
-pymac_status pymac_render_leaks(pymac_session *s, pymac_format fmt, FILE *out, pymac_error *err)
+/* Growth since the baseline: per type name, objects and bytes added. */
+static pymac_status growth(pymac_session *s, pymac_session *base, group **gs, size_t *n,
+                           pymac_error *err)
 {
+    const pymac_census *c[2];
+    pymac_status st = pymac_census_build(base, 0, &c[0], err);
+    if (st <= PYMAC_PARTIAL)
+        st = pymac_census_build(s, 0, &c[1], err);
+    if (st > PYMAC_PARTIAL)
+        return st;
+    size_t cap = 0;
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < c[k]->nrows; i++) {
+            group *g = find_group(gs, n, &cap, c[k]->rows[i].name);
+            if (!g)
+                return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+            int64_t sign = k ? 1 : -1;
+            g->objects += (uint64_t)(sign * (int64_t)c[k]->rows[i].count);
+            g->bytes += (uint64_t)(sign * (int64_t)c[k]->rows[i].bytes);
+        }
+    /* keep what grew */
+    size_t m = 0;
+    for (size_t i = 0; i < *n; i++) {
+        group g = (*gs)[i];
+        if ((int64_t)g.bytes <= 0 && (int64_t)g.objects <= 0)
+            continue;
+        if ((int64_t)g.bytes < 0)
+            g.bytes = 0;
+        if ((int64_t)g.objects < 0)
+            g.objects = 0;
+        (*gs)[m++] = g;
+    }
+    *n = m;
+    return st;
+}
+
+pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac_format fmt,
+                                FILE *out, pymac_error *err)
+{
+    group *gr_rows = NULL;
+    size_t ngr = 0;
+    if (baseline) {
+        pymac_status gst = growth(s, baseline, &gr_rows, &ngr, err);
+        if (gst > PYMAC_PARTIAL) {
+            free(gr_rows);
+            return gst;
+        }
+    }
     pm_graph g;
     pymac_status st = pm_graph_open(s, &g, err);
     if (st > PYMAC_PARTIAL)
@@ -367,6 +412,10 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_format fmt, FILE *out, p
         print_groups(out, fmt, "unexplained", NULL, un, nun, true);
         fputs(",\n ", out);
         print_groups(out, fmt, "unreachable", NULL, unr, nunr, false);
+        if (baseline) {
+            fputs(",\n ", out);
+            print_groups(out, fmt, "growth", NULL, gr_rows, ngr, false);
+        }
         fprintf(out, ",\n \"objects\": %zu, \"partial\": %s, ", g.n,
                 st == PYMAC_PARTIAL ? "true" : "false");
         pm_json_warnings(out, s);
@@ -380,6 +429,10 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_format fmt, FILE *out, p
                      "\nunreachable (on the GC lists, reached from no root; uncollected "
                      "garbage), by bytes:",
                      unr, nunr, false);
+        if (baseline)
+            print_groups(out, fmt, "",
+                         "\ngrowth since the baseline core (objects and bytes added), by bytes:",
+                         gr_rows, ngr, false);
         fprintf(out, "\n%zu live objects examined. Growth against an older core: pymac-analyze "
                      "diff OLDCORE NEWCORE\n",
                 g.n);
@@ -388,6 +441,7 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_format fmt, FILE *out, p
         pymac_render_warnings(s, out);
     }
 done:
+    free(gr_rows);
     free(un);
     free(unr);
     free(l.incoming);

@@ -319,9 +319,11 @@ PYMAC_API pymac_status pymac_render_path(pymac_session *s, uint64_t addr, pymac_
                                          FILE *out, pymac_error *err);
 
 /* Unexplained references (refcount above the references found: a leaked
- * Py_INCREF) and unreachable GC objects, grouped by type, by bytes. */
-PYMAC_API pymac_status pymac_render_leaks(pymac_session *s, pymac_format fmt, FILE *out,
-                                          pymac_error *err);
+ * Py_INCREF) and unreachable GC objects, grouped by type, by bytes; with a
+ * baseline session (an older core of the same program, or NULL) also the
+ * growth per type since then. */
+PYMAC_API pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline,
+                                          pymac_format fmt, FILE *out, pymac_error *err);
 
 /* One view, rendered into a string: what a front end that cannot hand the
  * library a FILE* (GDB's Python) calls. */
