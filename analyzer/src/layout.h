@@ -76,5 +76,10 @@ pymac_status pm_runtime_open(pymac_session *s, pymac_error *err);
 pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err);
 /* Looks a type up near the interpreter's runtime or allocator code. */
 bool pm_find_type(pymac_session *s, const char *name, Dwarf_Die *out);
+/* type.path resolved by name; out->ok is false when DWARF lacks it (for
+ * members only some versions have). */
+void pm_lookup_field(pymac_session *s, const char *type, const char *path, pm_field *out);
+/* sizeof(type), 0 when unknown. */
+uint32_t pm_lookup_size(pymac_session *s, const char *type);
 
 #endif

@@ -29,19 +29,6 @@ typedef struct ref_layout {
     uint64_t set_dummy; /* the key of deleted set entries: a static sentinel */
 } ref_layout;
 
-static void field(pymac_session *s, const char *type, const char *path, pm_field *out)
-{
-    Dwarf_Die t;
-    out->ok = pm_find_type(s, type, &t) && pm_dwarf_member(&t, path, out);
-}
-
-static uint32_t size_of(pymac_session *s, const char *type)
-{
-    Dwarf_Die t;
-    int64_t n = pm_find_type(s, type, &t) ? pm_dwarf_sizeof(&t) : -1;
-    return n > 0 ? (uint32_t)n : 0;
-}
-
 static const ref_layout *layout(pymac_session *s)
 {
     if (s->refs)
@@ -61,40 +48,40 @@ static const ref_layout *layout(pymac_session *s)
     };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         *types[i].out = pm_symbol_lookup(s, types[i].sym, NULL).addr;
-    field(s, "PyTupleObject", "ob_item", &R->tuple_items);
-    field(s, "PyListObject", "ob_item", &R->list_items);
-    field(s, "PySetObject", "table", &R->set_table);
-    field(s, "PySetObject", "mask", &R->set_mask);
-    R->set_entry_size = size_of(s, "setentry");
-    field(s, "setentry", "key", &R->set_entry_key);
-    field(s, "PyDictObject", "ma_keys", &R->ma_keys);
-    field(s, "PyDictObject", "ma_values", &R->ma_values);
-    field(s, "PyDictKeysObject", "dk_size", &R->dk_size);           /* <= 3.10 */
-    field(s, "PyDictKeysObject", "dk_log2_size", &R->dk_log2_size); /* 3.11+ */
-    field(s, "PyDictKeysObject", "dk_log2_index_bytes", &R->dk_log2_index_bytes);
-    field(s, "PyDictKeysObject", "dk_kind", &R->dk_kind);
-    field(s, "PyDictKeysObject", "dk_nentries", &R->dk_nentries);
-    field(s, "PyDictKeysObject", "dk_indices", &R->dk_indices);
-    field(s, "PyDictValues", "values", &R->values_values);
-    R->entry_size = size_of(s, "PyDictKeyEntry");
-    field(s, "PyDictKeyEntry", "me_key", &R->entry_key);
-    field(s, "PyDictKeyEntry", "me_value", &R->entry_value);
-    R->unicode_entry_size = size_of(s, "PyDictUnicodeEntry");
-    field(s, "PyDictUnicodeEntry", "me_key", &R->uentry_key);
-    field(s, "PyDictUnicodeEntry", "me_value", &R->uentry_value);
-    field(s, "PyFunctionObject", "func_code", &R->func_code);
-    field(s, "PyFunctionObject", "func_globals", &R->func_globals);
-    field(s, "PyFunctionObject", "func_defaults", &R->func_defaults);
-    field(s, "PyFunctionObject", "func_closure", &R->func_closure);
-    field(s, "PyFunctionObject", "func_dict", &R->func_dict);
-    field(s, "PyFunctionObject", "func_kwdefaults", &R->func_kwdefaults);
-    field(s, "PyModuleObject", "md_dict", &R->md_dict);
-    field(s, "PyCellObject", "ob_ref", &R->cell_ref);
-    field(s, "PyTypeObject", "tp_dict", &R->tp_dict);
-    field(s, "PyTypeObject", "tp_mro", &R->tp_mro);
-    field(s, "PyTypeObject", "tp_bases", &R->tp_bases);
-    field(s, "PyTypeObject", "tp_dictoffset", &R->tp_dictoffset);
-    field(s, "PyHeapTypeObject", "ht_cached_keys", &R->ht_cached_keys);
+    pm_lookup_field(s, "PyTupleObject", "ob_item", &R->tuple_items);
+    pm_lookup_field(s, "PyListObject", "ob_item", &R->list_items);
+    pm_lookup_field(s, "PySetObject", "table", &R->set_table);
+    pm_lookup_field(s, "PySetObject", "mask", &R->set_mask);
+    R->set_entry_size = pm_lookup_size(s, "setentry");
+    pm_lookup_field(s, "setentry", "key", &R->set_entry_key);
+    pm_lookup_field(s, "PyDictObject", "ma_keys", &R->ma_keys);
+    pm_lookup_field(s, "PyDictObject", "ma_values", &R->ma_values);
+    pm_lookup_field(s, "PyDictKeysObject", "dk_size", &R->dk_size);           /* <= 3.10 */
+    pm_lookup_field(s, "PyDictKeysObject", "dk_log2_size", &R->dk_log2_size); /* 3.11+ */
+    pm_lookup_field(s, "PyDictKeysObject", "dk_log2_index_bytes", &R->dk_log2_index_bytes);
+    pm_lookup_field(s, "PyDictKeysObject", "dk_kind", &R->dk_kind);
+    pm_lookup_field(s, "PyDictKeysObject", "dk_nentries", &R->dk_nentries);
+    pm_lookup_field(s, "PyDictKeysObject", "dk_indices", &R->dk_indices);
+    pm_lookup_field(s, "PyDictValues", "values", &R->values_values);
+    R->entry_size = pm_lookup_size(s, "PyDictKeyEntry");
+    pm_lookup_field(s, "PyDictKeyEntry", "me_key", &R->entry_key);
+    pm_lookup_field(s, "PyDictKeyEntry", "me_value", &R->entry_value);
+    R->unicode_entry_size = pm_lookup_size(s, "PyDictUnicodeEntry");
+    pm_lookup_field(s, "PyDictUnicodeEntry", "me_key", &R->uentry_key);
+    pm_lookup_field(s, "PyDictUnicodeEntry", "me_value", &R->uentry_value);
+    pm_lookup_field(s, "PyFunctionObject", "func_code", &R->func_code);
+    pm_lookup_field(s, "PyFunctionObject", "func_globals", &R->func_globals);
+    pm_lookup_field(s, "PyFunctionObject", "func_defaults", &R->func_defaults);
+    pm_lookup_field(s, "PyFunctionObject", "func_closure", &R->func_closure);
+    pm_lookup_field(s, "PyFunctionObject", "func_dict", &R->func_dict);
+    pm_lookup_field(s, "PyFunctionObject", "func_kwdefaults", &R->func_kwdefaults);
+    pm_lookup_field(s, "PyModuleObject", "md_dict", &R->md_dict);
+    pm_lookup_field(s, "PyCellObject", "ob_ref", &R->cell_ref);
+    pm_lookup_field(s, "PyTypeObject", "tp_dict", &R->tp_dict);
+    pm_lookup_field(s, "PyTypeObject", "tp_mro", &R->tp_mro);
+    pm_lookup_field(s, "PyTypeObject", "tp_bases", &R->tp_bases);
+    pm_lookup_field(s, "PyTypeObject", "tp_dictoffset", &R->tp_dictoffset);
+    pm_lookup_field(s, "PyHeapTypeObject", "ht_cached_keys", &R->ht_cached_keys);
     R->set_dummy = pm_symbol_lookup(s, "_dummy_struct", "setobject.c").addr;
     R->resolved = true;
     s->refs = R;

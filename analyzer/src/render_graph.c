@@ -10,12 +10,15 @@
 
 enum { NO_PARENT = UINT32_MAX, ROOT = UINT32_MAX - 1, MAX_ROOT_LABELS = 4096 };
 
-static pymac_status need_object(pymac_session *s, uint64_t addr, pm_object *o, pymac_error *err)
+/* The live object at addr, and the graph around it. */
+static pymac_status open_graph_for(pymac_session *s, uint64_t addr, pm_object *o, pm_graph *g,
+                                   pymac_error *err)
 {
-    if (pm_object_read(s, addr, o) && (o->refcnt || o->immortal))
-        return PYMAC_OK;
-    return pm_fail(err, PYMAC_E_ADDRESS, "find object addresses with: pymac-analyze objects CORE",
-                   "0x%llx is not a live object", (unsigned long long)addr);
+    if (!pm_object_read(s, addr, o) || (!o->refcnt && !o->immortal))
+        return pm_fail(err, PYMAC_E_ADDRESS,
+                       "find object addresses with: pymac-analyze objects CORE",
+                       "0x%llx is not a live object", (unsigned long long)addr);
+    return pm_graph_open(s, g, err);
 }
 
 /* ---- referrers ---- */
@@ -71,11 +74,8 @@ pymac_status pymac_render_referrers(pymac_session *s, uint64_t addr, pymac_forma
                                     FILE *out, pymac_error *err)
 {
     pm_object goal;
-    pymac_status st = need_object(s, addr, &goal, err);
-    if (st)
-        return st;
     pm_graph g;
-    st = pm_graph_open(s, &g, err);
+    pymac_status st = open_graph_for(s, addr, &goal, &g, err);
     if (st > PYMAC_PARTIAL)
         return st;
     ref_finder f = {.goal = addr, .s = s, .out = out, .fmt = fmt};
@@ -179,11 +179,8 @@ pymac_status pymac_render_path(pymac_session *s, uint64_t addr, pymac_format fmt
                                pymac_error *err)
 {
     pm_object goal;
-    pymac_status st = need_object(s, addr, &goal, err);
-    if (st)
-        return st;
     pm_graph g;
-    st = pm_graph_open(s, &g, err);
+    pymac_status st = open_graph_for(s, addr, &goal, &g, err);
     if (st > PYMAC_PARTIAL)
         return st;
     bfs b = {.g = &g, .goal = pm_graph_index(&g, addr)};

@@ -58,6 +58,19 @@ bool pm_find_type(pymac_session *s, const char *name, Dwarf_Die *out)
     return pm_dwarf_find_type(&rt->dw, name, anchors, 4, out);
 }
 
+void pm_lookup_field(pymac_session *s, const char *type, const char *path, pm_field *out)
+{
+    Dwarf_Die t;
+    out->ok = pm_find_type(s, type, &t) && pm_dwarf_member(&t, path, out);
+}
+
+uint32_t pm_lookup_size(pymac_session *s, const char *type)
+{
+    Dwarf_Die t;
+    int64_t n = pm_find_type(s, type, &t) ? pm_dwarf_sizeof(&t) : -1;
+    return n > 0 ? (uint32_t)n : 0;
+}
+
 static pm_var var_from_symbol(pymac_session *s, const char *name)
 {
     pm_symbol sym = pm_symbol_lookup(s, name, "obmalloc.c");

@@ -26,19 +26,6 @@ typedef struct pm_value_layout {
     pm_field func_qualname, module_name, code_name, code_filename, code_firstlineno;
 } pm_value_layout;
 
-static void field(pymac_session *s, const char *type, const char *path, pm_field *out)
-{
-    Dwarf_Die t;
-    out->ok = pm_find_type(s, type, &t) && pm_dwarf_member(&t, path, out);
-}
-
-static uint32_t size_of(pymac_session *s, const char *type)
-{
-    Dwarf_Die t;
-    int64_t n = pm_find_type(s, type, &t) ? pm_dwarf_sizeof(&t) : -1;
-    return n > 0 ? (uint32_t)n : 0;
-}
-
 static const pm_value_layout *layout(pymac_session *s)
 {
     if (s->values && s->values->resolved)
@@ -61,36 +48,36 @@ static const pm_value_layout *layout(pymac_session *s)
     };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         *types[i].out = pm_symbol_lookup(s, types[i].sym, NULL).addr;
-    V->ascii_size = size_of(s, "PyASCIIObject");
-    V->compact_size = size_of(s, "PyCompactUnicodeObject");
-    field(s, "PyASCIIObject", "length", &V->str_length);
-    field(s, "PyASCIIObject", "state.kind", &V->str_kind);
-    field(s, "PyASCIIObject", "state.compact", &V->str_compact);
-    field(s, "PyASCIIObject", "state.ascii", &V->str_ascii);
-    field(s, "PyUnicodeObject", "data.any", &V->str_data);
-    field(s, "PyFloatObject", "ob_fval", &V->float_val);
+    V->ascii_size = pm_lookup_size(s, "PyASCIIObject");
+    V->compact_size = pm_lookup_size(s, "PyCompactUnicodeObject");
+    pm_lookup_field(s, "PyASCIIObject", "length", &V->str_length);
+    pm_lookup_field(s, "PyASCIIObject", "state.kind", &V->str_kind);
+    pm_lookup_field(s, "PyASCIIObject", "state.compact", &V->str_compact);
+    pm_lookup_field(s, "PyASCIIObject", "state.ascii", &V->str_ascii);
+    pm_lookup_field(s, "PyUnicodeObject", "data.any", &V->str_data);
+    pm_lookup_field(s, "PyFloatObject", "ob_fval", &V->float_val);
     if (s->rt->minor >= 12) {
-        field(s, "PyLongObject", "long_value.ob_digit", &V->long_digits);
-        field(s, "PyLongObject", "long_value.lv_tag", &V->long_tag);
+        pm_lookup_field(s, "PyLongObject", "long_value.ob_digit", &V->long_digits);
+        pm_lookup_field(s, "PyLongObject", "long_value.lv_tag", &V->long_tag);
     } else {
-        field(s, "PyLongObject", "ob_digit", &V->long_digits);
-        field(s, "PyVarObject", "ob_size", &V->long_tag);
+        pm_lookup_field(s, "PyLongObject", "ob_digit", &V->long_digits);
+        pm_lookup_field(s, "PyVarObject", "ob_size", &V->long_tag);
     }
-    field(s, "PyBytesObject", "ob_sval", &V->bytes_sval);
-    field(s, "PyTupleObject", "ob_item", &V->tuple_items);
-    field(s, "PyListObject", "ob_item", &V->list_items);
-    field(s, "PyListObject", "allocated", &V->list_allocated);
-    field(s, "PySetObject", "mask", &V->set_mask);
-    field(s, "PySetObject", "table", &V->set_table);
-    field(s, "PySetObject", "smalltable", &V->set_smalltable);
-    V->unicode_size = size_of(s, "PyUnicodeObject");
-    field(s, "PyDictObject", "ma_used", &V->dict_used);
-    field(s, "PySetObject", "used", &V->set_used);
-    field(s, "PyFunctionObject", "func_qualname", &V->func_qualname);
-    field(s, "PyModuleObject", "md_name", &V->module_name);
-    field(s, "PyCodeObject", "co_name", &V->code_name);
-    field(s, "PyCodeObject", "co_filename", &V->code_filename);
-    field(s, "PyCodeObject", "co_firstlineno", &V->code_firstlineno);
+    pm_lookup_field(s, "PyBytesObject", "ob_sval", &V->bytes_sval);
+    pm_lookup_field(s, "PyTupleObject", "ob_item", &V->tuple_items);
+    pm_lookup_field(s, "PyListObject", "ob_item", &V->list_items);
+    pm_lookup_field(s, "PyListObject", "allocated", &V->list_allocated);
+    pm_lookup_field(s, "PySetObject", "mask", &V->set_mask);
+    pm_lookup_field(s, "PySetObject", "table", &V->set_table);
+    pm_lookup_field(s, "PySetObject", "smalltable", &V->set_smalltable);
+    V->unicode_size = pm_lookup_size(s, "PyUnicodeObject");
+    pm_lookup_field(s, "PyDictObject", "ma_used", &V->dict_used);
+    pm_lookup_field(s, "PySetObject", "used", &V->set_used);
+    pm_lookup_field(s, "PyFunctionObject", "func_qualname", &V->func_qualname);
+    pm_lookup_field(s, "PyModuleObject", "md_name", &V->module_name);
+    pm_lookup_field(s, "PyCodeObject", "co_name", &V->code_name);
+    pm_lookup_field(s, "PyCodeObject", "co_filename", &V->code_filename);
+    pm_lookup_field(s, "PyCodeObject", "co_firstlineno", &V->code_firstlineno);
     V->resolved = true;
     return V;
 }
