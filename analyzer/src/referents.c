@@ -10,7 +10,9 @@
 #include "referents.h"
 #include "value.h"
 
-enum { MAX_EDGES = 1 << 20, MAX_DICT_ENTRIES = 1 << 26 };
+/* bounds on counts read from the target; memory reads fail long before */
+enum { MAX_DICT_ENTRIES = 1 << 30 };
+#define MAX_EDGES (1ull << 36)
 
 typedef struct ref_layout {
     bool resolved;
