@@ -55,6 +55,22 @@ static void print_referrer(ref_finder *f, uint64_t from, const char *type, const
     f->n++;
 }
 
+typedef struct spot {
+    uint64_t goal;
+    bool hit;
+} spot;
+
+/* First pass, unlabelled (cheap): does this object refer to the goal? */
+static bool spot_ref(void *ctx, uint64_t target, const char *via, bool conservative)
+{
+    (void)via;
+    (void)conservative;
+    spot *sp = ctx;
+    sp->hit = sp->hit || target == sp->goal;
+    return !sp->hit;
+}
+
+/* Second pass, on the referrers only: every edge to the goal, labelled. */
 static bool find_ref(void *ctx, uint64_t target, const char *via, bool conservative)
 {
     ref_finder *f = ctx;
@@ -86,7 +102,11 @@ pymac_status pymac_render_referrers(pymac_session *s, uint64_t addr, pymac_forma
     pm_graph_roots(s, find_root, &f);
     for (size_t i = 0; i < g.n; i++) {
         pm_object o;
+        spot sp = {addr, false};
         if (!pm_object_read(s, g.nodes[i], &o))
+            continue;
+        pm_referents_ex(s, &o, spot_ref, &sp, 0, PM_REFS_EXACT | PM_REFS_NO_LABELS);
+        if (!sp.hit)
             continue;
         f.from = o.addr;
         f.src = &o;
