@@ -76,11 +76,15 @@ static bool object_in_block(pymac_session *s, uint64_t block, uint32_t block_siz
     return false;
 }
 
-/* Is the block's object already known (a GC object after its pre-header)? */
-static bool block_known(const pm_objmap *m, const pm_layout *L, uint64_t block)
+/* Is the block's object already known (a GC object after its pre-header)?
+ * Only offsets inside the block count: past it lies the next block. */
+bool pm_block_known(const pm_objmap *m, const pm_layout *L, uint64_t block, uint32_t size)
 {
-    return pm_objmap_has(m, block) || pm_objmap_has(m, block + L->gc_head_size) ||
-           pm_objmap_has(m, block + L->gc_head_size + 16);
+    uint32_t offsets[] = {0, L->gc_head_size, L->gc_head_size + 16};
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++)
+        if (offsets[i] < size && pm_objmap_has(m, block + offsets[i]))
+            return true;
+    return false;
 }
 
 bool pm_walk_found(pm_walk *w, const pm_object *o, int generation)
@@ -116,7 +120,7 @@ static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *
             if (is_free[b])
                 continue;
             uint64_t block = p->address + h->pool_overhead + (uint64_t)b * p->block_size;
-            if (block_known(&w->map, L, block))
+            if (pm_block_known(&w->map, L, block, p->block_size))
                 continue;
             pm_object o;
             if (!object_in_block(s, block, p->block_size, &o)) {

@@ -27,6 +27,10 @@ bool pm_walk_found(pm_walk *w, const pm_object *o, int generation);
  * objects point to. Counters go to *counters. */
 pymac_status pm_objects_walk(pymac_session *s, int gc_only, pm_visit_fn visit, void *ctx,
                              pymac_census *counters, pymac_error *err);
+struct pm_layout;
+/* Is an object already known in the pymalloc block (at its start, or after
+ * a GC head and pre-header that fit in the block)? */
+bool pm_block_known(const pm_objmap *m, const struct pm_layout *L, uint64_t block, uint32_t size);
 /* Finds the objects outside pymalloc that found objects point to. */
 pymac_status pm_census_reach(pm_walk *w, pymac_error *err);
 

@@ -84,23 +84,28 @@ static uint64_t malloc_usable(reach *r, uint64_t p)
 
 static void candidate(reach *r, uint64_t w, int depth)
 {
-    if (w < 4096 || (w & 7) || pm_objmap_has(r->m, w))
+    if (w < 4096 || pm_objmap_has(r->m, w))
         return;
     if (pm_objmap_arena(r->m, w) >= 0) {
-        /* inside pymalloc every object is known already; an unknown block
-         * start is a raw allocation: an item array, dict keys, ... */
+        /* inside pymalloc every object is known already; a pointer into an
+         * unknown block is a raw allocation (an item array, dict keys, 3.11
+         * dict values behind their prefix, 3.12's odd-tagged values
+         * pointer): scan the whole block, one level deep */
         if (depth == 0) {
-            uint64_t pool = w & ~(uint64_t)(r->m->heap->pool_size - 1);
             const pymac_heap *h = r->m->heap;
-            uint64_t idx;
+            uint64_t pool = w & ~(uint64_t)(h->pool_size - 1), idx;
             if (pm_read_uint(r->s, pool + (uint64_t)r->s->layout->ph_szidx.off, 4, &idx) &&
-                idx < h->nclasses && w >= pool + h->pool_overhead &&
-                (w - pool - h->pool_overhead) % h->classes[idx].block_size == 0)
-                scan_words(r, w, h->classes[idx].block_size, depth + 1);
+                idx < h->nclasses && w >= pool + h->pool_overhead) {
+                uint32_t size = h->classes[idx].block_size;
+                uint64_t block = pool + h->pool_overhead +
+                                 (w - pool - h->pool_overhead) / size * size;
+                if (!pm_block_known(r->m, r->s->layout, block, size))
+                    scan_words(r, block, size, depth + 1);
+            }
         }
         return;
     }
-    if (!pm_mapped(r->s, w))
+    if ((w & 7) || !pm_mapped(r->s, w))
         return;
     pm_object o;
     if (pm_object_read(r->s, w, &o) && (o.refcnt || o.immortal)) {
@@ -157,8 +162,15 @@ static void scan_object(reach *r, uint64_t addr)
             return;
         uint32_t size = h->classes[idx].block_size;
         uint64_t block = pool + h->pool_overhead + (addr - pool - h->pool_overhead) / size * size;
-        uint64_t skip = type->presize ? L->gc_head_size : 0;
-        scan_words(r, block + skip, size - skip, 0);
+        /* the whole block but the GC head, which sits just before the object
+         * (3.11+ pre-header words come before it and hold dict/values) */
+        if (type->flags & PM_TPFLAGS_HAVE_GC && addr >= block + L->gc_head_size) {
+            uint64_t gc = addr - L->gc_head_size;
+            scan_words(r, block, gc - block, 0);
+            scan_words(r, addr, block + size - addr, 0);
+        } else {
+            scan_words(r, block, size, 0);
+        }
     } else {
         pm_object o;
         if (pm_object_read(r->s, addr, &o))

@@ -7,8 +7,9 @@
  *    left is the signature of a leaked Py_INCREF. Immortal objects are
  *    skipped.
  *  unreachable: objects on the GC lists that nothing reaches from the roots
- *    (the named roots of path, every static object, and every object that
- *    non-object memory points to): garbage the collector has not freed.
+ *    (the named roots of path, immortal objects, and every object whose
+ *    refcount exceeds the references other objects hold, as the collector
+ *    decides it): garbage the collector has not freed.
  *
  * Growth against a baseline core is `diff`. */
 #include <stdlib.h>
@@ -117,7 +118,8 @@ static bool is_covered(const leaks *l, uint64_t addr)
 typedef void (*ext_fn)(leaks *l, long idx);
 
 /* Scans writable memory outside pymalloc arenas, object bodies and the
- * covered container buffers for pointers to objects. */
+ * covered container buffers for pointers to objects. Freed malloc memory is
+ * not told apart yet, so stale pointers there hide leaked references. */
 static void scan_external(leaks *l, ext_fn fn)
 {
     pymac_session *s = l->s;
@@ -370,16 +372,17 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
         goto done;
     }
     qsort(l.covered, l.ncovered, 2 * sizeof *l.covered, cmp_pair);
-    scan_external(&l, ext_count);
-    /* roots: the named ones, and everything non-object memory points to */
+    /* Roots, as the collector sees them: the named ones, immortal objects,
+     * and every object whose refcount exceeds the references other objects
+     * hold (something outside the heap holds it). Pointers found in
+     * non-object memory are not roots: freed memory keeps stale ones. */
     pm_graph_roots(s, root_fn, &l);
-    scan_external(&l, reach);
     for (size_t i = 0; i < g.n; i++) {
-        /* static objects (types, singletons) live outside any heap */
         pm_object o;
-        if (pm_object_read(s, g.nodes[i], &o) && o.immortal)
+        if (pm_object_read(s, g.nodes[i], &o) && (o.immortal || o.refcnt > l.incoming[i]))
             reach(&l, (long)i);
     }
+    scan_external(&l, ext_count);
     while (l.head < l.tail) {
         pm_object o;
         l.cur = l.queue[l.head++];
