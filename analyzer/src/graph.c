@@ -101,6 +101,31 @@ static bool tstate_field(pymac_session *s, const char *path, pm_field *f)
     return pm_find_type(s, "PyThreadState", &t) && pm_dwarf_member(&t, path, f);
 }
 
+/* The references of one 3.11+ interpreter frame: its object fields and the
+ * live part of localsplus (locals, then the value stack up to stacktop);
+ * the slots above stacktop are stale. */
+static void frame_words(pymac_session *s, uint64_t f, const char *label, pm_root_fn fn, void *ctx)
+{
+    static const char *const fields[] = {"f_code", "f_executable", "f_func", "f_funcobj",
+                                         "f_globals", "f_builtins", "f_locals", "frame_obj"};
+    pm_field fld, localsplus, stacktop;
+    uint64_t v, top;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        pm_lookup_field(s, "_PyInterpreterFrame", fields[i], &fld);
+        if (fld.ok && pm_read_u64(s, f + (uint64_t)fld.off, &v) && v)
+            fn(ctx, v, label);
+    }
+    pm_lookup_field(s, "_PyInterpreterFrame", "localsplus", &localsplus);
+    pm_lookup_field(s, "_PyInterpreterFrame", "stacktop", &stacktop);
+    if (!localsplus.ok || !stacktop.ok ||
+        !pm_read_uint(s, f + (uint64_t)stacktop.off, stacktop.size, &top))
+        return;
+    top = (uint64_t)(int64_t)(int32_t)top;
+    for (uint64_t w = 0; w < top && w < FRAME_SCAN_WORDS * 64; w++)
+        if (pm_read_u64(s, f + (uint64_t)localsplus.off + 8 * w, &v) && v && !(v & 7))
+            fn(ctx, v, label);
+}
+
 /* Each thread's Python frames: frame objects (<= 3.10) are objects and so
  * roots themselves; 3.11+ interpreter frames live on the thread's data stack
  * and are scanned for object pointers. */
@@ -142,13 +167,7 @@ static void frame_roots(pymac_session *s, pm_root_fn fn, void *ctx)
             }
             for (int depth = 0; f && depth < MAX_FRAMES; depth++) {
                 snprintf(label, sizeof label, "thread %d frame %d", t, depth);
-                for (int w = 0; w < FRAME_SCAN_WORDS; w++) {
-                    uint64_t v;
-                    if (!pm_read_u64(s, f + 8 * (uint64_t)w, &v))
-                        break;
-                    if (v && !(v & 7))
-                        fn(ctx, v, label);
-                }
+                frame_words(s, f, label, fn, ctx);
                 if (!pm_read_u64(s, f + (uint64_t)previous.off, &f))
                     break;
             }
@@ -158,8 +177,12 @@ static void frame_roots(pymac_session *s, pm_root_fn fn, void *ctx)
     }
 }
 
-void pm_graph_roots(pymac_session *s, pm_root_fn fn, void *ctx)
+void pm_graph_roots(pymac_session *s, int which, pm_root_fn fn, void *ctx)
 {
+    if (!(which & PM_ROOTS_INTERP)) {
+        frame_roots(s, fn, ctx);
+        return;
+    }
     static const char *const modules[] = {"imports.modules", "modules", NULL};
     static const char *const sysdict[] = {"sysdict", NULL};
     static const char *const builtins[] = {"builtins", NULL};
@@ -178,5 +201,6 @@ void pm_graph_roots(pymac_session *s, pm_root_fn fn, void *ctx)
         if (sym.found && pm_read_u64(s, sym.addr, &v) && v)
             fn(ctx, v, "interned strings");
     }
-    frame_roots(s, fn, ctx);
+    if (which & PM_ROOTS_FRAMES)
+        frame_roots(s, fn, ctx);
 }

@@ -99,7 +99,7 @@ pymac_status pymac_render_referrers(pymac_session *s, uint64_t addr, pymac_forma
         fprintf(out, "{\"address\": \"0x%llx\", \"referrers\": [", (unsigned long long)addr);
     else
         fprintf(out, "%-16s  %-24s %s\n", "referrer", "type", "how");
-    pm_graph_roots(s, find_root, &f);
+    pm_graph_roots(s, PM_ROOTS_ALL, find_root, &f);
     for (size_t i = 0; i < g.n; i++) {
         pm_object o;
         spot sp = {addr, false};
@@ -216,12 +216,16 @@ pymac_status pymac_render_path(pymac_session *s, uint64_t addr, pymac_format fmt
         goto done;
     }
     memset(b.parent, 0xff, g.n * sizeof *b.parent);
-    pm_graph_roots(s, seed_root, &b);
-    while (b.head < b.tail && b.parent[b.goal] == NO_PARENT) {
-        b.cur = b.queue[b.head++];
-        pm_object o;
-        if (pm_object_read(s, g.nodes[b.cur], &o))
-            pm_referents_ex(s, &o, expand, &b, 0, PM_REFS_EXACT | PM_REFS_NO_LABELS);
+    /* The interpreter's roots first, to completion, so that paths name
+     * modules; a thread's frames only for what they alone reach. */
+    for (int phase = 0; phase < 2 && b.parent[b.goal] == NO_PARENT; phase++) {
+        pm_graph_roots(s, phase ? PM_ROOTS_FRAMES : PM_ROOTS_INTERP, seed_root, &b);
+        while (b.head < b.tail && b.parent[b.goal] == NO_PARENT) {
+            b.cur = b.queue[b.head++];
+            pm_object o;
+            if (pm_object_read(s, g.nodes[b.cur], &o))
+                pm_referents_ex(s, &o, expand, &b, 0, PM_REFS_EXACT | PM_REFS_NO_LABELS);
+        }
     }
     if (b.parent[b.goal] == NO_PARENT) {
         if (fmt == PYMAC_JSON)

@@ -376,7 +376,7 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
      * and every object whose refcount exceeds the references other objects
      * hold (something outside the heap holds it). Pointers found in
      * non-object memory are not roots: freed memory keeps stale ones. */
-    pm_graph_roots(s, root_fn, &l);
+    pm_graph_roots(s, PM_ROOTS_ALL, root_fn, &l);
     for (size_t i = 0; i < g.n; i++) {
         pm_object o;
         if (pm_object_read(s, g.nodes[i], &o) && (o.immortal || o.refcnt > l.incoming[i]))
