@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "census.h"
+#include "graph.h"
 #include "layout.h"
 
 enum {
@@ -82,6 +83,14 @@ static uint64_t malloc_usable(reach *r, uint64_t p)
     return size - 8;
 }
 
+static bool in_mapped_file(const pm_core *c, uint64_t addr)
+{
+    for (size_t i = 0; i < c->nfiles; i++)
+        if (addr >= c->files[i].start && addr < c->files[i].end)
+            return true;
+    return false;
+}
+
 static void candidate(reach *r, uint64_t w, int depth)
 {
     if (w < 4096 || pm_objmap_has(r->m, w))
@@ -115,7 +124,9 @@ static void candidate(reach *r, uint64_t w, int depth)
             push(r, w);
         return;
     }
-    if (depth == 0) {
+    /* a malloc chunk, if it is not in a mapped file's data (static memory
+     * would pass the chunk-header test by chance) */
+    if (depth == 0 && !in_mapped_file(&r->s->core, w)) {
         uint64_t n = malloc_usable(r, w);
         if (n)
             scan_words(r, w, n, depth + 1);
@@ -178,6 +189,12 @@ static void scan_object(reach *r, uint64_t addr)
     }
 }
 
+static void frame_candidate(void *ctx, uint64_t target, const char *label)
+{
+    (void)label;
+    candidate(ctx, target, 0);
+}
+
 pymac_status pm_census_reach(pm_walk *w, pymac_error *err)
 {
     pymac_session *s = w->s;
@@ -200,6 +217,9 @@ pymac_status pm_census_reach(pm_walk *w, pymac_error *err)
                     scan_object(&r, m->arena_base[a] + (byte * 8 + b) * 16);
         }
     }
+    /* the threads' frames hold objects nothing else points to (3.9's module
+     * frame, 520 bytes, lives in malloc) */
+    pm_graph_roots(s, PM_ROOTS_FRAMES, frame_candidate, &r);
     while (r.nwork && !r.nomem)
         scan_object(&r, r.work[--r.nwork]);
     free(r.work);

@@ -248,7 +248,9 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
     if (!o->type)
         return false;
     /* 3.12+: immortal objects have the low 32 bits of the count negative */
-    o->immortal = s->rt->minor >= 12 && (int32_t)(uint32_t)o->refcnt < 0;
+    /* The high half is 0 in a real immortal count (CPython sets UINT_MAX):
+     * a pointer or index bytes in a reused block are not immortal objects. */
+    o->immortal = s->rt->minor >= 12 && (int32_t)(uint32_t)o->refcnt < 0 && !(o->refcnt >> 32);
     if (!o->immortal && o->refcnt >= PM_REFCNT_PLAUSIBLE)
         return false;
     uint64_t size = o->type->basicsize;

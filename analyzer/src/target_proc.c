@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct pm_proc {
     pid_t pid;
     int mem_fd;                  /* /proc/PID/mem, the fallback reader */
     bool use_vm_readv;
+    bool was_stopped;            /* in a job-control stop before we came */
     pid_t *tids;                 /* threads we seized */
     volatile size_t ntids;
     size_t cap;
@@ -242,6 +244,16 @@ pymac_status pm_proc_attach(pymac_session *s, int pid, int mode, pymac_error *er
         return pm_fail(err, PYMAC_E_IO, "check the process id", "no process %d", pid);
     if (pid == getpid())
         return pm_fail(err, PYMAC_E_USAGE, NULL, "pymac cannot stop itself");
+    /* a process stopped by SIGSTOP before we came stays stopped after */
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *sf = fopen(path, "re");
+    char stat[512];
+    if (sf && fgets(stat, sizeof stat, sf)) {
+        const char *rp = strrchr(stat, ')');
+        p->was_stopped = rp && rp[1] == ' ' && rp[2] == 'T';
+    }
+    if (sf)
+        fclose(sf);
     if (mode == PYMAC_STOP) {
         pymac_status rc = stop_all(p, err);
         if (rc)
@@ -297,8 +309,11 @@ void pm_proc_release(struct pm_proc *p)
         return;
     size_t n = p->ntids;
     p->ntids = 0;
+    /* detaching the leader with SIGSTOP puts a stopped process back in its
+     * job-control stop */
     for (size_t i = 0; i < n; i++)
-        ptrace(PTRACE_DETACH, p->tids[i], 0, 0);
+        ptrace(PTRACE_DETACH, p->tids[i], 0,
+               (void *)(uintptr_t)(p->was_stopped && p->tids[i] == p->pid ? SIGSTOP : 0));
 }
 
 int pm_proc_pid(const struct pm_proc *p)
