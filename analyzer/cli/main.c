@@ -31,17 +31,20 @@ static const char USAGE[] =
     "  stats               exactly what sys._debugmallocstats() printed in the process\n"
     "  arenas              one row per pymalloc arena, with totals\n"
     "  pools               one row per pool [--arena ADDR] [--size-class N]\n"
-    "  whereis ADDR        arena, pool, size class and block holding ADDR\n"
+    "  whereis ADDR...     arena, pool, size class and block holding each ADDR\n"
     "  gc                  GC generations: objects on each list, count, threshold\n"
     "  types               objects, bytes and average size per type [--gc-only] (alias: summary)\n"
     "  objects             address, type, refcount, size, generation and value of each object\n"
     "                      [--type NAME] [--gen N] [--min-size B] [--limit N]\n"
-    "  object ADDR         one object: header, type, refcount, size, where it lives, value\n"
+    "  object ADDR...      one object: header, type, refcount, size, where it lives, value\n"
     "  diff NEWCORE        per type, objects and bytes in CORE and NEWCORE, by bytes grown\n"
-    "  referrers ADDR      who refers to the object at ADDR, and how\n"
-    "  path ADDR           the shortest chain of references from a root to ADDR\n"
+    "  referrers ADDR...   who refers to the object at ADDR, and how\n"
+    "  path ADDR...        the shortest chain of references from a root to ADDR\n"
     "  leaks               unexplained references and unreachable GC objects, by type\n"
     "                      [--baseline OLDCORE]: and growth since OLDCORE (as diff)\n"
+    "\n"
+    "The address views take several addresses: one session answers them all (with\n"
+    "--json, as an array).\n"
     "\n"
     "Options:\n"
     "  --json              machine-readable output (all views but stats)\n"
@@ -65,18 +68,20 @@ static const char USAGE[] =
     "debug info, 9 unsupported version, 10 bad address, 11 corrupt interpreter state,\n"
     "12 out of memory, 13 internal error.\n";
 
+enum { ADDRS = -1 };
+
 typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES, V_OBJECTS, V_OBJECT, V_DIFF, V_REFERRERS, V_PATH, V_LEAKS } view_t;
 
 static const struct {
     const char *name;
     view_t view;
-    int extra_args; /* positional arguments after CORE */
+    int extra_args; /* positional arguments after CORE; ADDRS: one or more addresses */
 } VIEWS[] = {
     {"report", V_REPORT, 0}, {"info", V_INFO, 0},   {"stats", V_STATS, 0},
-    {"arenas", V_ARENAS, 0}, {"pools", V_POOLS, 0}, {"whereis", V_WHEREIS, 1},
+    {"arenas", V_ARENAS, 0}, {"pools", V_POOLS, 0}, {"whereis", V_WHEREIS, ADDRS},
     {"gc", V_GC, 0},         {"types", V_TYPES, 0},  {"summary", V_TYPES, 0},
-    {"objects", V_OBJECTS, 0},   {"object", V_OBJECT, 1},   {"diff", V_DIFF, 1},
-    {"referrers", V_REFERRERS, 1}, {"path", V_PATH, 1}, {"leaks", V_LEAKS, 0},
+    {"objects", V_OBJECTS, 0},   {"object", V_OBJECT, ADDRS},   {"diff", V_DIFF, 1},
+    {"referrers", V_REFERRERS, ADDRS}, {"path", V_PATH, ADDRS}, {"leaks", V_LEAKS, 0},
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -152,6 +157,90 @@ static pymac_status render_report(pymac_session *s, pymac_format fmt, pymac_erro
     if (h->partial)
         printf("PARTIAL: some of the heap could not be read; see the warnings\n");
     return st;
+}
+
+/* A JSON string of an error message (ours: plain text, maybe a path). */
+static void json_string(FILE *out, const char *t)
+{
+    fputc('"', out);
+    for (; *t; t++) {
+        unsigned char c = (unsigned char)*t;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static pymac_status render_one(pymac_session *s, view_t view, uint64_t addr, pymac_format fmt,
+                               FILE *out, pymac_error *err)
+{
+    switch (view) {
+    case V_WHEREIS:
+        return pymac_render_whereis(s, addr, fmt, out, err);
+    case V_OBJECT:
+        return pymac_render_object(s, addr, fmt, out, err);
+    case V_REFERRERS:
+        return pymac_render_referrers(s, addr, fmt, out, err);
+    default:
+        return pymac_render_path(s, addr, fmt, out, err);
+    }
+}
+
+/* The address views, for one address or several: one session answers them
+ * all (the census and graph are built once). Several addresses give a JSON
+ * array, with {"address", "error", "status"} in place of a failed one, or
+ * the texts one after another; an error is reported for its address and the
+ * others go on. The exit status is the worst of them. */
+static pymac_status render_addresses(pymac_session *s, view_t view, const uint64_t *addrs,
+                                     size_t n, pymac_format fmt)
+{
+    pymac_status worst = PYMAC_OK;
+    if (fmt == PYMAC_JSON && n > 1)
+        fputs("[\n", stdout);
+    for (size_t i = 0; i < n; i++) {
+        pymac_error err = {0};
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+        pymac_status st = mem ? render_one(s, view, addrs[i], fmt, mem, &err)
+                              : (err.status = PYMAC_E_NOMEM);
+        if (mem)
+            fclose(mem);
+        if (st == PYMAC_E_NOMEM && !err.message[0])
+            snprintf(err.message, sizeof err.message, "out of memory");
+        if (fmt == PYMAC_JSON && n > 1) {
+            if (i)
+                fputs(",\n", stdout);
+            if (st > PYMAC_PARTIAL) {
+                printf("{\"address\": \"0x%llx\", \"status\": \"%s\", \"error\": ",
+                       (unsigned long long)addrs[i], pymac_status_name(st));
+                json_string(stdout, err.message);
+                fputs("}", stdout);
+            } else {
+                /* one document without its final newline */
+                while (len && text[len - 1] == '\n')
+                    len--;
+                fwrite(text, 1, len, stdout);
+            }
+        } else {
+            if (i && fmt == PYMAC_TEXT)
+                fputc('\n', stdout);
+            if (st <= PYMAC_PARTIAL)
+                fwrite(text, 1, len, stdout);
+        }
+        free(text);
+        if (st > PYMAC_PARTIAL)
+            report_error(&err);
+        if (st > worst)
+            worst = st;
+    }
+    if (fmt == PYMAC_JSON && n > 1)
+        fputs("\n]\n", stdout);
+    return worst;
 }
 
 int main(int argc, char **argv)
@@ -267,15 +356,17 @@ int main(int argc, char **argv)
     }
     /* with --pid there is no CORE: shift the arguments so pos[1] is the first */
     if (pid) {
-        if (npos != extra)
+        if (extra == ADDRS ? npos < 1 : npos != extra)
             return usage_error("%s", "with --pid, give the view and its arguments, no core");
         pos--;
         npos++;
     } else if (npos < 1) {
         return usage_error("%s", "no core file given");
     }
-    if (npos != 1 + extra)
-        return usage_error("wrong number of arguments after the core '%s'", pos[0]);
+    if (extra == ADDRS ? npos < 2 : npos != 1 + extra)
+        return usage_error(extra == ADDRS ? "give one or more addresses after the core '%s'"
+                                          : "wrong number of arguments after the core '%s'",
+                           pos[0]);
     if (view != V_POOLS && (filter.arena || filter.size_class >= 0))
         return usage_error("%s", "--arena and --size-class go with the pools view");
     if (view != V_OBJECTS && object_filters)
@@ -284,10 +375,18 @@ int main(int argc, char **argv)
         return usage_error("%s", "--baseline goes with the leaks view");
     if (view != V_TYPES && gc_only)
         return usage_error("%s", "--gc-only goes with the types view");
-    uint64_t addr = 0;
-    if ((view == V_WHEREIS || view == V_OBJECT || view == V_REFERRERS || view == V_PATH) &&
-        parse_u64(pos[1], &addr))
-        return usage_error("'%s' is not an address", pos[1]);
+    /* the addresses of whereis, object, referrers and path */
+    int naddrs = extra == ADDRS ? npos - 1 : 0;
+    uint64_t *addrs = naddrs ? calloc((size_t)naddrs, sizeof *addrs) : NULL;
+    if (naddrs && !addrs) {
+        fputs("pymac-analyze: out of memory\n", stderr);
+        return PYMAC_E_NOMEM;
+    }
+    for (int i = 0; i < naddrs; i++)
+        if (parse_u64(pos[1 + i], &addrs[i])) {
+            free(addrs);
+            return usage_error("'%s' is not an address", pos[1 + i]);
+        }
 
     pymac_open_options o = {.core_path = pid ? NULL : pos[0], .exe_path = exe, .debug_dirs = dirs,
                             .n_debug_dirs = ndirs};
@@ -324,7 +423,10 @@ int main(int argc, char **argv)
         st = pymac_render_pools(s, &filter, fmt, stdout, &err);
         break;
     case V_WHEREIS:
-        st = pymac_render_whereis(s, addr, fmt, stdout, &err);
+    case V_OBJECT:
+    case V_REFERRERS:
+    case V_PATH:
+        st = render_addresses(s, view, addrs, (size_t)naddrs, fmt);
         break;
     case V_GC:
         st = pymac_render_gc(s, fmt, stdout, &err);
@@ -334,9 +436,6 @@ int main(int argc, char **argv)
         break;
     case V_OBJECTS:
         st = pymac_render_objects(s, &ofilter, fmt, stdout, &err);
-        break;
-    case V_OBJECT:
-        st = pymac_render_object(s, addr, fmt, stdout, &err);
         break;
     case V_LEAKS: {
         pymac_session *old = NULL;
@@ -350,12 +449,6 @@ int main(int argc, char **argv)
         pymac_close(old);
         break;
     }
-    case V_REFERRERS:
-        st = pymac_render_referrers(s, addr, fmt, stdout, &err);
-        break;
-    case V_PATH:
-        st = pymac_render_path(s, addr, fmt, stdout, &err);
-        break;
     case V_DIFF: {
         pymac_open_options o2 = o;
         o2.core_path = pos[1];
@@ -368,11 +461,12 @@ int main(int argc, char **argv)
         break;
     }
     }
-    if (st > PYMAC_PARTIAL)
-        report_error(&err);
+    if (st > PYMAC_PARTIAL && naddrs == 0)
+        report_error(&err); /* (render_addresses reports its own) */
     else if (st == PYMAC_PARTIAL && fmt == PYMAC_TEXT && view == V_STATS)
         pymac_render_warnings(s, stderr);
     g_live = NULL;
     pymac_close(s);
+    free(addrs);
     return st;
 }

@@ -41,6 +41,17 @@ def cli_json(cli, *args):
     return json.loads(run_cli(cli, *args, "--json"))
 
 
+def cli_each(cli, view, core, addrs):
+    """One pymac run for several addresses (one session answers them all):
+    the JSON document of each, in order."""
+    docs = cli_json(cli, view, core, *[hex(x) for x in addrs])
+    if len(addrs) == 1:
+        docs = [docs]
+    if not isinstance(docs, list) or len(docs) != len(addrs):
+        raise Failure("%s of %d addresses gave %r" % (view, len(addrs), docs))
+    return docs
+
+
 def expect_eq(what, got, want):
     if got != want:
         raise Failure("%s: pymac says %r, CPython said %r" % (what, got, want))
@@ -126,10 +137,10 @@ def check_heap(a, oracle):
 def check_whereis(a, oracle):
     """Every marked object lives in an in-use block, or outside pymalloc when
     CPython would have given it to malloc (over 512 bytes) or it is static."""
-    marked = oracle["marked"]
+    marked = sorted(oracle["marked"].items())
     in_pymalloc = 0
-    for name, m in sorted(marked.items()):
-        w = cli_json(a.cli, "whereis", a.core, hex(m["id"]))
+    answers = cli_each(a.cli, "whereis", a.core, [m["id"] for _, m in marked])
+    for (name, m), w in zip(marked, answers):
         if w["where"] == "block":
             in_pymalloc += 1
             if not w["in_use"]:
@@ -194,8 +205,8 @@ def check_census(a, oracle):
 
 def check_objects(a, oracle):
     """Every marked object: address, type and reference count exactly."""
-    for name, m in sorted(oracle["marked"].items()):
-        o = cli_json(a.cli, "object", a.core, hex(m["id"]))
+    marked = sorted(oracle["marked"].items())
+    for (name, m), o in zip(marked, cli_each(a.cli, "object", a.core, [m["id"] for _, m in marked])):
         expect_eq("marked %s address" % name, int(o["address"], 16), m["id"])
         expect_eq("marked %s type" % name, o["type"], m["type"])
         if o["refcnt"] == "immortal":
@@ -291,13 +302,15 @@ def check_graph(a, oracle):
     """path names the module variable that holds a marked object; referrers
     finds at least one and at most refcount references to it."""
     prefix = "sys.modules['scenario_%s'].__dict__" % a.scenario
-    for name, tail in EXPECTED_PATHS.get(a.scenario, {}).items():
-        p = cli_json(a.cli, "path", a.core, hex(oracle["marked"][name]["id"]))
+    paths = sorted(EXPECTED_PATHS.get(a.scenario, {}).items())
+    found = cli_each(a.cli, "path", a.core, [oracle["marked"][name]["id"] for name, _ in paths])
+    for (name, tail), p in zip(paths, found):
         if not p["found"]:
             raise Failure("no path to marked %s" % name)
         expect_eq("path to marked %s" % name, p["text"], prefix + tail)
-    for name, m in sorted(oracle["marked"].items()):
-        r = cli_json(a.cli, "referrers", a.core, hex(m["id"]))
+    marked = sorted(oracle["marked"].items())
+    for (name, m), r in zip(marked, cli_each(a.cli, "referrers", a.core,
+                                             [m["id"] for _, m in marked])):
         # objects that refer to it (roots such as frame slots are listed too,
         # but a frame's stale slots make them no measure of the refcount)
         exact = [x for x in r["referrers"] if not x["conservative"] and x["address"]]
