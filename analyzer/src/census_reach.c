@@ -100,18 +100,11 @@ static void candidate(reach *r, uint64_t w, int depth)
          * unknown block is a raw allocation (an item array, dict keys, 3.11
          * dict values behind their prefix, 3.12's odd-tagged values
          * pointer): scan the whole block, one level deep */
-        if (depth == 0) {
-            const pymac_heap *h = r->m->heap;
-            uint64_t pool = w & ~(uint64_t)(h->pool_size - 1), idx;
-            if (pm_read_uint(r->s, pool + (uint64_t)r->s->layout->ph_szidx.off, 4, &idx) &&
-                idx < h->nclasses && w >= pool + h->pool_overhead) {
-                uint32_t size = h->classes[idx].block_size;
-                uint64_t block = pool + h->pool_overhead +
-                                 (w - pool - h->pool_overhead) / size * size;
-                if (!pm_block_known(r->m, r->s->layout, block, size))
-                    scan_words(r, block, size, depth + 1);
-            }
-        }
+        uint64_t block;
+        uint32_t size;
+        if (depth == 0 && pm_objmap_block(r->m, w, &block, &size) &&
+            !pm_block_known(r->m, r->s->layout, block, size))
+            scan_words(r, block, size, depth + 1);
         return;
     }
     if ((w & 7) || !pm_mapped(r->s, w))
@@ -165,14 +158,11 @@ static void scan_object(reach *r, uint64_t addr)
     const pm_type *type = pm_type_get(r->s, tp);
     if (!type || pointer_free(r, type))
         return;
-    const pymac_heap *h = r->m->heap;
+    uint64_t block;
+    uint32_t size;
     if (pm_objmap_arena(r->m, addr) >= 0) {
-        uint64_t pool = addr & ~(uint64_t)(h->pool_size - 1), idx;
-        if (!pm_read_uint(r->s, pool + (uint64_t)r->s->layout->ph_szidx.off, 4, &idx) ||
-            idx >= h->nclasses || addr < pool + h->pool_overhead)
+        if (!pm_objmap_block(r->m, addr, &block, &size))
             return;
-        uint32_t size = h->classes[idx].block_size;
-        uint64_t block = pool + h->pool_overhead + (addr - pool - h->pool_overhead) / size * size;
         /* the whole block but the GC head, which sits just before the object
          * (3.11+ pre-header words come before it and hold dict/values) */
         if (type->flags & PM_TPFLAGS_HAVE_GC && addr >= block + L->gc_head_size) {

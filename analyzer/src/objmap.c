@@ -35,12 +35,25 @@ bool pm_objmap_init(pm_objmap *m, const pymac_heap *h)
     m->heap = h;
     m->narenas = h->narenas;
     m->arena_base = malloc((h->narenas + 1) * sizeof *m->arena_base);
+    m->arena_heap = malloc((h->narenas + 1) * sizeof *m->arena_heap);
     m->bits = calloc(h->narenas + 1, sizeof *m->bits);
-    if (!m->arena_base || !m->bits)
+    if (!m->arena_base || !m->arena_heap || !m->bits)
         return false;
     for (size_t i = 0; i < h->narenas; i++)
         m->arena_base[i] = h->arenas[i].address;
     qsort(m->arena_base, h->narenas, sizeof *m->arena_base, cmp_u64);
+    /* each sorted base back to its arena (bases are distinct) */
+    for (size_t i = 0; i < h->narenas; i++) {
+        size_t lo = 0, hi = h->narenas;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (m->arena_base[mid] < h->arenas[i].address)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        m->arena_heap[lo] = (uint32_t)i;
+    }
     for (size_t i = 0; i < h->narenas; i++)
         if (!(m->bits[i] = calloc(h->arena_size / 16 / 8, 1)))
             return false;
@@ -72,6 +85,7 @@ void pm_objmap_free(pm_objmap *m)
         free(m->bits[i]);
     free(m->bits);
     free(m->arena_base);
+    free(m->arena_heap);
     free(m->outside);
     free(m->granule_key);
     free(m->granule_arenas);
@@ -94,6 +108,31 @@ long pm_objmap_arena(const pm_objmap *m, uint64_t addr)
         j = (j + 1) & (m->granule_cap - 1);
     }
     return -1;
+}
+
+bool pm_objmap_block(const pm_objmap *m, uint64_t addr, uint64_t *block, uint32_t *size)
+{
+    long a = pm_objmap_arena(m, addr);
+    if (a < 0)
+        return false;
+    const pymac_heap *h = m->heap;
+    const pymac_arena *ar = &h->arenas[m->arena_heap[a]];
+    if (!ar->npools || !h->pool_size)
+        return false;
+    /* carved pools follow each other from the arena's first one */
+    uint64_t first = h->pools[ar->first_pool].address;
+    if (addr < first || (addr - first) / h->pool_size >= ar->npools)
+        return false;
+    const pymac_pool *p = &h->pools[ar->first_pool + (addr - first) / h->pool_size];
+    if (p->state == PYMAC_POOL_EMPTY || !p->block_size || addr < p->address + h->pool_overhead ||
+        addr - p->address >= h->pool_size)
+        return false;
+    uint64_t i = (addr - p->address - h->pool_overhead) / p->block_size;
+    if (i >= p->blocks_total)
+        return false; /* the pool's tail, past its last block */
+    *block = p->address + h->pool_overhead + i * p->block_size;
+    *size = p->block_size;
+    return true;
 }
 
 static size_t slot(uint64_t x, size_t cap)

@@ -9,6 +9,7 @@
 typedef struct pm_objmap {
     const pymac_heap *heap;
     uint64_t *arena_base;  /* sorted arena bases */
+    uint32_t *arena_heap;  /* per sorted arena: its index in heap->arenas */
     uint8_t **bits;        /* per sorted arena: arena_size / 16 bits */
     size_t narenas;
     /* granule (arena-sized) -> up to two sorted-arena indexes + 1 (0 = none) */
@@ -25,6 +26,9 @@ void pm_objmap_free(pm_objmap *m);
 /* Index of the arena holding addr, or -1. */
 long pm_objmap_arena(const pm_objmap *m, uint64_t addr);
 bool pm_objmap_has(const pm_objmap *m, uint64_t addr);
+/* The block of a carved, not empty pool that holds addr, from the heap walk
+ * (no read of the target): its start and size. False outside such blocks. */
+bool pm_objmap_block(const pm_objmap *m, uint64_t addr, uint64_t *block, uint32_t *size);
 /* Adds addr; returns false if it was there already (or on no memory). */
 bool pm_objmap_add(pm_objmap *m, uint64_t addr);
 
