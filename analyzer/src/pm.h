@@ -46,6 +46,7 @@ typedef struct pm_core {
     char *execfn;              /* AT_EXECFN, when the auxv note has it */
     bool kernel_core;          /* read-only file pages left out */
     const pm_segment *last;    /* segment of the last read: a lookup cache */
+    struct pm_resident *resident; /* bound on the image's resident pages, or NULL */
 } pm_core;
 
 pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err);

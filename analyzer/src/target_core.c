@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core_resident.h"
 #include "pm.h"
 
 #ifndef NT_FILE
@@ -148,9 +149,9 @@ pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err)
     if (map == MAP_FAILED)
         return pm_fail(err, PYMAC_E_IO, NULL, "cannot map %s: %m", path);
     core->image = map;
-    /* Walks jump around the heap: no read-ahead or fault-around, so only
-     * the pages a view reads count against our resident set. */
+    /* Walks jump around the heap: no read-ahead. */
     madvise(map, core->size, MADV_RANDOM);
+    core->resident = pm_resident_new(map, core->size);
     if (memcmp(core->image, ELFMAG, SELFMAG) != 0)
         return pm_fail(err, PYMAC_E_NOT_CORE, "give a core file (gcore PID, or a kernel core dump)",
                        "%s is not an ELF file", path);
@@ -218,6 +219,7 @@ void pm_core_close(pm_core *core)
 {
     if (core->elf)
         elf_end(core->elf);
+    pm_resident_free(core->resident);
     if (core->image)
         munmap((void *)core->image, core->size);
     if (core->fd >= 0)
@@ -255,7 +257,12 @@ const void *pm_core_ptr(const pm_core *core, uint64_t addr, size_t len)
     }
     if (!sg || addr - sg->vaddr >= sg->filesz || len > sg->filesz - (addr - sg->vaddr))
         return NULL;
-    return core->image + sg->offset + (addr - sg->vaddr);
+    const unsigned char *p = core->image + sg->offset + (addr - sg->vaddr);
+    if (core->resident && !pm_resident_touch(core->resident, p, len)) {
+        pm_resident_free(core->resident);
+        ((pm_core *)core)->resident = NULL;
+    }
+    return p;
 }
 
 bool pm_core_mapped(const pm_core *core, uint64_t addr)
