@@ -68,6 +68,31 @@ void pm_graph_close(pm_graph *g)
     memset(g, 0, sizeof *g);
 }
 
+pymac_status pm_graph_shared(pymac_session *s, const pm_graph **out, pymac_error *err)
+{
+    if (!s->graph) {
+        pm_graph *g = malloc(sizeof *g);
+        if (!g)
+            return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        pymac_status st = pm_graph_open(s, g, err);
+        if (st > PYMAC_PARTIAL) {
+            free(g);
+            return st;
+        }
+        s->graph = g;
+    }
+    *out = s->graph;
+    return s->graph->partial ? PYMAC_PARTIAL : PYMAC_OK;
+}
+
+void pm_graph_free(pm_graph *g)
+{
+    if (g) {
+        pm_graph_close(g);
+        free(g);
+    }
+}
+
 long pm_graph_index(const pm_graph *g, uint64_t addr)
 {
     size_t lo = 0, hi = g->n;

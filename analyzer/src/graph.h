@@ -13,6 +13,12 @@ typedef struct pm_graph {
 
 pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err);
 void pm_graph_close(pm_graph *g);
+/* The session's graph: built on first use, kept until pymac_close (so that
+ * several referrers or path questions cost one walk). The status is that
+ * of the build: PYMAC_OK or PYMAC_PARTIAL, or an error and no graph. */
+pymac_status pm_graph_shared(pymac_session *s, const pm_graph **out, pymac_error *err);
+/* Closes and frees a graph from pm_graph_shared (NULL is fine). */
+void pm_graph_free(pm_graph *g);
 /* Index of the object at addr, or -1 if it is not a live object. */
 long pm_graph_index(const pm_graph *g, uint64_t addr);
 

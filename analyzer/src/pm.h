@@ -124,6 +124,7 @@ struct pymac_session {
     struct pm_value_layout *values; /* value decoders' layout, resolved on first use */
     struct ref_layout *refs;        /* referent decoders' layout, likewise */
     pymac_census *census_gc, *census_full;
+    struct pm_graph *graph;         /* the reference graph's nodes, built on first use */
     char **warnings;
     size_t nwarnings;
 };

@@ -11,14 +11,14 @@
 enum { NO_PARENT = UINT32_MAX, ROOT = UINT32_MAX - 1, MAX_ROOT_LABELS = 4096 };
 
 /* The live object at addr, and the graph around it. */
-static pymac_status open_graph_for(pymac_session *s, uint64_t addr, pm_object *o, pm_graph *g,
-                                   pymac_error *err)
+static pymac_status open_graph_for(pymac_session *s, uint64_t addr, pm_object *o,
+                                   const pm_graph **g, pymac_error *err)
 {
     if (!pm_object_read(s, addr, o) || (!o->refcnt && !o->immortal))
         return pm_fail(err, PYMAC_E_ADDRESS,
                        "find object addresses with: pymac-analyze objects CORE",
                        "0x%llx is not a live object", (unsigned long long)addr);
-    return pm_graph_open(s, g, err);
+    return pm_graph_shared(s, g, err);
 }
 
 /* ---- referrers ---- */
@@ -90,7 +90,7 @@ pymac_status pymac_render_referrers(pymac_session *s, uint64_t addr, pymac_forma
                                     FILE *out, pymac_error *err)
 {
     pm_object goal;
-    pm_graph g;
+    const pm_graph *g;
     pymac_status st = open_graph_for(s, addr, &goal, &g, err);
     if (st > PYMAC_PARTIAL)
         return st;
@@ -100,10 +100,10 @@ pymac_status pymac_render_referrers(pymac_session *s, uint64_t addr, pymac_forma
     else
         fprintf(out, "%-16s  %-24s %s\n", "referrer", "type", "how");
     pm_graph_roots(s, PM_ROOTS_ALL, find_root, &f);
-    for (size_t i = 0; i < g.n; i++) {
+    for (size_t i = 0; i < g->n; i++) {
         pm_object o;
         spot sp = {addr, false};
-        if (!pm_object_read(s, g.nodes[i], &o))
+        if (!pm_object_read(s, g->nodes[i], &o))
             continue;
         pm_referents_ex(s, &o, spot_ref, &sp, 0, PM_REFS_EXACT | PM_REFS_NO_LABELS);
         if (!sp.hit)
@@ -126,14 +126,13 @@ pymac_status pymac_render_referrers(pymac_session *s, uint64_t addr, pymac_forma
             fputs("PARTIAL: see the warnings\n", out);
         pymac_render_warnings(s, out);
     }
-    pm_graph_close(&g);
     return st;
 }
 
 /* ---- path ---- */
 
 typedef struct bfs {
-    pm_graph *g;
+    const pm_graph *g;
     uint32_t *parent;
     uint16_t *root_label; /* for nodes reached from a root */
     char **labels;
@@ -199,14 +198,14 @@ pymac_status pymac_render_path(pymac_session *s, uint64_t addr, pymac_format fmt
                                pymac_error *err)
 {
     pm_object goal;
-    pm_graph g;
+    const pm_graph *g;
     pymac_status st = open_graph_for(s, addr, &goal, &g, err);
     if (st > PYMAC_PARTIAL)
         return st;
-    bfs b = {.g = &g, .goal = pm_graph_index(&g, addr)};
-    b.parent = malloc(g.n * sizeof *b.parent);
-    b.root_label = calloc(g.n, sizeof *b.root_label);
-    b.queue = malloc(g.n * sizeof *b.queue);
+    bfs b = {.g = g, .goal = pm_graph_index(g, addr)};
+    b.parent = malloc(g->n * sizeof *b.parent);
+    b.root_label = calloc(g->n, sizeof *b.root_label);
+    b.queue = malloc(g->n * sizeof *b.queue);
     b.labels = calloc(MAX_ROOT_LABELS, sizeof *b.labels);
     if (!b.parent || !b.root_label || !b.queue || !b.labels || b.goal < 0) {
         st = b.goal < 0 ? pm_fail(err, PYMAC_E_ADDRESS, NULL,
@@ -215,7 +214,7 @@ pymac_status pymac_render_path(pymac_session *s, uint64_t addr, pymac_format fmt
                         : pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;
     }
-    memset(b.parent, 0xff, g.n * sizeof *b.parent);
+    memset(b.parent, 0xff, g->n * sizeof *b.parent);
     /* The interpreter's roots first, to completion, so that paths name
      * modules; a thread's frames only for what they alone reach. */
     for (int phase = 0; phase < 2 && b.parent[b.goal] == NO_PARENT; phase++) {
@@ -223,7 +222,7 @@ pymac_status pymac_render_path(pymac_session *s, uint64_t addr, pymac_format fmt
         while (b.head < b.tail && b.parent[b.goal] == NO_PARENT) {
             b.cur = b.queue[b.head++];
             pm_object o;
-            if (pm_object_read(s, g.nodes[b.cur], &o))
+            if (pm_object_read(s, g->nodes[b.cur], &o))
                 pm_referents_ex(s, &o, expand, &b, 0, PM_REFS_EXACT | PM_REFS_NO_LABELS);
         }
     }
@@ -268,9 +267,9 @@ pymac_status pymac_render_path(pymac_session *s, uint64_t addr, pymac_format fmt
     }
     for (size_t k = len; k-- > 0;) {
         pm_object o, parent;
-        uint64_t a = g.nodes[chain[k]];
+        uint64_t a = g->nodes[chain[k]];
         via_finder v = {.target = a};
-        if (k + 1 < len && pm_object_read(s, g.nodes[chain[k + 1]], &parent))
+        if (k + 1 < len && pm_object_read(s, g->nodes[chain[k + 1]], &parent))
             pm_referents_ex(s, &parent, find_via, &v, 0, PM_REFS_EXACT);
         const char *via = k + 1 == len ? "" : v.found ? v.via : "?";
         bool valid = pm_object_read(s, a, &o);
@@ -309,6 +308,5 @@ done:
     free(b.parent);
     free(b.root_label);
     free(b.queue);
-    pm_graph_close(&g);
     return st;
 }

@@ -5,6 +5,7 @@
 
 #include "census.h"
 #include "gc.h"
+#include "graph.h"
 #include "object.h"
 #include "target_proc.h"
 #include "layout.h"
@@ -138,6 +139,7 @@ void pymac_close(pymac_session *s)
     pm_gc_free(s->gc);
     pm_census_free(s->census_gc);
     pm_census_free(s->census_full);
+    pm_graph_free(s->graph);
     pm_type_table_free(s->types);
     free(s->values);
     free(s->refs);
