@@ -12,7 +12,7 @@ case "$mode" in demo|test) ;; *) echo "usage: $0 demo|test" >&2; exit 2 ;; esac
 build=${BUILD_DIR:-build}
 
 # --- 1. packages -----------------------------------------------------------
-need=(build-essential cmake pkg-config libelf-dev libdw-dev libcunit1-dev gdb python3)
+need=(build-essential cmake pkg-config libelf-dev libdw-dev libcunit1-dev gdb gdbserver python3)
 # Debian's own interpreter is one of the tested ones; its DWARF is in -dbg.
 [ -x /usr/bin/python3.11 ] && need+=(python3.11-dbg)
 missing=()
@@ -60,7 +60,7 @@ if [ "${SKIP_SANITIZE:-}" != 1 ]; then
   asan="$build-asan"
   echo "setup: the same tests under AddressSanitizer + UBSan ($asan)"
   cmake -S . -B "$asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPYMAC_WERROR=$werror \
-        -DPYMAC_SANITIZE=ON >/dev/null
+        -DPYMAC_SANITIZE=ON -DPYMAC_TEST_SCENARIOS=small >/dev/null
   cmake --build "$asan" -j"$(nproc)" >/dev/null
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$asan" --output-on-failure -j"$(nproc)" || status=$?
