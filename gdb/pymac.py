@@ -81,7 +81,7 @@ class _View(ctypes.Structure):
 
 
 VIEWS = {"info": 0, "stats": 1, "arenas": 2, "pools": 3, "whereis": 4, "gc": 5, "types": 6,
-         "objects": 7, "object": 8}
+         "objects": 7, "object": 8, "referrers": 9, "path": 10, "leaks": 11}
 
 _lib = None
 
@@ -358,6 +358,12 @@ _simple("gc", """GC generations: objects on each list, count and threshold.
 
 Usage: pymac gc [--json]
 Example: pymac gc --json""")
+_simple("leaks", """Leak suspects by type: unexplained references (a refcount above the
+references found: a leaked Py_INCREF?) and unreachable GC objects (uncollected
+garbage), largest first.
+
+Usage: pymac leaks [--json]
+Example: pymac leaks""")
 
 
 class PymacPools(_View_Command):
@@ -486,6 +492,23 @@ Example: pymac object (PyObject *)0x7ffff7a3c0a0"""
     view = "object"
 
 
+class PymacReferrers(_AddressCommand):
+    """Who refers to an object, and how (list index, dict key, attribute, root).
+
+Usage: pymac referrers EXPR [--json]
+Example: pymac referrers (PyObject *)0x7ffff7a3c0a0"""
+    view = "referrers"
+
+
+class PymacPath(_AddressCommand):
+    """The shortest chain of references from a root (sys.modules, builtins, sys,
+interned strings, thread frames) to an object.
+
+Usage: pymac path EXPR [--json]
+Example: pymac path $rdi"""
+    view = "path"
+
+
 class PymacRefcount(_AddressCommand):
     """The reference count of an object ('immortal' on 3.12+).
 
@@ -523,4 +546,6 @@ PymacTypes("types")
 PymacObjects("objects")
 PymacWhereis("whereis")
 PymacObject("object")
+PymacReferrers("referrers")
+PymacPath("path")
 PymacRefcount("refcount")

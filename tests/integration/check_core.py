@@ -256,7 +256,10 @@ def check_gdb(a, oracle):
     cmds = ["pymac stats", "pymac gc --json", "pymac types --gc-only --json",
             "pymac whereis 0x10", "complete pymac objects --type " + mine[:2],
             "complete pymac objects --li"] + ["pymac refcount %#x" % m["id"] for _, m in marked]
-    out = gdb_views(a, oracle, cmds)
+    # a path the scenario knows, through GDB
+    paths = sorted(EXPECTED_PATHS.get(a.scenario, {}).items())[:1]
+    path_cmds = ["pymac path --json %#x" % oracle["marked"][name]["id"] for name, _ in paths]
+    out = gdb_views(a, oracle, cmds + path_cmds)
     with open(os.path.join(a.dir, "mallocstats.txt")) as f:
         if out["pymac stats"] != f.read():
             raise Failure("pymac stats in GDB differs from sys._debugmallocstats()")
@@ -277,6 +280,9 @@ def check_gdb(a, oracle):
         got = out["pymac refcount %#x" % m["id"]].strip()
         want = "immortal" if m["refcount"] >= 2**31 - 1 else str(m["refcount"])
         expect_eq("GDB refcount of %s" % name, got, want)
+    prefix = "sys.modules['scenario_%s'].__dict__" % a.scenario
+    for (name, tail), c in zip(paths, path_cmds):
+        expect_eq("GDB path to marked %s" % name, json.loads(out[c])["text"], prefix + tail)
 
 
 def check_gdb_installed(a, oracle):
