@@ -9,7 +9,7 @@
 typedef struct ref_layout {
     bool resolved;
     uint64_t t_tuple, t_list, t_dict, t_set, t_frozenset, t_function, t_module, t_cell, t_type;
-    pm_field tuple_items, list_items, set_table, set_mask;
+    pm_field tuple_items, list_items, list_allocated, set_table, set_mask;
     uint32_t set_entry_size;
     pm_field set_entry_key;
     /* dicts */

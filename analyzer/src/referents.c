@@ -7,14 +7,13 @@
 #include <string.h>
 
 #include "layout.h"
-#include "referents.h"
 #include "ref_layout.h"
+#include "referents.h"
 #include "value.h"
 
 /* bounds on counts read from the target; memory reads fail long before */
 enum { MAX_DICT_ENTRIES = 1 << 30 };
 #define MAX_EDGES (1ull << 36)
-
 
 static const ref_layout *layout(pymac_session *s)
 {
@@ -37,6 +36,7 @@ static const ref_layout *layout(pymac_session *s)
         *types[i].out = pm_symbol_lookup(s, types[i].sym, NULL).addr;
     pm_lookup_field(s, "PyTupleObject", "ob_item", &R->tuple_items);
     pm_lookup_field(s, "PyListObject", "ob_item", &R->list_items);
+    pm_lookup_field(s, "PyListObject", "allocated", &R->list_allocated);
     pm_lookup_field(s, "PySetObject", "table", &R->set_table);
     pm_lookup_field(s, "PySetObject", "mask", &R->set_mask);
     R->set_entry_size = pm_lookup_size(s, "setentry");
@@ -88,10 +88,13 @@ typedef struct dict_keys {
     const pm_field *key, *value;
 } dict_keys;
 
-/* Where a keys object's entries are, for 3.8-3.10 and 3.11+ layouts. */
+/* Where a keys object's entries are, for 3.8-3.10 and 3.11+ layouts. A keys
+ * object whose fields break CPython's invariants (a power-of-two size, the
+ * index width that size implies, at most USABLE_FRACTION(size) entries) is
+ * refused: its "entries" would be other memory read as pairs. */
 static bool keys_entries(pymac_session *s, const ref_layout *R, uint64_t keys, dict_keys *k)
 {
-    uint64_t n, indices = keys + (uint64_t)R->dk_indices.off;
+    uint64_t n, size, indices = keys + (uint64_t)R->dk_indices.off;
     if (!R->dk_indices.ok || !rd(s, keys, &R->dk_nentries, &n) || n > MAX_DICT_ENTRIES)
         return false;
     k->nentries = n;
@@ -99,16 +102,21 @@ static bool keys_entries(pymac_session *s, const ref_layout *R, uint64_t keys, d
     k->value = &R->entry_value;
     k->esize = R->entry_size;
     if (R->dk_size.ok) {
-        uint64_t size;
-        if (!rd(s, keys, &R->dk_size, &size) || size > MAX_DICT_ENTRIES * 2ull)
+        if (!rd(s, keys, &R->dk_size, &size) || size > MAX_DICT_ENTRIES * 2ull || !size ||
+            (size & (size - 1)))
             return false;
         unsigned ix = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffull ? 4 : 8;
         k->entries = indices + size * ix;
     } else {
-        uint64_t log2_index, kind;
-        if (!rd(s, keys, &R->dk_log2_index_bytes, &log2_index) || log2_index > 40 ||
-            !rd(s, keys, &R->dk_kind, &kind))
+        uint64_t log2_size, log2_index, kind;
+        if (!rd(s, keys, &R->dk_log2_size, &log2_size) || log2_size > 32 ||
+            !rd(s, keys, &R->dk_log2_index_bytes, &log2_index) ||
+            !rd(s, keys, &R->dk_kind, &kind) || kind > 2 /* GENERAL, UNICODE, SPLIT */)
             return false;
+        unsigned wide = log2_size < 8 ? 0 : log2_size < 16 ? 1 : log2_size < 32 ? 2 : 3;
+        if (log2_index != log2_size + wide)
+            return false;
+        size = 1ull << log2_size;
         k->entries = indices + (1ull << log2_index);
         if (kind != 0) { /* DICT_KEYS_UNICODE or DICT_KEYS_SPLIT: no hash in entries */
             k->key = &R->uentry_key;
@@ -116,7 +124,10 @@ static bool keys_entries(pymac_session *s, const ref_layout *R, uint64_t keys, d
             k->esize = R->unicode_entry_size;
         }
     }
-    return k->esize && k->key->ok && k->value->ok;
+    if (n > (size << 1) / 3) /* USABLE_FRACTION */
+        return false;
+    return k->esize && k->key->ok && k->value->ok &&
+           pm_span_readable(s, k->entries, n, k->esize);
 }
 
 /* Pairs from keys entries, values from `values` (split tables) when non-zero. */
@@ -208,10 +219,15 @@ static void array(emit *e, uint64_t items, uint64_t n, const char *fmt)
 static void key_text(pymac_session *s, uint64_t key, char *buf, size_t cap)
 {
     pm_object k;
-    if (pm_object_read(s, key, &k))
-        pm_value_repr(s, &k, buf, cap);
-    else
+    if (!pm_object_read(s, key, &k))
         snprintf(buf, cap, "<0x%llx>", (unsigned long long)key);
+    else if (k.type->flags & PM_TPFLAGS_HEAPTYPE)
+        /* not pm_value_repr: an instance's value lists its attributes, whose
+         * labels are its keys, which may be the instance itself (legal after
+         * o.__dict__[o] = 1): the recursion would not end */
+        snprintf(buf, cap, "<%.32s object>", k.type->name);
+    else
+        pm_value_repr(s, &k, buf, cap);
 }
 
 static bool dict_edge(void *ctx, uint64_t key, uint64_t value)
@@ -247,8 +263,10 @@ static bool dict_edge(void *ctx, uint64_t key, uint64_t value)
 static void set_items(emit *e, const ref_layout *R, uint64_t set)
 {
     uint64_t table, mask;
+    /* mask + 1 is the table's size, a power of two */
     if (!rd(e->s, set, &R->set_table, &table) || !rd(e->s, set, &R->set_mask, &mask) ||
-        mask > MAX_DICT_ENTRIES || !R->set_entry_size)
+        mask > MAX_DICT_ENTRIES || (mask & (mask + 1)) || !R->set_entry_size ||
+        !pm_span_readable(e->s, table, mask + 1, R->set_entry_size))
         return;
     uint64_t dummy = R->set_dummy;
     for (uint64_t i = 0; i <= mask && !e->stop; i++) {
@@ -261,8 +279,10 @@ static void set_items(emit *e, const ref_layout *R, uint64_t set)
     }
 }
 
-/* Instance attributes: __dict__, or the 3.11+ managed dict / values. */
-static void instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
+/* Instance attributes: __dict__, or the 3.11+ managed dict / values. Returns
+ * the offset of a __dict__ slot in the object that gave an exact edge (0 if
+ * none), which the conservative scan must not count again. */
+static uint64_t instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
 {
     pymac_session *s = e->s;
     uint64_t flags = o->type->flags, dictptr = 0, values = 0, offset = 0;
@@ -272,7 +292,7 @@ static void instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
         /* pre-header: [op-32] values (3.11) / weakrefs (3.12+), [op-24] dict or values */
         uint64_t w;
         if (!pm_read_u64(s, o->addr - 24, &w))
-            return;
+            return 0;
         if (minor == 12 && (w & 1))
             values = w + 1; /* tagged PyDictValues pointer */
         else
@@ -284,11 +304,15 @@ static void instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
     } else if (rd(s, o->type->addr, &R->tp_dictoffset, &offset) && (int64_t)offset > 0 &&
                offset < o->type->basicsize) {
         pm_read_u64(s, o->addr + offset, &dictptr);
+    } else {
+        offset = 0;
     }
+    uint64_t counted = 0;
     if (dictptr && e->exact) {
         /* the attributes are the dict's references, not the instance's */
         e->prefix = NULL;
         edge(e, dictptr, ".__dict__", false);
+        counted = (int64_t)offset > 0 ? offset : 0;
     } else if (dictptr) {
         pm_dict_items(s, dictptr, dict_edge, e);
     } else if (values) {
@@ -297,10 +321,12 @@ static void instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
             keys_items(s, R, keys, values_array(R, values), dict_edge, e);
     }
     e->prefix = NULL;
+    return counted;
 }
 
-/* Words of an object we cannot decode that point at valid objects. */
-static void conservative(emit *e, const pm_object *o)
+/* Words of an object we cannot decode that point at valid objects; the word
+ * at offset `skip` (when not 0) was decoded already. */
+static void conservative(emit *e, const pm_object *o, uint64_t skip)
 {
     uint64_t n = (o->size - o->type->presize) / 8, start = 2; /* skip refcnt, type */
     if (n > 4096)
@@ -308,6 +334,8 @@ static void conservative(emit *e, const pm_object *o)
     for (uint64_t i = start; i < n && !e->stop; i++) {
         uint64_t w;
         pm_object t;
+        if (skip && 8 * i == skip)
+            continue;
         if (!pm_read_u64(e->s, o->addr + 8 * i, &w))
             return;
         if (w && !(w & 7) && w != o->addr && pm_object_read(e->s, w, &t) &&
@@ -338,12 +366,18 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
     if (o->type->flags & PM_TPFLAGS_HEAPTYPE)
         edge(&e, t, "type", false); /* instances of heap types own a reference to it */
     if (t == R->t_tuple && R->tuple_items.ok && o->ob_size > 0) {
-        array(&e, o->addr + (uint64_t)R->tuple_items.off, (uint64_t)o->ob_size, "[%llu]");
+        uint64_t items = o->addr + (uint64_t)R->tuple_items.off;
+        if (pm_span_readable(s, items, (uint64_t)o->ob_size, 8))
+            array(&e, items, (uint64_t)o->ob_size, "[%llu]");
     } else if (t == R->t_list) {
-        /* list has no item size: its length is read here, not by pm_object_read */
-        uint64_t len;
+        /* list has no item size: its length is read here, not by pm_object_read;
+         * 0 <= length <= allocated, else the list is corrupt */
+        uint64_t len, allocated;
         if (rd(s, o->addr, &R->list_items, &v) &&
-            pm_read_u64(s, o->addr + (uint64_t)s->layout->ob_size.off, &len) && len)
+            pm_read_u64(s, o->addr + (uint64_t)s->layout->ob_size.off, &len) && len &&
+            (!R->list_allocated.ok ||
+             (rd(s, o->addr, &R->list_allocated, &allocated) && len <= allocated)) &&
+            pm_span_readable(s, v, len, 8))
             array(&e, v, len < MAX_EDGES ? len : MAX_EDGES, "[%llu]");
     } else if (t == R->t_dict) {
         pm_dict_items(s, o->addr, dict_edge, &e);
@@ -365,11 +399,11 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
         member(&e, o->addr, &R->tp_bases, ".__bases__");
         member(&e, o->addr, &R->tp_dict, ".__dict__");
     } else if (o->type->flags & PM_TPFLAGS_HEAPTYPE) {
-        instance_attrs(&e, R, o);
+        uint64_t counted = instance_attrs(&e, R, o);
         if (!(o->type->flags & (PM_TPFLAGS_MANAGED_DICT)))
-            conservative(&e, o); /* __slots__ and C-level members */
+            conservative(&e, o, counted); /* __slots__ and C-level members */
     } else {
-        conservative(&e, o);
+        conservative(&e, o, 0);
     }
     return PYMAC_OK;
 }
