@@ -5,6 +5,7 @@
  * them back. */
 #include "synth.h"
 
+#include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,29 +13,10 @@
 #include "referents.h"
 #include "value.h"
 
-enum {
-    IMAGE_SIZE = 8 << 20,
-    /* Py_TPFLAGS_* bits not in object.h */
-    TPF_INLINE_VALUES = 1 << 2, /* 3.13 */
-    TPF_BASETYPE = 1 << 10,
-    TPF_TUPLE_SUBCLASS = 1 << 26,
-    TPF_BYTES_SUBCLASS = 1 << 27,
-    TPF_UNICODE_SUBCLASS = 1 << 28,
-    TPF_DICT_SUBCLASS = 1 << 29,
-};
-#define TPF_LIST_SUBCLASS (1ul << 25)
+enum { IMAGE_SIZE = 8 << 20 };
 #define IMAGE_BASE 0x100000000000ull
 
-/* What differs between the versions' layouts. */
-typedef struct shape {
-    unsigned minor;
-    uint32_t type_size, heaptype_size, ht_cached_keys;
-    uint32_t ascii_size, compact_size, unicode_size, str_data;
-    uint32_t func_size;
-    uint32_t code_size, code_itemsize, co_firstlineno, co_filename, co_name;
-} shape;
-
-static const shape shapes[] = {
+static const synth_shape shapes[] = {
     {10, 408, 888, 872, 48, 72, 80, 72, 136, 176, 0, 40, 104, 112},
     {11, 408, 904, 872, 48, 72, 80, 72, 136, 184, 2, 72, 112, 120},
     {12, 416, 920, 880, 40, 56, 64, 56, 144, 192, 2, 68, 112, 120},
@@ -52,10 +34,10 @@ static pm_field BF(int32_t off, uint8_t bit_off, uint8_t bit_size)
     return (pm_field){.off = off, .size = 4, .ok = true, .bit_off = bit_off, .bit_size = bit_size};
 }
 
-static const shape *shape_of(const synth *sy)
+static const synth_shape *shape_of(unsigned minor)
 {
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-        if (shapes[i].minor == sy->minor)
+        if (shapes[i].minor == minor)
             return &shapes[i];
     return NULL;
 }
@@ -186,7 +168,7 @@ void synth_flush(synth *sy)
 
 /* ---- layouts ---- */
 
-static void fill_layouts(synth *sy, const shape *sh)
+static void fill_layouts(synth *sy, const synth_shape *sh)
 {
     pymac_session *s = sy->s;
     pm_layout *L = s->layout;
@@ -308,7 +290,7 @@ static uint64_t type_object(synth *sy, const char *tp_name, uint64_t basicsize,
 uint64_t synth_type(synth *sy, const char *tp_name, uint64_t basicsize, uint64_t itemsize,
                     uint64_t flags)
 {
-    return type_object(sy, tp_name, basicsize, itemsize, flags, shape_of(sy)->type_size,
+    return type_object(sy, tp_name, basicsize, itemsize, flags, sy->shape->type_size,
                        synth_static_refcnt(sy));
 }
 
@@ -321,25 +303,25 @@ uint64_t synth_object(synth *sy, uint64_t type, size_t size)
     return o;
 }
 
-static void builtin_types(synth *sy, const shape *sh)
+static void builtin_types(synth *sy, const synth_shape *sh)
 {
     const uint64_t gc = PM_TPFLAGS_HAVE_GC;
     sy->t_type = synth_type(sy, "type", sh->heaptype_size, 40,
-                            gc | TPF_BASETYPE | PM_TPFLAGS_TYPE_SUBCLASS);
-    sy->t_object = synth_type(sy, "object", 16, 0, TPF_BASETYPE);
-    sy->t_str = synth_type(sy, "str", sh->unicode_size, 0, TPF_BASETYPE | TPF_UNICODE_SUBCLASS);
-    sy->t_int = synth_type(sy, "int", 24, 4, TPF_BASETYPE | PM_TPFLAGS_LONG_SUBCLASS);
+                            gc | SYNTH_TPF_BASETYPE | PM_TPFLAGS_TYPE_SUBCLASS);
+    sy->t_object = synth_type(sy, "object", 16, 0, SYNTH_TPF_BASETYPE);
+    sy->t_str = synth_type(sy, "str", sh->unicode_size, 0, SYNTH_TPF_BASETYPE | SYNTH_TPF_UNICODE_SUBCLASS);
+    sy->t_int = synth_type(sy, "int", 24, 4, SYNTH_TPF_BASETYPE | PM_TPFLAGS_LONG_SUBCLASS);
     sy->t_bool = synth_type(sy, "bool", 24, 4, PM_TPFLAGS_LONG_SUBCLASS);
-    sy->t_float = synth_type(sy, "float", 24, 0, TPF_BASETYPE);
+    sy->t_float = synth_type(sy, "float", 24, 0, SYNTH_TPF_BASETYPE);
     sy->t_none = synth_type(sy, "NoneType", 16, 0, 0);
-    sy->t_bytes = synth_type(sy, "bytes", 33, 1, TPF_BASETYPE | TPF_BYTES_SUBCLASS);
-    sy->t_tuple = synth_type(sy, "tuple", 24, 8, gc | TPF_BASETYPE | TPF_TUPLE_SUBCLASS);
-    sy->t_list = synth_type(sy, "list", 40, 0, gc | TPF_BASETYPE | TPF_LIST_SUBCLASS);
-    sy->t_dict = synth_type(sy, "dict", 48, 0, gc | TPF_BASETYPE | TPF_DICT_SUBCLASS);
-    sy->t_set = synth_type(sy, "set", 200, 0, gc | TPF_BASETYPE);
-    sy->t_frozenset = synth_type(sy, "frozenset", 200, 0, gc | TPF_BASETYPE);
+    sy->t_bytes = synth_type(sy, "bytes", 33, 1, SYNTH_TPF_BASETYPE | SYNTH_TPF_BYTES_SUBCLASS);
+    sy->t_tuple = synth_type(sy, "tuple", 24, 8, gc | SYNTH_TPF_BASETYPE | SYNTH_TPF_TUPLE_SUBCLASS);
+    sy->t_list = synth_type(sy, "list", 40, 0, gc | SYNTH_TPF_BASETYPE | SYNTH_TPF_LIST_SUBCLASS);
+    sy->t_dict = synth_type(sy, "dict", 48, 0, gc | SYNTH_TPF_BASETYPE | SYNTH_TPF_DICT_SUBCLASS);
+    sy->t_set = synth_type(sy, "set", 200, 0, gc | SYNTH_TPF_BASETYPE);
+    sy->t_frozenset = synth_type(sy, "frozenset", 200, 0, gc | SYNTH_TPF_BASETYPE);
     sy->t_function = synth_type(sy, "function", sh->func_size, 0, gc);
-    sy->t_module = synth_type(sy, "module", 56, 0, gc | TPF_BASETYPE);
+    sy->t_module = synth_type(sy, "module", 56, 0, gc | SYNTH_TPF_BASETYPE);
     sy->t_code = synth_type(sy, "code", sh->code_size, sh->code_itemsize, 0);
     sy->t_cell = synth_type(sy, "cell", 24, 0, gc);
     uint64_t rc = synth_static_refcnt(sy);
@@ -395,7 +377,8 @@ synth *synth_new(unsigned minor)
     if (!sy)
         return NULL;
     sy->minor = minor;
-    const shape *sh = shape_of(sy);
+    const synth_shape *sh = shape_of(minor);
+    sy->shape = sh;
     pymac_session *s = calloc(1, sizeof *s);
     sy->s = s;
     sy->size = IMAGE_SIZE;
@@ -439,287 +422,10 @@ void synth_free(synth *sy)
     free(sy);
 }
 
-/* ---- objects ---- */
-
-/* Code points of a UTF-8 text (the tests' own, well-formed). */
-static size_t decode_utf8(const char *p, uint32_t *cp, size_t cap)
-{
-    size_t n = 0;
-    const unsigned char *u = (const unsigned char *)p;
-    while (*u && n < cap) {
-        uint32_t c = *u++;
-        int more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
-        c &= more == 3 ? 0x07 : more == 2 ? 0x0f : more == 1 ? 0x1f : 0x7f;
-        while (more-- > 0 && *u)
-            c = c << 6 | (*u++ & 0x3f);
-        cp[n++] = c;
-    }
-    return n;
-}
-
-static void write_chars(synth *sy, uint64_t data, const uint32_t *cp, size_t n, unsigned kind)
-{
-    for (size_t i = 0; i <= n; i++) {
-        uint32_t c = i < n ? cp[i] : 0; /* and the terminating NUL */
-        for (unsigned b = 0; b < kind; b++)
-            synth_w8(sy, data + i * kind + b, (uint8_t)(c >> (8 * b)));
-    }
-}
-
-static uint64_t str_object(synth *sy, const char *utf8, bool compact)
-{
-    uint32_t cp[512];
-    size_t n = decode_utf8(utf8, cp, 512);
-    uint32_t max = 0;
-    for (size_t i = 0; i < n; i++)
-        max = cp[i] > max ? cp[i] : max;
-    unsigned kind = max < 0x100 ? 1 : max < 0x10000 ? 2 : 4;
-    bool ascii = max < 0x80;
-    const pm_value_layout *V = sy->s->values;
-    uint64_t head = compact ? (ascii ? V->ascii_size : V->compact_size) : V->unicode_size;
-    uint64_t o = synth_object(sy, sy->t_str, head + (compact ? (n + 1) * kind : 0));
-    synth_wfield(sy, o, &V->str_length, n);
-    synth_w64(sy, o + 24, (uint64_t)-1); /* hash: not computed */
-    synth_wfield(sy, o, &V->str_kind, kind);
-    synth_wfield(sy, o, &V->str_compact, compact);
-    synth_wfield(sy, o, &V->str_ascii, ascii);
-    if (sy->minor <= 11)
-        synth_wfield(sy, o, &(pm_field){.off = 32, .size = 4, .ok = true, .bit_off = 7,
-                                        .bit_size = 1}, 1); /* state.ready */
-    uint64_t data = o + head;
-    if (!compact) {
-        data = synth_alloc(sy, (n + 1) * kind);
-        synth_wfield(sy, o, &V->str_data, data);
-    }
-    write_chars(sy, data, cp, n, kind);
-    return o;
-}
-
-uint64_t synth_str(synth *sy, const char *utf8)
-{
-    return str_object(sy, utf8, true);
-}
-
-uint64_t synth_str_legacy(synth *sy, const char *utf8)
-{
-    return str_object(sy, utf8, false);
-}
-
-uint64_t synth_int_raw(synth *sy, uint64_t tag, const uint32_t *digits, size_t n)
-{
-    uint64_t o = synth_object(sy, sy->t_int, 24 + 4 * (n ? n : 1));
-    synth_w64(sy, o + 16, tag);
-    for (size_t i = 0; i < n; i++)
-        synth_w32(sy, o + 24 + 4 * i, digits[i]);
-    return o;
-}
-
-uint64_t synth_int_digits(synth *sy, bool negative, const uint32_t *digits, size_t n)
-{
-    uint64_t tag;
-    if (sy->minor >= 12)
-        tag = (uint64_t)n << 3 | (n == 0 ? 1 : negative ? 2 : 0);
-    else
-        tag = negative ? (uint64_t) - (int64_t)n : n;
-    return synth_int_raw(sy, tag, digits, n);
-}
-
-uint64_t synth_int(synth *sy, int64_t v)
-{
-    uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    uint32_t d[3];
-    size_t n = 0;
-    for (; m; m >>= 30)
-        d[n++] = (uint32_t)(m & 0x3fffffff);
-    return synth_int_digits(sy, v < 0, d, n);
-}
-
-uint64_t synth_float(synth *sy, double v)
-{
-    uint64_t o = synth_object(sy, sy->t_float, 24);
-    synth_wbytes(sy, o + 16, &v, sizeof v);
-    return o;
-}
-
-uint64_t synth_bytes(synth *sy, const void *p, size_t n)
-{
-    uint64_t o = synth_object(sy, sy->t_bytes, 33 + n);
-    synth_w64(sy, o + 16, n);
-    synth_w64(sy, o + 24, (uint64_t)-1);
-    synth_wbytes(sy, o + 32, p, n);
-    synth_w8(sy, o + 32 + n, 0);
-    return o;
-}
-
-uint64_t synth_tuple(synth *sy, const uint64_t *items, size_t n)
-{
-    uint64_t o = synth_object(sy, sy->t_tuple, 24 + 8 * n);
-    synth_w64(sy, o + 16, n);
-    for (size_t i = 0; i < n; i++)
-        synth_w64(sy, o + 24 + 8 * i, items[i]);
-    return o;
-}
-
-uint64_t synth_list_alloc(synth *sy, const uint64_t *items, size_t n, size_t allocated)
-{
-    uint64_t o = synth_object(sy, sy->t_list, 40);
-    uint64_t array = allocated ? synth_alloc(sy, 8 * allocated) : 0;
-    synth_w64(sy, o + 16, n);
-    synth_w64(sy, o + 24, array);
-    synth_w64(sy, o + 32, allocated);
-    for (size_t i = 0; i < n; i++)
-        synth_w64(sy, array + 8 * i, items[i]);
-    return o;
-}
-
-uint64_t synth_list(synth *sy, const uint64_t *items, size_t n)
-{
-    return synth_list_alloc(sy, items, n, n);
-}
-
-/* A keys object of 2**log2 slots and n entries; entries of 24 bytes (hash,
- * key, value) or, for kind 1 and 2 (3.11+), of 16 (key, value). */
-static uint64_t keys_object(synth *sy, const uint64_t *keys, const uint64_t *values, size_t n,
-                            unsigned kind)
-{
-    unsigned log2 = 3;
-    while (((1u << log2) * 2) / 3 < n)
-        log2++;
-    uint64_t size = 1ull << log2, usable = size * 2 / 3;
-    unsigned ix = size <= 0x80 ? 1 : size <= 0x8000 ? 2 : 4;
-    uint64_t esize = kind ? 16 : 24, hdr = sy->minor <= 10 ? 40 : 32;
-    /* two spare entries after the table, as malloc's rounding would leave */
-    uint64_t k = synth_alloc(sy, hdr + size * ix + (usable + 2) * esize);
-    synth_w64(sy, k, 1); /* dk_refcnt */
-    if (sy->minor <= 10) {
-        synth_w64(sy, k + 8, size);
-        synth_w64(sy, k + 24, usable - n);
-        synth_w64(sy, k + 32, n);
-    } else {
-        unsigned lix = ix == 1 ? 0 : ix == 2 ? 1 : 2;
-        synth_w8(sy, k + 8, (uint8_t)log2);
-        synth_w8(sy, k + 9, (uint8_t)(log2 + lix));
-        synth_w8(sy, k + 10, (uint8_t)kind);
-        synth_w64(sy, k + 16, usable - n);
-        synth_w64(sy, k + 24, n);
-    }
-    /* indices: entry i in slot i (as if no two hashes collide), the rest empty */
-    for (uint64_t i = 0; i < size; i++)
-        for (unsigned b = 0; b < ix; b++)
-            synth_w8(sy, k + hdr + i * ix + b, i < n ? (uint8_t)(i >> (8 * b)) : 0xff);
-    uint64_t e = k + hdr + size * ix;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t at_ = e + i * esize;
-        if (kind) {
-            synth_w64(sy, at_, keys[i]);
-            synth_w64(sy, at_ + 8, values ? values[i] : 0);
-        } else {
-            synth_w64(sy, at_, 0x1234567 + i); /* me_hash */
-            synth_w64(sy, at_ + 8, keys[i]);
-            synth_w64(sy, at_ + 16, values ? values[i] : 0);
-        }
-    }
-    return k;
-}
-
-static uint64_t dict_object(synth *sy, uint64_t keys, uint64_t values, size_t used)
-{
-    uint64_t d = synth_object(sy, sy->t_dict, 48);
-    synth_w64(sy, d + 16, used);
-    synth_w64(sy, d + 32, keys);
-    synth_w64(sy, d + 40, values);
-    return d;
-}
-
-uint64_t synth_dict(synth *sy, const uint64_t *keys, const uint64_t *values, size_t n,
-                    bool unicode)
-{
-    return dict_object(sy, keys_object(sy, keys, values, n, unicode && sy->minor >= 11), 0, n);
-}
-
-uint64_t synth_shared_keys(synth *sy, const uint64_t *keys, size_t n)
-{
-    return keys_object(sy, keys, NULL, n, sy->minor >= 11 ? 2 : 0);
-}
-
-uint64_t synth_values(synth *sy, const uint64_t *values, size_t n)
-{
-    uint64_t v;
-    if (sy->minor <= 10) {
-        v = synth_alloc(sy, 8 * n);
-    } else if (sy->minor <= 12) {
-        v = synth_alloc(sy, 16 + 8 * n) + 16; /* the insertion-order prefix before */
-    } else {
-        v = synth_alloc(sy, 8 + 8 * n);
-        synth_w8(sy, v, (uint8_t)n);     /* capacity */
-        synth_w8(sy, v + 1, (uint8_t)n); /* size */
-        synth_w8(sy, v + 3, 1);          /* valid */
-    }
-    uint64_t array = v + (sy->minor >= 13 ? 8 : 0);
-    for (size_t i = 0; i < n; i++)
-        synth_w64(sy, array + 8 * i, values[i]);
-    return v;
-}
-
-uint64_t synth_split_dict(synth *sy, uint64_t keys, const uint64_t *values, size_t n)
-{
-    return dict_object(sy, keys, synth_values(sy, values, n), n);
-}
-
-uint64_t synth_set(synth *sy, const uint64_t *items, size_t n, bool frozen)
-{
-    uint64_t o = synth_object(sy, frozen ? sy->t_frozenset : sy->t_set, 200);
-    uint64_t mask = 7;
-    while (n * 5 >= mask * 3)
-        mask = mask * 2 + 1;
-    uint64_t table = mask == 7 ? o + 64 : synth_alloc(sy, (mask + 1) * 16);
-    synth_w64(sy, o + 16, n); /* fill */
-    synth_w64(sy, o + 24, n); /* used */
-    synth_w64(sy, o + 32, mask);
-    synth_w64(sy, o + 40, table);
-    synth_w64(sy, o + 48, (uint64_t)-1);
-    for (size_t i = 0; i < n; i++) {
-        /* spread over the table, as hashing spreads them: even slots, then odd */
-        uint64_t slot = 2 * i <= mask ? 2 * i : 2 * i - mask;
-        synth_w64(sy, table + 16 * slot, items[i]);
-        synth_w64(sy, table + 16 * slot + 8, 0x777 + i);
-    }
-    return o;
-}
-
-uint64_t synth_code(synth *sy, uint64_t name, uint64_t filename, int firstlineno)
-{
-    const shape *sh = shape_of(sy);
-    uint64_t o = synth_object(sy, sy->t_code, sh->code_size);
-    const pm_value_layout *V = sy->s->values;
-    synth_wfield(sy, o, &V->code_name, name);
-    synth_wfield(sy, o, &V->code_filename, filename);
-    synth_wfield(sy, o, &V->code_firstlineno, (uint32_t)firstlineno);
-    return o;
-}
-
-uint64_t synth_function(synth *sy, uint64_t qualname, uint64_t code, uint64_t globals)
-{
-    uint64_t o = synth_object(sy, sy->t_function, shape_of(sy)->func_size);
-    synth_w64(sy, o + 16, globals);
-    synth_w64(sy, o + 32, qualname); /* func_name */
-    synth_w64(sy, o + 40, qualname);
-    synth_w64(sy, o + 48, code);
-    return o;
-}
-
-uint64_t synth_module(synth *sy, uint64_t name, uint64_t dict)
-{
-    uint64_t o = synth_object(sy, sy->t_module, 56);
-    synth_w64(sy, o + 16, dict);
-    synth_w64(sy, o + 48, name);
-    return o;
-}
-
 uint64_t synth_class(synth *sy, const char *name, uint64_t cached_keys)
 {
-    const shape *sh = shape_of(sy);
-    uint64_t flags = PM_TPFLAGS_HEAPTYPE | PM_TPFLAGS_HAVE_GC | TPF_BASETYPE, basicsize;
+    const synth_shape *sh = sy->shape;
+    uint64_t flags = PM_TPFLAGS_HEAPTYPE | PM_TPFLAGS_HAVE_GC | SYNTH_TPF_BASETYPE, basicsize;
     int64_t dictoffset = -1;
     if (sy->minor <= 10) {
         basicsize = 32; /* __dict__ at 16, __weakref__ at 24 */
@@ -731,7 +437,7 @@ uint64_t synth_class(synth *sy, const char *name, uint64_t cached_keys)
         basicsize = 16;
         flags |= PM_TPFLAGS_MANAGED_DICT | PM_TPFLAGS_MANAGED_WEAKREF;
         if (sy->minor >= 13)
-            flags |= TPF_INLINE_VALUES;
+            flags |= SYNTH_TPF_INLINE_VALUES;
     }
     uint64_t t = type_object(sy, name, basicsize, 0, flags, sh->heaptype_size, 5);
     const ref_layout *R = sy->s->refs;
@@ -740,41 +446,9 @@ uint64_t synth_class(synth *sy, const char *name, uint64_t cached_keys)
     return t;
 }
 
-uint64_t synth_instance(synth *sy, uint64_t cls, uint64_t dict, const uint64_t *values,
-                        size_t nvalues)
-{
-    const pm_layout *L = sy->s->layout;
-    uint64_t basicsize = synth_r64(sy, cls + (uint64_t)L->tp_basicsize.off);
-    if (sy->minor <= 10) {
-        uint64_t o = synth_object(sy, cls, basicsize);
-        synth_w64(sy, o + 16, dict); /* values on 3.10 live in a split dict */
-        return o;
-    }
-    size_t inline_bytes = sy->minor >= 13 ? 8 + 8 * (dict ? 0 : nvalues) : 0;
-    uint64_t o = synth_object(sy, cls, basicsize + inline_bytes);
-    if (dict) {
-        synth_w64(sy, o - 24, dict);
-        return o;
-    }
-    if (sy->minor == 11) {
-        synth_w64(sy, o - 32, synth_values(sy, values, nvalues));
-    } else if (sy->minor == 12) {
-        synth_w64(sy, o - 24, synth_values(sy, values, nvalues) - 1); /* tagged */
-    } else {
-        uint64_t v = o + basicsize;
-        synth_w8(sy, v, (uint8_t)nvalues);
-        synth_w8(sy, v + 1, (uint8_t)nvalues);
-        synth_w8(sy, v + 2, 1); /* embedded */
-        synth_w8(sy, v + 3, 1); /* valid */
-        for (size_t i = 0; i < nvalues; i++)
-            synth_w64(sy, v + 8 + 8 * i, values[i]);
-    }
-    return o;
-}
-
 /* ---- decoding ---- */
 
-static void fresh(synth *sy)
+void synth_sync(synth *sy)
 {
     if (sy->dirty)
         pm_mem_cache_flush(sy->s->cache);
@@ -785,7 +459,7 @@ bool synth_repr(synth *sy, uint64_t addr, char *buf, size_t cap)
 {
     pm_object o;
     buf[0] = '\0';
-    fresh(sy);
+    synth_sync(sy);
     if (!pm_object_read(sy->s, addr, &o))
         return false;
     pm_value_repr(sy->s, &o, buf, cap);
@@ -795,7 +469,7 @@ bool synth_repr(synth *sy, uint64_t addr, char *buf, size_t cap)
 uint64_t synth_sizeof(synth *sy, uint64_t addr)
 {
     pm_object o;
-    fresh(sy);
+    synth_sync(sy);
     return pm_object_read(sy->s, addr, &o) ? pm_value_sizeof(sy->s, &o) : 0;
 }
 
@@ -816,7 +490,7 @@ bool synth_referents(synth *sy, uint64_t addr, int flags, synth_edges *out)
 {
     pm_object o;
     memset(out, 0, sizeof *out);
-    fresh(sy);
+    synth_sync(sy);
     if (!pm_object_read(sy->s, addr, &o))
         return false;
     return pm_referents_ex(sy->s, &o, collect, out, 0, flags) == PYMAC_OK;
@@ -828,4 +502,38 @@ const synth_edge *synth_edge_find(const synth_edges *es, const char *via)
         if (!strcmp(es->e[i].via, via))
             return &es->e[i];
     return NULL;
+}
+
+/* ---- checks ---- */
+
+const unsigned synth_minors[4] = {10, 11, 12, 13};
+
+void synth_expect_repr(synth *sy, uint64_t addr, const char *want, int line)
+{
+    char buf[512];
+    bool ok = synth_repr(sy, addr, buf, sizeof buf);
+    if (!ok || strcmp(buf, want))
+        fprintf(stderr, "\n    3.%u, line %d: got %s[%s], want [%s]\n", sy->minor, line,
+                ok ? "" : "(not an object) ", buf, want);
+    CU_ASSERT_TRUE(ok);
+    CU_ASSERT_STRING_EQUAL(buf, want);
+}
+
+void synth_expect_edge(const synth *sy, const synth_edges *es, const char *via,
+                           uint64_t target, bool conservative, int line)
+{
+    const synth_edge *e = synth_edge_find(es, via);
+    if (!e || e->target != target || e->conservative != conservative) {
+        fprintf(stderr, "\n    3.%u, line %d: edge [%s] %s; edges:", sy->minor, line, via,
+                e ? "differs" : "missing");
+        for (size_t i = 0; i < es->n; i++)
+            fprintf(stderr, " [%s]%s->0x%llx", es->e[i].via, es->e[i].conservative ? "(c)" : "",
+                    (unsigned long long)es->e[i].target);
+        fprintf(stderr, "\n");
+    }
+    CU_ASSERT_PTR_NOT_NULL(e);
+    if (e) {
+        CU_ASSERT_EQUAL(e->target, target);
+        CU_ASSERT_EQUAL(e->conservative, conservative);
+    }
 }

@@ -18,9 +18,28 @@
 #include "ref_layout.h"
 #include "value_layout.h"
 
+/* What differs between the versions' layouts (byte sizes and offsets). */
+typedef struct synth_shape {
+    unsigned minor;
+    uint32_t type_size, heaptype_size, ht_cached_keys;
+    uint32_t ascii_size, compact_size, unicode_size, str_data;
+    uint32_t func_size;
+    uint32_t code_size, code_itemsize, co_firstlineno, co_filename, co_name;
+} synth_shape;
+
+/* Py_TPFLAGS_* bits that object.h does not need */
+#define SYNTH_TPF_INLINE_VALUES (1ul << 2) /* 3.13 */
+#define SYNTH_TPF_BASETYPE (1ul << 10)
+#define SYNTH_TPF_LIST_SUBCLASS (1ul << 25)
+#define SYNTH_TPF_TUPLE_SUBCLASS (1ul << 26)
+#define SYNTH_TPF_BYTES_SUBCLASS (1ul << 27)
+#define SYNTH_TPF_UNICODE_SUBCLASS (1ul << 28)
+#define SYNTH_TPF_DICT_SUBCLASS (1ul << 29)
+
 typedef struct synth {
     pymac_session *s;
     unsigned minor;          /* 3.minor shape: 10, 11, 12 or 13 */
+    const synth_shape *shape;
     uint64_t base;           /* first address of the image */
     size_t size;             /* its bytes */
     unsigned char *mem;
@@ -57,6 +76,9 @@ uint64_t synth_static_refcnt(const synth *sy);
 /* Drops what the session cached of memory and types. Writes make the memory
  * cache stale; the decoding helpers below drop it before they decode. */
 void synth_flush(synth *sy);
+/* Drops the memory cache if the image was written since; for tests that call
+ * the library directly rather than through the helpers below. */
+void synth_sync(synth *sy);
 
 /* Objects. Each returns the object's address. */
 uint64_t synth_object(synth *sy, uint64_t type, size_t size); /* its pre-header included */
@@ -113,5 +135,22 @@ typedef struct synth_edges {
 bool synth_referents(synth *sy, uint64_t addr, int flags, synth_edges *out);
 /* The edge labelled via, or NULL. */
 const synth_edge *synth_edge_find(const synth_edges *es, const char *via);
+
+/* ---- checks (CUnit asserts) ---- */
+
+/* Runs the statement after it once per shape, with sy a fresh image. */
+extern const unsigned synth_minors[4];
+#define FOR_EACH_SHAPE(sy)                                                                    \
+    for (size_t shape_i_ = 0; shape_i_ < 4; shape_i_++)                                       \
+        for (synth *sy = synth_new(synth_minors[shape_i_]), *once_ = sy; once_;               \
+             synth_free(sy), once_ = NULL)
+
+/* Asserts the object at addr decodes to want (and says what it got if not). */
+void synth_expect_repr(synth *sy, uint64_t addr, const char *want, int line);
+#define EXPECT_REPR(sy, addr, want) synth_expect_repr(sy, addr, want, __LINE__)
+/* Asserts an edge labelled via leads to target. */
+void synth_expect_edge(const synth *sy, const synth_edges *es, const char *via,
+                       uint64_t target, bool conservative, int line);
+#define EXPECT_EDGE(sy, es, via, target) synth_expect_edge(sy, es, via, target, false, __LINE__)
 
 #endif
