@@ -14,12 +14,13 @@ typedef struct ref_layout {
     pm_field set_entry_key;
     /* dicts */
     pm_field ma_keys, ma_values, dk_size, dk_log2_size, dk_log2_index_bytes, dk_kind,
-        dk_nentries, dk_indices, values_values;
+        dk_nentries, dk_indices, values_values, values_capacity;
     uint32_t entry_size, unicode_entry_size;
     pm_field entry_key, entry_value, uentry_key, uentry_value;
     /* objects with members */
     pm_field func_code, func_globals, func_defaults, func_closure, func_dict, func_kwdefaults;
-    pm_field md_dict, cell_ref, tp_dict, tp_mro, tp_bases, tp_dictoffset, ht_cached_keys;
+    pm_field md_dict, cell_ref, tp_dict, tp_mro, tp_bases, tp_dictoffset, tp_weaklistoffset,
+        ht_cached_keys;
     uint64_t set_dummy; /* the key of deleted set entries: a static sentinel */
 } ref_layout;
 

@@ -50,6 +50,7 @@ static const ref_layout *layout(pymac_session *s)
     pm_lookup_field(s, "PyDictKeysObject", "dk_nentries", &R->dk_nentries);
     pm_lookup_field(s, "PyDictKeysObject", "dk_indices", &R->dk_indices);
     pm_lookup_field(s, "PyDictValues", "values", &R->values_values);
+    pm_lookup_field(s, "PyDictValues", "capacity", &R->values_capacity); /* 3.13 */
     R->entry_size = pm_lookup_size(s, "PyDictKeyEntry");
     pm_lookup_field(s, "PyDictKeyEntry", "me_key", &R->entry_key);
     pm_lookup_field(s, "PyDictKeyEntry", "me_value", &R->entry_value);
@@ -68,6 +69,7 @@ static const ref_layout *layout(pymac_session *s)
     pm_lookup_field(s, "PyTypeObject", "tp_mro", &R->tp_mro);
     pm_lookup_field(s, "PyTypeObject", "tp_bases", &R->tp_bases);
     pm_lookup_field(s, "PyTypeObject", "tp_dictoffset", &R->tp_dictoffset);
+    pm_lookup_field(s, "PyTypeObject", "tp_weaklistoffset", &R->tp_weaklistoffset);
     pm_lookup_field(s, "PyHeapTypeObject", "ht_cached_keys", &R->ht_cached_keys);
     R->set_dummy = pm_symbol_lookup(s, "_dummy_struct", "setobject.c").addr;
     R->resolved = true;
@@ -130,12 +132,23 @@ static bool keys_entries(pymac_session *s, const ref_layout *R, uint64_t keys, d
            pm_span_readable(s, k->entries, n, k->esize);
 }
 
-/* Pairs from keys entries, values from `values` (split tables) when non-zero. */
+static uint64_t values_array(const ref_layout *R, uint64_t values)
+{
+    /* 3.8-3.10: PyObject **; 3.11+: PyDictValues with values[] (3.13: after a header) */
+    return values + (R->values_values.ok ? (uint64_t)R->values_values.off : 0);
+}
+
+/* Pairs from keys entries; for split tables (values != 0: the dict's values
+ * block) the values come from that block, which on 3.13 says how many it
+ * holds: a keys object with more entries than that is not this block's. */
 static bool keys_items(pymac_session *s, const ref_layout *R, uint64_t keys, uint64_t values,
                        pm_dict_fn fn, void *ctx)
 {
     dict_keys k;
+    uint64_t array = values ? values_array(R, values) : 0, capacity = UINT64_MAX;
     if (!keys_entries(s, R, keys, &k))
+        return false;
+    if (values && R->values_capacity.ok && !rd(s, values, &R->values_capacity, &capacity))
         return false;
     for (uint64_t i = 0; i < k.nentries; i++) {
         uint64_t e = k.entries + i * k.esize, key, value;
@@ -144,7 +157,7 @@ static bool keys_items(pymac_session *s, const ref_layout *R, uint64_t keys, uin
         if (!key)
             continue;
         if (values) {
-            if (!pm_read_u64(s, values + 8 * i, &value))
+            if (i >= capacity || !pm_read_u64(s, array + 8 * i, &value))
                 return false;
         } else if (!pm_read_u64(s, e + (uint64_t)k.value->off, &value)) {
             return false;
@@ -155,12 +168,6 @@ static bool keys_items(pymac_session *s, const ref_layout *R, uint64_t keys, uin
     return true;
 }
 
-static uint64_t values_array(const ref_layout *R, uint64_t values)
-{
-    /* 3.8-3.10: PyObject **; 3.11+: PyDictValues with values[] (3.13: after a header) */
-    return values + (R->values_values.ok ? (uint64_t)R->values_values.off : 0);
-}
-
 bool pm_dict_items(pymac_session *s, uint64_t dict, pm_dict_fn fn, void *ctx)
 {
     const ref_layout *R = layout(s);
@@ -168,7 +175,7 @@ bool pm_dict_items(pymac_session *s, uint64_t dict, pm_dict_fn fn, void *ctx)
     if (!R || !rd(s, dict, &R->ma_keys, &keys) || !keys)
         return false;
     rd(s, dict, &R->ma_values, &values);
-    return keys_items(s, R, keys, values ? values_array(R, values) : 0, fn, ctx);
+    return keys_items(s, R, keys, values, fn, ctx);
 }
 
 /* ---- edges ---- */
@@ -318,23 +325,29 @@ static uint64_t instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
     } else if (values) {
         uint64_t keys;
         if (rd(s, o->type->addr, &R->ht_cached_keys, &keys) && keys)
-            keys_items(s, R, keys, values_array(R, values), dict_edge, e);
+            keys_items(s, R, keys, values, dict_edge, e);
     }
     e->prefix = NULL;
     return counted;
 }
 
 /* Words of an object we cannot decode that point at valid objects; the word
- * at offset `skip` (when not 0) was decoded already. */
-static void conservative(emit *e, const pm_object *o, uint64_t skip)
+ * at offset `skip` (when not 0) was decoded already. For exact edges the
+ * type's weak reference list is skipped too: the object holds no reference
+ * to it. */
+static void conservative(emit *e, const ref_layout *R, const pm_object *o, uint64_t skip)
 {
+    uint64_t weak = 0;
+    if (e->exact && (!rd(e->s, o->type->addr, &R->tp_weaklistoffset, &weak) ||
+                     (int64_t)weak <= 0 || weak >= o->type->basicsize))
+        weak = 0;
     uint64_t n = (o->size - o->type->presize) / 8, start = 2; /* skip refcnt, type */
     if (n > 4096)
         n = 4096;
     for (uint64_t i = start; i < n && !e->stop; i++) {
         uint64_t w;
         pm_object t;
-        if (skip && 8 * i == skip)
+        if ((skip && 8 * i == skip) || (weak && 8 * i == weak))
             continue;
         if (!pm_read_u64(e->s, o->addr + 8 * i, &w))
             return;
@@ -401,9 +414,9 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
     } else if (o->type->flags & PM_TPFLAGS_HEAPTYPE) {
         uint64_t counted = instance_attrs(&e, R, o);
         if (!(o->type->flags & (PM_TPFLAGS_MANAGED_DICT)))
-            conservative(&e, o, counted); /* __slots__ and C-level members */
+            conservative(&e, R, o, counted); /* __slots__ and C-level members */
     } else {
-        conservative(&e, o, 0);
+        conservative(&e, R, o, 0);
     }
     return PYMAC_OK;
 }

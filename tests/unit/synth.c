@@ -233,6 +233,8 @@ static void fill_layouts(synth *sy, const synth_shape *sh)
         R->dk_nentries = F(24, 8);
         R->dk_indices = F(32, 0);
         R->values_values = F(sh->minor >= 13 ? 8 : 0, 8);
+        if (sh->minor >= 13)
+            R->values_capacity = F(0, 1);
         R->unicode_entry_size = 16;
         R->uentry_key = F(0, 8);
         R->uentry_value = F(8, 8);
@@ -249,6 +251,7 @@ static void fill_layouts(synth *sy, const synth_shape *sh)
     R->md_dict = F(16, 8);
     R->cell_ref = F(16, 8);
     R->tp_dict = F(264, 8);
+    R->tp_weaklistoffset = F(208, 8);
     R->tp_dictoffset = F(288, 8);
     R->tp_bases = F(336, 8);
     R->tp_mro = F(344, 8);
@@ -426,12 +429,14 @@ uint64_t synth_class(synth *sy, const char *name, uint64_t cached_keys)
 {
     const synth_shape *sh = sy->shape;
     uint64_t flags = PM_TPFLAGS_HEAPTYPE | PM_TPFLAGS_HAVE_GC | SYNTH_TPF_BASETYPE, basicsize;
-    int64_t dictoffset = -1;
+    int64_t dictoffset = -1, weaklistoffset = -32; /* 3.12+: before the object */
     if (sy->minor <= 10) {
         basicsize = 32; /* __dict__ at 16, __weakref__ at 24 */
         dictoffset = 16;
+        weaklistoffset = 24;
     } else if (sy->minor == 11) {
         basicsize = 24; /* __weakref__ at 16; the dict before the object */
+        weaklistoffset = 16;
         flags |= PM_TPFLAGS_MANAGED_DICT;
     } else {
         basicsize = 16;
@@ -442,6 +447,7 @@ uint64_t synth_class(synth *sy, const char *name, uint64_t cached_keys)
     uint64_t t = type_object(sy, name, basicsize, 0, flags, sh->heaptype_size, 5);
     const ref_layout *R = sy->s->refs;
     synth_wfield(sy, t, &R->tp_dictoffset, (uint64_t)dictoffset);
+    synth_wfield(sy, t, &R->tp_weaklistoffset, (uint64_t)weaklistoffset);
     synth_wfield(sy, t, &R->ht_cached_keys, cached_keys);
     return t;
 }

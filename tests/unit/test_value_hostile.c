@@ -218,6 +218,31 @@ static void test_bad_dict_keys(void)
     }
 }
 
+/* 3.13 values blocks say how many values they hold: keys with more entries
+ * than that are not read past it */
+static void test_bad_values_capacity(void)
+{
+    FOR_EACH_SHAPE(sy)
+    {
+        if (sy->minor < 13)
+            continue;
+        uint64_t names[] = {synth_str(sy, "x"), synth_str(sy, "y")};
+        uint64_t values[] = {synth_int(sy, 1), synth_int(sy, 2)};
+        uint64_t keys = synth_shared_keys(sy, names, 2);
+        uint64_t cls = synth_class(sy, "Point", keys);
+        uint64_t o = synth_instance(sy, cls, 0, values, 2);
+        synth_w8(sy, o + 16, 1); /* inline values: capacity 1 */
+        synth_edges es;
+        CU_ASSERT_TRUE(synth_referents(sy, o, 0, &es));
+        EXPECT_EDGE(sy, &es, ".x", values[0]);
+        CU_ASSERT_PTR_NULL(synth_edge_find(&es, ".y"));
+        uint64_t d = synth_split_dict(sy, keys, values, 2);
+        synth_w8(sy, synth_r64(sy, d + 40), 1); /* ma_values: capacity 1 */
+        CU_ASSERT_TRUE(synth_referents(sy, d, 0, &es));
+        CU_ASSERT_PTR_NULL(synth_edge_find(&es, "['y']"));
+    }
+}
+
 static void test_bad_types(void)
 {
     FOR_EACH_SHAPE(sy)
@@ -270,6 +295,7 @@ bool register_value_hostile_tests(void)
         {"hostile: self-reference", test_self_reference},
         {"hostile: dict keys", test_bad_dict_keys},
         {"hostile: types", test_bad_types},
+        {"hostile: 3.13 values capacity", test_bad_values_capacity},
         {NULL, NULL},
     };
     return unit_add_suite("values in hostile memory", NULL, NULL, tests);

@@ -309,6 +309,17 @@ static void test_instances(void)
             EXPECT_EDGE(sy, &es, ".x", values[0]);
             EXPECT_EDGE(sy, &es, ".y", values[1]);
         }
+        if (sy->minor <= 10) {
+            /* the __weakref__ slot: found by the scan, but not a reference the
+             * instance owns, so not an exact edge */
+            uint64_t weak = synth_object(sy, sy->t_object, 16);
+            synth_w64(sy, a + 24, weak);
+            CU_ASSERT_TRUE(synth_referents(sy, a, 0, &es));
+            synth_expect_edge(sy, &es, "+24", weak, true, __LINE__);
+            CU_ASSERT_TRUE(synth_referents(sy, a, PM_REFS_EXACT, &es));
+            for (size_t i = 0; i < es.n; i++)
+                CU_ASSERT_NOT_EQUAL(es.e[i].target, weak);
+        }
         /* no attributes */
         uint64_t empty = synth_dict(sy, NULL, NULL, 0, true);
         EXPECT_REPR(sy, synth_instance(sy, cls, empty, NULL, 0), "<Point object>");
