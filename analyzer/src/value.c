@@ -301,6 +301,25 @@ static bool preview_key(void *ctx, uint64_t key, uint64_t value)
     return true;
 }
 
+typedef struct set_preview {
+    pymac_session *s;
+    out *o;
+    size_t n;
+    int depth;
+} set_preview;
+
+static bool preview_item(void *ctx, uint64_t target, const char *via, bool conservative)
+{
+    set_preview *sp = ctx;
+    (void)via;
+    if (conservative)
+        return true;
+    put(sp->o, sp->n ? ", " : "");
+    item_repr(sp->s, target, sp->o, sp->depth + 1);
+    sp->n++;
+    return sp->n < 3;
+}
+
 typedef struct attr_preview {
     out *o;
     size_t n;
@@ -394,16 +413,35 @@ static bool decode(pymac_session *s, const pm_object *ob, out *o, int depth)
         return true;
     }
     if ((t == V->t_set || t == V->t_frozenset) && rd(s, ob->addr, &V->set_used, &v)) {
-        put(o, "{...} len=%llu", (unsigned long long)v);
+        /* repr() lists a set's items in table order: its first three */
+        bool frozen = t == V->t_frozenset;
+        if (!v) {
+            put(o, frozen ? "frozenset() len=0" : "set() len=0");
+            return true;
+        }
+        set_preview sp = {s, o, 0, depth};
+        put(o, frozen ? "frozenset({" : "{");
+        if (depth == 0)
+            pm_referents_ex(s, ob, preview_item, &sp, 3, PM_REFS_NO_LABELS);
+        put(o, sp.n < v ? (sp.n ? ", ...}" : "...}") : "}");
+        put(o, frozen ? ")" : "");
+        if (sp.n < v)
+            put(o, " len=%llu", (unsigned long long)v);
         return true;
     }
     if (t == V->t_type || (ob->type->flags & PM_TPFLAGS_TYPE_SUBCLASS)) {
         const pm_type *ty = pm_type_get(s, ob->addr);
-        if (ty) {
+        if (!ty)
+            return false;
+        /* a static type's repr() is its whole tp_name ("collections.OrderedDict");
+         * a class's would add its __module__, which is not read here */
+        char full[sizeof ty->name];
+        if (!(ty->flags & PM_TPFLAGS_HEAPTYPE) && rd(s, ob->addr, &s->layout->tp_name, &v) &&
+            pm_read_cstr(s, v, full, sizeof full))
+            put(o, "<class '%s'>", full);
+        else
             put(o, "<class '%s'>", ty->name);
-            return true;
-        }
-        return false;
+        return true;
     }
     if (t == V->t_function) {
         put(o, "<function ");

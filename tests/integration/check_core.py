@@ -200,7 +200,10 @@ def short_repr(text):
     """The value pymac shows for an int, float, str or bytes whose repr() is text:
     repr() itself, with long str and bytes cut after MAX_TEXT items (and quoted as
     repr() quotes the part shown) and followed by their length."""
-    v = ast.literal_eval(text)
+    try:
+        v = ast.literal_eval(text)
+    except ValueError:
+        return text  # frozenset({...})
     if isinstance(v, (str, bytes)) and len(v) > MAX_TEXT:
         return repr(v[:MAX_TEXT]) + "...(%d %s)" % (len(v), "chars" if isinstance(v, str)
                                                      else "bytes")
@@ -209,7 +212,7 @@ def short_repr(text):
 
 def check_objects(a, oracle):
     """Every marked object: address, type and reference count exactly, and the
-    value of the marked ints, floats, strs and bytes as repr() printed it."""
+    value of the marked scalars (and small containers of them) as repr() printed it."""
     for name, m in sorted(oracle["marked"].items()):
         o = cli_json(a.cli, "object", a.core, hex(m["id"]))
         expect_eq("marked %s address" % name, int(o["address"], 16), m["id"])

@@ -189,9 +189,14 @@ static void test_sets(void)
             items[i] = synth_int(sy, i);
         uint64_t small = synth_set(sy, items, 3, false), big = synth_set(sy, items, 10, false);
         uint64_t frozen = synth_set(sy, items, 2, true);
-        EXPECT_REPR(sy, small, "{...} len=3");
-        EXPECT_REPR(sy, big, "{...} len=10");
-        EXPECT_REPR(sy, frozen, "{...} len=2");
+        /* repr() lists the items in table order */
+        EXPECT_REPR(sy, small, "{0, 1, 2}");
+        EXPECT_REPR(sy, big, "{0, 1, 2, ...} len=10");
+        EXPECT_REPR(sy, frozen, "frozenset({0, 1})");
+        EXPECT_REPR(sy, synth_set(sy, items, 0, false), "set() len=0");
+        EXPECT_REPR(sy, synth_set(sy, items, 0, true), "frozenset() len=0");
+        uint64_t in_list = synth_list(sy, &small, 1);
+        EXPECT_REPR(sy, in_list, "[{...} len=3]"); /* inside a container: the length */
         synth_edges es;
         CU_ASSERT_TRUE(synth_referents(sy, big, 0, &es));
         CU_ASSERT_EQUAL(es.n, 10);
@@ -245,6 +250,9 @@ static void test_named(void)
     {
         EXPECT_REPR(sy, sy->t_str, "<class 'str'>");
         EXPECT_REPR(sy, sy->t_type, "<class 'type'>");
+        /* a static type with a module in its tp_name, as repr() shows it */
+        EXPECT_REPR(sy, synth_type(sy, "collections.OrderedDict", 48, 0, PM_TPFLAGS_HAVE_GC),
+                    "<class 'collections.OrderedDict'>");
         uint64_t cls = synth_class(sy, "Point", 0);
         EXPECT_REPR(sy, cls, "<class 'Point'>");
         uint64_t code = synth_code(sy, synth_str(sy, "norm"), synth_str(sy, "/src/geo.py"), 42);
