@@ -140,6 +140,10 @@ const void *pm_view(pymac_session *s, uint64_t addr, size_t len, void *scratch);
 bool pm_read_u64(pymac_session *s, uint64_t addr, uint64_t *out);
 /* Reads an unsigned integer of 1, 2, 4 or 8 bytes. */
 bool pm_read_uint(pymac_session *s, uint64_t addr, unsigned size, uint64_t *out);
+/* Can count elements of size bytes at addr be in the target? False when they
+ * would exceed its mapped bytes or wrap around, or their first or last byte is
+ * unreadable: a length read from the target that its memory cannot hold. */
+bool pm_span_readable(pymac_session *s, uint64_t addr, uint64_t count, uint64_t size);
 /* Reads a NUL-terminated string of at most cap-1 bytes. */
 bool pm_read_cstr(pymac_session *s, uint64_t addr, char *buf, size_t cap);
 

@@ -7,29 +7,13 @@
 #include <string.h>
 
 #include "layout.h"
+#include "ref_layout.h"
 #include "referents.h"
 #include "value.h"
 
 /* bounds on counts read from the target; memory reads fail long before */
 enum { MAX_DICT_ENTRIES = 1 << 30 };
 #define MAX_EDGES (1ull << 36)
-
-typedef struct ref_layout {
-    bool resolved;
-    uint64_t t_tuple, t_list, t_dict, t_set, t_frozenset, t_function, t_module, t_cell, t_type;
-    pm_field tuple_items, list_items, set_table, set_mask;
-    uint32_t set_entry_size;
-    pm_field set_entry_key;
-    /* dicts */
-    pm_field ma_keys, ma_values, dk_size, dk_log2_size, dk_log2_index_bytes, dk_kind,
-        dk_nentries, dk_indices, values_values;
-    uint32_t entry_size, unicode_entry_size;
-    pm_field entry_key, entry_value, uentry_key, uentry_value;
-    /* objects with members */
-    pm_field func_code, func_globals, func_defaults, func_closure, func_dict, func_kwdefaults;
-    pm_field md_dict, cell_ref, tp_dict, tp_mro, tp_bases, tp_dictoffset, ht_cached_keys;
-    uint64_t set_dummy; /* the key of deleted set entries: a static sentinel */
-} ref_layout;
 
 static const ref_layout *layout(pymac_session *s)
 {
@@ -52,6 +36,7 @@ static const ref_layout *layout(pymac_session *s)
         *types[i].out = pm_symbol_lookup(s, types[i].sym, NULL).addr;
     pm_lookup_field(s, "PyTupleObject", "ob_item", &R->tuple_items);
     pm_lookup_field(s, "PyListObject", "ob_item", &R->list_items);
+    pm_lookup_field(s, "PyListObject", "allocated", &R->list_allocated);
     pm_lookup_field(s, "PySetObject", "table", &R->set_table);
     pm_lookup_field(s, "PySetObject", "mask", &R->set_mask);
     R->set_entry_size = pm_lookup_size(s, "setentry");
@@ -65,6 +50,7 @@ static const ref_layout *layout(pymac_session *s)
     pm_lookup_field(s, "PyDictKeysObject", "dk_nentries", &R->dk_nentries);
     pm_lookup_field(s, "PyDictKeysObject", "dk_indices", &R->dk_indices);
     pm_lookup_field(s, "PyDictValues", "values", &R->values_values);
+    pm_lookup_field(s, "PyDictValues", "capacity", &R->values_capacity); /* 3.13 */
     R->entry_size = pm_lookup_size(s, "PyDictKeyEntry");
     pm_lookup_field(s, "PyDictKeyEntry", "me_key", &R->entry_key);
     pm_lookup_field(s, "PyDictKeyEntry", "me_value", &R->entry_value);
@@ -83,6 +69,7 @@ static const ref_layout *layout(pymac_session *s)
     pm_lookup_field(s, "PyTypeObject", "tp_mro", &R->tp_mro);
     pm_lookup_field(s, "PyTypeObject", "tp_bases", &R->tp_bases);
     pm_lookup_field(s, "PyTypeObject", "tp_dictoffset", &R->tp_dictoffset);
+    pm_lookup_field(s, "PyTypeObject", "tp_weaklistoffset", &R->tp_weaklistoffset);
     pm_lookup_field(s, "PyHeapTypeObject", "ht_cached_keys", &R->ht_cached_keys);
     R->set_dummy = pm_symbol_lookup(s, "_dummy_struct", "setobject.c").addr;
     R->resolved = true;
@@ -103,10 +90,13 @@ typedef struct dict_keys {
     const pm_field *key, *value;
 } dict_keys;
 
-/* Where a keys object's entries are, for 3.8-3.10 and 3.11+ layouts. */
+/* Where a keys object's entries are, for 3.8-3.10 and 3.11+ layouts. A keys
+ * object whose fields break CPython's invariants (a power-of-two size, the
+ * index width that size implies, at most USABLE_FRACTION(size) entries) is
+ * refused: its "entries" would be other memory read as pairs. */
 static bool keys_entries(pymac_session *s, const ref_layout *R, uint64_t keys, dict_keys *k)
 {
-    uint64_t n, indices = keys + (uint64_t)R->dk_indices.off;
+    uint64_t n, size, indices = keys + (uint64_t)R->dk_indices.off;
     if (!R->dk_indices.ok || !rd(s, keys, &R->dk_nentries, &n) || n > MAX_DICT_ENTRIES)
         return false;
     k->nentries = n;
@@ -114,16 +104,21 @@ static bool keys_entries(pymac_session *s, const ref_layout *R, uint64_t keys, d
     k->value = &R->entry_value;
     k->esize = R->entry_size;
     if (R->dk_size.ok) {
-        uint64_t size;
-        if (!rd(s, keys, &R->dk_size, &size) || size > MAX_DICT_ENTRIES * 2ull)
+        if (!rd(s, keys, &R->dk_size, &size) || size > MAX_DICT_ENTRIES * 2ull || !size ||
+            (size & (size - 1)))
             return false;
         unsigned ix = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffull ? 4 : 8;
         k->entries = indices + size * ix;
     } else {
-        uint64_t log2_index, kind;
-        if (!rd(s, keys, &R->dk_log2_index_bytes, &log2_index) || log2_index > 40 ||
-            !rd(s, keys, &R->dk_kind, &kind))
+        uint64_t log2_size, log2_index, kind;
+        if (!rd(s, keys, &R->dk_log2_size, &log2_size) || log2_size > 32 ||
+            !rd(s, keys, &R->dk_log2_index_bytes, &log2_index) ||
+            !rd(s, keys, &R->dk_kind, &kind) || kind > 2 /* GENERAL, UNICODE, SPLIT */)
             return false;
+        unsigned wide = log2_size < 8 ? 0 : log2_size < 16 ? 1 : log2_size < 32 ? 2 : 3;
+        if (log2_index != log2_size + wide)
+            return false;
+        size = 1ull << log2_size;
         k->entries = indices + (1ull << log2_index);
         if (kind != 0) { /* DICT_KEYS_UNICODE or DICT_KEYS_SPLIT: no hash in entries */
             k->key = &R->uentry_key;
@@ -131,15 +126,29 @@ static bool keys_entries(pymac_session *s, const ref_layout *R, uint64_t keys, d
             k->esize = R->unicode_entry_size;
         }
     }
-    return k->esize && k->key->ok && k->value->ok;
+    if (n > (size << 1) / 3) /* USABLE_FRACTION */
+        return false;
+    return k->esize && k->key->ok && k->value->ok &&
+           pm_span_readable(s, k->entries, n, k->esize);
 }
 
-/* Pairs from keys entries, values from `values` (split tables) when non-zero. */
+static uint64_t values_array(const ref_layout *R, uint64_t values)
+{
+    /* 3.8-3.10: PyObject **; 3.11+: PyDictValues with values[] (3.13: after a header) */
+    return values + (R->values_values.ok ? (uint64_t)R->values_values.off : 0);
+}
+
+/* Pairs from keys entries; for split tables (values != 0: the dict's values
+ * block) the values come from that block, which on 3.13 says how many it
+ * holds: a keys object with more entries than that is not this block's. */
 static bool keys_items(pymac_session *s, const ref_layout *R, uint64_t keys, uint64_t values,
                        pm_dict_fn fn, void *ctx)
 {
     dict_keys k;
+    uint64_t array = values ? values_array(R, values) : 0, capacity = UINT64_MAX;
     if (!keys_entries(s, R, keys, &k))
+        return false;
+    if (values && R->values_capacity.ok && !rd(s, values, &R->values_capacity, &capacity))
         return false;
     for (uint64_t i = 0; i < k.nentries; i++) {
         uint64_t e = k.entries + i * k.esize, key, value;
@@ -148,7 +157,7 @@ static bool keys_items(pymac_session *s, const ref_layout *R, uint64_t keys, uin
         if (!key)
             continue;
         if (values) {
-            if (!pm_read_u64(s, values + 8 * i, &value))
+            if (i >= capacity || !pm_read_u64(s, array + 8 * i, &value))
                 return false;
         } else if (!pm_read_u64(s, e + (uint64_t)k.value->off, &value)) {
             return false;
@@ -159,12 +168,6 @@ static bool keys_items(pymac_session *s, const ref_layout *R, uint64_t keys, uin
     return true;
 }
 
-static uint64_t values_array(const ref_layout *R, uint64_t values)
-{
-    /* 3.8-3.10: PyObject **; 3.11+: PyDictValues with values[] (3.13: after a header) */
-    return values + (R->values_values.ok ? (uint64_t)R->values_values.off : 0);
-}
-
 bool pm_dict_items(pymac_session *s, uint64_t dict, pm_dict_fn fn, void *ctx)
 {
     const ref_layout *R = layout(s);
@@ -172,7 +175,7 @@ bool pm_dict_items(pymac_session *s, uint64_t dict, pm_dict_fn fn, void *ctx)
     if (!R || !rd(s, dict, &R->ma_keys, &keys) || !keys)
         return false;
     rd(s, dict, &R->ma_values, &values);
-    return keys_items(s, R, keys, values ? values_array(R, values) : 0, fn, ctx);
+    return keys_items(s, R, keys, values, fn, ctx);
 }
 
 /* ---- edges ---- */
@@ -223,10 +226,15 @@ static void array(emit *e, uint64_t items, uint64_t n, const char *fmt)
 static void key_text(pymac_session *s, uint64_t key, char *buf, size_t cap)
 {
     pm_object k;
-    if (pm_object_read(s, key, &k))
-        pm_value_repr(s, &k, buf, cap);
-    else
+    if (!pm_object_read(s, key, &k))
         snprintf(buf, cap, "<0x%llx>", (unsigned long long)key);
+    else if (k.type->flags & PM_TPFLAGS_HEAPTYPE)
+        /* not pm_value_repr: an instance's value lists its attributes, whose
+         * labels are its keys, which may be the instance itself (legal after
+         * o.__dict__[o] = 1): the recursion would not end */
+        snprintf(buf, cap, "<%.32s object>", k.type->name);
+    else
+        pm_value_repr(s, &k, buf, cap);
 }
 
 static bool dict_edge(void *ctx, uint64_t key, uint64_t value)
@@ -262,8 +270,10 @@ static bool dict_edge(void *ctx, uint64_t key, uint64_t value)
 static void set_items(emit *e, const ref_layout *R, uint64_t set)
 {
     uint64_t table, mask;
+    /* mask + 1 is the table's size, a power of two */
     if (!rd(e->s, set, &R->set_table, &table) || !rd(e->s, set, &R->set_mask, &mask) ||
-        mask > MAX_DICT_ENTRIES || !R->set_entry_size)
+        mask > MAX_DICT_ENTRIES || (mask & (mask + 1)) || !R->set_entry_size ||
+        !pm_span_readable(e->s, table, mask + 1, R->set_entry_size))
         return;
     uint64_t dummy = R->set_dummy;
     for (uint64_t i = 0; i <= mask && !e->stop; i++) {
@@ -276,8 +286,10 @@ static void set_items(emit *e, const ref_layout *R, uint64_t set)
     }
 }
 
-/* Instance attributes: __dict__, or the 3.11+ managed dict / values. */
-static void instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
+/* Instance attributes: __dict__, or the 3.11+ managed dict / values. Returns
+ * the offset of a __dict__ slot in the object that gave an exact edge (0 if
+ * none), which the conservative scan must not count again. */
+static uint64_t instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
 {
     pymac_session *s = e->s;
     uint64_t flags = o->type->flags, dictptr = 0, values = 0, offset = 0;
@@ -287,7 +299,7 @@ static void instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
         /* pre-header: [op-32] values (3.11) / weakrefs (3.12+), [op-24] dict or values */
         uint64_t w;
         if (!pm_read_u64(s, o->addr - 24, &w))
-            return;
+            return 0;
         if (minor == 12 && (w & 1))
             values = w + 1; /* tagged PyDictValues pointer */
         else
@@ -299,30 +311,44 @@ static void instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
     } else if (rd(s, o->type->addr, &R->tp_dictoffset, &offset) && (int64_t)offset > 0 &&
                offset < o->type->basicsize) {
         pm_read_u64(s, o->addr + offset, &dictptr);
+    } else {
+        offset = 0;
     }
+    uint64_t counted = 0;
     if (dictptr && e->exact) {
         /* the attributes are the dict's references, not the instance's */
         e->prefix = NULL;
         edge(e, dictptr, ".__dict__", false);
+        counted = (int64_t)offset > 0 ? offset : 0;
     } else if (dictptr) {
         pm_dict_items(s, dictptr, dict_edge, e);
     } else if (values) {
         uint64_t keys;
         if (rd(s, o->type->addr, &R->ht_cached_keys, &keys) && keys)
-            keys_items(s, R, keys, values_array(R, values), dict_edge, e);
+            keys_items(s, R, keys, values, dict_edge, e);
     }
     e->prefix = NULL;
+    return counted;
 }
 
-/* Words of an object we cannot decode that point at valid objects. */
-static void conservative(emit *e, const pm_object *o)
+/* Words of an object we cannot decode that point at valid objects; the word
+ * at offset `skip` (when not 0) was decoded already. For exact edges the
+ * type's weak reference list is skipped too: the object holds no reference
+ * to it. */
+static void conservative(emit *e, const ref_layout *R, const pm_object *o, uint64_t skip)
 {
+    uint64_t weak = 0;
+    if (e->exact && (!rd(e->s, o->type->addr, &R->tp_weaklistoffset, &weak) ||
+                     (int64_t)weak <= 0 || weak >= o->type->basicsize))
+        weak = 0;
     uint64_t n = (o->size - o->type->presize) / 8, start = 2; /* skip refcnt, type */
     if (n > 4096)
         n = 4096;
     for (uint64_t i = start; i < n && !e->stop; i++) {
         uint64_t w;
         pm_object t;
+        if ((skip && 8 * i == skip) || (weak && 8 * i == weak))
+            continue;
         if (!pm_read_u64(e->s, o->addr + 8 * i, &w))
             return;
         if (w && !(w & 7) && w != o->addr && pm_object_read(e->s, w, &t) &&
@@ -353,12 +379,18 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
     if (o->type->flags & PM_TPFLAGS_HEAPTYPE)
         edge(&e, t, "type", false); /* instances of heap types own a reference to it */
     if (t == R->t_tuple && R->tuple_items.ok && o->ob_size > 0) {
-        array(&e, o->addr + (uint64_t)R->tuple_items.off, (uint64_t)o->ob_size, "[%llu]");
+        uint64_t items = o->addr + (uint64_t)R->tuple_items.off;
+        if (pm_span_readable(s, items, (uint64_t)o->ob_size, 8))
+            array(&e, items, (uint64_t)o->ob_size, "[%llu]");
     } else if (t == R->t_list) {
-        /* list has no item size: its length is read here, not by pm_object_read */
-        uint64_t len;
+        /* list has no item size: its length is read here, not by pm_object_read;
+         * 0 <= length <= allocated, else the list is corrupt */
+        uint64_t len, allocated;
         if (rd(s, o->addr, &R->list_items, &v) &&
-            pm_read_u64(s, o->addr + (uint64_t)s->layout->ob_size.off, &len) && len)
+            pm_read_u64(s, o->addr + (uint64_t)s->layout->ob_size.off, &len) && len &&
+            (!R->list_allocated.ok ||
+             (rd(s, o->addr, &R->list_allocated, &allocated) && len <= allocated)) &&
+            pm_span_readable(s, v, len, 8))
             array(&e, v, len < MAX_EDGES ? len : MAX_EDGES, "[%llu]");
     } else if (t == R->t_dict) {
         pm_dict_items(s, o->addr, dict_edge, &e);
@@ -380,11 +412,11 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
         member(&e, o->addr, &R->tp_bases, ".__bases__");
         member(&e, o->addr, &R->tp_dict, ".__dict__");
     } else if (o->type->flags & PM_TPFLAGS_HEAPTYPE) {
-        instance_attrs(&e, R, o);
+        uint64_t counted = instance_attrs(&e, R, o);
         if (!(o->type->flags & (PM_TPFLAGS_MANAGED_DICT)))
-            conservative(&e, o); /* __slots__ and C-level members */
+            conservative(&e, R, o, counted); /* __slots__ and C-level members */
     } else {
-        conservative(&e, o);
+        conservative(&e, R, o, 0);
     }
     return PYMAC_OK;
 }

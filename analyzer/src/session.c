@@ -231,6 +231,18 @@ bool pm_read_uint(pymac_session *s, uint64_t addr, unsigned size, uint64_t *out)
     return true;
 }
 
+bool pm_span_readable(pymac_session *s, uint64_t addr, uint64_t count, uint64_t size)
+{
+    if (!count || !size)
+        return true;
+    if (count > s->space_bytes / size)
+        return false;
+    uint64_t bytes = count * size;
+    unsigned char b;
+    return addr + bytes - 1 >= addr && pm_read(s, addr, &b, 1) &&
+           pm_read(s, addr + bytes - 1, &b, 1);
+}
+
 bool pm_read_cstr(pymac_session *s, uint64_t addr, char *buf, size_t cap)
 {
     for (size_t i = 0; i < cap; i++) {

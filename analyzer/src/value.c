@@ -9,22 +9,9 @@
 #include "referents.h"
 #include "value.h"
 #include "value_format.h"
+#include "value_layout.h"
 
 enum { MAX_TEXT = 48, MAX_DIGITS = 64 /* 30-bit digits: ~570 decimal digits */ };
-
-typedef struct pm_value_layout {
-    bool resolved;
-    uint64_t t_str, t_int, t_bool, t_float, t_none, t_bytes, t_tuple, t_list, t_dict, t_set,
-        t_frozenset, t_type, t_function, t_module, t_code;
-    uint32_t ascii_size, compact_size;
-    pm_field str_length, str_kind, str_compact, str_ascii, str_data;
-    pm_field float_val;
-    pm_field long_digits, long_tag; /* tag: ob_size (<=3.11) or lv_tag (3.12+) */
-    pm_field bytes_sval, tuple_items, list_items, list_allocated, dict_used, set_used,
-        set_mask, set_table, set_smalltable;
-    uint32_t unicode_size;
-    pm_field func_qualname, module_name, code_name, code_filename, code_firstlineno;
-} pm_value_layout;
 
 static const pm_value_layout *layout(pymac_session *s)
 {
@@ -120,12 +107,28 @@ static bool rd(pymac_session *s, uint64_t base, const pm_field *f, uint64_t *v)
     return true;
 }
 
-/* Appends a code point as repr() shows it. */
-static void put_char(out *o, uint32_t c)
+/* Appends a code point as repr() shows it between `quote`s. */
+static void put_char(out *o, uint32_t c, char quote)
 {
-    char buf[8];
+    char buf[16];
+    if (c == '\'' && quote == '"') {
+        put(o, "'");
+        return;
+    }
     pm_format_char(c, buf, sizeof buf);
     put(o, "%s", buf);
+}
+
+/* repr() quotes with ' unless the text has a ' and no ". */
+static char quote_for(const unsigned char *buf, uint64_t n, unsigned kind)
+{
+    bool single = false, dbl = false;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t c = pm_get_uint(buf, (uint32_t)(i * kind), kind);
+        single |= c == '\'';
+        dbl |= c == '"';
+    }
+    return single && !dbl ? '"' : '\'';
 }
 
 static bool str_value(pymac_session *s, const pm_value_layout *V, uint64_t addr, out *o)
@@ -140,14 +143,21 @@ static bool str_value(pymac_session *s, const pm_value_layout *V, uint64_t addr,
         data = addr + (ascii ? V->ascii_size : V->compact_size);
     else if (!rd(s, addr, &V->str_data, &data))
         return false;
+    /* the text and its NUL must be in memory: a longer length is corrupt */
+    if (len >= s->space_bytes || !pm_span_readable(s, data, len + 1, kind))
+        return false;
     uint64_t n = len < MAX_TEXT ? len : MAX_TEXT;
     unsigned char buf[MAX_TEXT * 4];
     if (!pm_read(s, data, buf, n * kind))
         return false;
-    put(o, "'");
+    char q = quote_for(buf, n, (unsigned)kind);
+    put(o, "%c", q);
     for (uint64_t i = 0; i < n; i++)
-        put_char(o, (uint32_t)pm_get_uint(buf, (uint32_t)(i * kind), (unsigned)kind));
-    put(o, len > n ? "'...(%llu chars)" : "'", (unsigned long long)len);
+        put_char(o, (uint32_t)pm_get_uint(buf, (uint32_t)(i * kind), (unsigned)kind), q);
+    if (len > n)
+        put(o, "%c...(%llu chars)", q, (unsigned long long)len);
+    else
+        put(o, "%c", q);
     return true;
 }
 
@@ -164,15 +174,19 @@ static bool int_value(pymac_session *s, const pm_value_layout *V, uint64_t addr,
     if (s->rt->minor >= 12) {
         ndigits = tag >> 3;
         negative = (tag & 3) == 2;
+        if ((tag & 3) == 3) /* the sign is 0 (positive), 1 (zero) or 2 (negative) */
+            return false;
     } else {
-        int64_t size = (int64_t)tag;
-        negative = size < 0;
-        ndigits = negative ? (uint64_t)-size : (uint64_t)size;
+        negative = (int64_t)tag < 0;
+        ndigits = negative ? 0 - tag : tag;
     }
     if (is_bool) {
         put(o, ndigits ? "True" : "False");
         return true;
     }
+    /* a digit count the memory cannot hold is corrupt, not a big int */
+    if (!pm_span_readable(s, addr + (uint64_t)V->long_digits.off, ndigits, 4))
+        return false;
     if (ndigits > MAX_DIGITS) {
         put(o, "<int of %llu bits>", (unsigned long long)ndigits * 30);
         return true;
@@ -201,13 +215,29 @@ static bool float_value(pymac_session *s, const pm_value_layout *V, uint64_t add
 static bool bytes_value(pymac_session *s, const pm_value_layout *V, const pm_object *ob, out *o)
 {
     uint64_t len = (uint64_t)ob->ob_size, n = len < MAX_TEXT ? len : MAX_TEXT;
+    uint64_t sval = ob->addr + (uint64_t)V->bytes_sval.off;
     unsigned char buf[MAX_TEXT];
-    if (!V->bytes_sval.ok || !pm_read(s, ob->addr + (uint64_t)V->bytes_sval.off, buf, n))
+    /* the bytes and their NUL must be in memory */
+    if (!V->bytes_sval.ok || ob->ob_size < 0 || len >= s->space_bytes ||
+        !pm_span_readable(s, sval, len + 1, 1) || !pm_read(s, sval, buf, n))
         return false;
-    put(o, "b'");
-    for (uint64_t i = 0; i < n; i++)
-        put_char(o, buf[i] < 0x80 ? buf[i] : 0x7f);
-    put(o, len > n ? "'...(%llu bytes)" : "'", (unsigned long long)len);
+    char q = quote_for(buf, n, 1);
+    put(o, "b%c", q);
+    for (uint64_t i = 0; i < n; i++) {
+        unsigned c = buf[i];
+        if (c == (unsigned char)q || c == '\\')
+            put(o, "\\%c", c);
+        else if (c == '\t' || c == '\n' || c == '\r')
+            put(o, "\\%c", c == '\t' ? 't' : c == '\n' ? 'n' : 'r');
+        else if (c < 0x20 || c >= 0x7f)
+            put(o, "\\x%02x", c);
+        else
+            put(o, "%c", c);
+    }
+    if (len > n)
+        put(o, "%c...(%llu bytes)", q, (unsigned long long)len);
+    else
+        put(o, "%c", q);
     return true;
 }
 
@@ -226,7 +256,7 @@ uint64_t pm_value_sizeof(pymac_session *s, const pm_object *ob)
         uint64_t len = pm_field_get(h, &V->str_length), kind = pm_field_get(h, &V->str_kind),
                  compact = pm_field_get(h, &V->str_compact),
                  ascii = pm_field_get(h, &V->str_ascii), data;
-        if (len > (1ull << 40))
+        if (len > (1ull << 40) || len >= s->space_bytes || (kind != 1 && kind != 2 && kind != 4))
             return 0;
         if (compact)
             return (ascii ? V->ascii_size : V->compact_size) + (len + 1) * kind;
@@ -271,6 +301,25 @@ static bool preview_key(void *ctx, uint64_t key, uint64_t value)
     return true;
 }
 
+typedef struct set_preview {
+    pymac_session *s;
+    out *o;
+    size_t n;
+    int depth;
+} set_preview;
+
+static bool preview_item(void *ctx, uint64_t target, const char *via, bool conservative)
+{
+    set_preview *sp = ctx;
+    (void)via;
+    if (conservative)
+        return true;
+    put(sp->o, sp->n ? ", " : "");
+    item_repr(sp->s, target, sp->o, sp->depth + 1);
+    sp->n++;
+    return sp->n < 3;
+}
+
 typedef struct attr_preview {
     out *o;
     size_t n;
@@ -294,6 +343,9 @@ static bool preview_attr(void *ctx, uint64_t target, const char *via, bool conse
 static bool seq_value(pymac_session *s, const pm_object *ob, uint64_t items, uint64_t len,
                       const char *open, const char *close, out *o, int depth)
 {
+    /* a length whose items cannot all be in memory is corrupt */
+    if (!pm_span_readable(s, items, len, 8))
+        return false;
     put(o, "%s", open);
     uint64_t n = len < 3 ? len : 3;
     for (uint64_t i = 0; i < n; i++) {
@@ -305,6 +357,8 @@ static bool seq_value(pymac_session *s, const pm_object *ob, uint64_t items, uin
     }
     if (len > n)
         put(o, ", ...");
+    else if (len == 1 && open[0] == '(')
+        put(o, ","); /* (1,) */
     put(o, "%s", close);
     if (len > n || len == 0)
         put(o, " len=%llu", (unsigned long long)len);
@@ -343,9 +397,10 @@ static bool decode(pymac_session *s, const pm_object *ob, out *o, int depth)
         return seq_value(s, ob, ob->addr + (uint64_t)V->tuple_items.off, (uint64_t)ob->ob_size,
                          "(", ")", o, depth);
     if (t == V->t_list && rd(s, ob->addr, &V->list_items, &v)) {
-        uint64_t len;
-        if (!pm_read_uint(s, ob->addr + (uint64_t)s->layout->ob_size.off, 8, &len))
-            return false;
+        uint64_t len, allocated;
+        if (!pm_read_uint(s, ob->addr + (uint64_t)s->layout->ob_size.off, 8, &len) ||
+            !rd(s, ob->addr, &V->list_allocated, &allocated) || len > allocated)
+            return false; /* 0 <= len <= allocated, always */
         return seq_value(s, ob, v, len, "[", "]", o, depth);
     }
     if (t == V->t_dict && rd(s, ob->addr, &V->dict_used, &v)) {
@@ -358,16 +413,35 @@ static bool decode(pymac_session *s, const pm_object *ob, out *o, int depth)
         return true;
     }
     if ((t == V->t_set || t == V->t_frozenset) && rd(s, ob->addr, &V->set_used, &v)) {
-        put(o, "{...} len=%llu", (unsigned long long)v);
+        /* repr() lists a set's items in table order: its first three */
+        bool frozen = t == V->t_frozenset;
+        if (!v) {
+            put(o, frozen ? "frozenset() len=0" : "set() len=0");
+            return true;
+        }
+        set_preview sp = {s, o, 0, depth};
+        put(o, frozen ? "frozenset({" : "{");
+        if (depth == 0)
+            pm_referents_ex(s, ob, preview_item, &sp, 3, PM_REFS_NO_LABELS);
+        put(o, sp.n < v ? (sp.n ? ", ...}" : "...}") : "}");
+        put(o, frozen ? ")" : "");
+        if (sp.n < v)
+            put(o, " len=%llu", (unsigned long long)v);
         return true;
     }
     if (t == V->t_type || (ob->type->flags & PM_TPFLAGS_TYPE_SUBCLASS)) {
         const pm_type *ty = pm_type_get(s, ob->addr);
-        if (ty) {
+        if (!ty)
+            return false;
+        /* a static type's repr() is its whole tp_name ("collections.OrderedDict");
+         * a class's would add its __module__, which is not read here */
+        char full[sizeof ty->name];
+        if (!(ty->flags & PM_TPFLAGS_HEAPTYPE) && rd(s, ob->addr, &s->layout->tp_name, &v) &&
+            pm_read_cstr(s, v, full, sizeof full))
+            put(o, "<class '%s'>", full);
+        else
             put(o, "<class '%s'>", ty->name);
-            return true;
-        }
-        return false;
+        return true;
     }
     if (t == V->t_function) {
         put(o, "<function ");
@@ -402,6 +476,13 @@ static bool decode(pymac_session *s, const pm_object *ob, out *o, int depth)
     return false;
 }
 
+/* Values that hold no other objects: decoded at any depth. */
+static bool is_leaf(const pm_value_layout *V, uint64_t t)
+{
+    return t == V->t_str || t == V->t_int || t == V->t_bool || t == V->t_float ||
+           t == V->t_none || t == V->t_bytes;
+}
+
 static void item_repr(pymac_session *s, uint64_t addr, out *o, int depth)
 {
     pm_object it;
@@ -409,8 +490,14 @@ static void item_repr(pymac_session *s, uint64_t addr, out *o, int depth)
         put(o, "<invalid 0x%llx>", (unsigned long long)addr);
         return;
     }
-    if (depth > 1 || !decode(s, &it, o, depth))
+    const pm_value_layout *V = layout(s);
+    bool leaf = V && is_leaf(V, it.type->addr);
+    size_t mark = o->n;
+    if ((depth > 1 && !leaf) || !decode(s, &it, o, depth)) {
+        o->n = mark; /* what a failed decode had written goes */
+        o->p[mark] = '\0';
         put(o, "<%s 0x%llx>", it.type->name, (unsigned long long)addr);
+    }
 }
 
 void pm_value_repr(pymac_session *s, const pm_object *ob, char *buf, size_t cap)

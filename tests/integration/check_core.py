@@ -10,6 +10,7 @@ Exit 0 pass, 1 fail, 77 skip. Each run leaves one line in RESULTS/ for the
 version matrix (tests/integration/matrix.py).
 """
 import argparse
+import ast
 import difflib
 import json
 import os
@@ -203,8 +204,26 @@ def check_census(a, oracle):
                       % (total, want, diff))
 
 
+MAX_TEXT = 48  # value.c shows this many characters or bytes, then the length
+
+
+def short_repr(text):
+    """The value pymac shows for an int, float, str or bytes whose repr() is text:
+    repr() itself, with long str and bytes cut after MAX_TEXT items (and quoted as
+    repr() quotes the part shown) and followed by their length."""
+    try:
+        v = ast.literal_eval(text)
+    except ValueError:
+        return text  # frozenset({...})
+    if isinstance(v, (str, bytes)) and len(v) > MAX_TEXT:
+        return repr(v[:MAX_TEXT]) + "...(%d %s)" % (len(v), "chars" if isinstance(v, str)
+                                                     else "bytes")
+    return text
+
+
 def check_objects(a, oracle):
-    """Every marked object: address, type and reference count exactly."""
+    """Every marked object: address, type and reference count exactly, and the
+    value of the marked scalars (and small containers of them) as repr() printed it."""
     marked = sorted(oracle["marked"].items())
     for (name, m), o in zip(marked, cli_each(a.cli, "object", a.core, [m["id"] for _, m in marked])):
         expect_eq("marked %s address" % name, int(o["address"], 16), m["id"])
@@ -215,6 +234,8 @@ def check_objects(a, oracle):
                               % (name, m["refcount"]))
         else:
             expect_eq("marked %s refcount" % name, o["refcnt"], m["refcount"])
+        if "repr" in m:
+            expect_eq("marked %s value" % name, o["value"], short_repr(m["repr"]))
     # A free block is an error that says so, not an object.
     run_cli(a.cli, "object", a.core, "0x10", expect=(10,))
 

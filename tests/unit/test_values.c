@@ -70,13 +70,21 @@ static void test_float(void)
     check_float(-2.5, "-2.5");
     check_float(1e22, "1e+22");
     check_float(123456789.0, "123456789.0");
+    /* fixed point from 1e-4 up to 1e16, as repr() has it */
+    check_float(100.0, "100.0");
+    check_float(1e15, "1000000000000000.0");
+    check_float(1e16, "1e+16");
+    check_float(0.0001, "0.0001");
+    check_float(1e-05, "1e-05");
+    check_float(-0.0, "-0.0");
+    check_float(1.5e300, "1.5e+300");
     check_float(NAN, "nan");
     check_float(-INFINITY, "-inf");
 }
 
 static void check_char(uint32_t c, const char *want)
 {
-    char buf[8];
+    char buf[16];
     pm_format_char(c, buf, sizeof buf);
     CU_ASSERT_STRING_EQUAL(buf, want);
 }
@@ -89,6 +97,13 @@ static void test_char(void)
     check_char('\n', "\\n");
     check_char(0x01, "\\x01");
     check_char(0x7f, "\\x7f");
+    check_char('\r', "\\r");
+    check_char(0xa0, "\\xa0");     /* no-break space: not printable */
+    check_char(0xad, "\\xad");     /* soft hyphen */
+    check_char(0x2028, "\\u2028"); /* line separator */
+    check_char(0xd800, "\\ud800"); /* a lone surrogate */
+    check_char(0xfeff, "\\ufeff"); /* BOM */
+    check_char(0xf0000, "\\U000f0000"); /* private use */
     check_char(0xe9, "\xc3\xa9");            /* é */
     check_char(0x3c0, "\xcf\x80");           /* π */
     check_char(0x1f40d, "\xf0\x9f\x90\x8d"); /* the snake */

@@ -12,6 +12,8 @@ bool register_pool_tests(void);
 bool register_format_tests(void);
 bool register_value_tests(void);
 bool register_resident_tests(void);
+bool register_value_mem_tests(void);
+bool register_value_hostile_tests(void);
 
 /* Registers tests[] (NULL-terminated by name) in a new suite. */
 typedef struct unit_test {
