@@ -370,8 +370,8 @@ int main(int argc, char **argv)
     }
     if (st > PYMAC_PARTIAL)
         report_error(&err);
-    else if (st == PYMAC_PARTIAL && fmt == PYMAC_TEXT && view == V_STATS)
-        pymac_render_warnings(s, stderr);
+    else if (fmt == PYMAC_TEXT && view == V_STATS)
+        pymac_render_warnings(s, stderr); /* stats is CPython's text: warnings go apart */
     g_live = NULL;
     pymac_close(s);
     return st;

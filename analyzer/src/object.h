@@ -45,6 +45,9 @@ typedef struct pm_object {
     const pm_type *type;
     int64_t ob_size;     /* for var-sized types */
     uint64_t size;       /* as sys.getsizeof() would report (generic rule) */
+    bool bad_size;       /* ob_size cannot be: the items would run past any
+                          * plausible size or out of mapped memory; size is then
+                          * the fixed part only */
 } pm_object;
 
 /* Reads and validates the object at addr: readable header, a valid type,

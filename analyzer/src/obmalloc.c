@@ -311,7 +311,7 @@ pymac_status pymac_heap_walk(pymac_session *s, const pymac_heap **out, pymac_err
         free(h->arenas);
         free(h->pools);
         free(h);
-        return st;
+        return pm_explain_truncation(s, st, false, err);
     }
     s->heap = h;
     *out = h;

@@ -24,6 +24,7 @@ typedef struct pm_segment {
     uint64_t vaddr, memsz;  /* what the process had mapped */
     uint64_t offset, filesz; /* what the core holds of it */
     uint32_t flags;          /* PF_R | PF_W | PF_X */
+    uint64_t missing;        /* bytes after filesz a truncated core lacks */
 } pm_segment;
 
 typedef struct pm_mapped_file {
@@ -46,6 +47,8 @@ typedef struct pm_core {
     char *execfn;              /* AT_EXECFN, when the auxv note has it */
     bool kernel_core;          /* read-only file pages left out */
     const pm_segment *last;    /* segment of the last read: a lookup cache */
+    uint64_t expected_size;    /* bytes the program headers say the core has */
+    uint64_t missing_reads;    /* reads that fell into the missing tail of a truncated core */
 } pm_core;
 
 pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err);
@@ -126,6 +129,12 @@ struct pymac_session {
     char **warnings;
     size_t nwarnings;
 };
+
+/* A failure (corrupt state, no interpreter found) in a truncated core whose
+ * missing part was read (or, at_open, any such failure while opening one) is
+ * reported as truncation, which is what it is; other statuses pass through. */
+pymac_status pm_explain_truncation(pymac_session *s, pymac_status st, bool at_open,
+                                   pymac_error *err);
 
 /* Reads len bytes at addr from the core, or from the mapped ELF file when the
  * core left the page out. Returns false if neither has them. */

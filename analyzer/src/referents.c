@@ -17,7 +17,7 @@ enum { MAX_DICT_ENTRIES = 1 << 30 };
 typedef struct ref_layout {
     bool resolved;
     uint64_t t_tuple, t_list, t_dict, t_set, t_frozenset, t_function, t_module, t_cell, t_type;
-    pm_field tuple_items, list_items, set_table, set_mask;
+    pm_field tuple_items, list_items, list_allocated, set_table, set_mask;
     uint32_t set_entry_size;
     pm_field set_entry_key;
     /* dicts */
@@ -52,6 +52,7 @@ static const ref_layout *layout(pymac_session *s)
         *types[i].out = pm_symbol_lookup(s, types[i].sym, NULL).addr;
     pm_lookup_field(s, "PyTupleObject", "ob_item", &R->tuple_items);
     pm_lookup_field(s, "PyListObject", "ob_item", &R->list_items);
+    pm_lookup_field(s, "PyListObject", "allocated", &R->list_allocated);
     pm_lookup_field(s, "PySetObject", "table", &R->set_table);
     pm_lookup_field(s, "PySetObject", "mask", &R->set_mask);
     R->set_entry_size = pm_lookup_size(s, "setentry");
@@ -350,16 +351,31 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
     emit e = {.s = s, .fn = fn, .ctx = ctx, .left = limit ? limit : MAX_EDGES,
               .exact = flags & PM_REFS_EXACT, .no_labels = flags & PM_REFS_NO_LABELS};
     uint64_t t = o->type->addr, v;
+    pymac_status st = PYMAC_OK;
     if (o->type->flags & PM_TPFLAGS_HEAPTYPE)
         edge(&e, t, "type", false); /* instances of heap types own a reference to it */
-    if (t == R->t_tuple && R->tuple_items.ok && o->ob_size > 0) {
+    if (t == R->t_tuple && R->tuple_items.ok && o->bad_size) {
+        pm_warn(s, "tuple 0x%llx has an impossible length %lld: its items are not read",
+                (unsigned long long)o->addr, (long long)o->ob_size);
+        st = PYMAC_PARTIAL;
+    } else if (t == R->t_tuple && R->tuple_items.ok && o->ob_size > 0) {
         array(&e, o->addr + (uint64_t)R->tuple_items.off, (uint64_t)o->ob_size, "[%llu]");
     } else if (t == R->t_list) {
-        /* list has no item size: its length is read here, not by pm_object_read */
-        uint64_t len;
+        /* list has no item size: its length is read here, not by pm_object_read;
+         * a length beyond the allocated slots is damage, not items */
+        uint64_t len, alloc = 0;
         if (rd(s, o->addr, &R->list_items, &v) &&
-            pm_read_u64(s, o->addr + (uint64_t)s->layout->ob_size.off, &len) && len)
-            array(&e, v, len < MAX_EDGES ? len : MAX_EDGES, "[%llu]");
+            pm_read_u64(s, o->addr + (uint64_t)s->layout->ob_size.off, &len) && len) {
+            if (R->list_allocated.ok && (!rd(s, o->addr, &R->list_allocated, &alloc) ||
+                                         len > alloc || alloc > MAX_EDGES)) {
+                pm_warn(s, "list 0x%llx has length %lld but %lld allocated slots: its items "
+                        "are not read", (unsigned long long)o->addr, (long long)len,
+                        (long long)alloc);
+                st = PYMAC_PARTIAL;
+            } else {
+                array(&e, v, len < MAX_EDGES ? len : MAX_EDGES, "[%llu]");
+            }
+        }
     } else if (t == R->t_dict) {
         pm_dict_items(s, o->addr, dict_edge, &e);
     } else if (t == R->t_set || t == R->t_frozenset) {
@@ -386,5 +402,5 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
     } else {
         conservative(&e, o);
     }
-    return PYMAC_OK;
+    return st;
 }
