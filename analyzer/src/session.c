@@ -33,13 +33,15 @@ pymac_status pm_explain_truncation(pymac_session *s, pymac_status st, bool at_op
     if ((st != PYMAC_E_CORRUPT && st != PYMAC_E_NOT_PYTHON) || !c->image ||
         c->expected_size <= c->size || (!at_open && !c->missing_reads))
         return st;
-    char what[sizeof err->message];
-    snprintf(what, sizeof what, "%s", err ? err->message : "");
+    /* what could not be read, when it says more than "no interpreter" */
+    char what[sizeof err->message + 4] = "";
+    if (err && st == PYMAC_E_CORRUPT)
+        snprintf(what, sizeof what, " (%s)", err->message);
     return pm_fail(err, PYMAC_E_TRUNCATED,
                    "the core was cut short while being written (ulimit -c, a full disk, an "
                    "interrupted copy); take it again with room for all of it",
                    "core truncated: %zu of %llu bytes, and the interpreter's own state is in "
-                   "the missing part (%s)",
+                   "the missing part%s",
                    c->size, (unsigned long long)c->expected_size, what);
 }
 
