@@ -278,8 +278,9 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
         if (n <= (1ull << 40) / o->type->itemsize &&
             pm_mapped(s, addr + size + n * o->type->itemsize - 1))
             size += n * o->type->itemsize;
-        else
-            o->bad_size = true;
+        else if (o->type->flags & (PM_TPFLAGS_LONG_SUBCLASS | PM_TPFLAGS_TUPLE_SUBCLASS |
+                                   PM_TPFLAGS_BYTES_SUBCLASS | PM_TPFLAGS_TYPE_SUBCLASS))
+            o->bad_size = true; /* these surely keep their length there: it is damaged */
     }
     o->size = size + o->type->presize;
     uint64_t special = pm_value_sizeof(s, o);

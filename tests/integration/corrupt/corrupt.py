@@ -15,7 +15,7 @@ walk the damage, each under a 5 s timeout, in an empty working directory:
   - exit 0 or 1 only where allowed; 1 (partial) only with PARTIAL or warning
     lines in the output; any error code must be one the case allows, with one
     `pymac-analyze: <what>; <fix>` line on stderr;
-  - the working directory stays empty;
+  - the working directory, HOME and TMPDIR (empty directories) stay empty;
   - the views that do not touch the damage still give the oracle's numbers
     (stats byte for byte, GC list lengths, the --gc-only census).
 Exit 0 pass, 1 fail, 77 skip.
@@ -44,6 +44,7 @@ DWARF_EXPRS = {
     "ao_size": "sizeof(struct arena_object)",
     "ao_address": "&((struct arena_object *)0)->address",
     "ao_ntotalpools": "&((struct arena_object *)0)->ntotalpools",
+    "ao_nextarena": "&((struct arena_object *)0)->nextarena",
     "ph_count": "&((struct pool_header *)0)->ref.count",
     "ph_freeblock": "&((struct pool_header *)0)->freeblock",
     "ph_nextoffset": "&((struct pool_header *)0)->nextoffset",
@@ -144,19 +145,24 @@ def unmapped_address(core):
 # ---- running pymac ----
 
 def run_cli(a, args, timeout=None):
-    """Runs pymac in an empty directory; returns (rc, stdout, stderr, seconds)."""
-    with tempfile.TemporaryDirectory(prefix="pymac-corrupt-cwd-") as cwd:
+    """Runs pymac in an empty directory, with HOME and TMPDIR empty directories
+    too, which must all stay empty; returns (rc, stdout, stderr, seconds)."""
+    with tempfile.TemporaryDirectory(prefix="pymac-corrupt-") as top:
+        dirs = {k: os.path.join(top, k) for k in ("cwd", "home", "tmp")}
+        for d in dirs.values():
+            os.mkdir(d)
+        env = dict(os.environ, HOME=dirs["home"], TMPDIR=dirs["tmp"])
         start = time.monotonic()
         try:
-            p = subprocess.run([a.cli, *args], capture_output=True, text=True, cwd=cwd,
-                               timeout=timeout or TIME_LIMIT, errors="replace")
+            p = subprocess.run([a.cli, *args], capture_output=True, text=True, cwd=dirs["cwd"],
+                               env=env, timeout=timeout or TIME_LIMIT, errors="replace")
         except subprocess.TimeoutExpired:
             raise Failure("%s: no answer within %.0f s (a hang or an unbounded walk)"
                           % (" ".join(args), timeout or TIME_LIMIT))
         took = time.monotonic() - start
-        left = os.listdir(cwd)
-        if left:
-            raise Failure("%s wrote into its working directory: %s" % (" ".join(args), left))
+        for k, d in dirs.items():
+            if os.listdir(d):
+                raise Failure("%s wrote into its %s: %s" % (" ".join(args), k, os.listdir(d)))
     return p.returncode, p.stdout, p.stderr, took
 
 
@@ -347,6 +353,20 @@ def case_arena_random(c):
     need_partial(rcs, ["arenas"], "random arena table")
     c.gc_exact(path)
     views(c, path, "random arena table", {PARTIAL, CORRUPT}, OBJECT_VIEWS[1:] + WIDE_VIEWS)
+
+
+def case_arena_list_loop(c):
+    """Every allocated arena's nextarena points at itself: usable_arenas loops."""
+    core = c.core()
+    table = c.arena_table(core)
+    for x in c.loc["arenas"]:
+        ao = table + x["index"] * c.L["ao_size"]
+        core.put(ao + c.L["ao_nextarena"], ao)
+    path = core.write(c.out("arena_list_loop"))
+    label = "usable_arenas looping"
+    rcs = views(c, path, label, {PARTIAL}, HEAP_VIEWS)
+    c.gc_exact(path)
+    views(c, path, label, {PARTIAL}, OBJECT_VIEWS[1:])
 
 
 def damage_pool(c, field, value, size, name):
