@@ -40,7 +40,7 @@ bool pm_objmap_init(pm_objmap *m, const pymac_heap *h)
         return false;
     for (size_t i = 0; i < h->narenas; i++)
         m->arena_base[i] = h->arenas[i].address;
-    qsort(m->arena_base, h->narenas, sizeof *m->arena_base, cmp_u64);
+    pm_sort(m->arena_base, h->narenas, sizeof *m->arena_base, cmp_u64);
     for (size_t i = 0; i < h->narenas; i++)
         if (!(m->bits[i] = calloc(h->arena_size / 16 / 8, 1)))
             return false;

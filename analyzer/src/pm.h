@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "pymac/pymac.h"
 
@@ -168,6 +169,15 @@ static inline uint64_t pm_get_uint(const void *base, uint32_t off, unsigned size
     for (unsigned i = 0; i < size && i < 8; i++)
         v |= (uint64_t)p[i] << (8 * i);
     return v;
+}
+
+/* qsort, but for empty or single-element arrays, which may be NULL (qsort's
+ * base must never be, even for zero elements: found by UBSan on a core whose
+ * damage left nothing to sort). */
+static inline void pm_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
 }
 
 char *pm_strdup(const char *s);

@@ -221,13 +221,13 @@ pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err)
     if (!have_note || note.p_filesz == 0 || core->nsegs == 0)
         return pm_fail(err, PYMAC_E_CORRUPT, "the core has no notes or no memory; take it again",
                        "%s: core without %s", path, have_note ? "memory segments" : "notes");
-    qsort(core->segs, core->nsegs, sizeof *core->segs, seg_cmp);
+    pm_sort(core->segs, core->nsegs, sizeof *core->segs, seg_cmp);
     return parse_notes(core, &note, err);
 }
 
 void pm_core_sort_segments(pm_core *core)
 {
-    qsort(core->segs, core->nsegs, sizeof *core->segs, seg_cmp);
+    pm_sort(core->segs, core->nsegs, sizeof *core->segs, seg_cmp);
 }
 
 void pm_core_close(pm_core *core)
