@@ -239,7 +239,8 @@ def setup(a):
     info = cli_json(a, "info", "--json", core)
     loc = {"core": core, "module": info["python_module"], "version": info["python_version"],
            "layout": gdb_layout(info["python_module"])}
-    loc["arenas"] = cli_json(a, "arenas", "--json", core)["arenas"]
+    arenas = cli_json(a, "arenas", "--json", core)
+    loc["arenas"], loc["arena_size"] = arenas["arenas"], arenas["arena_size"]
     loc["pools"] = cli_json(a, "pools", "--json", core)["pools"]
     with open(os.path.join(a.work, "locations.json"), "w") as f:
         json.dump(loc, f)
@@ -530,7 +531,7 @@ def case_truncated_arena(c):
     i, _, off, va, fsz, msz = seg
     end = len(core.data)
     core.patches[core.phoff + i * core.phentsize + 8] = struct.pack("<Q", end)  # p_offset
-    cut = end + (arena - va) + 512 * 1024
+    cut = end + (arena - va) + c.loc["arena_size"] // 2
     path = core.write(c.out("truncated_arena"), tail=core.data[off:off + fsz], cut=cut)
     label = "core cut at %d, mid-arena 0x%x" % (cut, arena)
     rcs = views(c, path, label, {PARTIAL}, [["stats"], ["arenas"], ["pools"], ["types"]])
