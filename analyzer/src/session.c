@@ -33,6 +33,17 @@ pymac_status pm_explain_truncation(pymac_session *s, pymac_status st, bool at_op
     if ((st != PYMAC_E_CORRUPT && st != PYMAC_E_NOT_PYTHON) || !c->image ||
         c->expected_size <= c->size || (!at_open && !c->missing_reads))
         return st;
+    if (st == PYMAC_E_NOT_PYTHON) {
+        /* only if an interpreter was mapped: a cut core of /bin/sh is still not Python */
+        bool python = false;
+        for (size_t i = 0; i < c->nfiles && !python; i++) {
+            const char *base = strrchr(c->files[i].path, '/');
+            base = base ? base + 1 : c->files[i].path;
+            python = strncmp(base, "libpython3", 10) == 0 || strncmp(base, "python3", 7) == 0;
+        }
+        if (!python)
+            return st;
+    }
     /* what could not be read, when it says more than "no interpreter" */
     char what[sizeof err->message + 4] = "";
     if (err && st == PYMAC_E_CORRUPT)

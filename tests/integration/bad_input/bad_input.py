@@ -150,8 +150,14 @@ def case_not_core(a):
 
 
 def case_not_python(a):
-    return run(a, ["stats", need(os.path.join(a.work, "sleep", "core"))], NOT_PYTHON,
-               "core of /bin/sh")
+    core = need(os.path.join(a.work, "sleep", "core"))
+    ok = run(a, ["stats", core], NOT_PYTHON, "core of /bin/sh")
+    # cut short in its memory data, it is still not Python (not "truncated")
+    data = open(core, "rb").read()
+    path = os.path.join(a.work, "sleep-truncated")
+    with open(path, "wb") as f:
+        f.write(data[:len(data) * 3 // 4])
+    return run(a, ["stats", path], NOT_PYTHON, "core of /bin/sh cut at 3/4") and ok
 
 
 def phdrs(data):
