@@ -463,8 +463,8 @@ int main(int argc, char **argv)
     }
     if (st > PYMAC_PARTIAL && naddrs == 0)
         report_error(&err); /* (render_addresses reports its own) */
-    else if (st == PYMAC_PARTIAL && fmt == PYMAC_TEXT && view == V_STATS)
-        pymac_render_warnings(s, stderr);
+    else if (st <= PYMAC_PARTIAL && fmt == PYMAC_TEXT && view == V_STATS)
+        pymac_render_warnings(s, stderr); /* stats is CPython's text: warnings go apart */
     g_live = NULL;
     pymac_close(s);
     free(addrs);

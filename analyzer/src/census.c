@@ -93,6 +93,9 @@ bool pm_walk_found(pm_walk *w, const pm_object *o, int generation)
         return true; /* seen already */
     w->c->objects++;
     w->c->bytes += o->size;
+    if (o->bad_size && w->bad_size++ < 5)
+        pm_warn(w->s, "object 0x%llx (%s) has an impossible ob_size %lld: counted at its "
+                "fixed size", (unsigned long long)o->addr, o->type->name, (long long)o->ob_size);
     return w->visit(w->ctx, o, generation);
 }
 
@@ -149,6 +152,7 @@ pymac_status pm_objects_walk(pymac_session *s, int gc_only, pm_visit_fn visit, v
     pymac_status hst = pymac_heap_walk(s, &h, err);
     if (hst > PYMAC_PARTIAL)
         return hst;
+    uint64_t missing_before = s->core.missing_reads;
     pm_walk w = {.s = s, .c = c, .visit = visit, .ctx = ctx};
     if (!pm_objmap_init(&w.map, h)) {
         pm_objmap_free(&w.map);
@@ -182,6 +186,19 @@ pymac_status pm_objects_walk(pymac_session *s, int gc_only, pm_visit_fn visit, v
     pm_objmap_free(&w.map);
     if (st)
         return st;
+    if (w.bad_size) {
+        if (w.bad_size > 5)
+            pm_warn(s, "%llu objects in all have an impossible ob_size",
+                    (unsigned long long)w.bad_size);
+        c->partial = 1;
+    }
+    if (s->core.missing_reads != missing_before) {
+        /* a pointer into the part a truncated core lacks: what is there is unknown */
+        pm_warn(s, "%llu reads fell into the missing part of the truncated core: objects "
+                "there are not counted",
+                (unsigned long long)(s->core.missing_reads - missing_before));
+        c->partial = 1;
+    }
     return c->partial ? PYMAC_PARTIAL : PYMAC_OK;
 }
 
@@ -209,7 +226,7 @@ pymac_status pymac_census_build(pymac_session *s, int gc_only, const pymac_censu
     for (size_t i = 0; i < t.cap; i++)
         if (t.rows[i].count)
             t.rows[n++] = t.rows[i];
-    qsort(t.rows, n, sizeof *t.rows, by_bytes);
+    pm_sort(t.rows, n, sizeof *t.rows, by_bytes);
     c->rows = t.rows;
     c->nrows = n;
     *cache = c;

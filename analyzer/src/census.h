@@ -17,6 +17,7 @@ typedef struct pm_walk {
     pymac_census *c; /* counters only: objects, bytes, freelisted, raw, invalid, partial */
     pm_visit_fn visit;
     void *ctx;
+    uint64_t bad_size;   /* objects found whose ob_size cannot be */
 } pm_walk;
 
 void pm_census_free(pymac_census *c);

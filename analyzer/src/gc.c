@@ -102,8 +102,9 @@ pymac_status pymac_gc_walk(pymac_session *s, const pymac_gc **out, pymac_error *
     if (!pm_read_uint(s, state + (uint64_t)L->gc_collecting.off, L->gc_collecting.size,
                       &collecting)) {
         free(gc);
-        return pm_fail(err, PYMAC_E_CORRUPT, "the core lacks the interpreter's data pages",
-                       "cannot read the GC state at 0x%llx", (unsigned long long)state);
+        pm_fail(err, PYMAC_E_CORRUPT, "the core lacks the interpreter's data pages",
+                "cannot read the GC state at 0x%llx", (unsigned long long)state);
+        return pm_explain_truncation(s, PYMAC_E_CORRUPT, false, err);
     }
     gc->collecting = collecting != 0;
     if (gc->collecting) {

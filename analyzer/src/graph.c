@@ -55,7 +55,7 @@ pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
         free(c.v);
         return st;
     }
-    qsort(c.v, c.n, sizeof *c.v, cmp_u64);
+    pm_sort(c.v, c.n, sizeof *c.v, cmp_u64);
     g->nodes = c.v;
     g->n = c.n;
     g->partial = st == PYMAC_PARTIAL;

@@ -210,6 +210,23 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
 
     Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
     dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, &debugfile);
+    if (!dw && py->build_id[0]) {
+        /* a debug file under this build-id's name that is another build's
+         * (another Python version's DWARF): libdwfl refuses it; say why */
+        for (size_t i = 0; i <= s->n_debug_dirs; i++) {
+            const char *dir = i < s->n_debug_dirs ? s->debug_dirs[i] : "/usr/lib/debug";
+            char path[4096], have[129];
+            snprintf(path, sizeof path, "%s/.build-id/%.2s/%s.debug", dir, py->build_id,
+                     py->build_id + 2);
+            file_build_id(path, have, sizeof have);
+            if (have[0] && strcmp(have, py->build_id) != 0)
+                return pm_fail(err, PYMAC_E_MISMATCH,
+                               "remove it, or pass --debug-dir with the debug file of this build",
+                               "the debug file %s is of another build (build-id %s), not of %s "
+                               "(build-id %s)",
+                               path, have, py->path, py->build_id);
+        }
+    }
     if (!dw) {
         char pkg[64];
         const char *deb = debian_dbg_package(py->path, pkg, sizeof pkg);

@@ -126,9 +126,16 @@ static bool validate(pymac_session *s, pm_type *t, uint64_t type_type)
     if (t->basicsize < L->object_size ||
         t->basicsize > MAX_BASICSIZE || t->itemsize > MAX_ITEMSIZE)
         return false;
-    char name[sizeof t->name];
-    if (!pm_read_cstr(s, name_ptr, name, sizeof name) || !name[0])
+    char name[sizeof t->name] = "";
+    if (!pm_read_cstr(s, name_ptr, name, sizeof name) || !name[0]) {
+        /* its type chain ends at `type`: a real type whose name is damaged
+         * (said once: a type found invalid is not validated again) */
+        if (name[0] || pm_mapped(s, name_ptr))
+            pm_warn(s, "type 0x%llx has an unreadable or unterminated tp_name at 0x%llx: its "
+                    "objects are not counted", (unsigned long long)t->addr,
+                    (unsigned long long)name_ptr);
         return false;
+    }
     for (const char *p = name; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             return false;
@@ -268,8 +275,12 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
             n = o->ob_size < 0 ? 0 - v : v; /* no -INT64_MIN */
         /* Not every type with an item size keeps ob_size at the usual place
          * (3.11+ generators size their frame from the code object). */
-        if (n <= (1ull << 40) / o->type->itemsize)
+        if (n <= (1ull << 40) / o->type->itemsize &&
+            pm_mapped(s, addr + size + n * o->type->itemsize - 1))
             size += n * o->type->itemsize;
+        else if (o->type->flags & (PM_TPFLAGS_LONG_SUBCLASS | PM_TPFLAGS_TUPLE_SUBCLASS |
+                                   PM_TPFLAGS_BYTES_SUBCLASS | PM_TPFLAGS_TYPE_SUBCLASS))
+            o->bad_size = true; /* these surely keep their length there: it is damaged */
     }
     o->size = size + o->type->presize;
     uint64_t special = pm_value_sizeof(s, o);

@@ -11,6 +11,8 @@
 #define PM_TPFLAGS_READY (1ul << 12)
 #define PM_TPFLAGS_HAVE_GC (1ul << 14)
 #define PM_TPFLAGS_LONG_SUBCLASS (1ul << 24)
+#define PM_TPFLAGS_TUPLE_SUBCLASS (1ul << 26)
+#define PM_TPFLAGS_BYTES_SUBCLASS (1ul << 27)
 #define PM_TPFLAGS_TYPE_SUBCLASS (1ul << 31)
 
 typedef struct pm_type {
@@ -45,6 +47,9 @@ typedef struct pm_object {
     const pm_type *type;
     int64_t ob_size;     /* for var-sized types */
     uint64_t size;       /* as sys.getsizeof() would report (generic rule) */
+    bool bad_size;       /* ob_size cannot be: the items would run past any
+                          * plausible size or out of mapped memory; size is then
+                          * the fixed part only */
 } pm_object;
 
 /* Reads and validates the object at addr: readable header, a valid type,

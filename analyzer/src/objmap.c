@@ -41,7 +41,7 @@ bool pm_objmap_init(pm_objmap *m, const pymac_heap *h)
         return false;
     for (size_t i = 0; i < h->narenas; i++)
         m->arena_base[i] = h->arenas[i].address;
-    qsort(m->arena_base, h->narenas, sizeof *m->arena_base, cmp_u64);
+    pm_sort(m->arena_base, h->narenas, sizeof *m->arena_base, cmp_u64);
     /* each sorted base back to its arena (bases are distinct) */
     for (size_t i = 0; i < h->narenas; i++) {
         size_t lo = 0, hi = h->narenas;

@@ -299,6 +299,12 @@ pymac_status pymac_heap_walk(pymac_session *s, const pymac_heap **out, pymac_err
         if (pm_get_uint(ao, L->ao_address.off, L->ao_address.size) != 0)
             st = walk_arena(s, h, ao, i, &pool_cap, err);
     }
+    if (!st && h->narenas != h->narenas_currently_allocated) {
+        /* a zeroed or overwritten table would otherwise just look smaller */
+        pm_warn(s, "the arena table holds %zu allocated arenas but pymalloc counts %llu",
+                h->narenas, (unsigned long long)h->narenas_currently_allocated);
+        h->partial = 1;
+    }
     if (!st && table) {
         uint64_t usable = 0, unused = 0;
         pm_read_u64(s, om->usable_arenas.addr, &usable);
@@ -311,7 +317,7 @@ pymac_status pymac_heap_walk(pymac_session *s, const pymac_heap **out, pymac_err
         free(h->arenas);
         free(h->pools);
         free(h);
-        return st;
+        return pm_explain_truncation(s, st, false, err);
     }
     s->heap = h;
     *out = h;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "pymac/pymac.h"
 
@@ -24,6 +25,7 @@ typedef struct pm_segment {
     uint64_t vaddr, memsz;  /* what the process had mapped */
     uint64_t offset, filesz; /* what the core holds of it */
     uint32_t flags;          /* PF_R | PF_W | PF_X */
+    uint64_t missing;        /* bytes after filesz a truncated core lacks */
 } pm_segment;
 
 typedef struct pm_mapped_file {
@@ -47,6 +49,8 @@ typedef struct pm_core {
     bool kernel_core;          /* read-only file pages left out */
     const pm_segment *last;    /* segment of the last read: a lookup cache */
     struct pm_resident *resident; /* bound on the image's resident pages, or NULL */
+    uint64_t expected_size;    /* bytes the program headers say the core has */
+    uint64_t missing_reads;    /* reads that fell into the missing tail of a truncated core */
 } pm_core;
 
 pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err);
@@ -129,6 +133,12 @@ struct pymac_session {
     size_t nwarnings;
 };
 
+/* A failure (corrupt state, no interpreter found) in a truncated core whose
+ * missing part was read (or, at_open, any such failure while opening one) is
+ * reported as truncation, which is what it is; other statuses pass through. */
+pymac_status pm_explain_truncation(pymac_session *s, pymac_status st, bool at_open,
+                                   pymac_error *err);
+
 /* Reads len bytes at addr from the core, or from the mapped ELF file when the
  * core left the page out. Returns false if neither has them. */
 bool pm_read(pymac_session *s, uint64_t addr, void *buf, size_t len);
@@ -165,6 +175,15 @@ static inline uint64_t pm_get_uint(const void *base, uint32_t off, unsigned size
     for (unsigned i = 0; i < size && i < 8; i++)
         v |= (uint64_t)p[i] << (8 * i);
     return v;
+}
+
+/* qsort, but for empty or single-element arrays, which may be NULL (qsort's
+ * base must never be, even for zero elements: found by UBSan on a core whose
+ * damage left nothing to sort). */
+static inline void pm_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
 }
 
 char *pm_strdup(const char *s);

@@ -376,22 +376,33 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
     emit e = {.s = s, .fn = fn, .ctx = ctx, .left = limit ? limit : MAX_EDGES,
               .exact = flags & PM_REFS_EXACT, .no_labels = flags & PM_REFS_NO_LABELS};
     uint64_t t = o->type->addr, v;
+    pymac_status st = PYMAC_OK;
     if (o->type->flags & PM_TPFLAGS_HEAPTYPE)
         edge(&e, t, "type", false); /* instances of heap types own a reference to it */
-    if (t == R->t_tuple && R->tuple_items.ok && o->ob_size > 0) {
+    if (t == R->t_tuple && R->tuple_items.ok && o->bad_size) {
+        pm_warn(s, "tuple 0x%llx has an impossible length %lld: its items are not read",
+                (unsigned long long)o->addr, (long long)o->ob_size);
+        st = PYMAC_PARTIAL;
+    } else if (t == R->t_tuple && R->tuple_items.ok && o->ob_size > 0) {
         uint64_t items = o->addr + (uint64_t)R->tuple_items.off;
         if (pm_span_readable(s, items, (uint64_t)o->ob_size, 8))
             array(&e, items, (uint64_t)o->ob_size, "[%llu]");
     } else if (t == R->t_list) {
         /* list has no item size: its length is read here, not by pm_object_read;
-         * 0 <= length <= allocated, else the list is corrupt */
-        uint64_t len, allocated;
+         * a length beyond the allocated slots is damage, not items */
+        uint64_t len, alloc = 0;
         if (rd(s, o->addr, &R->list_items, &v) &&
-            pm_read_u64(s, o->addr + (uint64_t)s->layout->ob_size.off, &len) && len &&
-            (!R->list_allocated.ok ||
-             (rd(s, o->addr, &R->list_allocated, &allocated) && len <= allocated)) &&
-            pm_span_readable(s, v, len, 8))
-            array(&e, v, len < MAX_EDGES ? len : MAX_EDGES, "[%llu]");
+            pm_read_u64(s, o->addr + (uint64_t)s->layout->ob_size.off, &len) && len) {
+            if (R->list_allocated.ok && (!rd(s, o->addr, &R->list_allocated, &alloc) ||
+                                         len > alloc || alloc > MAX_EDGES)) {
+                pm_warn(s, "list 0x%llx has length %lld but %lld allocated slots: its items "
+                        "are not read", (unsigned long long)o->addr, (long long)len,
+                        (long long)alloc);
+                st = PYMAC_PARTIAL;
+            } else if (pm_span_readable(s, v, len, 8)) {
+                array(&e, v, len < MAX_EDGES ? len : MAX_EDGES, "[%llu]");
+            }
+        }
     } else if (t == R->t_dict) {
         pm_dict_items(s, o->addr, dict_edge, &e);
     } else if (t == R->t_set || t == R->t_frozenset) {
@@ -418,5 +429,5 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
     } else {
         conservative(&e, R, o, 0);
     }
-    return PYMAC_OK;
+    return st;
 }

@@ -10,7 +10,9 @@
 typedef bool (*pm_ref_fn)(void *ctx, uint64_t target, const char *via, bool conservative);
 
 /* Calls fn for each referent of o. Bounded: at most `limit` edges
- * (0 = a built-in bound). */
+ * (0 = a built-in bound). PYMAC_PARTIAL, with a warning, when o's length is
+ * damaged (a list longer than its allocated slots, a tuple whose items would
+ * leave mapped memory) and its items were not read. */
 pymac_status pm_referents(pymac_session *s, const pm_object *o, pm_ref_fn fn, void *ctx,
                           size_t limit);
 

@@ -35,7 +35,7 @@ static pymac_type_count *sorted_rows(const pymac_census *c)
     if (!r)
         return NULL;
     memcpy(r, c->rows, c->nrows * sizeof *r);
-    qsort(r, c->nrows, sizeof *r, by_name);
+    pm_sort(r, c->nrows, sizeof *r, by_name);
     return r;
 }
 
@@ -98,7 +98,7 @@ pymac_status pymac_render_diff(pymac_session *old, pymac_session *new_, pymac_fo
             j++;
         }
     }
-    qsort(rows, n, sizeof *rows, by_growth);
+    pm_sort(rows, n, sizeof *rows, by_growth);
     heap_totals t[2] = {totals(h[0]), totals(h[1])};
     if (fmt == PYMAC_JSON) {
         fputs("{\"types\": [", out);

@@ -135,7 +135,7 @@ static void scan_external(leaks *l, ext_fn fn)
     }
     for (size_t k = 0; k < h->narenas; k++)
         bases[k] = h->arenas[k].address;
-    qsort(bases, h->narenas, sizeof *bases, cmp_pair);
+    pm_sort(bases, h->narenas, sizeof *bases, cmp_pair);
     const pm_core *c = &s->core;
     for (size_t i = 0; i < c->nsegs; i++) {
         const pm_segment *sg = &c->segs[i];
@@ -242,7 +242,7 @@ static int by_bytes(const void *a, const void *b)
 static void print_groups(FILE *out, pymac_format fmt, const char *key, const char *title,
                          group *gs, size_t n, bool refs)
 {
-    qsort(gs, n, sizeof *gs, by_bytes);
+    pm_sort(gs, n, sizeof *gs, by_bytes);
     if (fmt == PYMAC_JSON) {
         fprintf(out, "\"%s\": [", key);
         for (size_t i = 0; i < n; i++) {
@@ -371,7 +371,7 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;
     }
-    qsort(l.covered, l.ncovered, 2 * sizeof *l.covered, cmp_pair);
+    pm_sort(l.covered, l.ncovered, 2 * sizeof *l.covered, cmp_pair);
     /* Roots, as the collector sees them: the named ones, immortal objects,
      * and every object whose refcount exceeds the references other objects
      * hold (something outside the heap holds it). Pointers found in

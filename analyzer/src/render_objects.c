@@ -173,8 +173,19 @@ static pymac_status not_an_object(pymac_session *s, uint64_t addr, pymac_error *
     if (st > PYMAC_PARTIAL)
         return st;
     const char *what = "no valid object header";
-    if (w.kind == PYMAC_WHERE_BLOCK && !w.in_use)
+    char why[96];
+    uint64_t tp;
+    if (w.kind == PYMAC_WHERE_BLOCK && !w.in_use) {
         what = w.free_reason ? w.free_reason : "a free block";
+    } else if (pm_read_uint(s, addr + (uint64_t)s->layout->ob_type.off, 8, &tp)) {
+        /* say what is wrong with the header: its type pointer, or the type */
+        snprintf(why, sizeof why, "%s 0x%llx",
+                 !pm_mapped(s, tp) ? "its type pointer is unmapped:"
+                 : pm_type_get(s, tp) ? "an implausible reference count, type"
+                                      : "its type is not a valid type object:",
+                 (unsigned long long)tp);
+        what = why;
+    }
     return pm_fail(err, PYMAC_E_ADDRESS,
                    "find object addresses with: pymac-analyze objects CORE --type NAME",
                    "0x%llx is not a live object (%s%s)", (unsigned long long)addr,
@@ -215,11 +226,16 @@ pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format f
         pm_json_str(out, value);
         fputs(", \"referents\": [", out);
         ref_printer rp = {s, out, fmt, 0};
-        pm_referents(s, &o, print_ref, &rp, 10000);
-        fputs("], ", out);
+        pymac_status st = pm_referents(s, &o, print_ref, &rp, 10000);
+        if (o.bad_size) {
+            pm_warn(s, "ob_size %lld is impossible: the size shown is the fixed part only",
+                    (long long)o.ob_size);
+            st = PYMAC_PARTIAL;
+        }
+        fprintf(out, "], \"partial\": %s, ", st == PYMAC_PARTIAL ? "true" : "false");
         pm_json_warnings(out, s);
         fputs("}\n", out);
-        return PYMAC_OK;
+        return st == PYMAC_PARTIAL ? PYMAC_PARTIAL : PYMAC_OK;
     }
     fprintf(out,
             "object      0x%llx\n"
@@ -234,9 +250,16 @@ pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format f
         fprintf(out, "generation  not tracked by the GC\n");
     fprintf(out, "lives in    %s\nvalue       %s\nreferents:\n", where, value);
     ref_printer rp = {s, out, fmt, 0};
-    pm_referents(s, &o, print_ref, &rp, 1000);
+    pymac_status st = pm_referents(s, &o, print_ref, &rp, 1000);
     if (!rp.n)
         fputs("  (none)\n", out);
+    if (o.bad_size || st == PYMAC_PARTIAL) {
+        if (o.bad_size)
+            pm_warn(s, "ob_size %lld is impossible: the size shown is the fixed part only",
+                    (long long)o.ob_size);
+        fputs("PARTIAL: see the warnings\n", out);
+        st = PYMAC_PARTIAL;
+    }
     pymac_render_warnings(s, out);
-    return PYMAC_OK;
+    return st == PYMAC_PARTIAL ? PYMAC_PARTIAL : PYMAC_OK;
 }

@@ -56,7 +56,7 @@ pymac_status pymac_render_stats(pymac_session *s, pymac_format fmt, FILE *out, p
     size_t nfl;
     pymac_status fst = pm_freelist_stats(s, fl, sizeof fl / sizeof fl[0], &nfl, err);
     if (fst)
-        return fst;
+        return pm_explain_truncation(s, fst, false, err);
 
     fprintf(out, "Small block threshold = %u, in %u size classes.\n",
             h->nclasses * h->classes[0].block_size, h->nclasses);

@@ -1,5 +1,6 @@
 /* A session: one core, its modules, the interpreter found in it, and the
  * reads everything else goes through. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,36 @@ static pymac_session *new_session(const pymac_open_options *opts)
     return s;
 }
 
+pymac_status pm_explain_truncation(pymac_session *s, pymac_status st, bool at_open,
+                                   pymac_error *err)
+{
+    const pm_core *c = &s->core;
+    if ((st != PYMAC_E_CORRUPT && st != PYMAC_E_NOT_PYTHON) || !c->image ||
+        c->expected_size <= c->size || (!at_open && !c->missing_reads))
+        return st;
+    if (st == PYMAC_E_NOT_PYTHON) {
+        /* only if an interpreter was mapped: a cut core of /bin/sh is still not Python */
+        bool python = false;
+        for (size_t i = 0; i < c->nfiles && !python; i++) {
+            const char *base = strrchr(c->files[i].path, '/');
+            base = base ? base + 1 : c->files[i].path;
+            python = strncmp(base, "libpython3", 10) == 0 || strncmp(base, "python3", 7) == 0;
+        }
+        if (!python)
+            return st;
+    }
+    /* what could not be read, when it says more than "no interpreter" */
+    char what[sizeof err->message + 4] = "";
+    if (err && st == PYMAC_E_CORRUPT)
+        snprintf(what, sizeof what, " (%s)", err->message);
+    return pm_fail(err, PYMAC_E_TRUNCATED,
+                   "the core was cut short while being written (ulimit -c, a full disk, an "
+                   "interrupted copy); take it again with room for all of it",
+                   "core truncated: %zu of %llu bytes, and the interpreter's own state is in "
+                   "the missing part%s",
+                   c->size, (unsigned long long)c->expected_size, what);
+}
+
 /* Everything after the target is readable: modules, DWARF, the runtime. */
 static pymac_status finish_open(pymac_session *s, pymac_status st, pymac_session **out,
                                 pymac_error *err)
@@ -34,6 +65,7 @@ static pymac_status finish_open(pymac_session *s, pymac_status st, pymac_session
         st = pm_modules_open(s, err);
     if (!st)
         st = pm_runtime_open(s, err);
+    st = pm_explain_truncation(s, st, true, err);
     if (st) {
         pymac_close(s);
         return st;
@@ -54,6 +86,9 @@ pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out
     pymac_status st = pm_core_open(&s->core, s->core_path, err);
     s->target_kind = s->core.kernel_core ? "kernel" : "gcore";
     s->space_bytes = s->core.size;
+    if (!st && s->core.expected_size > s->core.size)
+        pm_warn(s, "core truncated: %zu of %llu bytes; memory past byte %zu is missing",
+                s->core.size, (unsigned long long)s->core.expected_size, s->core.size);
     return finish_open(s, st, out, err);
 }
 

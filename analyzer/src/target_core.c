@@ -180,13 +180,16 @@ pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err)
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     GElf_Phdr note = {0};
     bool have_note = false;
+    uint64_t need = core->size; /* bytes the segments say the core has */
     for (size_t i = 0; i < nph; i++) {
         GElf_Phdr ph;
         if (!gelf_getphdr(core->elf, (int)i, &ph))
             return pm_fail(err, PYMAC_E_TRUNCATED, TRUNC_HINT, "%s: program header %zu unreadable",
                            path, i);
         /* p_offset + p_filesz may wrap: compare without adding */
-        if (ph.p_filesz && (ph.p_offset > core->size || ph.p_filesz > core->size - ph.p_offset))
+        bool cut = ph.p_filesz && (ph.p_offset > core->size ||
+                                   ph.p_filesz > core->size - ph.p_offset);
+        if (cut && (ph.p_type != PT_LOAD || ph.p_offset > UINT64_MAX - ph.p_filesz))
             return pm_fail(err, PYMAC_E_TRUNCATED, TRUNC_HINT,
                            "%s is truncated: segment %zu needs bytes %llu..%llu of %zu", path, i,
                            (unsigned long long)ph.p_offset,
@@ -201,18 +204,31 @@ pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err)
             sg->offset = ph.p_offset;
             sg->filesz = ph.p_filesz < ph.p_memsz ? ph.p_filesz : ph.p_memsz;
             sg->flags = ph.p_flags;
+            sg->missing = 0;
+            if (cut) {
+                /* Memory data cut off (ulimit -c, a full disk): keep what is
+                 * there; the rest reads as missing, and the session warns. */
+                uint64_t have = ph.p_offset < core->size ? core->size - ph.p_offset : 0;
+                if (have < sg->filesz) {
+                    sg->missing = sg->filesz - have;
+                    sg->filesz = have;
+                }
+                if (ph.p_offset + ph.p_filesz > need)
+                    need = ph.p_offset + ph.p_filesz;
+            }
         }
     }
+    core->expected_size = need;
     if (!have_note || note.p_filesz == 0 || core->nsegs == 0)
         return pm_fail(err, PYMAC_E_CORRUPT, "the core has no notes or no memory; take it again",
                        "%s: core without %s", path, have_note ? "memory segments" : "notes");
-    qsort(core->segs, core->nsegs, sizeof *core->segs, seg_cmp);
+    pm_sort(core->segs, core->nsegs, sizeof *core->segs, seg_cmp);
     return parse_notes(core, &note, err);
 }
 
 void pm_core_sort_segments(pm_core *core)
 {
-    qsort(core->segs, core->nsegs, sizeof *core->segs, seg_cmp);
+    pm_sort(core->segs, core->nsegs, sizeof *core->segs, seg_cmp);
 }
 
 void pm_core_close(pm_core *core)
@@ -255,8 +271,14 @@ const void *pm_core_ptr(const pm_core *core, uint64_t addr, size_t len)
         sg = find_seg(core, addr);
         ((pm_core *)core)->last = sg;
     }
-    if (!sg || addr - sg->vaddr >= sg->filesz || len > sg->filesz - (addr - sg->vaddr))
+    if (!sg || addr - sg->vaddr >= sg->filesz || len > sg->filesz - (addr - sg->vaddr)) {
+        /* a read into bytes the core was cut short of: counted, so views
+         * that touched them say their results are partial */
+        if (sg && sg->missing && addr - sg->vaddr < sg->filesz + sg->missing &&
+            addr - sg->vaddr + len > sg->filesz)
+            ((pm_core *)core)->missing_reads++;
         return NULL;
+    }
     const unsigned char *p = core->image + sg->offset + (addr - sg->vaddr);
     if (core->resident && !pm_resident_touch(core->resident, p, len)) {
         pm_resident_free(core->resident);

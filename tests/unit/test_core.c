@@ -555,8 +555,25 @@ static void test_bad_headers(void)
     CU_ASSERT_TRUE(good_error(&err, err.status));
     eh->e_phoff = phoff;
 
-    ph[2].p_offset = sy.b.len; /* a segment's data beyond the end */
-    CU_ASSERT_EQUAL(open_bytes("segoff.core", sy.b.p, sy.b.len, &err), PYMAC_E_TRUNCATED);
+    /* a segment's data beyond the end: the core opens, the segment's bytes
+     * read as missing (and are counted), the memory stays mapped */
+    ph[2].p_offset = sy.b.len;
+    {
+        const char *path = write_file("segoff.core", sy.b.p, sy.b.len);
+        pm_core core;
+        memset(&err, 0, sizeof err);
+        CU_ASSERT_EQUAL_FATAL(pm_core_open(&core, path, &err), PYMAC_OK);
+        CU_ASSERT_EQUAL(core.expected_size, (uint64_t)sy.b.len + A_SIZE);
+        CU_ASSERT_PTR_NULL(pm_core_ptr(&core, A_VADDR, 1));
+        CU_ASSERT_EQUAL(core.missing_reads, 1);
+        CU_ASSERT_TRUE(pm_core_mapped(&core, A_VADDR + A_SIZE - 1));
+        CU_ASSERT_PTR_NOT_NULL(pm_core_ptr(&core, B_VADDR, B_FILESZ)); /* the others are whole */
+        CU_ASSERT_PTR_NOT_NULL(pm_core_ptr(&core, C_VADDR, C_SIZE));
+        CU_ASSERT_EQUAL(core.missing_reads, 1);
+        pm_core_close(&core);
+    }
+    ph[2].p_offset = UINT64_MAX - 8; /* ... with the end wrapping around */
+    CU_ASSERT_EQUAL(open_bytes("segwrap.core", sy.b.p, sy.b.len, &err), PYMAC_E_TRUNCATED);
     CU_ASSERT_TRUE(good_error(&err, PYMAC_E_TRUNCATED));
     ph[2].p_offset = sy.seg_off[1];
 
@@ -566,27 +583,52 @@ static void test_bad_headers(void)
     free(sy.b.p);
 }
 
-/* Every proper prefix of a good core is an error, never a crash. */
+/* Every proper prefix of a good core: cut in the headers or the notes, an
+ * error, never a crash; cut in the memory data, the core opens, the bytes that
+ * are there read back exactly, and the missing ones read as missing. */
 static void test_truncated_everywhere(void)
 {
     synth sy;
     std_core(true, &sy);
+    const seg_spec *segs = std_segs;
+    size_t notes_end = sy.notes_off + sy.notes_len;
     pymac_error err;
-    size_t nbad = 0, ntrunc = 0;
+    size_t nbad = 0, ntrunc = 0, nopen = 0;
     for (size_t len = 0; len < sy.b.len; len++) {
-        pymac_status st = open_bytes("trunc.core", sy.b.p, len, &err);
-        pymac_status want = len < EI_NIDENT ? PYMAC_E_NOT_CORE : PYMAC_E_TRUNCATED;
+        const char *path = write_file("trunc.core", sy.b.p, len);
+        pm_core core;
+        memset(&err, 0, sizeof err);
+        pymac_status st = pm_core_open(&core, path, &err);
+        pymac_status want = len < EI_NIDENT    ? PYMAC_E_NOT_CORE
+                            : len < notes_end ? PYMAC_E_TRUNCATED
+                                              : PYMAC_OK;
+        bool good = st == want && (st == PYMAC_OK || good_error(&err, st));
         if (st == PYMAC_E_TRUNCATED)
             ntrunc++;
-        if (st != want || !good_error(&err, st)) {
-            if (nbad++ < 5)
-                fprintf(stderr, "\n  %zu of %zu bytes: status %d (%s), want %d: \"%s\"", len,
-                        sy.b.len, st, pymac_status_name(st), want, err.message);
+        if (good && st == PYMAC_OK) {
+            nopen++;
+            good = core.expected_size == sy.b.len;
+            /* every byte of every segment: there exactly when the prefix holds it */
+            for (size_t i = 0; good && i < 3; i++) {
+                for (uint64_t k = 0; good && k < segs[i].filesz; k++) {
+                    const unsigned char *p = pm_core_ptr(&core, segs[i].vaddr + k, 1);
+                    uint64_t missing = core.missing_reads;
+                    if (sy.seg_off[i] + k < len)
+                        good = p && *p == ((const unsigned char *)segs[i].data)[k];
+                    else
+                        good = !p && missing > 0;
+                }
+            }
         }
+        pm_core_close(&core);
+        if (!good && nbad++ < 5)
+            fprintf(stderr, "\n  %zu of %zu bytes: status %d (%s), want %d: \"%s\"", len,
+                    sy.b.len, st, pymac_status_name(st), want, err.message);
     }
     CU_ASSERT_EQUAL(nbad, 0);
-    CU_ASSERT_EQUAL(ntrunc, sy.b.len - EI_NIDENT);
-    /* ... and the whole file opens. */
+    CU_ASSERT_EQUAL(ntrunc, notes_end - EI_NIDENT);
+    CU_ASSERT_EQUAL(nopen, sy.b.len - notes_end);
+    /* ... and the whole file opens, with nothing missing. */
     CU_ASSERT_EQUAL(open_bytes("trunc.core", sy.b.p, sy.b.len, &err), PYMAC_OK);
     free(sy.b.p);
 }
@@ -661,7 +703,7 @@ bool register_core_tests(void)
         {"missing, empty, non-ELF files", test_bad_files},
         {"ELF files that are not x86-64 cores", test_not_cores},
         {"impossible program headers", test_bad_headers},
-        {"truncated at every byte", test_truncated_everywhere},
+        {"truncated at every byte: headers and notes fail, data reads as missing", test_truncated_everywhere},
         {NULL, NULL},
     };
     /* Bugs these tests found, fixed since: kept as regressions. */

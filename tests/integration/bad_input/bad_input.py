@@ -150,17 +150,66 @@ def case_not_core(a):
 
 
 def case_not_python(a):
-    return run(a, ["stats", need(os.path.join(a.work, "sleep", "core"))], NOT_PYTHON,
-               "core of /bin/sh")
+    core = need(os.path.join(a.work, "sleep", "core"))
+    ok = run(a, ["stats", core], NOT_PYTHON, "core of /bin/sh")
+    # cut short in its memory data, it is still not Python (not "truncated")
+    data = open(core, "rb").read()
+    path = os.path.join(a.work, "sleep-truncated")
+    with open(path, "wb") as f:
+        f.write(data[:len(data) * 3 // 4])
+    return run(a, ["stats", path], NOT_PYTHON, "core of /bin/sh cut at 3/4") and ok
+
+
+def phdrs(data):
+    """(type, offset, vaddr, filesz) of each program header of an ELF64 core."""
+    import struct
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    out = []
+    for i in range(phnum):
+        t, _, off, va, _, fsz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+        out.append((t, off, va, fsz))
+    return phoff + phnum * phentsize, out
+
+
+def truncation_classes(a, core, data):
+    """Where a cut stops being fatal: (end of headers and notes, first byte of the
+    interpreter's state or its heap, end of the segments holding them)."""
+    import json
+    headers_end, ph = phdrs(data)
+    notes_end = max([headers_end] + [off + fsz for t, off, _, fsz in ph if t == 4])
+    p = subprocess.run([a.cli, "info", "--json", core], capture_output=True, text=True, timeout=60)
+    info = json.loads(p.stdout)
+    p = subprocess.run([a.cli, "arenas", "--json", core], capture_output=True, text=True,
+                       timeout=60)
+    addrs = [int(info["runtime_address"], 16), int(info["main_interpreter"], 16)]
+    addrs += [int(x["address"], 16) for x in json.loads(p.stdout)["arenas"]]
+    segs = [(off, va, fsz) for t, off, va, fsz in ph if t == 1 and fsz]
+    starts, ends = [], []
+    for addr in addrs:
+        for off, va, fsz in segs:
+            if va <= addr < va + fsz:
+                starts.append(off + addr - va)
+                ends.append(off + fsz)
+    return notes_end, min(starts), max(ends)
 
 
 def case_truncated(a):
+    """A cut in the ELF header: not a core (4). In the program headers or the
+    notes: truncated (5). In the memory data before the interpreter's state or
+    heap: truncated (5), the message says the state is missing. After the
+    segments holding them: the core opens with a warning and stats is exact."""
     core = need(os.path.join(a.work, "python", "core"))
     data = open(core, "rb").read()
     size = len(data)
-    # ELF header, program headers, notes, the first data pages, the middle, the end.
+    full = subprocess.run([a.cli, "stats", core], capture_output=True, text=True, timeout=60)
+    notes_end, state_start, state_end = truncation_classes(a, core, data)
     cuts = sorted({1, 4, 15, 16, 40, 63, 64, 100, 1000, 3000, 4096, 8192, 70000,
-                   size // 3, size // 2, size - 4096, size - 1} - {0})
+                   notes_end - 1, notes_end, notes_end + 1, state_start // 2, state_start,
+                   (state_start + state_end) // 2, state_end - 4096,
+                   state_end + 1, (state_end + size) // 2, size - 4096, size - 1} - {0})
+    print("classes: notes end at %d, state from %d, state segments end at %d, size %d"
+          % (notes_end, state_start, state_end, size))
     ok = True
     path = os.path.join(a.work, "truncated")
     for cut in cuts:
@@ -168,8 +217,40 @@ def case_truncated(a):
             continue
         with open(path, "wb") as f:
             f.write(data[:cut])
-        want = NOT_CORE if cut < 16 else TRUNCATED
-        ok = run(a, ["stats", path], want, "core cut at %d of %d bytes" % (cut, size)) and ok
+        why = "core cut at %d of %d bytes" % (cut, size)
+        if cut < 16:
+            ok = run(a, ["stats", path], NOT_CORE, why + " (ELF header)") and ok
+        elif cut < notes_end:
+            ok = run(a, ["stats", path], TRUNCATED, why + " (headers, notes)") and ok
+        elif cut <= state_start:
+            ok = run(a, ["stats", path], TRUNCATED, why + " (before the interpreter)") and ok
+        elif cut >= state_end:
+            p = subprocess.run([a.cli, "stats", path], capture_output=True, text=True,
+                               timeout=60)
+            if p.returncode != 0 or p.stdout != full.stdout or \
+                    "warning: core truncated: %d of %d bytes" % (cut, size) not in p.stderr:
+                print("FAIL %s (after the interpreter's data): exit %d, stats %s, stderr %r"
+                      % (why, p.returncode, "same" if p.stdout == full.stdout else "differs",
+                         p.stderr))
+                ok = False
+            else:
+                print("ok %s (after the interpreter's data): exit 0, stats exact, %s"
+                      % (why, p.stderr.strip()))
+        else:
+            # inside the segments of the state and heap: either the state is
+            # gone (5, one line), or the heap is partly there (1, warnings), or
+            # what stats reads is all there (0, exact, with the warning)
+            p = subprocess.run([a.cli, "stats", path], capture_output=True, text=True,
+                               timeout=60)
+            lines = p.stderr.splitlines()
+            good = (p.returncode == TRUNCATED and len(lines) == 1 and
+                    lines[0].startswith("pymac-analyze: core truncated")) or \
+                   (p.returncode in (0, 1) and any(l.startswith("warning: core truncated")
+                                                   for l in lines) and
+                    (p.returncode == 1 or p.stdout == full.stdout))
+            print("%s %s (inside the interpreter's data): exit %d: %s"
+                  % ("ok" if good else "FAIL", why, p.returncode, lines[:2]))
+            ok = good and ok
     return ok
 
 
