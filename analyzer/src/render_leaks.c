@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "glibc_heap.h"
 #include "graph.h"
 #include "json.h"
 #include "layout.h"
@@ -37,6 +38,8 @@ typedef struct leaks {
     size_t head, tail;
     uint64_t *covered; /* sorted [lo, hi) pairs of container buffers outside pymalloc */
     size_t ncovered, capcovered;
+    pm_glibc_heap malloc_heap; /* free glibc chunks: their pointers are stale */
+    uint64_t stale;            /* pointers to objects skipped as in free chunks */
     long cur;
     bool nomem;
 } leaks;
@@ -100,6 +103,24 @@ static int cmp_pair(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Sorted ranges may overlap (a buffer inside a dead chunk): merge them. */
+static void merge_ranges(leaks *l)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < l->ncovered; i++) {
+        uint64_t lo = l->covered[2 * i], hi = l->covered[2 * i + 1];
+        if (m && lo <= l->covered[2 * m - 1]) {
+            if (hi > l->covered[2 * m - 1])
+                l->covered[2 * m - 1] = hi;
+            continue;
+        }
+        l->covered[2 * m] = lo;
+        l->covered[2 * m + 1] = hi;
+        m++;
+    }
+    l->ncovered = m;
+}
+
 static bool is_covered(const leaks *l, uint64_t addr)
 {
     size_t lo = 0, hi = l->ncovered;
@@ -111,6 +132,28 @@ static bool is_covered(const leaks *l, uint64_t addr)
             hi = mid;
     }
     return lo && addr < l->covered[2 * (lo - 1) + 1];
+}
+
+/* Objects with refcount 0 are dead: 3.8-3.10 code objects' zombie frames,
+ * frames and other objects parked on free lists. An in-use malloc chunk that
+ * starts with one holds only stale pointers. */
+static void cover_dead_chunks(leaks *l)
+{
+    const pm_glibc_heap *h = &l->malloc_heap;
+    uint64_t offsets[] = {0, l->s->layout->gc_head_size};
+    for (size_t i = 0; i < h->nchunks; i++) {
+        uint64_t p = h->chunks[2 * i], size = h->chunks[2 * i + 1];
+        if (pm_glibc_heap_is_free(h, p + 16))
+            continue;
+        for (size_t k = 0; k < sizeof offsets / sizeof offsets[0]; k++) {
+            pm_object o;
+            if (pm_object_read(l->s, p + 16 + offsets[k], &o) && !o.refcnt && !o.immortal &&
+                o.type->presize == offsets[k] && o.size - o.type->presize <= size) {
+                add_range(l, p + 16, p + size + 8);
+                break;
+            }
+        }
+    }
 }
 
 /* ---- references from memory that is not an object ---- */
@@ -170,6 +213,10 @@ static void scan_external(leaks *l, ext_fn fn)
                 long idx = pm_graph_index(l->g, w);
                 if (idx < 0 || is_covered(l, a + off))
                     continue;
+                if (pm_glibc_heap_is_free(&l->malloc_heap, a + off)) {
+                    l->stale++;
+                    continue;
+                }
                 fn(l, idx);
             }
             a += n;
@@ -371,7 +418,16 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;
     }
+    /* free malloc memory, and chunks that hold a dead object */
+    pm_glibc_heap_scan(s, &l.malloc_heap);
+    if (!l.malloc_heap.nomem)
+        cover_dead_chunks(&l);
+    if (l.nomem || l.malloc_heap.nomem) {
+        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        goto done;
+    }
     qsort(l.covered, l.ncovered, 2 * sizeof *l.covered, cmp_pair);
+    merge_ranges(&l);
     /* Roots, as the collector sees them: the named ones, immortal objects,
      * and every object whose refcount exceeds the references other objects
      * hold (something outside the heap holds it). Pointers found in
@@ -419,6 +475,12 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
             fputs(",\n ", out);
             print_groups(out, fmt, "growth", NULL, gr_rows, ngr, false);
         }
+        fprintf(out,
+                ",\n \"malloc_heap\": {\"heaps\": %zu, \"chunks\": %zu, \"free_chunks\": %zu, "
+                "\"tcache_chunks\": %zu, \"tcache_checked\": %s, \"stale_pointers\": %llu}",
+                l.malloc_heap.nheaps, l.malloc_heap.nchunks, l.malloc_heap.nfree_chunks,
+                l.malloc_heap.ntcache, l.malloc_heap.tcache_bad ? "false" : "true",
+                (unsigned long long)l.stale);
         fprintf(out, ",\n \"objects\": %zu, \"partial\": %s, ", g.n,
                 st == PYMAC_PARTIAL ? "true" : "false");
         pm_json_warnings(out, s);
@@ -451,6 +513,7 @@ done:
     free(l.reached);
     free(l.queue);
     free(l.covered);
+    pm_glibc_heap_release(&l.malloc_heap);
     pm_graph_close(&g);
     return st;
 }
