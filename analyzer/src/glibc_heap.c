@@ -255,6 +255,11 @@ bool pm_glibc_heap_is_free(const pm_glibc_heap *h, uint64_t addr)
     return lo && addr < h->free[2 * (lo - 1) + 1];
 }
 
+uint64_t pm_glibc_heap_chunk(const pm_glibc_heap *h, uint64_t mem)
+{
+    return walked_chunk(h, mem);
+}
+
 void pm_glibc_heap_release(pm_glibc_heap *h)
 {
     free(h->free);

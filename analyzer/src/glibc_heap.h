@@ -42,6 +42,8 @@ bool pm_glibc_heap_add(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx, uint64_t
 void pm_glibc_heap_finish(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx);
 /* Is addr inside a free chunk? (after finish) */
 bool pm_glibc_heap_is_free(const pm_glibc_heap *h, uint64_t addr);
+/* The size of the walked chunk whose user data starts at mem, or 0. */
+uint64_t pm_glibc_heap_chunk(const pm_glibc_heap *h, uint64_t mem);
 void pm_glibc_heap_release(pm_glibc_heap *h);
 
 struct pymac_session;

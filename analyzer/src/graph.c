@@ -56,8 +56,21 @@ pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
         return st;
     }
     qsort(c.v, c.n, sizeof *c.v, cmp_u64);
+    /* An object in a free malloc chunk is dead, however valid it looks (the
+     * chunk's old contents, found through a stale pointer). */
+    pm_glibc_heap_scan(s, &g->malloc_heap);
+    if (g->malloc_heap.nomem) {
+        free(c.v);
+        pm_glibc_heap_release(&g->malloc_heap);
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < c.n; i++)
+        if (!pm_glibc_heap_is_free(&g->malloc_heap, c.v[i]))
+            c.v[m++] = c.v[i];
+    g->dead = c.n - m;
     g->nodes = c.v;
-    g->n = c.n;
+    g->n = m;
     g->partial = st == PYMAC_PARTIAL;
     return st;
 }
@@ -65,6 +78,7 @@ pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
 void pm_graph_close(pm_graph *g)
 {
     free(g->nodes);
+    pm_glibc_heap_release(&g->malloc_heap);
     memset(g, 0, sizeof *g);
 }
 

@@ -2,12 +2,15 @@
 #ifndef PYMAC_GRAPH_H
 #define PYMAC_GRAPH_H
 
+#include "glibc_heap.h"
 #include "pm.h"
 
 typedef struct pm_graph {
     pymac_session *s;
     uint64_t *nodes; /* every live object, sorted by address */
     size_t n;
+    pm_glibc_heap malloc_heap; /* the target's glibc heaps: which memory is free */
+    size_t dead;               /* objects dropped: they lie in free malloc memory */
     bool partial;
 } pm_graph;
 

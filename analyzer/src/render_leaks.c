@@ -38,7 +38,6 @@ typedef struct leaks {
     size_t head, tail;
     uint64_t *covered; /* sorted [lo, hi) pairs of container buffers outside pymalloc */
     size_t ncovered, capcovered;
-    pm_glibc_heap malloc_heap; /* free glibc chunks: their pointers are stale */
     uint64_t stale;            /* pointers to objects skipped as in free chunks */
     long cur;
     bool nomem;
@@ -76,15 +75,23 @@ static void add_range(leaks *l, uint64_t lo, uint64_t hi)
 
 /* Container buffers (item arrays, dict keys and values, set tables) hold
  * the references counted as the container's; outside pymalloc they sit in
- * malloc chunks, which the non-object scan must then skip. */
+ * malloc chunks, which the non-object scan must then skip: a chunk of a
+ * walked heap, or an mmapped chunk (M bit; its mapping starts prev_size
+ * bytes before it), never a size read from whatever precedes a pointer. */
 static void cover(leaks *l, uint64_t p)
 {
-    uint64_t hdr;
-    if (!p || (p & 15) || !pm_read_u64(l->s, p - 8, &hdr))
+    uint64_t hdr, pad;
+    if (!p || (p & 15))
         return;
-    uint64_t size = hdr & ~(uint64_t)7;
-    if (size < 32 || size > MAX_SCAN)
-        return;
+    uint64_t size = pm_glibc_heap_chunk(&l->g->malloc_heap, p);
+    if (!size) {
+        if (!pm_read_u64(l->s, p - 8, &hdr) || !(hdr & 2) || !pm_read_u64(l->s, p - 16, &pad))
+            return;
+        size = hdr & ~(uint64_t)7;
+        if (size < 4096 || size > MAX_SCAN || ((p - 16 - pad) & 4095) ||
+            !pm_mapped(l->s, p - 16 - pad) || !pm_mapped(l->s, p - 16 + size - 1))
+            return;
+    }
     add_range(l, p - 16, p - 8 + size); /* the chunk header too */
 }
 
@@ -139,7 +146,7 @@ static bool is_covered(const leaks *l, uint64_t addr)
  * starts with one holds only stale pointers. */
 static void cover_dead_chunks(leaks *l)
 {
-    const pm_glibc_heap *h = &l->malloc_heap;
+    const pm_glibc_heap *h = &l->g->malloc_heap;
     uint64_t offsets[] = {0, l->s->layout->gc_head_size};
     for (size_t i = 0; i < h->nchunks; i++) {
         uint64_t p = h->chunks[2 * i], size = h->chunks[2 * i + 1];
@@ -213,7 +220,7 @@ static void scan_external(leaks *l, ext_fn fn)
                 long idx = pm_graph_index(l->g, w);
                 if (idx < 0 || is_covered(l, a + off))
                     continue;
-                if (pm_glibc_heap_is_free(&l->malloc_heap, a + off)) {
+                if (pm_glibc_heap_is_free(&l->g->malloc_heap, a + off)) {
                     l->stale++;
                     continue;
                 }
@@ -418,11 +425,9 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;
     }
-    /* free malloc memory, and chunks that hold a dead object */
-    pm_glibc_heap_scan(s, &l.malloc_heap);
-    if (!l.malloc_heap.nomem)
-        cover_dead_chunks(&l);
-    if (l.nomem || l.malloc_heap.nomem) {
+    /* chunks that hold a dead object */
+    cover_dead_chunks(&l);
+    if (l.nomem) {
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;
     }
@@ -477,10 +482,11 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
         }
         fprintf(out,
                 ",\n \"malloc_heap\": {\"heaps\": %zu, \"chunks\": %zu, \"free_chunks\": %zu, "
-                "\"tcache_chunks\": %zu, \"tcache_checked\": %s, \"stale_pointers\": %llu}",
-                l.malloc_heap.nheaps, l.malloc_heap.nchunks, l.malloc_heap.nfree_chunks,
-                l.malloc_heap.ntcache, l.malloc_heap.tcache_bad ? "false" : "true",
-                (unsigned long long)l.stale);
+                "\"tcache_chunks\": %zu, \"tcache_checked\": %s, \"stale_pointers\": %llu, "
+                "\"dead_objects\": %zu}",
+                g.malloc_heap.nheaps, g.malloc_heap.nchunks, g.malloc_heap.nfree_chunks,
+                g.malloc_heap.ntcache, g.malloc_heap.tcache_bad ? "false" : "true",
+                (unsigned long long)l.stale, g.dead);
         fprintf(out, ",\n \"objects\": %zu, \"partial\": %s, ", g.n,
                 st == PYMAC_PARTIAL ? "true" : "false");
         pm_json_warnings(out, s);
@@ -513,7 +519,6 @@ done:
     free(l.reached);
     free(l.queue);
     free(l.covered);
-    pm_glibc_heap_release(&l.malloc_heap);
     pm_graph_close(&g);
     return st;
 }

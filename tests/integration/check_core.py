@@ -309,16 +309,21 @@ def check_graph(a, oracle):
 
 
 def check_leaks(a, oracle):
-    """The planted garbage is found exactly: the uncollected cycles under
-    unreachable, and path names the cache that holds the marked widget.
-    (Unexplained references are not asserted yet: stale pointers in freed
-    malloc memory still hide some leaked references.)"""
+    """The planted leaks are found exactly: every leaked Py_IncRef under
+    unexplained (the objects and one unexplained reference each), the
+    uncollected cycles under unreachable, neither kind reported as the other,
+    and path names the cache that holds the marked widget."""
     want = oracle["expected_leaks"]
     got = cli_json(a.cli, "leaks", a.core)
     unreachable = {g["type"]: g["objects"] for g in got["unreachable"]}
+    unexplained = {g["type"]: (g["objects"], g["unexplained_refs"]) for g in got["unexplained"]}
     for name, n in want["unreachable"].items():
         expect_eq("unreachable %s" % name, unreachable.get(name), n)
-    for name in want["unexplained"]:
+        if name in unexplained:
+            raise Failure("%s (garbage, held by nothing) reported as unexplained: %r"
+                          % (name, unexplained[name]))
+    for name, n in want["unexplained"].items():
+        expect_eq("unexplained %s (objects, references)" % name, unexplained.get(name), (n, n))
         if name in unreachable:
             raise Failure("%s (leaked, so held from outside) reported as unreachable" % name)
     for name, steps in oracle.get("expected_path", {}).items():
