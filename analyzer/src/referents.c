@@ -27,6 +27,9 @@ typedef struct ref_layout {
     pm_field entry_key, entry_value, uentry_key, uentry_value;
     /* objects with members */
     pm_field func_code, func_globals, func_defaults, func_closure, func_dict, func_kwdefaults;
+    pm_field func_doc, func_name, func_qualname, func_module, func_annotations, func_builtins,
+        func_typeparams;
+    pm_field ht_name, ht_qualname, ht_slots, ht_module, tp_base;
     pm_field md_dict, cell_ref, tp_dict, tp_mro, tp_bases, tp_dictoffset, ht_cached_keys;
     uint64_t set_dummy; /* the key of deleted set entries: a static sentinel */
 } ref_layout;
@@ -77,6 +80,18 @@ static const ref_layout *layout(pymac_session *s)
     pm_lookup_field(s, "PyFunctionObject", "func_closure", &R->func_closure);
     pm_lookup_field(s, "PyFunctionObject", "func_dict", &R->func_dict);
     pm_lookup_field(s, "PyFunctionObject", "func_kwdefaults", &R->func_kwdefaults);
+    pm_lookup_field(s, "PyFunctionObject", "func_doc", &R->func_doc);
+    pm_lookup_field(s, "PyFunctionObject", "func_name", &R->func_name);
+    pm_lookup_field(s, "PyFunctionObject", "func_qualname", &R->func_qualname);
+    pm_lookup_field(s, "PyFunctionObject", "func_module", &R->func_module);
+    pm_lookup_field(s, "PyFunctionObject", "func_annotations", &R->func_annotations);
+    pm_lookup_field(s, "PyFunctionObject", "func_builtins", &R->func_builtins);     /* 3.10+ */
+    pm_lookup_field(s, "PyFunctionObject", "func_typeparams", &R->func_typeparams); /* 3.12+ */
+    pm_lookup_field(s, "PyHeapTypeObject", "ht_name", &R->ht_name);
+    pm_lookup_field(s, "PyHeapTypeObject", "ht_qualname", &R->ht_qualname);
+    pm_lookup_field(s, "PyHeapTypeObject", "ht_slots", &R->ht_slots);
+    pm_lookup_field(s, "PyHeapTypeObject", "ht_module", &R->ht_module); /* 3.9+ */
+    pm_lookup_field(s, "PyTypeObject", "tp_base", &R->tp_base);
     pm_lookup_field(s, "PyModuleObject", "md_dict", &R->md_dict);
     pm_lookup_field(s, "PyCellObject", "ob_ref", &R->cell_ref);
     pm_lookup_field(s, "PyTypeObject", "tp_dict", &R->tp_dict);
@@ -371,6 +386,13 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
         member(&e, o->addr, &R->func_kwdefaults, ".__kwdefaults__");
         member(&e, o->addr, &R->func_closure, ".__closure__");
         member(&e, o->addr, &R->func_dict, ".__dict__");
+        member(&e, o->addr, &R->func_doc, ".__doc__");
+        member(&e, o->addr, &R->func_name, ".__name__");
+        member(&e, o->addr, &R->func_qualname, ".__qualname__");
+        member(&e, o->addr, &R->func_module, ".__module__");
+        member(&e, o->addr, &R->func_annotations, ".__annotations__");
+        member(&e, o->addr, &R->func_builtins, ".__builtins__");
+        member(&e, o->addr, &R->func_typeparams, ".__type_params__");
     } else if (t == R->t_module) {
         member(&e, o->addr, &R->md_dict, ".__dict__");
     } else if (t == R->t_cell) {
@@ -379,6 +401,15 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
         member(&e, o->addr, &R->tp_mro, ".__mro__");
         member(&e, o->addr, &R->tp_bases, ".__bases__");
         member(&e, o->addr, &R->tp_dict, ".__dict__");
+        /* a heap type owns its base and the names and slots of its header */
+        uint64_t tflags = 0;
+        if (rd(s, o->addr, &s->layout->tp_flags, &tflags) && (tflags & PM_TPFLAGS_HEAPTYPE)) {
+            member(&e, o->addr, &R->tp_base, ".__base__");
+            member(&e, o->addr, &R->ht_name, ".__name__");
+            member(&e, o->addr, &R->ht_qualname, ".__qualname__");
+            member(&e, o->addr, &R->ht_slots, ".__slots__");
+            member(&e, o->addr, &R->ht_module, ".__module__ (ht_module)");
+        }
     } else if (o->type->flags & PM_TPFLAGS_HEAPTYPE) {
         instance_attrs(&e, R, o);
         if (!(o->type->flags & (PM_TPFLAGS_MANAGED_DICT)))

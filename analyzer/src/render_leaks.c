@@ -238,6 +238,26 @@ static void ext_count(leaks *l, long idx)
         l->incoming[idx]++;
 }
 
+/* 3.11 has no immortal objects, but its statically allocated ones (deep-
+ * frozen code objects and their constants, small ints, single-character
+ * strings in _PyRuntime) start with a refcount of 999999999
+ * (_PyObject_IMMORTAL_INIT) that no real reference accounts for. */
+enum { PY311_STATIC_REFCNT = 999999999 };
+
+static bool in_mapped_file(const pm_core *c, uint64_t addr)
+{
+    for (size_t i = 0; i < c->nfiles; i++)
+        if (addr >= c->files[i].start && addr < c->files[i].end)
+            return true;
+    return false;
+}
+
+static bool effectively_immortal(const leaks *l, const pm_object *o)
+{
+    return o->immortal || (l->s->rt->minor == 11 && o->refcnt >= PY311_STATIC_REFCNT &&
+                           in_mapped_file(&l->s->core, o->addr));
+}
+
 /* ---- reachability ---- */
 
 static void reach(leaks *l, long idx)
@@ -440,7 +460,8 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
     pm_graph_roots(s, PM_ROOTS_ALL, root_fn, &l);
     for (size_t i = 0; i < g.n; i++) {
         pm_object o;
-        if (pm_object_read(s, g.nodes[i], &o) && (o.immortal || o.refcnt > l.incoming[i]))
+        if (pm_object_read(s, g.nodes[i], &o) &&
+            (effectively_immortal(&l, &o) || o.refcnt > l.incoming[i]))
             reach(&l, (long)i);
     }
     scan_external(&l, ext_count);
@@ -465,7 +486,8 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
     }
     for (size_t i = 0; i < g.n; i++) {
         pm_object o;
-        if (!pm_object_read(s, g.nodes[i], &o) || o.immortal || o.refcnt <= l.incoming[i])
+        if (!pm_object_read(s, g.nodes[i], &o) || effectively_immortal(&l, &o) ||
+            o.refcnt <= l.incoming[i])
             continue;
         group *gr = find_group(&un, &nun, &capun, o.type->name);
         if (gr)
