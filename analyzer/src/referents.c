@@ -29,7 +29,7 @@ typedef struct ref_layout {
     pm_field func_code, func_globals, func_defaults, func_closure, func_dict, func_kwdefaults;
     pm_field func_doc, func_name, func_qualname, func_module, func_annotations, func_builtins,
         func_typeparams;
-    pm_field ht_name, ht_qualname, ht_slots, ht_module, tp_base;
+    pm_field ht_name, ht_qualname, ht_slots, ht_module, tp_base, tp_subclasses;
     pm_field md_dict, cell_ref, tp_dict, tp_mro, tp_bases, tp_dictoffset, ht_cached_keys;
     uint64_t set_dummy; /* the key of deleted set entries: a static sentinel */
 } ref_layout;
@@ -92,6 +92,7 @@ static const ref_layout *layout(pymac_session *s)
     pm_lookup_field(s, "PyHeapTypeObject", "ht_slots", &R->ht_slots);
     pm_lookup_field(s, "PyHeapTypeObject", "ht_module", &R->ht_module); /* 3.9+ */
     pm_lookup_field(s, "PyTypeObject", "tp_base", &R->tp_base);
+    pm_lookup_field(s, "PyTypeObject", "tp_subclasses", &R->tp_subclasses);
     pm_lookup_field(s, "PyModuleObject", "md_dict", &R->md_dict);
     pm_lookup_field(s, "PyCellObject", "ob_ref", &R->cell_ref);
     pm_lookup_field(s, "PyTypeObject", "tp_dict", &R->tp_dict);
@@ -401,6 +402,9 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
         member(&e, o->addr, &R->tp_mro, ".__mro__");
         member(&e, o->addr, &R->tp_bases, ".__bases__");
         member(&e, o->addr, &R->tp_dict, ".__dict__");
+        /* the dict of weak references to subclasses (3.12 keeps a static
+         * builtin type's index there instead: not an object, so no node) */
+        member(&e, o->addr, &R->tp_subclasses, ".__subclasses__");
         /* a heap type owns its base and the names and slots of its header */
         uint64_t tflags = 0;
         if (rd(s, o->addr, &s->layout->tp_flags, &tflags) && (tflags & PM_TPFLAGS_HEAPTYPE)) {

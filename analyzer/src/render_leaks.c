@@ -432,14 +432,23 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
     if (pm_find_type(s, "PySetObject", &t))
         pm_dwarf_member(&t, "table", &set_table);
     const pm_field *buffers[] = {&list_items, &ma_keys, &ma_values, &set_table, NULL};
+    uint64_t static_type_size = pm_lookup_size(s, "PyTypeObject");
     for (size_t i = 0; i < g.n; i++) {
         pm_object o;
         if (!pm_object_read(s, g.nodes[i], &o))
             continue;
         pm_referents_ex(s, &o, count_edge, &l, 0, PM_REFS_EXACT | PM_REFS_NO_LABELS);
         cover_buffers(&l, &o, buffers);
-        /* an object's own body is not external memory */
-        add_range(&l, o.addr - o.type->presize, o.addr + (o.size - o.type->presize));
+        /* an object's own body is not external memory (a static type is a
+         * PyTypeObject, not the metatype's heap-type size: what follows it
+         * is other static data) */
+        uint64_t body = o.size - o.type->presize;
+        if ((o.type->flags & PM_TPFLAGS_TYPE_SUBCLASS) && static_type_size) {
+            const pm_type *self = pm_type_get(s, o.addr);
+            if (self && !(self->flags & PM_TPFLAGS_HEAPTYPE) && body > static_type_size)
+                body = static_type_size;
+        }
+        add_range(&l, o.addr - o.type->presize, o.addr + body);
     }
     if (l.nomem) {
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
