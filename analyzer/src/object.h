@@ -11,6 +11,9 @@
 #define PM_TPFLAGS_READY (1ul << 12)
 #define PM_TPFLAGS_HAVE_GC (1ul << 14)
 #define PM_TPFLAGS_LONG_SUBCLASS (1ul << 24)
+#define PM_TPFLAGS_LIST_SUBCLASS (1ul << 25)
+#define PM_TPFLAGS_TUPLE_SUBCLASS (1ul << 26)
+#define PM_TPFLAGS_DICT_SUBCLASS (1ul << 29)
 #define PM_TPFLAGS_TYPE_SUBCLASS (1ul << 31)
 
 typedef struct pm_type {

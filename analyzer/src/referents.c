@@ -368,16 +368,31 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
     uint64_t t = o->type->addr, v;
     if (o->type->flags & PM_TPFLAGS_HEAPTYPE)
         edge(&e, t, "type", false); /* instances of heap types own a reference to it */
-    if (t == R->t_tuple && R->tuple_items.ok && o->ob_size > 0) {
-        array(&e, o->addr + (uint64_t)R->tuple_items.off, (uint64_t)o->ob_size, "[%llu]");
-    } else if (t == R->t_list) {
-        /* list has no item size: its length is read here, not by pm_object_read */
-        uint64_t len;
-        if (rd(s, o->addr, &R->list_items, &v) &&
-            pm_read_u64(s, o->addr + (uint64_t)s->layout->ob_size.off, &len) && len)
-            array(&e, v, len < MAX_EDGES ? len : MAX_EDGES, "[%llu]");
-    } else if (t == R->t_dict) {
-        pm_dict_items(s, o->addr, dict_edge, &e);
+    uint64_t tf = o->type->flags;
+    bool heap = tf & PM_TPFLAGS_HEAPTYPE;
+    bool is_tuple = t == R->t_tuple || (tf & PM_TPFLAGS_TUPLE_SUBCLASS);
+    bool is_list = t == R->t_list || (tf & PM_TPFLAGS_LIST_SUBCLASS);
+    bool is_dict = t == R->t_dict || (tf & PM_TPFLAGS_DICT_SUBCLASS);
+    if (is_tuple || is_list || is_dict) {
+        /* the container part, for subclasses too */
+        if (is_tuple && R->tuple_items.ok && o->ob_size > 0) {
+            array(&e, o->addr + (uint64_t)R->tuple_items.off, (uint64_t)o->ob_size, "[%llu]");
+        } else if (is_list) {
+            /* list has no item size: its length is read here, not by pm_object_read */
+            uint64_t len;
+            if (rd(s, o->addr, &R->list_items, &v) &&
+                pm_read_u64(s, o->addr + (uint64_t)s->layout->ob_size.off, &len) && len)
+                array(&e, v, len < MAX_EDGES ? len : MAX_EDGES, "[%llu]");
+        } else if (is_dict) {
+            pm_dict_items(s, o->addr, dict_edge, &e);
+        }
+        /* a subclass's own fields: a Python subclass's attributes; C members
+         * (e.g. ctypes' StgDict) conservatively. Tuple items would be seen
+         * twice by a scan, and list and dict headers hold no object. */
+        if (heap)
+            instance_attrs(&e, R, o);
+        if (!is_tuple && t != R->t_list && t != R->t_dict && !(tf & PM_TPFLAGS_MANAGED_DICT))
+            conservative(&e, o);
     } else if (t == R->t_set || t == R->t_frozenset) {
         set_items(&e, R, o->addr);
     } else if (t == R->t_function) {
