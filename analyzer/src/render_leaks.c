@@ -258,6 +258,19 @@ static bool effectively_immortal(const leaks *l, const pm_object *o)
                            in_mapped_file(&l->s->core, o->addr));
 }
 
+/* Is o's refcount above the references found? Before 3.12, a statically
+ * allocated object (PyObject_HEAD_INIT: static types, PyModuleDefs, ...)
+ * starts with a refcount of 1 that is its definition, not a reference. */
+static uint64_t excess(const leaks *l, const pm_object *o, uint32_t incoming)
+{
+    if (o->refcnt <= incoming || effectively_immortal(l, o))
+        return 0;
+    uint64_t extra = o->refcnt - incoming;
+    if (l->s->rt->minor <= 11 && in_mapped_file(&l->s->core, o->addr))
+        extra--;
+    return extra;
+}
+
 /* ---- reachability ---- */
 
 static void reach(leaks *l, long idx)
@@ -470,7 +483,7 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
     for (size_t i = 0; i < g.n; i++) {
         pm_object o;
         if (pm_object_read(s, g.nodes[i], &o) &&
-            (effectively_immortal(&l, &o) || o.refcnt > l.incoming[i]))
+            (effectively_immortal(&l, &o) || excess(&l, &o, l.incoming[i])))
             reach(&l, (long)i);
     }
     scan_external(&l, ext_count);
@@ -495,12 +508,12 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
     }
     for (size_t i = 0; i < g.n; i++) {
         pm_object o;
-        if (!pm_object_read(s, g.nodes[i], &o) || effectively_immortal(&l, &o) ||
-            o.refcnt <= l.incoming[i])
+        uint64_t extra;
+        if (!pm_object_read(s, g.nodes[i], &o) || !(extra = excess(&l, &o, l.incoming[i])))
             continue;
         group *gr = find_group(&un, &nun, &capun, o.type->name);
         if (gr)
-            add(gr, &o, o.refcnt - l.incoming[i]);
+            add(gr, &o, extra);
     }
     if (fmt == PYMAC_JSON) {
         fputc('{', out);
