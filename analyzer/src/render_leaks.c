@@ -244,18 +244,17 @@ static void ext_count(leaks *l, long idx)
  * (_PyObject_IMMORTAL_INIT) that no real reference accounts for. */
 enum { PY311_STATIC_REFCNT = 999999999 };
 
-static bool in_mapped_file(const pm_core *c, uint64_t addr)
+/* Static data: inside a loaded module's address range (its .data, and its
+ * .bss, which no mapped file covers). */
+static bool is_static(pymac_session *s, uint64_t addr)
 {
-    for (size_t i = 0; i < c->nfiles; i++)
-        if (addr >= c->files[i].start && addr < c->files[i].end)
-            return true;
-    return false;
+    return s->dwfl && dwfl_addrmodule(s->dwfl, addr) != NULL;
 }
 
 static bool effectively_immortal(const leaks *l, const pm_object *o)
 {
     return o->immortal || (l->s->rt->minor == 11 && o->refcnt >= PY311_STATIC_REFCNT &&
-                           in_mapped_file(&l->s->core, o->addr));
+                           is_static(l->s, o->addr));
 }
 
 /* Is o's refcount above the references found? Before 3.12, a statically
@@ -266,7 +265,7 @@ static uint64_t excess(const leaks *l, const pm_object *o, uint32_t incoming)
     if (o->refcnt <= incoming || effectively_immortal(l, o))
         return 0;
     uint64_t extra = o->refcnt - incoming;
-    if (l->s->rt->minor <= 11 && in_mapped_file(&l->s->core, o->addr))
+    if (l->s->rt->minor <= 11 && is_static(l->s, o->addr))
         extra--;
     return extra;
 }
