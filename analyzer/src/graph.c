@@ -44,6 +44,42 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static size_t page_hash(uint64_t page, size_t mask)
+{
+    return (size_t)((page * 0x9e3779b97f4a7c15ull) >> 20) & mask;
+}
+
+/* The page index: node lookups cost a hash probe and a short search within
+ * one page, not a binary search over millions of nodes. */
+static bool index_pages(pm_graph *g)
+{
+    size_t npages = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (!i || g->nodes[i] >> 12 != g->nodes[i - 1] >> 12)
+            npages++;
+    if (g->n > UINT32_MAX)
+        return false;
+    size_t cap = 16;
+    while (cap < 2 * npages)
+        cap *= 2;
+    g->pages = calloc(cap, sizeof *g->pages);
+    if (!g->pages)
+        return false;
+    g->page_mask = cap - 1;
+    for (size_t i = 0; i < g->n;) {
+        uint64_t page = g->nodes[i] >> 12;
+        size_t j = i;
+        while (j < g->n && g->nodes[j] >> 12 == page)
+            j++;
+        size_t h = page_hash(page, g->page_mask);
+        while (g->pages[h].page)
+            h = (h + 1) & g->page_mask;
+        g->pages[h] = (pm_graph_page){page, (uint32_t)i, (uint32_t)j};
+        i = j;
+    }
+    return true;
+}
+
 pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
 {
     memset(g, 0, sizeof *g);
@@ -71,6 +107,10 @@ pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
     g->dead = c.n - m;
     g->nodes = c.v;
     g->n = m;
+    if (!index_pages(g)) {
+        pm_graph_close(g);
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    }
     g->partial = st == PYMAC_PARTIAL;
     return st;
 }
@@ -78,13 +118,22 @@ pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
 void pm_graph_close(pm_graph *g)
 {
     free(g->nodes);
+    free(g->pages);
     pm_glibc_heap_release(&g->malloc_heap);
     memset(g, 0, sizeof *g);
 }
 
 long pm_graph_index(const pm_graph *g, uint64_t addr)
 {
-    size_t lo = 0, hi = g->n;
+    uint64_t page = addr >> 12;
+    if (!g->pages || !page)
+        return -1;
+    size_t h = page_hash(page, g->page_mask);
+    while (g->pages[h].page && g->pages[h].page != page)
+        h = (h + 1) & g->page_mask;
+    if (!g->pages[h].page)
+        return -1;
+    size_t lo = g->pages[h].first, hi = g->pages[h].end;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (g->nodes[mid] < addr)
@@ -92,7 +141,7 @@ long pm_graph_index(const pm_graph *g, uint64_t addr)
         else
             hi = mid;
     }
-    return lo < g->n && g->nodes[lo] == addr ? (long)lo : -1;
+    return lo < g->pages[h].end && g->nodes[lo] == addr ? (long)lo : -1;
 }
 
 /* ---- roots ---- */

@@ -21,7 +21,9 @@
 #include "layout.h"
 #include "referents.h"
 
-enum { EXAMPLES = 5, MAX_SCAN = 1ull << 34 };
+enum { EXAMPLES = 5 };
+#define MAX_SCAN (1ull << 34)
+#define RC_IMMORTAL UINT32_MAX
 
 typedef struct group {
     char name[96];
@@ -33,6 +35,14 @@ typedef struct leaks {
     pymac_session *s;
     pm_graph *g;
     uint32_t *incoming;
+    uint32_t *rc;       /* the refcount references must explain; RC_IMMORTAL: none */
+    uint32_t *edge_off; /* CSR: node i's referents are edges[edge_off[i] .. edge_off[i+1]) */
+    uint32_t *edges;
+    size_t nedges, capedges;
+    bool no_csr;        /* too many edges for 32-bit offsets: BFS decodes again */
+    uint64_t *bases;    /* pymalloc arena bases, sorted */
+    size_t nbases;
+    uint64_t arena_size;
     uint8_t *reached;
     uint32_t *queue;
     size_t head, tail;
@@ -51,9 +61,39 @@ static bool count_edge(void *ctx, uint64_t target, const char *via, bool conserv
     (void)conservative;
     leaks *l = ctx;
     long i = pm_graph_index(l->g, target);
-    if (i >= 0 && l->incoming[i] < UINT32_MAX)
+    if (i < 0)
+        return true;
+    if (l->incoming[i] < UINT32_MAX)
         l->incoming[i]++;
+    if (l->no_csr)
+        return true;
+    if (l->nedges == l->capedges) {
+        size_t cap = l->capedges ? l->capedges * 2 : 1 << 16;
+        uint32_t *e = cap < UINT32_MAX ? realloc(l->edges, cap * sizeof *e) : NULL;
+        if (!e) { /* BFS will decode the referents again instead */
+            l->no_csr = true;
+            free(l->edges);
+            l->edges = NULL;
+            return true;
+        }
+        l->edges = e;
+        l->capedges = cap;
+    }
+    l->edges[l->nedges++] = (uint32_t)i;
     return true;
+}
+
+static bool in_arena(const leaks *l, uint64_t a)
+{
+    size_t lo = 0, hi = l->nbases;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->bases[mid] <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo && a - l->bases[lo - 1] < l->arena_size;
 }
 
 static void add_range(leaks *l, uint64_t lo, uint64_t hi)
@@ -173,49 +213,39 @@ typedef void (*ext_fn)(leaks *l, long idx);
 static void scan_external(leaks *l, ext_fn fn)
 {
     pymac_session *s = l->s;
-    const pymac_heap *h;
-    pymac_error e;
-    if (pymac_heap_walk(s, &h, &e) > PYMAC_PARTIAL)
-        return;
-    /* arena bases, sorted, to skip arenas with a binary search */
-    uint64_t *bases = malloc((h->narenas + 1) * sizeof *bases);
-    if (!bases) {
-        l->nomem = true;
-        return;
-    }
-    for (size_t k = 0; k < h->narenas; k++)
-        bases[k] = h->arenas[k].address;
-    qsort(bases, h->narenas, sizeof *bases, cmp_pair);
     const pm_core *c = &s->core;
+    uint64_t first = l->g->n ? l->g->nodes[0] : 0, last = l->g->n ? l->g->nodes[l->g->n - 1] : 0;
     for (size_t i = 0; i < c->nsegs; i++) {
         const pm_segment *sg = &c->segs[i];
         if (!(sg->flags & 2) || sg->memsz > MAX_SCAN)
             continue; /* read-only memory holds no counted references */
         for (uint64_t a = sg->vaddr; a + 8 <= sg->vaddr + sg->memsz;) {
             /* skip pymalloc arenas whole: their blocks are objects or buffers */
-            size_t lo = 0, hi = h->narenas;
+            size_t lo = 0, hi = l->nbases;
             while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
-                if (bases[mid] <= a)
+                if (l->bases[mid] <= a)
                     lo = mid + 1;
                 else
                     hi = mid;
             }
-            if (lo && a - bases[lo - 1] < h->arena_size) {
-                a = bases[lo - 1] + h->arena_size;
+            if (lo && a - l->bases[lo - 1] < l->arena_size) {
+                a = l->bases[lo - 1] + l->arena_size;
                 continue;
             }
             unsigned char page[4096];
             uint64_t n = 4096 - (a & 4095);
             if (n > sg->vaddr + sg->memsz - a)
                 n = sg->vaddr + sg->memsz - a;
-            if (!pm_read(s, a, page, n)) {
+            const unsigned char *v = pm_view(s, a, n, page);
+            if (!v) {
                 a += n;
                 continue;
             }
             for (uint64_t off = 0; off + 8 <= n; off += 8) {
-                uint64_t w = pm_get_uint(page, (uint32_t)off, 8);
-                if (w < 4096 || (w & 7))
+                uint64_t w;
+                memcpy(&w, v + off, 8);
+                if (w < first || w > last || (w & 7))
                     continue;
                 long idx = pm_graph_index(l->g, w);
                 if (idx < 0 || is_covered(l, a + off))
@@ -229,7 +259,6 @@ static void scan_external(leaks *l, ext_fn fn)
             a += n;
         }
     }
-    free(bases);
 }
 
 static void ext_count(leaks *l, long idx)
@@ -255,19 +284,6 @@ static bool effectively_immortal(const leaks *l, const pm_object *o)
 {
     return o->immortal || (l->s->rt->minor == 11 && o->refcnt >= PY311_STATIC_REFCNT &&
                            is_static(l->s, o->addr));
-}
-
-/* Is o's refcount above the references found? Before 3.12, a statically
- * allocated object (PyObject_HEAD_INIT: static types, PyModuleDefs, ...)
- * starts with a refcount of 1 that is its definition, not a reference. */
-static uint64_t excess(const leaks *l, const pm_object *o, uint32_t incoming)
-{
-    if (o->refcnt <= incoming || effectively_immortal(l, o))
-        return 0;
-    uint64_t extra = o->refcnt - incoming;
-    if (l->s->rt->minor <= 11 && is_static(l->s, o->addr))
-        extra--;
-    return extra;
 }
 
 /* ---- reachability ---- */
@@ -424,14 +440,28 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
         return st;
     leaks l = {.s = s, .g = &g};
     l.incoming = calloc(g.n + 1, sizeof *l.incoming);
+    l.rc = malloc((g.n + 1) * sizeof *l.rc);
+    l.edge_off = malloc((g.n + 1) * sizeof *l.edge_off);
     l.reached = calloc(g.n + 1, 1);
     l.queue = malloc((g.n + 1) * sizeof *l.queue);
     group *un = NULL, *unr = NULL;
     size_t nun = 0, capun = 0, nunr = 0, capunr = 0;
-    if (!l.incoming || !l.reached || !l.queue) {
+    const pymac_heap *h;
+    pymac_status hst = pymac_heap_walk(s, &h, err);
+    if (hst > PYMAC_PARTIAL) {
+        st = hst;
+        goto done;
+    }
+    l.bases = malloc((h->narenas + 1) * sizeof *l.bases);
+    if (!l.incoming || !l.rc || !l.edge_off || !l.reached || !l.queue || !l.bases) {
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;
     }
+    for (size_t k = 0; k < h->narenas; k++)
+        l.bases[k] = h->arenas[k].address;
+    l.nbases = h->narenas;
+    l.arena_size = h->arena_size;
+    qsort(l.bases, l.nbases, sizeof *l.bases, cmp_pair);
     /* buffers of containers, so that the non-object scan skips them */
     Dwarf_Die t;
     pm_field list_items = {0}, ma_keys = {0}, ma_values = {0}, set_table = {0};
@@ -443,25 +473,54 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
     }
     if (pm_find_type(s, "PySetObject", &t))
         pm_dwarf_member(&t, "table", &set_table);
-    const pm_field *buffers[] = {&list_items, &ma_keys, &ma_values, &set_table, NULL};
+    const pm_field *list_buf[] = {&list_items, NULL}, *dict_buf[] = {&ma_keys, &ma_values, NULL},
+                   *set_buf[] = {&set_table, NULL};
+    uint64_t set_type = pm_symbol_lookup(s, "PySet_Type", NULL).addr;
+    uint64_t frozenset_type = pm_symbol_lookup(s, "PyFrozenSet_Type", NULL).addr;
     uint64_t static_type_size = pm_lookup_size(s, "PyTypeObject");
+    /* One pass over the nodes: each read once, its referents decoded once
+     * into CSR edges, its refcount kept as what references must explain. */
     for (size_t i = 0; i < g.n; i++) {
         pm_object o;
+        l.edge_off[i] = (uint32_t)l.nedges;
+        l.rc[i] = 0;
         if (!pm_object_read(s, g.nodes[i], &o))
             continue;
+        if (effectively_immortal(&l, &o)) {
+            l.rc[i] = RC_IMMORTAL;
+        } else {
+            uint64_t rc = o.refcnt;
+            if (rc && s->rt->minor <= 11 && is_static(s, o.addr))
+                rc--; /* a static object's initial 1 is its definition */
+            l.rc[i] = rc < RC_IMMORTAL ? (uint32_t)rc : RC_IMMORTAL - 1;
+        }
         pm_referents_ex(s, &o, count_edge, &l, 0, PM_REFS_EXACT | PM_REFS_NO_LABELS);
-        cover_buffers(&l, &o, buffers);
+        if (!l.no_csr && l.nedges >= UINT32_MAX) {
+            l.no_csr = true;
+            free(l.edges);
+            l.edges = NULL;
+        }
+        if (in_arena(&l, o.addr))
+            continue; /* arenas are skipped whole by the non-object scan */
+        uint64_t tf = o.type->flags;
+        if (tf & PM_TPFLAGS_LIST_SUBCLASS)
+            cover_buffers(&l, &o, list_buf);
+        else if (tf & PM_TPFLAGS_DICT_SUBCLASS)
+            cover_buffers(&l, &o, dict_buf);
+        else if (o.type->addr == set_type || o.type->addr == frozenset_type)
+            cover_buffers(&l, &o, set_buf);
         /* an object's own body is not external memory (a static type is a
          * PyTypeObject, not the metatype's heap-type size: what follows it
          * is other static data) */
         uint64_t body = o.size - o.type->presize;
-        if ((o.type->flags & PM_TPFLAGS_TYPE_SUBCLASS) && static_type_size) {
+        if ((tf & PM_TPFLAGS_TYPE_SUBCLASS) && static_type_size) {
             const pm_type *self = pm_type_get(s, o.addr);
             if (self && !(self->flags & PM_TPFLAGS_HEAPTYPE) && body > static_type_size)
                 body = static_type_size;
         }
         add_range(&l, o.addr - o.type->presize, o.addr + body);
     }
+    l.edge_off[g.n] = (uint32_t)l.nedges;
     if (l.nomem) {
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;
@@ -479,16 +538,18 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
      * hold (something outside the heap holds it). Pointers found in
      * non-object memory are not roots: freed memory keeps stale ones. */
     pm_graph_roots(s, PM_ROOTS_ALL, root_fn, &l);
-    for (size_t i = 0; i < g.n; i++) {
-        pm_object o;
-        if (pm_object_read(s, g.nodes[i], &o) &&
-            (effectively_immortal(&l, &o) || excess(&l, &o, l.incoming[i])))
+    for (size_t i = 0; i < g.n; i++)
+        if (l.rc[i] > l.incoming[i])
             reach(&l, (long)i);
-    }
     scan_external(&l, ext_count);
     while (l.head < l.tail) {
-        pm_object o;
         l.cur = l.queue[l.head++];
+        if (!l.no_csr) {
+            for (uint32_t k = l.edge_off[l.cur]; k < l.edge_off[l.cur + 1]; k++)
+                reach(&l, l.edges[k]);
+            continue;
+        }
+        pm_object o;
         if (pm_object_read(s, g.nodes[l.cur], &o))
             pm_referents_ex(s, &o, reach_edge, &l, 0, PM_REFS_EXACT | PM_REFS_NO_LABELS);
     }
@@ -507,12 +568,12 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
     }
     for (size_t i = 0; i < g.n; i++) {
         pm_object o;
-        uint64_t extra;
-        if (!pm_object_read(s, g.nodes[i], &o) || !(extra = excess(&l, &o, l.incoming[i])))
+        if (l.rc[i] == RC_IMMORTAL || l.rc[i] <= l.incoming[i] ||
+            !pm_object_read(s, g.nodes[i], &o))
             continue;
         group *gr = find_group(&un, &nun, &capun, o.type->name);
         if (gr)
-            add(gr, &o, extra);
+            add(gr, &o, l.rc[i] - l.incoming[i]);
     }
     if (fmt == PYMAC_JSON) {
         fputc('{', out);
@@ -559,6 +620,10 @@ done:
     free(un);
     free(unr);
     free(l.incoming);
+    free(l.rc);
+    free(l.edge_off);
+    free(l.edges);
+    free(l.bases);
     free(l.reached);
     free(l.queue);
     free(l.covered);
