@@ -44,6 +44,43 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Sorts addresses: LSD radix, 16 bits a pass over the bits that vary (user
+ * addresses have 48), falling back to qsort if the scratch cannot be had. */
+static void sort_addresses(uint64_t *v, size_t n)
+{
+    uint64_t *tmp = n > 4096 ? malloc(n * sizeof *tmp) : NULL;
+    size_t *count = tmp ? malloc(65536 * sizeof *count) : NULL;
+    if (!count) {
+        free(tmp);
+        qsort(v, n, sizeof *v, cmp_u64);
+        return;
+    }
+    uint64_t all = 0;
+    for (size_t i = 0; i < n; i++)
+        all |= v[i];
+    uint64_t *src = v, *dst = tmp;
+    for (unsigned shift = 0; shift < 64 && (all >> shift); shift += 16) {
+        memset(count, 0, 65536 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[(src[i] >> shift) & 0xffff]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < 65536; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i] >> shift) & 0xffff]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+    free(count);
+    free(tmp);
+}
+
 static size_t page_hash(uint64_t page, size_t mask)
 {
     return (size_t)((page * 0x9e3779b97f4a7c15ull) >> 20) & mask;
@@ -91,7 +128,7 @@ pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
         free(c.v);
         return st;
     }
-    qsort(c.v, c.n, sizeof *c.v, cmp_u64);
+    sort_addresses(c.v, c.n);
     /* An object in a free malloc chunk is dead, however valid it looks (the
      * chunk's old contents, found through a stale pointer). */
     pm_glibc_heap_scan(s, &g->malloc_heap);

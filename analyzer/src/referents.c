@@ -17,6 +17,7 @@ enum { MAX_DICT_ENTRIES = 1 << 30 };
 typedef struct ref_layout {
     bool resolved;
     uint64_t t_tuple, t_list, t_dict, t_set, t_frozenset, t_function, t_module, t_cell, t_type;
+    uint64_t t_float;
     pm_field tuple_items, list_items, set_table, set_mask;
     uint32_t set_entry_size;
     pm_field set_entry_key;
@@ -49,7 +50,7 @@ static const ref_layout *layout(pymac_session *s)
         {"PyDict_Type", &R->t_dict},     {"PySet_Type", &R->t_set},
         {"PyFrozenSet_Type", &R->t_frozenset}, {"PyFunction_Type", &R->t_function},
         {"PyModule_Type", &R->t_module}, {"PyCell_Type", &R->t_cell},
-        {"PyType_Type", &R->t_type},
+        {"PyType_Type", &R->t_type},     {"PyFloat_Type", &R->t_float},
     };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         *types[i].out = pm_symbol_lookup(s, types[i].sym, NULL).addr;
@@ -444,7 +445,11 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
         instance_attrs(&e, R, o);
         if (!(o->type->flags & (PM_TPFLAGS_MANAGED_DICT)))
             conservative(&e, o); /* __slots__ and C-level members */
-    } else {
+    } else if (!(t == R->t_float ||
+                 (tf & (PM_TPFLAGS_LONG_SUBCLASS | PM_TPFLAGS_BYTES_SUBCLASS |
+                        PM_TPFLAGS_UNICODE_SUBCLASS)))) {
+        /* ints, floats, bytes and strs hold no object pointer: their data
+         * would only give false edges */
         conservative(&e, o);
     }
     return PYMAC_OK;
