@@ -244,6 +244,9 @@ void pm_glibc_heap_finish(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx)
 
 bool pm_glibc_heap_is_free(const pm_glibc_heap *h, uint64_t addr)
 {
+    /* most lookups are far from any heap (pymalloc arenas, static data) */
+    if (!h->nfree || addr < h->free[0] || addr >= h->free[2 * h->nfree - 1])
+        return false;
     size_t lo = 0, hi = h->nfree;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
