@@ -223,10 +223,12 @@ static void tcache_resolve(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx, cons
 void pm_glibc_heap_finish(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx)
 {
     /* heaps may have been added out of address order */
-    qsort(h->chunks, h->nchunks, 2 * sizeof *h->chunks, cmp_pair);
+    if (h->nchunks)
+        qsort(h->chunks, h->nchunks, 2 * sizeof *h->chunks, cmp_pair);
     for (size_t i = 0; i < h->ntcache_structs && !h->nomem; i++)
         tcache_resolve(h, rd, ctx, &h->tcache_structs[i]);
-    qsort(h->free, h->nfree, 2 * sizeof *h->free, cmp_pair);
+    if (h->nfree)
+        qsort(h->free, h->nfree, 2 * sizeof *h->free, cmp_pair);
     size_t m = 0;
     for (size_t i = 0; i < h->nfree; i++) {
         uint64_t lo = h->free[2 * i], hi = h->free[2 * i + 1];

@@ -52,7 +52,8 @@ static void sort_addresses(uint64_t *v, size_t n)
     size_t *count = tmp ? malloc(65536 * sizeof *count) : NULL;
     if (!count) {
         free(tmp);
-        qsort(v, n, sizeof *v, cmp_u64);
+        if (n)
+            qsort(v, n, sizeof *v, cmp_u64);
         return;
     }
     uint64_t all = 0;

@@ -330,7 +330,8 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
         l.bases[k] = h->arenas[k].address;
     l.nbases = h->narenas;
     l.arena_size = h->arena_size;
-    qsort(l.bases, l.nbases, sizeof *l.bases, cmp_pair);
+    if (l.nbases)
+        qsort(l.bases, l.nbases, sizeof *l.bases, cmp_pair);
     /* buffers of containers, so that the non-object scan skips them */
     Dwarf_Die t;
     pm_field list_items = {0}, ma_keys = {0}, ma_values = {0}, set_table = {0};
@@ -400,7 +401,8 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;
     }
-    qsort(l.covered, l.ncovered, 2 * sizeof *l.covered, cmp_pair);
+    if (l.ncovered)
+        qsort(l.covered, l.ncovered, 2 * sizeof *l.covered, cmp_pair);
     merge_ranges(&l);
     /* Roots, as the collector sees them: the named ones, immortal objects,
      * and every object whose refcount exceeds the references other objects

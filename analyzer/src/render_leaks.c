@@ -58,7 +58,8 @@ static int by_bytes(const void *a, const void *b)
 static void print_groups(FILE *out, pymac_format fmt, const char *key, const char *title,
                          group *gs, size_t n, bool refs)
 {
-    qsort(gs, n, sizeof *gs, by_bytes);
+    if (n)
+        qsort(gs, n, sizeof *gs, by_bytes);
     if (fmt == PYMAC_JSON) {
         fprintf(out, "\"%s\": [", key);
         for (size_t i = 0; i < n; i++) {
