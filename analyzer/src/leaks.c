@@ -428,6 +428,7 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
     out->rc = l.rc;
     out->reached = l.reached;
     out->stale = l.stale;
+    out->edges = l.nedges;
     l.incoming = NULL;
     l.rc = NULL;
     l.reached = NULL;

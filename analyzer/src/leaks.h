@@ -13,6 +13,7 @@ typedef struct pm_leaks {
     uint32_t *rc;       /* per node: the refcount they must explain; PM_RC_IMMORTAL: none */
     uint8_t *reached;   /* per node: reached from a root */
     uint64_t stale;     /* pointers to objects skipped as lying in free malloc chunks */
+    size_t edges;       /* references between nodes decoded */
 } pm_leaks;
 
 pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err);

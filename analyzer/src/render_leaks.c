@@ -195,7 +195,7 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
                 lk.g.malloc_heap.nheaps, lk.g.malloc_heap.nchunks, lk.g.malloc_heap.nfree_chunks,
                 lk.g.malloc_heap.ntcache, lk.g.malloc_heap.tcache_bad ? "false" : "true",
                 (unsigned long long)lk.stale, lk.g.dead);
-        fprintf(out, ",\n \"objects\": %zu, \"partial\": %s, ", lk.g.n,
+        fprintf(out, ",\n \"objects\": %zu, \"edges\": %zu, \"partial\": %s, ", lk.g.n, lk.edges,
                 st == PYMAC_PARTIAL ? "true" : "false");
         pm_json_warnings(out, s);
         fputs("}\n", out);
