@@ -44,6 +44,80 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Sorts addresses: LSD radix, 16 bits a pass over the bits that vary (user
+ * addresses have 48), falling back to qsort if the scratch cannot be had. */
+static void sort_addresses(uint64_t *v, size_t n)
+{
+    uint64_t *tmp = n > 4096 ? malloc(n * sizeof *tmp) : NULL;
+    size_t *count = tmp ? malloc(65536 * sizeof *count) : NULL;
+    if (!count) {
+        free(tmp);
+        if (n)
+            pm_sort(v, n, sizeof *v, cmp_u64);
+        return;
+    }
+    uint64_t all = 0;
+    for (size_t i = 0; i < n; i++)
+        all |= v[i];
+    uint64_t *src = v, *dst = tmp;
+    for (unsigned shift = 0; shift < 64 && (all >> shift); shift += 16) {
+        memset(count, 0, 65536 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[(src[i] >> shift) & 0xffff]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < 65536; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i] >> shift) & 0xffff]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+    free(count);
+    free(tmp);
+}
+
+static size_t page_hash(uint64_t page, size_t mask)
+{
+    return (size_t)((page * 0x9e3779b97f4a7c15ull) >> 20) & mask;
+}
+
+/* The page index: node lookups cost a hash probe and a short search within
+ * one page, not a binary search over millions of nodes. */
+static bool index_pages(pm_graph *g)
+{
+    size_t npages = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (!i || g->nodes[i] >> 12 != g->nodes[i - 1] >> 12)
+            npages++;
+    if (g->n > UINT32_MAX)
+        return false;
+    size_t cap = 16;
+    while (cap < 2 * npages)
+        cap *= 2;
+    g->pages = calloc(cap, sizeof *g->pages);
+    if (!g->pages)
+        return false;
+    g->page_mask = cap - 1;
+    for (size_t i = 0; i < g->n;) {
+        uint64_t page = g->nodes[i] >> 12;
+        size_t j = i;
+        while (j < g->n && g->nodes[j] >> 12 == page)
+            j++;
+        size_t h = page_hash(page, g->page_mask);
+        while (g->pages[h].page)
+            h = (h + 1) & g->page_mask;
+        g->pages[h] = (pm_graph_page){page, (uint32_t)i, (uint32_t)j};
+        i = j;
+    }
+    return true;
+}
+
 pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
 {
     memset(g, 0, sizeof *g);
@@ -55,9 +129,26 @@ pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
         free(c.v);
         return st;
     }
-    pm_sort(c.v, c.n, sizeof *c.v, cmp_u64);
+    sort_addresses(c.v, c.n);
+    /* An object in a free malloc chunk is dead, however valid it looks (the
+     * chunk's old contents, found through a stale pointer). */
+    pm_glibc_heap_scan(s, &g->malloc_heap);
+    if (g->malloc_heap.nomem) {
+        free(c.v);
+        pm_glibc_heap_release(&g->malloc_heap);
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < c.n; i++)
+        if (!pm_glibc_heap_is_free(&g->malloc_heap, c.v[i]))
+            c.v[m++] = c.v[i];
+    g->dead = c.n - m;
     g->nodes = c.v;
-    g->n = c.n;
+    g->n = m;
+    if (!index_pages(g)) {
+        pm_graph_close(g);
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    }
     g->partial = st == PYMAC_PARTIAL;
     return st;
 }
@@ -65,6 +156,8 @@ pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
 void pm_graph_close(pm_graph *g)
 {
     free(g->nodes);
+    free(g->pages);
+    pm_glibc_heap_release(&g->malloc_heap);
     memset(g, 0, sizeof *g);
 }
 
@@ -95,7 +188,15 @@ void pm_graph_free(pm_graph *g)
 
 long pm_graph_index(const pm_graph *g, uint64_t addr)
 {
-    size_t lo = 0, hi = g->n;
+    uint64_t page = addr >> 12;
+    if (!g->pages || !page)
+        return -1;
+    size_t h = page_hash(page, g->page_mask);
+    while (g->pages[h].page && g->pages[h].page != page)
+        h = (h + 1) & g->page_mask;
+    if (!g->pages[h].page)
+        return -1;
+    size_t lo = g->pages[h].first, hi = g->pages[h].end;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (g->nodes[mid] < addr)
@@ -103,7 +204,7 @@ long pm_graph_index(const pm_graph *g, uint64_t addr)
         else
             hi = mid;
     }
-    return lo < g->n && g->nodes[lo] == addr ? (long)lo : -1;
+    return lo < g->pages[h].end && g->nodes[lo] == addr ? (long)lo : -1;
 }
 
 /* ---- roots ---- */

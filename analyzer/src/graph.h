@@ -2,12 +2,23 @@
 #ifndef PYMAC_GRAPH_H
 #define PYMAC_GRAPH_H
 
+#include "glibc_heap.h"
 #include "pm.h"
+
+/* A hash slot: the nodes [first, end) whose address lies in one 4 KiB page. */
+typedef struct pm_graph_page {
+    uint64_t page; /* address >> 12; 0 = empty slot */
+    uint32_t first, end;
+} pm_graph_page;
 
 typedef struct pm_graph {
     pymac_session *s;
     uint64_t *nodes; /* every live object, sorted by address */
     size_t n;
+    pm_graph_page *pages; /* open addressing, a power of two in size */
+    size_t page_mask;
+    pm_glibc_heap malloc_heap; /* the target's glibc heaps: which memory is free */
+    size_t dead;               /* objects dropped: they lie in free malloc memory */
     bool partial;
 } pm_graph;
 

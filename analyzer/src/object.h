@@ -11,8 +11,11 @@
 #define PM_TPFLAGS_READY (1ul << 12)
 #define PM_TPFLAGS_HAVE_GC (1ul << 14)
 #define PM_TPFLAGS_LONG_SUBCLASS (1ul << 24)
+#define PM_TPFLAGS_LIST_SUBCLASS (1ul << 25)
 #define PM_TPFLAGS_TUPLE_SUBCLASS (1ul << 26)
 #define PM_TPFLAGS_BYTES_SUBCLASS (1ul << 27)
+#define PM_TPFLAGS_UNICODE_SUBCLASS (1ul << 28)
+#define PM_TPFLAGS_DICT_SUBCLASS (1ul << 29)
 #define PM_TPFLAGS_TYPE_SUBCLASS (1ul << 31)
 
 typedef struct pm_type {

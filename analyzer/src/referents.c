@@ -30,7 +30,7 @@ static const ref_layout *layout(pymac_session *s)
         {"PyDict_Type", &R->t_dict},     {"PySet_Type", &R->t_set},
         {"PyFrozenSet_Type", &R->t_frozenset}, {"PyFunction_Type", &R->t_function},
         {"PyModule_Type", &R->t_module}, {"PyCell_Type", &R->t_cell},
-        {"PyType_Type", &R->t_type},
+        {"PyType_Type", &R->t_type},     {"PyFloat_Type", &R->t_float},
     };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         *types[i].out = pm_symbol_lookup(s, types[i].sym, NULL).addr;
@@ -63,6 +63,19 @@ static const ref_layout *layout(pymac_session *s)
     pm_lookup_field(s, "PyFunctionObject", "func_closure", &R->func_closure);
     pm_lookup_field(s, "PyFunctionObject", "func_dict", &R->func_dict);
     pm_lookup_field(s, "PyFunctionObject", "func_kwdefaults", &R->func_kwdefaults);
+    pm_lookup_field(s, "PyFunctionObject", "func_doc", &R->func_doc);
+    pm_lookup_field(s, "PyFunctionObject", "func_name", &R->func_name);
+    pm_lookup_field(s, "PyFunctionObject", "func_qualname", &R->func_qualname);
+    pm_lookup_field(s, "PyFunctionObject", "func_module", &R->func_module);
+    pm_lookup_field(s, "PyFunctionObject", "func_annotations", &R->func_annotations);
+    pm_lookup_field(s, "PyFunctionObject", "func_builtins", &R->func_builtins);     /* 3.10+ */
+    pm_lookup_field(s, "PyFunctionObject", "func_typeparams", &R->func_typeparams); /* 3.12+ */
+    pm_lookup_field(s, "PyHeapTypeObject", "ht_name", &R->ht_name);
+    pm_lookup_field(s, "PyHeapTypeObject", "ht_qualname", &R->ht_qualname);
+    pm_lookup_field(s, "PyHeapTypeObject", "ht_slots", &R->ht_slots);
+    pm_lookup_field(s, "PyHeapTypeObject", "ht_module", &R->ht_module); /* 3.9+ */
+    pm_lookup_field(s, "PyTypeObject", "tp_base", &R->tp_base);
+    pm_lookup_field(s, "PyTypeObject", "tp_subclasses", &R->tp_subclasses);
     pm_lookup_field(s, "PyModuleObject", "md_dict", &R->md_dict);
     pm_lookup_field(s, "PyCellObject", "ob_ref", &R->cell_ref);
     pm_lookup_field(s, "PyTypeObject", "tp_dict", &R->tp_dict);
@@ -311,6 +324,20 @@ static uint64_t instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
     } else if (rd(s, o->type->addr, &R->tp_dictoffset, &offset) && (int64_t)offset > 0 &&
                offset < o->type->basicsize) {
         pm_read_u64(s, o->addr + offset, &dictptr);
+    } else if ((int64_t)offset < 0 && (int64_t)offset > -4096 && o->type->itemsize) {
+        /* var-sized (e.g. int subclasses such as IntFlag members): counted
+         * back from the end of the items, rounded up to a pointer */
+        uint64_t n = o->ob_size < 0 ? (uint64_t)-o->ob_size : (uint64_t)o->ob_size;
+        if (minor >= 12 && (o->type->flags & PM_TPFLAGS_LONG_SUBCLASS))
+            n = (uint64_t)o->ob_size >> 3; /* lv_tag: digit count << 3 | sign */
+        uint64_t at = 0;
+        if (n < (1u << 24)) {
+            uint64_t end = (o->type->basicsize + n * o->type->itemsize + 7) & ~(uint64_t)7;
+            if (end + offset + 8 <= o->size - o->type->presize + 8 &&
+                pm_read_u64(s, o->addr + end + offset, &dictptr))
+                at = end + offset;
+        }
+        offset = at; /* the word decoded, for the conservative scan to skip */
     } else {
         offset = 0;
     }
@@ -379,32 +406,46 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
     pymac_status st = PYMAC_OK;
     if (o->type->flags & PM_TPFLAGS_HEAPTYPE)
         edge(&e, t, "type", false); /* instances of heap types own a reference to it */
-    if (t == R->t_tuple && R->tuple_items.ok && o->bad_size) {
-        pm_warn(s, "tuple 0x%llx has an impossible length %lld: its items are not read",
-                (unsigned long long)o->addr, (long long)o->ob_size);
-        st = PYMAC_PARTIAL;
-    } else if (t == R->t_tuple && R->tuple_items.ok && o->ob_size > 0) {
-        uint64_t items = o->addr + (uint64_t)R->tuple_items.off;
-        if (pm_span_readable(s, items, (uint64_t)o->ob_size, 8))
-            array(&e, items, (uint64_t)o->ob_size, "[%llu]");
-    } else if (t == R->t_list) {
-        /* list has no item size: its length is read here, not by pm_object_read;
-         * a length beyond the allocated slots is damage, not items */
-        uint64_t len, alloc = 0;
-        if (rd(s, o->addr, &R->list_items, &v) &&
-            pm_read_u64(s, o->addr + (uint64_t)s->layout->ob_size.off, &len) && len) {
-            if (R->list_allocated.ok && (!rd(s, o->addr, &R->list_allocated, &alloc) ||
-                                         len > alloc || alloc > MAX_EDGES)) {
-                pm_warn(s, "list 0x%llx has length %lld but %lld allocated slots: its items "
-                        "are not read", (unsigned long long)o->addr, (long long)len,
-                        (long long)alloc);
-                st = PYMAC_PARTIAL;
-            } else if (pm_span_readable(s, v, len, 8)) {
-                array(&e, v, len < MAX_EDGES ? len : MAX_EDGES, "[%llu]");
+    uint64_t tf = o->type->flags;
+    bool heap = tf & PM_TPFLAGS_HEAPTYPE;
+    bool is_tuple = t == R->t_tuple || (tf & PM_TPFLAGS_TUPLE_SUBCLASS);
+    bool is_list = t == R->t_list || (tf & PM_TPFLAGS_LIST_SUBCLASS);
+    bool is_dict = t == R->t_dict || (tf & PM_TPFLAGS_DICT_SUBCLASS);
+    if (is_tuple || is_list || is_dict) {
+        /* the container part, for subclasses too */
+        if (is_tuple && R->tuple_items.ok && o->bad_size) {
+            pm_warn(s, "tuple 0x%llx has an impossible length %lld: its items are not read",
+                    (unsigned long long)o->addr, (long long)o->ob_size);
+            st = PYMAC_PARTIAL;
+        } else if (is_tuple && R->tuple_items.ok && o->ob_size > 0) {
+            uint64_t items = o->addr + (uint64_t)R->tuple_items.off;
+            if (pm_span_readable(s, items, (uint64_t)o->ob_size, 8))
+                array(&e, items, (uint64_t)o->ob_size, "[%llu]");
+        } else if (is_list) {
+            /* list has no item size: its length is read here, not by
+             * pm_object_read; a length beyond the allocated slots is damage */
+            uint64_t len, alloc = 0;
+            if (rd(s, o->addr, &R->list_items, &v) &&
+                pm_read_u64(s, o->addr + (uint64_t)s->layout->ob_size.off, &len) && len) {
+                if (R->list_allocated.ok && (!rd(s, o->addr, &R->list_allocated, &alloc) ||
+                                             len > alloc || alloc > MAX_EDGES)) {
+                    pm_warn(s, "list 0x%llx has length %lld but %lld allocated slots: its "
+                            "items are not read", (unsigned long long)o->addr, (long long)len,
+                            (long long)alloc);
+                    st = PYMAC_PARTIAL;
+                } else if (pm_span_readable(s, v, len, 8)) {
+                    array(&e, v, len < MAX_EDGES ? len : MAX_EDGES, "[%llu]");
+                }
             }
+        } else if (is_dict) {
+            pm_dict_items(s, o->addr, dict_edge, &e);
         }
-    } else if (t == R->t_dict) {
-        pm_dict_items(s, o->addr, dict_edge, &e);
+        /* a subclass's own fields: a Python subclass's attributes; C members
+         * (e.g. ctypes' StgDict) conservatively. Tuple items would be seen
+         * twice by a scan, and list and dict headers hold no object. */
+        uint64_t counted = heap ? instance_attrs(&e, R, o) : 0;
+        if (!is_tuple && t != R->t_list && t != R->t_dict && !(tf & PM_TPFLAGS_MANAGED_DICT))
+            conservative(&e, R, o, counted);
     } else if (t == R->t_set || t == R->t_frozenset) {
         set_items(&e, R, o->addr);
     } else if (t == R->t_function) {
@@ -414,6 +455,13 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
         member(&e, o->addr, &R->func_kwdefaults, ".__kwdefaults__");
         member(&e, o->addr, &R->func_closure, ".__closure__");
         member(&e, o->addr, &R->func_dict, ".__dict__");
+        member(&e, o->addr, &R->func_doc, ".__doc__");
+        member(&e, o->addr, &R->func_name, ".__name__");
+        member(&e, o->addr, &R->func_qualname, ".__qualname__");
+        member(&e, o->addr, &R->func_module, ".__module__");
+        member(&e, o->addr, &R->func_annotations, ".__annotations__");
+        member(&e, o->addr, &R->func_builtins, ".__builtins__");
+        member(&e, o->addr, &R->func_typeparams, ".__type_params__");
     } else if (t == R->t_module) {
         member(&e, o->addr, &R->md_dict, ".__dict__");
     } else if (t == R->t_cell) {
@@ -422,11 +470,27 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
         member(&e, o->addr, &R->tp_mro, ".__mro__");
         member(&e, o->addr, &R->tp_bases, ".__bases__");
         member(&e, o->addr, &R->tp_dict, ".__dict__");
+        /* the dict of weak references to subclasses (3.12 keeps a static
+         * builtin type's index there instead: not an object, so no node) */
+        member(&e, o->addr, &R->tp_subclasses, ".__subclasses__");
+        /* a heap type owns its base and the names and slots of its header */
+        uint64_t tflags = 0;
+        if (rd(s, o->addr, &s->layout->tp_flags, &tflags) && (tflags & PM_TPFLAGS_HEAPTYPE)) {
+            member(&e, o->addr, &R->tp_base, ".__base__");
+            member(&e, o->addr, &R->ht_name, ".__name__");
+            member(&e, o->addr, &R->ht_qualname, ".__qualname__");
+            member(&e, o->addr, &R->ht_slots, ".__slots__");
+            member(&e, o->addr, &R->ht_module, ".__module__ (ht_module)");
+        }
     } else if (o->type->flags & PM_TPFLAGS_HEAPTYPE) {
         uint64_t counted = instance_attrs(&e, R, o);
         if (!(o->type->flags & (PM_TPFLAGS_MANAGED_DICT)))
             conservative(&e, R, o, counted); /* __slots__ and C-level members */
-    } else {
+    } else if (!(t == R->t_float ||
+                 (tf & (PM_TPFLAGS_LONG_SUBCLASS | PM_TPFLAGS_BYTES_SUBCLASS |
+                        PM_TPFLAGS_UNICODE_SUBCLASS)))) {
+        /* ints, floats, bytes and strs hold no object pointer: their data
+         * would only give false edges */
         conservative(&e, R, o, 0);
     }
     return st;

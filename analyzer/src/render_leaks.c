@@ -10,205 +10,21 @@
  *    (the named roots of path, immortal objects, and every object whose
  *    refcount exceeds the references other objects hold, as the collector
  *    decides it): garbage the collector has not freed.
- *
- * Growth against a baseline core is `diff`. */
+ * The analysis is leaks.c. Growth against a baseline core is `diff`. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph.h"
+#include "leaks.h"
+#include "object.h"
 #include "json.h"
-#include "layout.h"
-#include "referents.h"
 
-enum { EXAMPLES = 5, MAX_SCAN = 1ull << 34 };
+enum { EXAMPLES = 5 };
 
 typedef struct group {
     char name[96];
     uint64_t objects, bytes, refs;
     uint64_t examples[EXAMPLES];
 } group;
-
-typedef struct leaks {
-    pymac_session *s;
-    pm_graph *g;
-    uint32_t *incoming;
-    uint8_t *reached;
-    uint32_t *queue;
-    size_t head, tail;
-    uint64_t *covered; /* sorted [lo, hi) pairs of container buffers outside pymalloc */
-    size_t ncovered, capcovered;
-    long cur;
-    bool nomem;
-} leaks;
-
-/* ---- incoming references from objects ---- */
-
-static bool count_edge(void *ctx, uint64_t target, const char *via, bool conservative)
-{
-    (void)via;
-    (void)conservative;
-    leaks *l = ctx;
-    long i = pm_graph_index(l->g, target);
-    if (i >= 0 && l->incoming[i] < UINT32_MAX)
-        l->incoming[i]++;
-    return true;
-}
-
-static void add_range(leaks *l, uint64_t lo, uint64_t hi)
-{
-    if (l->ncovered == l->capcovered) {
-        size_t cap = l->capcovered ? l->capcovered * 2 : 1024;
-        uint64_t *c = realloc(l->covered, cap * 2 * sizeof *c);
-        if (!c) {
-            l->nomem = true;
-            return;
-        }
-        l->covered = c;
-        l->capcovered = cap;
-    }
-    l->covered[2 * l->ncovered] = lo;
-    l->covered[2 * l->ncovered + 1] = hi;
-    l->ncovered++;
-}
-
-/* Container buffers (item arrays, dict keys and values, set tables) hold
- * the references counted as the container's; outside pymalloc they sit in
- * malloc chunks, which the non-object scan must then skip. */
-static void cover(leaks *l, uint64_t p)
-{
-    uint64_t hdr;
-    if (!p || (p & 15) || !pm_read_u64(l->s, p - 8, &hdr))
-        return;
-    uint64_t size = hdr & ~(uint64_t)7;
-    if (size < 32 || size > MAX_SCAN)
-        return;
-    add_range(l, p - 16, p - 8 + size); /* the chunk header too */
-}
-
-static void cover_buffers(leaks *l, const pm_object *o, const pm_field *const *fields)
-{
-    for (; *fields; fields++) {
-        uint64_t p;
-        if ((*fields)->ok && pm_read_u64(l->s, o->addr + (uint64_t)(*fields)->off, &p))
-            cover(l, p);
-    }
-}
-
-static int cmp_pair(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static bool is_covered(const leaks *l, uint64_t addr)
-{
-    size_t lo = 0, hi = l->ncovered;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (l->covered[2 * mid] <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo && addr < l->covered[2 * (lo - 1) + 1];
-}
-
-/* ---- references from memory that is not an object ---- */
-
-typedef void (*ext_fn)(leaks *l, long idx);
-
-/* Scans writable memory outside pymalloc arenas, object bodies and the
- * covered container buffers for pointers to objects. Freed malloc memory is
- * not told apart yet, so stale pointers there hide leaked references. */
-static void scan_external(leaks *l, ext_fn fn)
-{
-    pymac_session *s = l->s;
-    const pymac_heap *h;
-    pymac_error e;
-    if (pymac_heap_walk(s, &h, &e) > PYMAC_PARTIAL)
-        return;
-    /* arena bases, sorted, to skip arenas with a binary search */
-    uint64_t *bases = malloc((h->narenas + 1) * sizeof *bases);
-    if (!bases) {
-        l->nomem = true;
-        return;
-    }
-    for (size_t k = 0; k < h->narenas; k++)
-        bases[k] = h->arenas[k].address;
-    pm_sort(bases, h->narenas, sizeof *bases, cmp_pair);
-    const pm_core *c = &s->core;
-    for (size_t i = 0; i < c->nsegs; i++) {
-        const pm_segment *sg = &c->segs[i];
-        if (!(sg->flags & 2) || sg->memsz > MAX_SCAN)
-            continue; /* read-only memory holds no counted references */
-        for (uint64_t a = sg->vaddr; a + 8 <= sg->vaddr + sg->memsz;) {
-            /* skip pymalloc arenas whole: their blocks are objects or buffers */
-            size_t lo = 0, hi = h->narenas;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (bases[mid] <= a)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            if (lo && a - bases[lo - 1] < h->arena_size) {
-                a = bases[lo - 1] + h->arena_size;
-                continue;
-            }
-            unsigned char page[4096];
-            uint64_t n = 4096 - (a & 4095);
-            if (n > sg->vaddr + sg->memsz - a)
-                n = sg->vaddr + sg->memsz - a;
-            if (!pm_read(s, a, page, n)) {
-                a += n;
-                continue;
-            }
-            for (uint64_t off = 0; off + 8 <= n; off += 8) {
-                uint64_t w = pm_get_uint(page, (uint32_t)off, 8);
-                if (w < 4096 || (w & 7))
-                    continue;
-                long idx = pm_graph_index(l->g, w);
-                if (idx < 0 || is_covered(l, a + off))
-                    continue;
-                fn(l, idx);
-            }
-            a += n;
-        }
-    }
-    free(bases);
-}
-
-static void ext_count(leaks *l, long idx)
-{
-    if (l->incoming[idx] < UINT32_MAX)
-        l->incoming[idx]++;
-}
-
-/* ---- reachability ---- */
-
-static void reach(leaks *l, long idx)
-{
-    if (idx < 0 || l->reached[idx])
-        return;
-    l->reached[idx] = 1;
-    l->queue[l->tail++] = (uint32_t)idx;
-}
-
-static void root_fn(void *ctx, uint64_t target, const char *label)
-{
-    (void)label;
-    leaks *l = ctx;
-    reach(l, pm_graph_index(l->g, target));
-}
-
-static bool reach_edge(void *ctx, uint64_t target, const char *via, bool conservative)
-{
-    (void)via;
-    (void)conservative;
-    leaks *l = ctx;
-    reach(l, pm_graph_index(l->g, target));
-    return true;
-}
 
 /* ---- reports ---- */
 
@@ -242,7 +58,8 @@ static int by_bytes(const void *a, const void *b)
 static void print_groups(FILE *out, pymac_format fmt, const char *key, const char *title,
                          group *gs, size_t n, bool refs)
 {
-    pm_sort(gs, n, sizeof *gs, by_bytes);
+    if (n)
+        pm_sort(gs, n, sizeof *gs, by_bytes);
     if (fmt == PYMAC_JSON) {
         fprintf(out, "\"%s\": [", key);
         for (size_t i = 0; i < n; i++) {
@@ -332,83 +149,35 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
             return gst;
         }
     }
-    pm_graph g;
-    pymac_status st = pm_graph_open(s, &g, err);
-    if (st > PYMAC_PARTIAL)
+    pm_leaks lk;
+    pymac_status st = pm_leaks_analyze(s, &lk, err);
+    if (st > PYMAC_PARTIAL) {
+        free(gr_rows);
         return st;
-    leaks l = {.s = s, .g = &g};
-    l.incoming = calloc(g.n + 1, sizeof *l.incoming);
-    l.reached = calloc(g.n + 1, 1);
-    l.queue = malloc((g.n + 1) * sizeof *l.queue);
+    }
     group *un = NULL, *unr = NULL;
     size_t nun = 0, capun = 0, nunr = 0, capunr = 0;
-    if (!l.incoming || !l.reached || !l.queue) {
-        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
-        goto done;
-    }
-    /* buffers of containers, so that the non-object scan skips them */
-    Dwarf_Die t;
-    pm_field list_items = {0}, ma_keys = {0}, ma_values = {0}, set_table = {0};
-    if (pm_find_type(s, "PyListObject", &t))
-        pm_dwarf_member(&t, "ob_item", &list_items);
-    if (pm_find_type(s, "PyDictObject", &t)) {
-        pm_dwarf_member(&t, "ma_keys", &ma_keys);
-        pm_dwarf_member(&t, "ma_values", &ma_values);
-    }
-    if (pm_find_type(s, "PySetObject", &t))
-        pm_dwarf_member(&t, "table", &set_table);
-    const pm_field *buffers[] = {&list_items, &ma_keys, &ma_values, &set_table, NULL};
-    for (size_t i = 0; i < g.n; i++) {
-        pm_object o;
-        if (!pm_object_read(s, g.nodes[i], &o))
-            continue;
-        pm_referents_ex(s, &o, count_edge, &l, 0, PM_REFS_EXACT | PM_REFS_NO_LABELS);
-        cover_buffers(&l, &o, buffers);
-        /* an object's own body is not external memory */
-        add_range(&l, o.addr - o.type->presize, o.addr + (o.size - o.type->presize));
-    }
-    if (l.nomem) {
-        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
-        goto done;
-    }
-    pm_sort(l.covered, l.ncovered, 2 * sizeof *l.covered, cmp_pair);
-    /* Roots, as the collector sees them: the named ones, immortal objects,
-     * and every object whose refcount exceeds the references other objects
-     * hold (something outside the heap holds it). Pointers found in
-     * non-object memory are not roots: freed memory keeps stale ones. */
-    pm_graph_roots(s, PM_ROOTS_ALL, root_fn, &l);
-    for (size_t i = 0; i < g.n; i++) {
-        pm_object o;
-        if (pm_object_read(s, g.nodes[i], &o) && (o.immortal || o.refcnt > l.incoming[i]))
-            reach(&l, (long)i);
-    }
-    scan_external(&l, ext_count);
-    while (l.head < l.tail) {
-        pm_object o;
-        l.cur = l.queue[l.head++];
-        if (pm_object_read(s, g.nodes[l.cur], &o))
-            pm_referents_ex(s, &o, reach_edge, &l, 0, PM_REFS_EXACT | PM_REFS_NO_LABELS);
-    }
     /* the GC-listed objects nothing reached */
     const pymac_gc *gc;
     if (pymac_gc_walk(s, &gc, NULL) <= PYMAC_PARTIAL) {
         for (size_t i = 0; i < gc->permanent.first; i++) {
-            long idx = pm_graph_index(&g, gc->objects[i]);
+            long idx = pm_graph_index(&lk.g, gc->objects[i]);
             pm_object o;
-            if (idx >= 0 && !l.reached[idx] && pm_object_read(s, gc->objects[i], &o)) {
+            if (idx >= 0 && !lk.reached[idx] && pm_object_read(s, gc->objects[i], &o)) {
                 group *gr = find_group(&unr, &nunr, &capunr, o.type->name);
                 if (gr)
                     add(gr, &o, 0);
             }
         }
     }
-    for (size_t i = 0; i < g.n; i++) {
+    for (size_t i = 0; i < lk.g.n; i++) {
         pm_object o;
-        if (!pm_object_read(s, g.nodes[i], &o) || o.immortal || o.refcnt <= l.incoming[i])
+        if (lk.rc[i] == PM_RC_IMMORTAL || lk.rc[i] <= lk.incoming[i] ||
+            !pm_object_read(s, lk.g.nodes[i], &o))
             continue;
         group *gr = find_group(&un, &nun, &capun, o.type->name);
         if (gr)
-            add(gr, &o, o.refcnt - l.incoming[i]);
+            add(gr, &o, lk.rc[i] - lk.incoming[i]);
     }
     if (fmt == PYMAC_JSON) {
         fputc('{', out);
@@ -419,7 +188,14 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
             fputs(",\n ", out);
             print_groups(out, fmt, "growth", NULL, gr_rows, ngr, false);
         }
-        fprintf(out, ",\n \"objects\": %zu, \"partial\": %s, ", g.n,
+        fprintf(out,
+                ",\n \"malloc_heap\": {\"heaps\": %zu, \"chunks\": %zu, \"free_chunks\": %zu, "
+                "\"tcache_chunks\": %zu, \"tcache_checked\": %s, \"stale_pointers\": %llu, "
+                "\"dead_objects\": %zu}",
+                lk.g.malloc_heap.nheaps, lk.g.malloc_heap.nchunks, lk.g.malloc_heap.nfree_chunks,
+                lk.g.malloc_heap.ntcache, lk.g.malloc_heap.tcache_bad ? "false" : "true",
+                (unsigned long long)lk.stale, lk.g.dead);
+        fprintf(out, ",\n \"objects\": %zu, \"edges\": %zu, \"partial\": %s, ", lk.g.n, lk.edges,
                 st == PYMAC_PARTIAL ? "true" : "false");
         pm_json_warnings(out, s);
         fputs("}\n", out);
@@ -438,19 +214,14 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
                          gr_rows, ngr, false);
         fprintf(out, "\n%zu live objects examined. Growth against an older core: pymac-analyze "
                      "diff OLDCORE NEWCORE\n",
-                g.n);
+                lk.g.n);
         if (st == PYMAC_PARTIAL)
             fputs("PARTIAL: see the warnings\n", out);
         pymac_render_warnings(s, out);
     }
-done:
     free(gr_rows);
     free(un);
     free(unr);
-    free(l.incoming);
-    free(l.reached);
-    free(l.queue);
-    free(l.covered);
-    pm_graph_close(&g);
+    pm_leaks_free(&lk);
     return st;
 }

@@ -14,6 +14,7 @@ bool register_value_tests(void);
 bool register_resident_tests(void);
 bool register_value_mem_tests(void);
 bool register_value_hostile_tests(void);
+bool register_glibc_heap_tests(void);
 
 /* Registers tests[] (NULL-terminated by name) in a new suite. */
 typedef struct unit_test {

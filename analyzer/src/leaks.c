@@ -1,0 +1,456 @@
+/* The leak analysis over the reference graph, for `leaks`:
+ *  - references to each object: from other objects (decoded by type, or
+ *    conservative for types pymac cannot decode) and from memory that is not
+ *    an object (static data, stacks, C structures), scanned conservatively,
+ *    skipping free glibc malloc memory and chunks that hold a dead object;
+ *  - the refcount those must explain (immortal objects, 3.11's statically
+ *    allocated ones, and the initial 1 of other static objects before 3.12
+ *    explain themselves);
+ *  - reachability from the roots as the collector sees them: the named
+ *    roots of path, immortal objects, and every object whose refcount
+ *    exceeds the references other objects hold.
+ * Each node is read once; its referents are decoded once, into CSR edges. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "glibc_heap.h"
+#include "layout.h"
+#include "leaks.h"
+#include "referents.h"
+
+#define MAX_SCAN (1ull << 34)
+#define RC_IMMORTAL PM_RC_IMMORTAL
+
+typedef struct leaks {
+    pymac_session *s;
+    pm_graph *g;
+    uint32_t *incoming;
+    uint32_t *rc;       /* the refcount references must explain; RC_IMMORTAL: none */
+    uint32_t *edge_off; /* CSR: node i's referents are edges[edge_off[i] .. edge_off[i+1]) */
+    uint32_t *edges;
+    size_t nedges, capedges;
+    bool no_csr;        /* too many edges for 32-bit offsets: BFS decodes again */
+    uint64_t *bases;    /* pymalloc arena bases, sorted */
+    size_t nbases;
+    uint64_t arena_size;
+    uint8_t *reached;
+    uint32_t *queue;
+    size_t head, tail;
+    uint64_t *covered; /* sorted [lo, hi) pairs of container buffers outside pymalloc */
+    size_t ncovered, capcovered;
+    uint64_t stale;            /* pointers to objects skipped as in free chunks */
+    long cur;
+    bool nomem;
+} leaks;
+
+/* ---- incoming references from objects ---- */
+
+static bool count_edge(void *ctx, uint64_t target, const char *via, bool conservative)
+{
+    (void)via;
+    (void)conservative;
+    leaks *l = ctx;
+    long i = pm_graph_index(l->g, target);
+    if (i < 0)
+        return true;
+    if (l->incoming[i] < UINT32_MAX)
+        l->incoming[i]++;
+    if (l->no_csr)
+        return true;
+    if (l->nedges == l->capedges) {
+        size_t cap = l->capedges ? l->capedges * 2 : 1 << 16;
+        uint32_t *e = cap < UINT32_MAX ? realloc(l->edges, cap * sizeof *e) : NULL;
+        if (!e) { /* BFS will decode the referents again instead */
+            l->no_csr = true;
+            free(l->edges);
+            l->edges = NULL;
+            return true;
+        }
+        l->edges = e;
+        l->capedges = cap;
+    }
+    l->edges[l->nedges++] = (uint32_t)i;
+    return true;
+}
+
+static bool in_arena(const leaks *l, uint64_t a)
+{
+    size_t lo = 0, hi = l->nbases;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->bases[mid] <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo && a - l->bases[lo - 1] < l->arena_size;
+}
+
+static void add_range(leaks *l, uint64_t lo, uint64_t hi)
+{
+    if (l->ncovered == l->capcovered) {
+        size_t cap = l->capcovered ? l->capcovered * 2 : 1024;
+        uint64_t *c = realloc(l->covered, cap * 2 * sizeof *c);
+        if (!c) {
+            l->nomem = true;
+            return;
+        }
+        l->covered = c;
+        l->capcovered = cap;
+    }
+    l->covered[2 * l->ncovered] = lo;
+    l->covered[2 * l->ncovered + 1] = hi;
+    l->ncovered++;
+}
+
+/* Container buffers (item arrays, dict keys and values, set tables) hold
+ * the references counted as the container's; outside pymalloc they sit in
+ * malloc chunks, which the non-object scan must then skip: a chunk of a
+ * walked heap, or an mmapped chunk (M bit; its mapping starts prev_size
+ * bytes before it), never a size read from whatever precedes a pointer. */
+static void cover(leaks *l, uint64_t p)
+{
+    uint64_t hdr, pad;
+    if (!p || (p & 15))
+        return;
+    uint64_t size = pm_glibc_heap_chunk(&l->g->malloc_heap, p);
+    if (!size) {
+        if (!pm_read_u64(l->s, p - 8, &hdr) || !(hdr & 2) || !pm_read_u64(l->s, p - 16, &pad))
+            return;
+        size = hdr & ~(uint64_t)7;
+        if (size < 4096 || size > MAX_SCAN || ((p - 16 - pad) & 4095) ||
+            !pm_mapped(l->s, p - 16 - pad) || !pm_mapped(l->s, p - 16 + size - 1))
+            return;
+    }
+    add_range(l, p - 16, p - 8 + size); /* the chunk header too */
+}
+
+static void cover_buffers(leaks *l, const pm_object *o, const pm_field *const *fields)
+{
+    for (; *fields; fields++) {
+        uint64_t p;
+        if ((*fields)->ok && pm_read_u64(l->s, o->addr + (uint64_t)(*fields)->off, &p))
+            cover(l, p);
+    }
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorted ranges may overlap (a buffer inside a dead chunk): merge them. */
+static void merge_ranges(leaks *l)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < l->ncovered; i++) {
+        uint64_t lo = l->covered[2 * i], hi = l->covered[2 * i + 1];
+        if (m && lo <= l->covered[2 * m - 1]) {
+            if (hi > l->covered[2 * m - 1])
+                l->covered[2 * m - 1] = hi;
+            continue;
+        }
+        l->covered[2 * m] = lo;
+        l->covered[2 * m + 1] = hi;
+        m++;
+    }
+    l->ncovered = m;
+}
+
+static bool is_covered(const leaks *l, uint64_t addr)
+{
+    size_t lo = 0, hi = l->ncovered;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->covered[2 * mid] <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo && addr < l->covered[2 * (lo - 1) + 1];
+}
+
+/* Objects with refcount 0 are dead: 3.8-3.10 code objects' zombie frames,
+ * frames and other objects parked on free lists. An in-use malloc chunk that
+ * starts with one holds only stale pointers. */
+static void cover_dead_chunks(leaks *l)
+{
+    const pm_glibc_heap *h = &l->g->malloc_heap;
+    uint64_t offsets[] = {0, l->s->layout->gc_head_size};
+    for (size_t i = 0; i < h->nchunks; i++) {
+        uint64_t p = h->chunks[2 * i], size = h->chunks[2 * i + 1];
+        if (pm_glibc_heap_is_free(h, p + 16))
+            continue;
+        for (size_t k = 0; k < sizeof offsets / sizeof offsets[0]; k++) {
+            pm_object o;
+            if (pm_object_read(l->s, p + 16 + offsets[k], &o) && !o.refcnt && !o.immortal &&
+                o.type->presize == offsets[k] && o.size - o.type->presize <= size) {
+                add_range(l, p + 16, p + size + 8);
+                break;
+            }
+        }
+    }
+}
+
+/* ---- references from memory that is not an object ---- */
+
+typedef void (*ext_fn)(leaks *l, long idx);
+
+/* Scans writable memory outside pymalloc arenas, object bodies and the
+ * covered container buffers for pointers to objects. Freed malloc memory is
+ * not told apart yet, so stale pointers there hide leaked references. */
+static void scan_external(leaks *l, ext_fn fn)
+{
+    pymac_session *s = l->s;
+    const pm_core *c = &s->core;
+    uint64_t first = l->g->n ? l->g->nodes[0] : 0, last = l->g->n ? l->g->nodes[l->g->n - 1] : 0;
+    for (size_t i = 0; i < c->nsegs; i++) {
+        const pm_segment *sg = &c->segs[i];
+        if (!(sg->flags & 2) || sg->memsz > MAX_SCAN)
+            continue; /* read-only memory holds no counted references */
+        for (uint64_t a = sg->vaddr; a + 8 <= sg->vaddr + sg->memsz;) {
+            /* skip pymalloc arenas whole: their blocks are objects or buffers */
+            size_t lo = 0, hi = l->nbases;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (l->bases[mid] <= a)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo && a - l->bases[lo - 1] < l->arena_size) {
+                a = l->bases[lo - 1] + l->arena_size;
+                continue;
+            }
+            unsigned char page[4096];
+            uint64_t n = 4096 - (a & 4095);
+            if (n > sg->vaddr + sg->memsz - a)
+                n = sg->vaddr + sg->memsz - a;
+            const unsigned char *v = pm_view(s, a, n, page);
+            if (!v) {
+                a += n;
+                continue;
+            }
+            for (uint64_t off = 0; off + 8 <= n; off += 8) {
+                uint64_t w;
+                memcpy(&w, v + off, 8);
+                if (w < first || w > last || (w & 7))
+                    continue;
+                long idx = pm_graph_index(l->g, w);
+                if (idx < 0 || is_covered(l, a + off))
+                    continue;
+                if (pm_glibc_heap_is_free(&l->g->malloc_heap, a + off)) {
+                    l->stale++;
+                    continue;
+                }
+                fn(l, idx);
+            }
+            a += n;
+        }
+    }
+}
+
+static void ext_count(leaks *l, long idx)
+{
+    if (l->incoming[idx] < UINT32_MAX)
+        l->incoming[idx]++;
+}
+
+/* 3.11 has no immortal objects, but its statically allocated ones (deep-
+ * frozen code objects and their constants, small ints, single-character
+ * strings in _PyRuntime) start with a refcount of 999999999
+ * (_PyObject_IMMORTAL_INIT) that no real reference accounts for. */
+enum { PY311_STATIC_REFCNT = 999999999 };
+
+/* Static data: inside a loaded module's address range (its .data, and its
+ * .bss, which no mapped file covers). */
+static bool is_static(pymac_session *s, uint64_t addr)
+{
+    return s->dwfl && dwfl_addrmodule(s->dwfl, addr) != NULL;
+}
+
+static bool effectively_immortal(const leaks *l, const pm_object *o)
+{
+    return o->immortal || (l->s->rt->minor == 11 && o->refcnt >= PY311_STATIC_REFCNT &&
+                           is_static(l->s, o->addr));
+}
+
+/* ---- reachability ---- */
+
+static void reach(leaks *l, long idx)
+{
+    if (idx < 0 || l->reached[idx])
+        return;
+    l->reached[idx] = 1;
+    l->queue[l->tail++] = (uint32_t)idx;
+}
+
+static void root_fn(void *ctx, uint64_t target, const char *label)
+{
+    (void)label;
+    leaks *l = ctx;
+    reach(l, pm_graph_index(l->g, target));
+}
+
+static bool reach_edge(void *ctx, uint64_t target, const char *via, bool conservative)
+{
+    (void)via;
+    (void)conservative;
+    leaks *l = ctx;
+    reach(l, pm_graph_index(l->g, target));
+    return true;
+}
+
+pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
+{
+    memset(out, 0, sizeof *out);
+    pymac_status st = pm_graph_open(s, &out->g, err);
+    if (st > PYMAC_PARTIAL)
+        return st;
+    pm_graph *gp = &out->g;
+    leaks l = {.s = s, .g = gp};
+    l.incoming = calloc(gp->n + 1, sizeof *l.incoming);
+    l.rc = malloc((gp->n + 1) * sizeof *l.rc);
+    l.edge_off = malloc((gp->n + 1) * sizeof *l.edge_off);
+    l.reached = calloc(gp->n + 1, 1);
+    l.queue = malloc((gp->n + 1) * sizeof *l.queue);
+    const pymac_heap *h;
+    pymac_status hst = pymac_heap_walk(s, &h, err);
+    if (hst > PYMAC_PARTIAL) {
+        st = hst;
+        goto done;
+    }
+    l.bases = malloc((h->narenas + 1) * sizeof *l.bases);
+    if (!l.incoming || !l.rc || !l.edge_off || !l.reached || !l.queue || !l.bases) {
+        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        goto done;
+    }
+    for (size_t k = 0; k < h->narenas; k++)
+        l.bases[k] = h->arenas[k].address;
+    l.nbases = h->narenas;
+    l.arena_size = h->arena_size;
+    if (l.nbases)
+        pm_sort(l.bases, l.nbases, sizeof *l.bases, cmp_pair);
+    /* buffers of containers, so that the non-object scan skips them */
+    Dwarf_Die t;
+    pm_field list_items = {0}, ma_keys = {0}, ma_values = {0}, set_table = {0};
+    if (pm_find_type(s, "PyListObject", &t))
+        pm_dwarf_member(&t, "ob_item", &list_items);
+    if (pm_find_type(s, "PyDictObject", &t)) {
+        pm_dwarf_member(&t, "ma_keys", &ma_keys);
+        pm_dwarf_member(&t, "ma_values", &ma_values);
+    }
+    if (pm_find_type(s, "PySetObject", &t))
+        pm_dwarf_member(&t, "table", &set_table);
+    const pm_field *list_buf[] = {&list_items, NULL}, *dict_buf[] = {&ma_keys, &ma_values, NULL},
+                   *set_buf[] = {&set_table, NULL};
+    uint64_t set_type = pm_symbol_lookup(s, "PySet_Type", NULL).addr;
+    uint64_t frozenset_type = pm_symbol_lookup(s, "PyFrozenSet_Type", NULL).addr;
+    uint64_t static_type_size = pm_lookup_size(s, "PyTypeObject");
+    /* One pass over the nodes: each read once, its referents decoded once
+     * into CSR edges, its refcount kept as what references must explain. */
+    for (size_t i = 0; i < gp->n; i++) {
+        pm_object o;
+        l.edge_off[i] = (uint32_t)l.nedges;
+        l.rc[i] = 0;
+        if (!pm_object_read(s, gp->nodes[i], &o))
+            continue;
+        if (effectively_immortal(&l, &o)) {
+            l.rc[i] = RC_IMMORTAL;
+        } else {
+            uint64_t rc = o.refcnt;
+            if (rc && s->rt->minor <= 11 && is_static(s, o.addr))
+                rc--; /* a static object's initial 1 is its definition */
+            l.rc[i] = rc < RC_IMMORTAL ? (uint32_t)rc : RC_IMMORTAL - 1;
+        }
+        pm_referents_ex(s, &o, count_edge, &l, 0, PM_REFS_EXACT | PM_REFS_NO_LABELS);
+        if (!l.no_csr && l.nedges >= UINT32_MAX) {
+            l.no_csr = true;
+            free(l.edges);
+            l.edges = NULL;
+        }
+        if (in_arena(&l, o.addr))
+            continue; /* arenas are skipped whole by the non-object scan */
+        uint64_t tf = o.type->flags;
+        if (tf & PM_TPFLAGS_LIST_SUBCLASS)
+            cover_buffers(&l, &o, list_buf);
+        else if (tf & PM_TPFLAGS_DICT_SUBCLASS)
+            cover_buffers(&l, &o, dict_buf);
+        else if (o.type->addr == set_type || o.type->addr == frozenset_type)
+            cover_buffers(&l, &o, set_buf);
+        /* an object's own body is not external memory (a static type is a
+         * PyTypeObject, not the metatype's heap-type size: what follows it
+         * is other static data) */
+        uint64_t body = o.size - o.type->presize;
+        if ((tf & PM_TPFLAGS_TYPE_SUBCLASS) && static_type_size) {
+            const pm_type *self = pm_type_get(s, o.addr);
+            if (self && !(self->flags & PM_TPFLAGS_HEAPTYPE) && body > static_type_size)
+                body = static_type_size;
+        }
+        add_range(&l, o.addr - o.type->presize, o.addr + body);
+    }
+    l.edge_off[gp->n] = (uint32_t)l.nedges;
+    if (l.nomem) {
+        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        goto done;
+    }
+    /* chunks that hold a dead object */
+    cover_dead_chunks(&l);
+    if (l.nomem) {
+        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        goto done;
+    }
+    if (l.ncovered)
+        pm_sort(l.covered, l.ncovered, 2 * sizeof *l.covered, cmp_pair);
+    merge_ranges(&l);
+    /* Roots, as the collector sees them: the named ones, immortal objects,
+     * and every object whose refcount exceeds the references other objects
+     * hold (something outside the heap holds it). Pointers found in
+     * non-object memory are not roots: freed memory keeps stale ones. */
+    pm_graph_roots(s, PM_ROOTS_ALL, root_fn, &l);
+    for (size_t i = 0; i < gp->n; i++)
+        if (l.rc[i] > l.incoming[i])
+            reach(&l, (long)i);
+    scan_external(&l, ext_count);
+    while (l.head < l.tail) {
+        l.cur = l.queue[l.head++];
+        if (!l.no_csr) {
+            for (uint32_t k = l.edge_off[l.cur]; k < l.edge_off[l.cur + 1]; k++)
+                reach(&l, l.edges[k]);
+            continue;
+        }
+        pm_object o;
+        if (pm_object_read(s, gp->nodes[l.cur], &o))
+            pm_referents_ex(s, &o, reach_edge, &l, 0, PM_REFS_EXACT | PM_REFS_NO_LABELS);
+    }
+    out->incoming = l.incoming;
+    out->rc = l.rc;
+    out->reached = l.reached;
+    out->stale = l.stale;
+    out->edges = l.nedges;
+    l.incoming = NULL;
+    l.rc = NULL;
+    l.reached = NULL;
+done:
+    free(l.incoming);
+    free(l.rc);
+    free(l.edge_off);
+    free(l.edges);
+    free(l.bases);
+    free(l.reached);
+    free(l.queue);
+    free(l.covered);
+    if (st > PYMAC_PARTIAL)
+        pm_leaks_free(out);
+    return st;
+}
+
+void pm_leaks_free(pm_leaks *lk)
+{
+    free(lk->incoming);
+    free(lk->rc);
+    free(lk->reached);
+    pm_graph_close(&lk->g);
+    memset(lk, 0, sizeof *lk);
+}
