@@ -81,7 +81,8 @@ class _View(ctypes.Structure):
 
 
 VIEWS = {"info": 0, "stats": 1, "arenas": 2, "pools": 3, "whereis": 4, "gc": 5, "types": 6,
-         "objects": 7, "object": 8, "referrers": 9, "path": 10, "leaks": 11}
+         "objects": 7, "object": 8, "referrers": 9, "path": 10, "leaks": 11,
+         "report": 12}
 
 _lib = None
 
@@ -342,6 +343,11 @@ def _simple(name, doc):
     _SIMPLE.append(type("Pymac_" + name, (_View_Command,), {"__doc__": doc, "view": name}))
 
 
+_simple("report", """One screen: the interpreter, the pymalloc heap, the GC lists, the
+largest types and the leak suspects.
+
+Usage: pymac report [--json]
+Example: pymac report""")
 _simple("info", """Executable, CPython version, libpython, debug info and threads.
 
 Usage: pymac info [--json]

@@ -26,7 +26,8 @@ static const char USAGE[] =
     "       pymac-analyze [OPTIONS] --pid PID [VIEW] [ARGS]\n"
     "\n"
     "Views:\n"
-    "  report              one-screen summary (the default when no view is named)\n"
+    "  report              one screen: interpreter, heap, GC, largest types, leak suspects\n"
+    "                      (the default when no view is named)\n"
     "  info                executable, CPython version, libpython, debug info, threads\n"
     "  stats               exactly what sys._debugmallocstats() printed in the process\n"
     "  arenas              one row per pymalloc arena, with totals\n"
@@ -110,53 +111,6 @@ static int report_error(const pymac_error *err)
     else
         fprintf(stderr, "pymac-analyze: %s\n", err->message);
     return err->status;
-}
-
-/* The default view: what a person wants first from a core. */
-static pymac_status render_report(pymac_session *s, pymac_format fmt, pymac_error *err)
-{
-    if (fmt == PYMAC_JSON)
-        return pymac_render_arenas(s, fmt, stdout, err);
-    pymac_status st = pymac_render_info(s, fmt, stdout, err);
-    if (st)
-        return st;
-    const pymac_heap *h;
-    st = pymac_heap_walk(s, &h, err);
-    if (st > PYMAC_PARTIAL)
-        return st;
-    uint64_t blocks = 0, bytes = 0, free_bytes = 0;
-    for (uint32_t i = 0; i < h->nclasses; i++) {
-        blocks += h->classes[i].blocks_in_use;
-        bytes += h->classes[i].blocks_in_use * h->classes[i].block_size;
-        free_bytes += h->classes[i].blocks_free * h->classes[i].block_size;
-    }
-    printf("\npymalloc: %zu arenas (%llu MiB), %zu pools carved, %llu blocks in use "
-           "(%llu bytes), %llu bytes free in used pools\n",
-           h->narenas, (unsigned long long)h->narenas * h->arena_size >> 20, h->npools,
-           (unsigned long long)blocks, (unsigned long long)bytes,
-           (unsigned long long)free_bytes);
-    printf("largest size classes by bytes in use:\n");
-    uint8_t shown[PYMAC_MAX_SIZE_CLASSES] = {0};
-    for (int k = 0; k < 5; k++) {
-        int best = -1;
-        for (uint32_t i = 0; i < h->nclasses; i++)
-            if (!shown[i] && h->classes[i].blocks_in_use &&
-                (best < 0 || h->classes[i].blocks_in_use * h->classes[i].block_size >
-                                 h->classes[best].blocks_in_use * h->classes[best].block_size))
-                best = (int)i;
-        if (best < 0)
-            break;
-        shown[best] = 1;
-        const pymac_size_class *c = &h->classes[best];
-        printf("  class %2d (%3u bytes): %10llu blocks, %12llu bytes, %llu pools\n", best,
-               c->block_size, (unsigned long long)c->blocks_in_use,
-               (unsigned long long)(c->blocks_in_use * c->block_size),
-               (unsigned long long)c->pools);
-    }
-    printf("\nmore: pymac-analyze stats|arenas|pools|whereis CORE\n");
-    if (h->partial)
-        printf("PARTIAL: some of the heap could not be read; see the warnings\n");
-    return st;
 }
 
 /* A JSON string of an error message (ours: plain text, maybe a path). */
@@ -408,7 +362,7 @@ int main(int argc, char **argv)
         return report_error(&err);
     switch (view) {
     case V_REPORT:
-        st = render_report(s, fmt, &err);
+        st = pymac_render_report(s, fmt, stdout, &err);
         break;
     case V_INFO:
         st = pymac_render_info(s, fmt, stdout, &err);

@@ -3,6 +3,8 @@
 #ifndef PYMAC_LEAKS_H
 #define PYMAC_LEAKS_H
 
+#include <stdio.h>
+
 #include "graph.h"
 
 #define PM_RC_IMMORTAL UINT32_MAX
@@ -18,5 +20,26 @@ typedef struct pm_leaks {
 
 pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err);
 void pm_leaks_free(pm_leaks *lk);
+
+/* The leaks view's two reports, grouped by type name (render_leaks.c). */
+enum { PM_LEAK_EXAMPLES = 5 };
+typedef struct pm_leak_group {
+    char name[96];
+    uint64_t objects, bytes, refs; /* refs: unexplained references, summed */
+    uint64_t examples[PM_LEAK_EXAMPLES];
+} pm_leak_group;
+
+typedef struct pm_leak_report {
+    pm_leak_group *unexplained, *unreachable; /* each by bytes, largest first */
+    size_t nunexplained, nunreachable;
+} pm_leak_report;
+
+pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_report *out,
+                                  pymac_error *err);
+void pm_leak_report_free(pm_leak_report *r);
+/* "key": [{"type", "objects", "bytes", ["unexplained_refs",] "examples"}, ...],
+ * the first `top` groups (0: all). */
+void pm_leak_groups_json(FILE *out, const char *key, const pm_leak_group *g, size_t n,
+                         size_t top, bool refs);
 
 #endif

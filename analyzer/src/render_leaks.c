@@ -18,13 +18,9 @@
 #include "object.h"
 #include "json.h"
 
-enum { EXAMPLES = 5 };
+enum { EXAMPLES = PM_LEAK_EXAMPLES };
 
-typedef struct group {
-    char name[96];
-    uint64_t objects, bytes, refs;
-    uint64_t examples[EXAMPLES];
-} group;
+typedef pm_leak_group group;
 
 /* ---- reports ---- */
 
@@ -55,27 +51,31 @@ static int by_bytes(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static void print_groups(FILE *out, pymac_format fmt, const char *key, const char *title,
-                         group *gs, size_t n, bool refs)
+void pm_leak_groups_json(FILE *out, const char *key, const pm_leak_group *gs, size_t n,
+                         size_t top, bool refs)
 {
-    if (n)
-        pm_sort(gs, n, sizeof *gs, by_bytes);
+    fprintf(out, "\"%s\": [", key);
+    for (size_t i = 0; i < n && (!top || i < top); i++) {
+        fputs(i ? ",\n  " : "\n  ", out);
+        fputs("{\"type\": ", out);
+        pm_json_str(out, gs[i].name);
+        fprintf(out, ", \"objects\": %llu, \"bytes\": %llu", (unsigned long long)gs[i].objects,
+                (unsigned long long)gs[i].bytes);
+        if (refs)
+            fprintf(out, ", \"unexplained_refs\": %llu", (unsigned long long)gs[i].refs);
+        fputs(", \"examples\": [", out);
+        for (uint64_t k = 0; k < gs[i].objects && k < EXAMPLES && gs[i].examples[k]; k++)
+            fprintf(out, "%s\"0x%llx\"", k ? ", " : "", (unsigned long long)gs[i].examples[k]);
+        fputs("]}", out);
+    }
+    fputs("]", out);
+}
+
+static void print_groups(FILE *out, pymac_format fmt, const char *key, const char *title,
+                         const group *gs, size_t n, bool refs)
+{
     if (fmt == PYMAC_JSON) {
-        fprintf(out, "\"%s\": [", key);
-        for (size_t i = 0; i < n; i++) {
-            fputs(i ? ",\n  " : "\n  ", out);
-            fputs("{\"type\": ", out);
-            pm_json_str(out, gs[i].name);
-            fprintf(out, ", \"objects\": %llu, \"bytes\": %llu", (unsigned long long)gs[i].objects,
-                    (unsigned long long)gs[i].bytes);
-            if (refs)
-                fprintf(out, ", \"unexplained_refs\": %llu", (unsigned long long)gs[i].refs);
-            fputs(", \"examples\": [", out);
-            for (uint64_t k = 0; k < gs[i].objects && k < EXAMPLES && gs[i].examples[k]; k++)
-                fprintf(out, "%s\"0x%llx\"", k ? ", " : "", (unsigned long long)gs[i].examples[k]);
-            fputs("]}", out);
-        }
-        fputs("]", out);
+        pm_leak_groups_json(out, key, gs, n, 0, refs);
         return;
     }
     fprintf(out, "%s\n", title);
@@ -134,7 +134,55 @@ static pymac_status growth(pymac_session *s, pymac_session *base, group **gs, si
         (*gs)[m++] = g;
     }
     *n = m;
+    pm_sort(*gs, m, sizeof **gs, by_bytes);
     return st;
+}
+
+pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_report *out,
+                                  pymac_error *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t capun = 0, capunr = 0;
+    bool nomem = false;
+    /* the GC-listed objects nothing reached */
+    const pymac_gc *gc;
+    if (pymac_gc_walk(s, &gc, NULL) <= PYMAC_PARTIAL) {
+        for (size_t i = 0; i < gc->permanent.first && !nomem; i++) {
+            long idx = pm_graph_index(&lk->g, gc->objects[i]);
+            pm_object o;
+            if (idx >= 0 && !lk->reached[idx] && pm_object_read(s, gc->objects[i], &o)) {
+                group *gr = find_group(&out->unreachable, &out->nunreachable, &capunr,
+                                       o.type->name);
+                if (gr)
+                    add(gr, &o, 0);
+                nomem = !gr;
+            }
+        }
+    }
+    for (size_t i = 0; i < lk->g.n && !nomem; i++) {
+        pm_object o;
+        if (lk->rc[i] == PM_RC_IMMORTAL || lk->rc[i] <= lk->incoming[i] ||
+            !pm_object_read(s, lk->g.nodes[i], &o))
+            continue;
+        group *gr = find_group(&out->unexplained, &out->nunexplained, &capun, o.type->name);
+        if (gr)
+            add(gr, &o, lk->rc[i] - lk->incoming[i]);
+        nomem = !gr;
+    }
+    if (nomem) {
+        pm_leak_report_free(out);
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    }
+    pm_sort(out->unexplained, out->nunexplained, sizeof *out->unexplained, by_bytes);
+    pm_sort(out->unreachable, out->nunreachable, sizeof *out->unreachable, by_bytes);
+    return PYMAC_OK;
+}
+
+void pm_leak_report_free(pm_leak_report *r)
+{
+    free(r->unexplained);
+    free(r->unreachable);
+    memset(r, 0, sizeof *r);
 }
 
 pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac_format fmt,
@@ -155,30 +203,15 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
         free(gr_rows);
         return st;
     }
-    group *un = NULL, *unr = NULL;
-    size_t nun = 0, capun = 0, nunr = 0, capunr = 0;
-    /* the GC-listed objects nothing reached */
-    const pymac_gc *gc;
-    if (pymac_gc_walk(s, &gc, NULL) <= PYMAC_PARTIAL) {
-        for (size_t i = 0; i < gc->permanent.first; i++) {
-            long idx = pm_graph_index(&lk.g, gc->objects[i]);
-            pm_object o;
-            if (idx >= 0 && !lk.reached[idx] && pm_object_read(s, gc->objects[i], &o)) {
-                group *gr = find_group(&unr, &nunr, &capunr, o.type->name);
-                if (gr)
-                    add(gr, &o, 0);
-            }
-        }
+    pm_leak_report rep;
+    pymac_status rst = pm_leak_report_build(s, &lk, &rep, err);
+    if (rst > PYMAC_PARTIAL) {
+        free(gr_rows);
+        pm_leaks_free(&lk);
+        return rst;
     }
-    for (size_t i = 0; i < lk.g.n; i++) {
-        pm_object o;
-        if (lk.rc[i] == PM_RC_IMMORTAL || lk.rc[i] <= lk.incoming[i] ||
-            !pm_object_read(s, lk.g.nodes[i], &o))
-            continue;
-        group *gr = find_group(&un, &nun, &capun, o.type->name);
-        if (gr)
-            add(gr, &o, lk.rc[i] - lk.incoming[i]);
-    }
+    const group *un = rep.unexplained, *unr = rep.unreachable;
+    size_t nun = rep.nunexplained, nunr = rep.nunreachable;
     if (fmt == PYMAC_JSON) {
         fputc('{', out);
         print_groups(out, fmt, "unexplained", NULL, un, nun, true);
@@ -220,8 +253,7 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
         pymac_render_warnings(s, out);
     }
     free(gr_rows);
-    free(un);
-    free(unr);
+    pm_leak_report_free(&rep);
     pm_leaks_free(&lk);
     return st;
 }

@@ -137,17 +137,22 @@ pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out, 
     if (st2 > PYMAC_PARTIAL)
         return st2;
     st = worse(st, st2);
-    pm_leaks sus;
-    st2 = pm_leaks_find(s, &sus, err);
+    pm_leaks lk;
+    st2 = pm_leaks_analyze(s, &lk, err);
     if (st2 > PYMAC_PARTIAL)
         return st2;
     st = worse(st, st2);
+    pm_leak_report sus;
+    st2 = pm_leak_report_build(s, &lk, &sus, err);
+    pm_leaks_free(&lk);
+    if (st2 > PYMAC_PARTIAL)
+        return st2;
     if (fmt == PYMAC_JSON) {
         fputc('{', out);
         if ((st2 = embed(out, "info", pymac_render_info, s, err)) <= PYMAC_PARTIAL)
             st2 = embed(out, "gc", pymac_render_gc, s, err);
         if (st2 > PYMAC_PARTIAL) {
-            pm_leaks_free(&sus);
+            pm_leak_report_free(&sus);
             return st2;
         }
         uint64_t blocks, bytes, free_b;
@@ -166,16 +171,22 @@ pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out, 
                     (unsigned long long)c->rows[i].bytes);
         }
         fputs("],\n ", out);
-        pm_leaks_json(out, &sus, TOP_SUSPECTS);
+        fputs("\"leaks\": {", out);
+        pm_leak_groups_json(out, "unexplained", sus.unexplained, sus.nunexplained, TOP_SUSPECTS,
+                            true);
+        fprintf(out, ", \"unexplained_types\": %zu,\n  ", sus.nunexplained);
+        pm_leak_groups_json(out, "unreachable", sus.unreachable, sus.nunreachable, TOP_SUSPECTS,
+                            false);
+        fprintf(out, ", \"unreachable_types\": %zu}", sus.nunreachable);
         fprintf(out, ",\n \"partial\": %s, ", st == PYMAC_PARTIAL ? "true" : "false");
         pm_json_warnings(out, s);
         fputs("}\n", out);
-        pm_leaks_free(&sus);
+        pm_leak_report_free(&sus);
         return st;
     }
     pymac_info in;
     if ((st2 = pymac_get_info(s, &in, err)) != PYMAC_OK) {
-        pm_leaks_free(&sus);
+        pm_leak_report_free(&sus);
         return st2;
     }
     fprintf(out, "%s: a %s core of %s, CPython %s, %u thread%s\n", in.core_path, in.core_kind,
@@ -196,6 +207,6 @@ pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out, 
     if (st == PYMAC_PARTIAL)
         fputs("PARTIAL: some of the heap could not be read; see the warnings\n", out);
     pymac_render_warnings(s, out);
-    pm_leaks_free(&sus);
+    pm_leak_report_free(&sus);
     return st;
 }

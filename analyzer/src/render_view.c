@@ -36,6 +36,8 @@ static pymac_status render(pymac_session *s, const pymac_view *v, FILE *out, pym
         return pymac_render_path(s, v->address, v->format, out, err);
     case PYMAC_VIEW_LEAKS:
         return pymac_render_leaks(s, NULL, v->format, out, err);
+    case PYMAC_VIEW_REPORT:
+        return pymac_render_report(s, v->format, out, err);
     }
     return pm_fail(err, PYMAC_E_USAGE, NULL, "unknown view %d", (int)v->kind);
 }

@@ -394,9 +394,43 @@ def check_leaks_clean(a, oracle):
                               "not leak" % (key, g["type"], g["objects"]))
 
 
+def check_report(a, oracle):
+    """The report (the default view): the interpreter, GC list lengths and
+    counts, and pymalloc's blocks in use as CPython reported them; its largest
+    types and leak suspects exactly the top of the types and leaks views; and
+    the planted leaks as the oracle expects them wherever they are among the
+    suspects shown."""
+    r = cli_json(a.cli, "report", a.core)
+    expect_eq("report: CPython version", r["info"]["python_version"], oracle["version"])
+    expect_eq("report: GC list lengths", [g["objects"] for g in r["gc"]["generations"]],
+              oracle["gc"]["generations"])
+    expect_eq("report: GC counts", [g["count"] for g in r["gc"]["generations"]],
+              list(oracle["gc"]["count"]))
+    with open(os.path.join(a.dir, "mallocstats.txt")) as f:
+        classes, _ = parse_mallocstats(f.read())
+    expect_eq("report: pymalloc blocks in use", r["pymalloc"]["blocks_in_use"],
+              sum(c["blocks"] for c in classes.values()))
+    types = cli_json(a.cli, "types", a.core)
+    expect_eq("report: largest types", r["top_types"],
+              [{"type": t["type"], "count": t["count"], "bytes": t["bytes"]} for t in types[:10]])
+    leaks = cli_json(a.cli, "leaks", a.core)
+    for kind in ("unexplained", "unreachable"):
+        expect_eq("report: %s suspects" % kind, r["leaks"][kind], leaks[kind][:3])
+        expect_eq("report: %s types" % kind, r["leaks"][kind + "_types"], len(leaks[kind]))
+        shown = {g["type"]: g["objects"] for g in r["leaks"][kind]}
+        for name, n in oracle.get("expected_leaks", {}).get(kind, {}).items():
+            if name in shown:
+                expect_eq("report: %s %s" % (kind, name), shown[name], n)
+    # the text form says the same
+    text = run_cli(a.cli, a.core)
+    for want in ["CPython " + oracle["version"], "leak suspects:"] + [t["type"] for t in types[:3]]:
+        if want not in text:
+            raise Failure("the report's text lacks %r" % want)
+
+
 CHECKS = {"info": check_info, "stats": check_stats, "heap": check_heap,
           "whereis": check_whereis, "gc": check_gc,
-          "census": check_census, "objects": check_objects, "gdb": check_gdb, "graph": check_graph, "leaks": check_leaks,
+          "census": check_census, "objects": check_objects, "gdb": check_gdb, "graph": check_graph, "leaks": check_leaks, "report": check_report,
           "leaks_clean": check_leaks_clean,
           "gdb_installed": check_gdb_installed}
 

@@ -325,12 +325,18 @@ PYMAC_API pymac_status pymac_render_path(pymac_session *s, uint64_t addr, pymac_
 PYMAC_API pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline,
                                           pymac_format fmt, FILE *out, pymac_error *err);
 
+/* The one-screen report: the interpreter, the pymalloc heap, the GC lists,
+ * the largest types and the leak suspects (the top of the leaks view). */
+PYMAC_API pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out,
+                                           pymac_error *err);
+
 /* One view, rendered into a string: what a front end that cannot hand the
  * library a FILE* (GDB's Python) calls. */
 typedef enum pymac_view_kind {
     PYMAC_VIEW_INFO, PYMAC_VIEW_STATS, PYMAC_VIEW_ARENAS, PYMAC_VIEW_POOLS,
     PYMAC_VIEW_WHEREIS, PYMAC_VIEW_GC, PYMAC_VIEW_TYPES, PYMAC_VIEW_OBJECTS,
     PYMAC_VIEW_OBJECT, PYMAC_VIEW_REFERRERS, PYMAC_VIEW_PATH, PYMAC_VIEW_LEAKS,
+    PYMAC_VIEW_REPORT,
 } pymac_view_kind;
 
 typedef struct pymac_view {
