@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a working pymac:
-#   ./setup.sh demo   install what is missing, build, make a demo core, show stats and arenas
+#   ./setup.sh demo   install what is missing, build, make a demo core, print its report
 #   ./setup.sh test   install what is missing, build, run every test, print the version matrix,
 #                     then build with ASan+UBSan (leak checking on) and run every test again
 # BUILD_DIR (default: build) picks the build tree; CI=true turns warnings into errors;
@@ -47,10 +47,11 @@ first_python() {
 }
 if [ "$mode" = demo ]; then
   py=$(first_python) || { echo "setup: no CPython 3.8-3.13 found for the demo" >&2; exit 1; }
-  fixtures/make-core --python "$py" --scenario small --kind gcore --out "$build/demo"
+  # a program with leaks planted in it (fixtures/scenarios/leaky.py): the
+  # report's leak suspects name them
+  fixtures/make-core --python "$py" --scenario leaky --kind gcore --out "$build/demo"
   set -x
-  "$build/analyzer/pymac-analyze" stats "$build/demo/core"
-  "$build/analyzer/pymac-analyze" arenas "$build/demo/core"
+  "$build/analyzer/pymac-analyze" "$build/demo/core"
   exit 0
 fi
 status=0
