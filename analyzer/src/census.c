@@ -209,7 +209,8 @@ pymac_status pymac_census_build(pymac_session *s, int gc_only, const pymac_censu
     for (size_t i = 0; i < t.cap; i++)
         if (t.rows[i].count)
             t.rows[n++] = t.rows[i];
-    qsort(t.rows, n, sizeof *t.rows, by_bytes);
+    if (n) /* no rows: t.rows may be NULL, which qsort must not get */
+        qsort(t.rows, n, sizeof *t.rows, by_bytes);
     c->rows = t.rows;
     c->nrows = n;
     *cache = c;

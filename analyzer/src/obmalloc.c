@@ -69,7 +69,10 @@ static pymac_status read_counters(pymac_session *s, pymac_heap *h, pymac_error *
     if (!ok)
         return pm_fail(err, PYMAC_E_CORRUPT, "the core lacks the interpreter's data pages",
                        "cannot read pymalloc's counters");
-    if (h->maxarenas > PM_MAX_ARENAS)
+    /* The table lies in the target's memory: a count larger than that memory
+     * is garbage, and would cost a huge allocation before the read fails. */
+    if (h->maxarenas > PM_MAX_ARENAS ||
+        (uint64_t)h->maxarenas * s->layout->arena_object_size > s->space_bytes)
         return pm_fail(err, PYMAC_E_CORRUPT, "the core may be damaged",
                        "pymalloc's arena table claims %u entries", h->maxarenas);
     return PYMAC_OK;

@@ -94,6 +94,14 @@ struct pm_proc;
 
 /* ---- the session (session.c) ---- */
 
+/* A remembered pm_symbol_lookup answer; name and hint share one allocation. */
+typedef struct pm_symbol_memo {
+    char *name;
+    const char *hint; /* "" for none */
+    pm_symbol sym;
+} pm_symbol_memo;
+enum { PM_SYMBOL_MEMO = 32 };
+
 struct pm_layout;
 struct pm_runtime;
 
@@ -125,6 +133,8 @@ struct pymac_session {
     pymac_census *census_gc, *census_full;
     char **warnings;
     size_t nwarnings;
+    pm_symbol_memo symbol_memo[PM_SYMBOL_MEMO];
+    size_t symbol_memo_next;
 };
 
 /* Reads len bytes at addr from the core, or from the mapped ELF file when the

@@ -152,6 +152,8 @@ void pymac_close(pymac_session *s)
     for (size_t i = 0; i < s->nwarnings; i++)
         free(s->warnings[i]);
     free(s->warnings);
+    for (size_t i = 0; i < PM_SYMBOL_MEMO; i++)
+        free(s->symbol_memo[i].name);
     for (size_t i = 0; i < s->n_debug_dirs; i++)
         free(s->debug_dirs[i]);
     free(s->debug_dirs);
