@@ -32,7 +32,7 @@ int main(int argc, char **argv)
     }
     if (!register_core_tests() || !register_dwarf_tests() ||
         !register_pool_tests() || !register_format_tests() ||
-        !register_value_tests()) {
+        !register_value_tests() || !register_walk_tests()) {
         fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
         CU_cleanup_registry();
         return 1;

@@ -11,6 +11,7 @@ bool register_dwarf_tests(void);
 bool register_pool_tests(void);
 bool register_format_tests(void);
 bool register_value_tests(void);
+bool register_walk_tests(void);
 
 /* Registers tests[] (NULL-terminated by name) in a new suite. */
 typedef struct unit_test {
