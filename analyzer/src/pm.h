@@ -33,7 +33,8 @@ typedef struct pm_mapped_file {
 
 typedef struct pm_core {
     int fd;
-    const unsigned char *image; /* the whole core, mmapped */
+    const unsigned char *image; /* the whole core, mmapped (or the caller's buffer) */
+    bool owns_image;            /* image is our mapping, to unmap on close */
     size_t size;
     Elf *elf;
     pm_segment *segs;          /* PT_LOAD, sorted by vaddr */
@@ -49,6 +50,11 @@ typedef struct pm_core {
 } pm_core;
 
 pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err);
+/* The same parse of a core already in memory (size bytes at image, which must
+ * outlive the core, and which libelf may rewrite in place if it is not native
+ * x86-64: pass a private copy); name is for messages. For tests and fuzzing. */
+pymac_status pm_core_open_image(pm_core *core, const void *image, size_t size, const char *name,
+                                pymac_error *err);
 void pm_core_close(pm_core *core);
 void pm_core_sort_segments(pm_core *core);
 /* The core's own bytes at addr (len of them), or NULL if the core lacks any of them. */
