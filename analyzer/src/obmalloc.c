@@ -177,6 +177,8 @@ static pymac_status walk_arena(pymac_session *s, pymac_heap *h, const void *ao, 
         h->partial = 1;
         pool_address = first; /* do not walk it */
     }
+    /* carved: every pool below pool_address, whether its header decodes or not */
+    a.pools_carved = (uint32_t)((pool_address - first) / h->pool_size);
     unsigned char scratch[256];
     if (L->pool_header_size > sizeof scratch)
         return pm_fail(err, PYMAC_E_UNSUPPORTED, NULL, "pool header of %u bytes",
@@ -204,7 +206,6 @@ static pymac_status walk_arena(pymac_session *s, pymac_heap *h, const void *ao, 
             h->partial = 1;
         }
         h->npools++;
-        a.pools_carved++;
         switch (pool->state) {
         case PYMAC_POOL_EMPTY:
             a.pools_empty++;

@@ -272,6 +272,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pymac_heap_walk(S, &h, &err);
     for (size_t i = 0; h && i < h->npools && i < 256; i++) {
         const pymac_pool *p = &h->pools[i];
+        if (p->state != PYMAC_POOL_EMPTY &&
+            (p->blocks_in_use > p->blocks_total ||
+             p->blocks_in_use + p->blocks_never_used + p->blocks_free_listed != p->blocks_total))
+            abort(); /* a decoded pool must add up */
         uint8_t *is_free = calloc(p->blocks_total ? p->blocks_total : 1, 1);
         uint32_t chain;
         if (is_free)
@@ -280,7 +284,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (size_t i = 0; i < n && i < 32; i++) {
         pymac_whereis w;
-        pymac_whereis_address(S, segs[i].vaddr + segs[i].filesz / 2, &w, &err);
+        uint64_t addr = segs[i].vaddr + segs[i].filesz / 2;
+        pymac_status st = pymac_whereis_address(S, addr, &w, &err);
+        if (st > PYMAC_PARTIAL || !h)
+            continue;
+        /* the answer must be about the pool and block that hold addr */
+        if ((w.kind == PYMAC_WHERE_POOL_HEADER || w.kind == PYMAC_WHERE_BLOCK) &&
+            w.pool != (addr & ~(uint64_t)(h->pool_size - 1)))
+            abort();
+        if (w.kind == PYMAC_WHERE_BLOCK && w.block_size &&
+            (addr < w.block || addr - w.block >= w.block_size))
+            abort();
     }
     const pymac_gc *gc = NULL;
     pymac_gc_walk(S, &gc, &err);

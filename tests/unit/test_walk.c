@@ -13,9 +13,11 @@
 
 enum {
     BASE = 0x10000,      /* vaddr of the image */
-    IMAGE = 0x4000,      /* bytes */
+    IMAGE = 0x8000,      /* bytes */
     OM = BASE + 0x100,   /* the allocator's variables, 8 bytes each */
     INTERP = BASE + 0x400, /* the main interpreter; its GC state at +0 */
+    TABLE = BASE + 0x1000, /* the arena table */
+    ARENA = BASE + 0x4000, /* an arena (4 KiB pools: no radix tree) */
 };
 
 typedef struct synth {
@@ -199,12 +201,89 @@ static void test_bug_huge_maxarenas(void)
     synth_free(y);
 }
 
+static void put32(synth *y, uint64_t addr, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        y->image[addr - BASE + i] = (unsigned char)(v >> (8 * i));
+}
+
+/* A full pool of size class 31 (512-byte blocks, 7 of them in 4 KiB). */
+static void full_pool(synth *y, uint64_t pool, uint32_t arena_index)
+{
+    put32(y, pool + 0, 7);         /* count */
+    put64(y, pool + 8, 0);         /* freeblock: none */
+    put32(y, pool + 32, arena_index);
+    put32(y, pool + 36, 31);       /* szidx */
+    put32(y, pool + 40, 48 + 7 * 512); /* nextoffset: all carved */
+    put32(y, pool + 44, 4096 - 512);   /* maxnextoffset */
+}
+
+/* One arena at ARENA with `carved` pools carved. */
+static void one_arena(synth *y, uint32_t carved)
+{
+    put64(y, OM, TABLE);          /* arenas */
+    put64(y, OM + 8, 1);          /* maxarenas */
+    put64(y, OM + 24, TABLE);     /* usable_arenas */
+    put64(y, TABLE + 0, ARENA);   /* address */
+    put64(y, TABLE + 8, ARENA + carved * 4096ull); /* pool_address */
+    put32(y, TABLE + 16, 64 - carved); /* nfreepools */
+    put32(y, TABLE + 20, 64);          /* ntotalpools */
+}
+
+/* whereis: the walk leaves out a pool whose header is corrupt, and whereis
+ * indexed the arena's decoded pools by position, so every address past that
+ * pool was reported in the wrong pool (the next one), and an address in the
+ * last carved pool as arena slack: a silent wrong answer. Found reading
+ * whereis.c for fuzz_heap's invariants; fuzz_heap now checks that whereis
+ * names the pool that holds the address. The
+ * arena's pools_carved counted decoded pools only, so the arenas view
+ * overstated never-used pools as well. */
+static void test_bug_whereis_after_corrupt_pool(void)
+{
+    synth *y = synth_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    one_arena(y, 3);
+    full_pool(y, ARENA, 0);
+    put32(y, ARENA + 4096, 1);       /* pool 1: in use, but size class 99 */
+    put32(y, ARENA + 4096 + 36, 99);
+    full_pool(y, ARENA + 2 * 4096, 0);
+    const pymac_heap *h;
+    pymac_error err;
+    CU_ASSERT_EQUAL_FATAL(pymac_heap_walk(&y->s, &h, &err), PYMAC_PARTIAL);
+    CU_ASSERT_EQUAL_FATAL(h->narenas, 1);
+    CU_ASSERT_EQUAL(h->npools, 2);
+    CU_ASSERT_EQUAL(h->arenas[0].pools_carved, 3);
+    CU_ASSERT_EQUAL(h->arenas[0].pools_full, 2);
+    pymac_whereis w;
+    uint64_t addr = ARENA + 2 * 4096 + 48 + 2 * 512 + 5; /* block 2 of pool 2 */
+    CU_ASSERT_EQUAL(pymac_whereis_address(&y->s, addr, &w, &err), PYMAC_PARTIAL);
+    CU_ASSERT_EQUAL(w.kind, PYMAC_WHERE_BLOCK);
+    CU_ASSERT_EQUAL(w.pool, ARENA + 2 * 4096);
+    CU_ASSERT_EQUAL(w.block, ARENA + 2 * 4096 + 48 + 2 * 512);
+    CU_ASSERT_EQUAL(w.block_index, 2);
+    CU_ASSERT_EQUAL(w.offset_in_block, 5);
+    CU_ASSERT_EQUAL(w.in_use, 1);
+    /* in the corrupt pool itself: an error, not an answer about another pool */
+    memset(&err, 0, sizeof err);
+    CU_ASSERT_EQUAL(pymac_whereis_address(&y->s, ARENA + 4096 + 100, &w, &err), PYMAC_E_CORRUPT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "pool 0x15000"));
+    CU_ASSERT_EQUAL(w.pool, ARENA + 4096);
+    /* in pool 0 and past the carved pools, as before */
+    CU_ASSERT_EQUAL(pymac_whereis_address(&y->s, ARENA + 10, &w, &err), PYMAC_PARTIAL);
+    CU_ASSERT_EQUAL(w.kind, PYMAC_WHERE_POOL_HEADER);
+    CU_ASSERT_EQUAL(w.pool, ARENA);
+    CU_ASSERT_EQUAL(pymac_whereis_address(&y->s, ARENA + 3 * 4096 + 64, &w, &err), PYMAC_PARTIAL);
+    CU_ASSERT_EQUAL(w.kind, PYMAC_WHERE_ARENA_SLACK);
+    synth_free(y);
+}
+
 bool register_walk_tests(void)
 {
     static const unit_test tests[] = {
         {"empty heap and GC lists", test_empty_heap},
         {"bug: census of no objects", test_bug_empty_census},
         {"bug: maxarenas beyond the target's memory", test_bug_huge_maxarenas},
+        {"bug: whereis after a corrupt pool header", test_bug_whereis_after_corrupt_pool},
         {NULL, NULL},
     };
     return unit_add_suite("walkers on a synthetic image", NULL, NULL, tests);
