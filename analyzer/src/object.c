@@ -265,7 +265,7 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
         if (s->rt->minor >= 12 && (o->type->flags & PM_TPFLAGS_LONG_SUBCLASS))
             n = v >> 3; /* PyLongObject.lv_tag: digit count << 3 | sign */
         else
-            n = o->ob_size < 0 ? (uint64_t)-o->ob_size : (uint64_t)o->ob_size;
+            n = o->ob_size < 0 ? 0 - (uint64_t)o->ob_size : (uint64_t)o->ob_size; /* no overflow at INT64_MIN */
         /* Not every type with an item size keeps ob_size at the usual place
          * (3.11+ generators size their frame from the code object). */
         if (n <= (1ull << 40) / o->type->itemsize)

@@ -167,7 +167,7 @@ static bool int_value(pymac_session *s, const pm_value_layout *V, uint64_t addr,
     } else {
         int64_t size = (int64_t)tag;
         negative = size < 0;
-        ndigits = negative ? (uint64_t)-size : (uint64_t)size;
+        ndigits = negative ? 0 - (uint64_t)size : (uint64_t)size; /* no overflow at INT64_MIN */
     }
     if (is_bool) {
         put(o, ndigits ? "True" : "False");
