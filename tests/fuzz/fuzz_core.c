@@ -3,8 +3,7 @@
  * The input is a whole core file. A private copy of it goes to
  * pm_core_open_image, the in-memory twin of pm_core_open (which adds only
  * open, fstat and mmap, exercised by the unit tests): a memfd per input cost
- * three quarters of the time in the kernel. pm_core_open_image parses the
- * ELF header, the
+ * three quarters of the time in the kernel. It parses the ELF header, the
  * program headers and the notes (NT_PRSTATUS, NT_FILE, NT_PRPSINFO, NT_AUXV
  * and its AT_EXECFN string), and address translation (pm_core_ptr,
  * pm_core_mapped) is exercised at the edges of every segment and mapped file
@@ -14,13 +13,9 @@
  * Invariants checked (abort on violation): a pointer from pm_core_ptr lies
  * inside the mapped image with all len bytes; pm_core_ptr never answers for
  * an address pm_core_mapped denies. */
-#include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "pm.h"
 
