@@ -110,7 +110,9 @@ static void candidate(reach *r, uint64_t w, int depth)
     if ((w & 7) || !pm_mapped(r->s, w))
         return;
     pm_object o;
-    if (pm_object_read(r->s, w, &o) && (o.refcnt || o.immortal)) {
+    /* a word that only looks like a pointer to an object: one whose length
+     * cannot be is no live object (stale memory), not damage to report */
+    if (pm_object_read(r->s, w, &o) && (o.refcnt || o.immortal) && !o.bad_size) {
         if (!pm_walk_found(r->w, &o, -1))
             r->nomem = true;
         else

@@ -333,7 +333,7 @@ static pm_symbol lookup_pass(Dwfl_Module *mod, const char *name, const char *fil
     return out;
 }
 
-pm_symbol pm_symbol_lookup(pymac_session *s, const char *name, const char *file_hint)
+static pm_symbol lookup_uncached(pymac_session *s, const char *name, const char *file_hint)
 {
     int matches;
     pm_symbol out = lookup_pass(s->python.mod, name, file_hint, &matches);
@@ -344,6 +344,26 @@ pm_symbol pm_symbol_lookup(pymac_session *s, const char *name, const char *file_
     out = lookup_pass(s->python.mod, name, NULL, &matches);
     if (matches != 1)
         out.found = false;
+    return out;
+}
+
+pm_symbol pm_symbol_lookup(pymac_session *s, const char *name, const char *file_hint)
+{
+    /* Each lookup scans the whole symbol table: remember the recent ones (the
+     * walkers ask for the same few types on every census). */
+    pm_symbol_memo *m = s->symbol_memo;
+    const char *hint = file_hint ? file_hint : "";
+    for (size_t i = 0; i < PM_SYMBOL_MEMO; i++)
+        if (m[i].name && strcmp(m[i].name, name) == 0 && strcmp(m[i].hint, hint) == 0)
+            return m[i].sym;
+    pm_symbol out = lookup_uncached(s, name, file_hint);
+    pm_symbol_memo *slot = &m[s->symbol_memo_next++ % PM_SYMBOL_MEMO];
+    free(slot->name);
+    slot->name = pm_asprintf("%s%c%s", name, '\0', hint);
+    if (slot->name) {
+        slot->hint = slot->name + strlen(name) + 1;
+        slot->sym = out;
+    }
     return out;
 }
 

@@ -69,7 +69,10 @@ static pymac_status read_counters(pymac_session *s, pymac_heap *h, pymac_error *
     if (!ok)
         return pm_fail(err, PYMAC_E_CORRUPT, "the core lacks the interpreter's data pages",
                        "cannot read pymalloc's counters");
-    if (h->maxarenas > PM_MAX_ARENAS)
+    /* The table lies in the target's memory: a count larger than that memory
+     * is garbage, and would cost a huge allocation before the read fails. */
+    if (h->maxarenas > PM_MAX_ARENAS ||
+        (uint64_t)h->maxarenas * s->layout->arena_object_size > s->space_bytes)
         return pm_fail(err, PYMAC_E_CORRUPT, "the core may be damaged",
                        "pymalloc's arena table claims %u entries", h->maxarenas);
     return PYMAC_OK;
@@ -174,6 +177,8 @@ static pymac_status walk_arena(pymac_session *s, pymac_heap *h, const void *ao, 
         h->partial = 1;
         pool_address = first; /* do not walk it */
     }
+    /* carved: every pool below pool_address, whether its header decodes or not */
+    a.pools_carved = (uint32_t)((pool_address - first) / h->pool_size);
     unsigned char scratch[256];
     if (L->pool_header_size > sizeof scratch)
         return pm_fail(err, PYMAC_E_UNSUPPORTED, NULL, "pool header of %u bytes",
@@ -201,7 +206,6 @@ static pymac_status walk_arena(pymac_session *s, pymac_heap *h, const void *ao, 
             h->partial = 1;
         }
         h->npools++;
-        a.pools_carved++;
         switch (pool->state) {
         case PYMAC_POOL_EMPTY:
             a.pools_empty++;

@@ -35,7 +35,8 @@ typedef struct pm_mapped_file {
 
 typedef struct pm_core {
     int fd;
-    const unsigned char *image; /* the whole core, mmapped */
+    const unsigned char *image; /* the whole core, mmapped (or the caller's buffer) */
+    bool owns_image;            /* image is our mapping, to unmap on close */
     size_t size;
     Elf *elf;
     pm_segment *segs;          /* PT_LOAD, sorted by vaddr */
@@ -54,6 +55,11 @@ typedef struct pm_core {
 } pm_core;
 
 pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err);
+/* The same parse of a core already in memory (size bytes at image, which must
+ * outlive the core, and which libelf may rewrite in place if it is not native
+ * x86-64: pass a private copy); name is for messages. For tests and fuzzing. */
+pymac_status pm_core_open_image(pm_core *core, const void *image, size_t size, const char *name,
+                                pymac_error *err);
 void pm_core_close(pm_core *core);
 void pm_core_sort_segments(pm_core *core);
 /* The core's own bytes at addr (len of them), or NULL if the core lacks any of them. */
@@ -99,6 +105,14 @@ struct pm_proc;
 
 /* ---- the session (session.c) ---- */
 
+/* A remembered pm_symbol_lookup answer; name and hint share one allocation. */
+typedef struct pm_symbol_memo {
+    char *name;
+    const char *hint; /* "" for none */
+    pm_symbol sym;
+} pm_symbol_memo;
+enum { PM_SYMBOL_MEMO = 32 };
+
 struct pm_layout;
 struct pm_runtime;
 
@@ -131,6 +145,8 @@ struct pymac_session {
     struct pm_graph *graph;         /* the reference graph's nodes, built on first use */
     char **warnings;
     size_t nwarnings;
+    pm_symbol_memo symbol_memo[PM_SYMBOL_MEMO];
+    size_t symbol_memo_next;
 };
 
 /* A failure (corrupt state, no interpreter found) in a truncated core whose

@@ -189,6 +189,8 @@ void pymac_close(pymac_session *s)
     for (size_t i = 0; i < s->nwarnings; i++)
         free(s->warnings[i]);
     free(s->warnings);
+    for (size_t i = 0; i < PM_SYMBOL_MEMO; i++)
+        free(s->symbol_memo[i].name);
     for (size_t i = 0; i < s->n_debug_dirs; i++)
         free(s->debug_dirs[i]);
     free(s->debug_dirs);
@@ -225,7 +227,8 @@ bool pm_read(pymac_session *s, uint64_t addr, void *buf, size_t len)
         /* Take the longest run the core holds, piece by piece across segments. */
         size_t n = len;
         const void *p = pm_core_ptr(&s->core, addr, n);
-        while (!p && n > 1) {
+        /* (when the core lacks even the first byte, no shorter run helps) */
+        while (!p && n > 1 && pm_core_ptr(&s->core, addr, 1)) {
             n = (n + 1) / 2;
             p = pm_core_ptr(&s->core, addr, n);
         }

@@ -80,6 +80,8 @@ static void parse_auxv(pm_core *core, const unsigned char *desc, size_t len)
     }
 }
 
+static pymac_status parse_core(pm_core *core, const char *path, pymac_error *err);
+
 static pymac_status parse_notes(pm_core *core, const GElf_Phdr *ph, pymac_error *err)
 {
     Elf_Data *data = elf_getdata_rawchunk(core->elf, (int64_t)ph->p_offset, ph->p_filesz,
@@ -151,11 +153,34 @@ pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err)
     core->image = map;
     /* Walks jump around the heap: no read-ahead. */
     madvise(map, core->size, MADV_RANDOM);
+    core->owns_image = true;
     core->resident = pm_resident_new(map, core->size);
     if (memcmp(core->image, ELFMAG, SELFMAG) != 0)
         return pm_fail(err, PYMAC_E_NOT_CORE, "give a core file (gcore PID, or a kernel core dump)",
                        "%s is not an ELF file", path);
     core->elf = elf_begin(core->fd, ELF_C_READ_MMAP, NULL);
+    return parse_core(core, path, err);
+}
+
+pymac_status pm_core_open_image(pm_core *core, const void *image, size_t size, const char *name,
+                                pymac_error *err)
+{
+    memset(core, 0, sizeof *core);
+    core->fd = -1;
+    elf_version(EV_CURRENT);
+    core->image = image;
+    core->size = size;
+    if (size < EI_NIDENT || memcmp(image, ELFMAG, SELFMAG) != 0)
+        return pm_fail(err, PYMAC_E_NOT_CORE, "give a core file (gcore PID, or a kernel core dump)",
+                       "%s is not an ELF file", name);
+    /* libelf only reads a native (x86-64, little-endian) image in place */
+    core->elf = elf_memory((char *)image, size);
+    return parse_core(core, name, err);
+}
+
+/* The ELF header, program headers and notes of core->image (core->elf open). */
+static pymac_status parse_core(pm_core *core, const char *path, pymac_error *err)
+{
     GElf_Ehdr eh;
     if (!core->elf || elf_kind(core->elf) != ELF_K_ELF || !gelf_getehdr(core->elf, &eh))
         return pm_fail(err, PYMAC_E_TRUNCATED, TRUNC_HINT, "%s: ELF header unreadable: %s",
@@ -236,7 +261,7 @@ void pm_core_close(pm_core *core)
     if (core->elf)
         elf_end(core->elf);
     pm_resident_free(core->resident);
-    if (core->image)
+    if (core->image && core->owns_image)
         munmap((void *)core->image, core->size);
     if (core->fd >= 0)
         close(core->fd);

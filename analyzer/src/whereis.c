@@ -111,12 +111,21 @@ pymac_status pymac_whereis_address(pymac_session *s, uint64_t addr, pymac_wherei
     w->arena_index = a->index;
     uint64_t pool_addr = addr & ~(uint64_t)(h->pool_size - 1);
     uint64_t first = (a->address + h->pool_size - 1) & ~(uint64_t)(h->pool_size - 1);
-    if (addr < first || pool_addr >= first + (uint64_t)a->npools * h->pool_size) {
+    if (addr < first || pool_addr >= first + (uint64_t)a->pools_carved * h->pool_size) {
         w->kind = PYMAC_WHERE_ARENA_SLACK;
         return st;
     }
-    const pymac_pool *pool = &h->pools[a->first_pool + (pool_addr - first) / h->pool_size];
-    w->pool = pool->address;
+    /* The walk leaves out pools whose header is unreadable or corrupt, so
+     * the arena's pools are looked up by address, not by position. */
+    const pymac_pool *pool = NULL;
+    for (size_t i = a->first_pool; i < a->first_pool + a->npools; i++)
+        if (h->pools[i].address == pool_addr)
+            pool = &h->pools[i];
+    w->pool = pool_addr;
+    if (!pool)
+        return pm_fail(err, PYMAC_E_CORRUPT, "the core may be damaged; the arenas view warns",
+                       "pool 0x%llx, which holds 0x%llx, has an unreadable or corrupt header",
+                       (unsigned long long)pool_addr, (unsigned long long)addr);
     w->pool_state = pool->state;
     uint64_t off = addr - pool->address;
     if (off < h->pool_overhead) {
