@@ -2,9 +2,10 @@
 # One command from a fresh Debian 12 machine to a working pymac:
 #   ./setup.sh demo   install what is missing, build, make a demo core, print its report
 #   ./setup.sh test   install what is missing, build, run every test, print the version matrix,
-#                     then build with ASan+UBSan (leak checking on) and run every test again
+#                     then build with ASan+UBSan (leak checking on) and run every test again,
+#                     then run the fuzz targets briefly (tests/fuzz/run --smoke)
 # BUILD_DIR (default: build) picks the build tree; CI=true turns warnings into errors;
-# SKIP_SANITIZE=1 skips the sanitizer pass.
+# SKIP_SANITIZE=1 skips the sanitizer pass, SKIP_FUZZ=1 the fuzz smoke.
 set -euo pipefail
 cd "$(dirname "$0")"
 mode=${1:-demo}
@@ -13,6 +14,8 @@ build=${BUILD_DIR:-build}
 
 # --- 1. packages -----------------------------------------------------------
 need=(build-essential cmake pkg-config libelf-dev libdw-dev libcunit1-dev gdb gdbserver python3)
+# the fuzz smoke of `test`: libFuzzer comes with clang
+[ "$mode" = test ] && need+=(clang libclang-rt-dev)
 # Debian's own interpreter is one of the tested ones; its DWARF is in -dbg.
 [ -x /usr/bin/python3.11 ] && need+=(python3.11-dbg)
 missing=()
@@ -65,5 +68,9 @@ if [ "${SKIP_SANITIZE:-}" != 1 ]; then
   cmake --build "$asan" -j"$(nproc)" >/dev/null
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$asan" --output-on-failure -j"$(nproc)" || status=$?
+fi
+if [ "${SKIP_FUZZ:-}" != 1 ]; then
+  echo "setup: fuzz smoke: each libFuzzer target for 40 s (tests/fuzz/run --smoke)"
+  tests/fuzz/run --smoke --build-dir "$build-fuzz" || status=1
 fi
 exit $status
