@@ -387,8 +387,10 @@ def damage_pool(c, field, value, size, name):
     core.put(addr + c.L[field], value, size)
     path = core.write(c.out(name))
     label = "pool 0x%x with %s = 0x%x" % (addr, field, value)
-    rcs = views(c, path, label, {PARTIAL}, HEAP_VIEWS + [["whereis", hex(addr + 64)]])
+    rcs = views(c, path, label, {PARTIAL}, HEAP_VIEWS)
     need_partial(rcs, ["stats", "arenas", "pools"], label)
+    # an address in the damaged pool: the corrupt header named, as an error
+    views(c, path, label, {CORRUPT}, [["whereis", hex(addr + 64)]])
     c.gc_exact(path)
     need_partial(views(c, path, label, ANY, OBJECT_VIEWS[1:]), ["types"], label)
 
