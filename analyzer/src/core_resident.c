@@ -12,11 +12,12 @@
  * Dropping costs a TLB flush per call and a fault per window brought back, so
  * it pays only for walks that move on (the census goes through the heap pass
  * by pass). A walk that keeps coming back to what was just dropped (the
- * reference graph's random access) would thrash. The bound gives way for the
- * rest of the session when, four rounds in a row, more than an eighth of the
- * budget comes back within two rounds of being dropped (a hot set larger than
- * the budget), or when dropped windows have been read again more often than
- * six passes over the whole core would (random reads all over it). */
+ * reference graph's random access) would thrash. The budget doubles when,
+ * four rounds in a row, more than an eighth of it comes back within two
+ * rounds of being dropped (a hot set larger than the budget), or when dropped
+ * windows have been read again more often than six passes over the whole
+ * core would (random reads all over it). A budget that would cover the whole
+ * core is no bound: it gives way for the rest of the session. */
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -131,6 +132,26 @@ static void evict(pm_resident *r)
     }
 }
 
+/* Doubles the budget, keeping the FIFO's order; false when the budget would
+ * cover the core (or on no memory): then there is no bound to keep. */
+static bool grow(pm_resident *r)
+{
+    uint64_t cap = 2 * (uint64_t)r->cap;
+    uint32_t *f = cap < r->nwin ? malloc(2 * cap * sizeof *f) : NULL;
+    if (!f)
+        return false;
+    for (uint32_t i = 0; i < r->n; i++)
+        f[i] = r->fifo[(r->head + i) % r->cap];
+    free(r->fifo);
+    r->fifo = f;
+    r->cap = (uint32_t)cap;
+    r->head = 0;
+    r->thrash_rounds = 0;
+    r->came_back = 0;
+    r->refaults = 0;
+    return true;
+}
+
 static bool touch_window(pm_resident *r, uint64_t w)
 {
     uint16_t st = r->state[w];
@@ -142,15 +163,16 @@ static bool touch_window(pm_resident *r, uint64_t w)
         uint32_t dropped = (st & ROUND_MASK), now = r->round & ROUND_MASK;
         if (((now - dropped) & ROUND_MASK) < RECENT_ROUNDS)
             r->came_back++;
-        if (++r->refaults > MAX_PASSES * r->nwin)
+        if (++r->refaults > MAX_PASSES * r->nwin && !grow(r))
             return false;
     }
     if (r->n == r->cap) {
-        /* a burst (a walk that turns back once) is no reason to give way */
+        /* a burst (a walk that turns back once) is no reason to grow */
         r->thrash_rounds = r->came_back > r->cap / 8 ? r->thrash_rounds + 1 : 0;
-        if (r->thrash_rounds >= THRASH_ROUNDS)
+        if (r->thrash_rounds >= THRASH_ROUNDS && !grow(r))
             return false;
-        evict(r);
+        if (r->n == r->cap)
+            evict(r);
         r->came_back = 0;
     }
     r->state[w] = RESIDENT;

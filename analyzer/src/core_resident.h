@@ -13,8 +13,9 @@ typedef struct pm_resident pm_resident;
 pm_resident *pm_resident_new(const void *image, size_t size);
 void pm_resident_free(pm_resident *r);
 /* Notes that len bytes at p (inside the image) are about to be read,
- * dropping older windows past the budget. False when the walk thrashes:
- * free r and keep no bound from then on. */
+ * dropping older windows past the budget (which doubles while the walk
+ * thrashes). False when the budget would cover the whole core: free r and
+ * keep no bound from then on. */
 bool pm_resident_touch(pm_resident *r, const void *p, size_t len);
 
 #endif

@@ -1,6 +1,7 @@
 /* The resident-set bound of a mapped core (core_resident.c), on a sparse
  * 320 MiB file: what is resident stays within the budget, what was dropped
- * reads back unchanged, and a walk that thrashes makes the bound give way. */
+ * reads back unchanged, a hot set larger than the budget doubles it, and
+ * reads all over the core make the bound give way. */
 #include <CUnit/CUnit.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -112,6 +113,34 @@ static void test_thrash_gives_way(void)
     image_close(&im);
 }
 
+static void test_hot_set_grows_budget(void)
+{
+    image im = {0};
+    CU_ASSERT_TRUE_FATAL(image_open(&im));
+    pm_resident *r = pm_resident_new(im.p, SIZE);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    /* random reads in a hot set of 1.6 budgets: the budget doubles once and
+     * holds it, and the bytes read are still the right ones */
+    uint32_t hot = (uint32_t)(SIZE / 12 / WINDOW) * 8 / 5;
+    uint64_t x = 2463534242ull;
+    bool held = true, same = true;
+    for (int i = 0; i < 40 * NWIN && held; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint32_t w = (uint32_t)(x % hot);
+        const unsigned char *q = im.p + (size_t)w * WINDOW;
+        held = pm_resident_touch(r, q, 4);
+        uint32_t v;
+        memcpy(&v, q, sizeof v);
+        same &= v == w;
+    }
+    CU_ASSERT_TRUE(held);
+    CU_ASSERT_TRUE(same);
+    long kib = resident_kib(im.p);
+    CU_ASSERT_TRUE(kib >= 0 && kib <= (long)(2 * (SIZE / 12) + WINDOW) / 1024);
+    pm_resident_free(r);
+    image_close(&im);
+}
+
 static void test_small_core_unbounded(void)
 {
     static unsigned char buf[1 << 20];
@@ -123,6 +152,7 @@ bool register_resident_tests(void)
     static const unit_test tests[] = {
         {"bounded residency, same bytes after a drop", test_bound_and_content},
         {"a thrashing walk makes the bound give way", test_thrash_gives_way},
+        {"a hot set larger than the budget doubles it", test_hot_set_grows_budget},
         {"a small core is not bounded", test_small_core_unbounded},
         {NULL, NULL},
     };
