@@ -229,19 +229,24 @@ void pm_glibc_heap_finish(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx)
         tcache_resolve(h, rd, ctx, &h->tcache_structs[i]);
     if (h->nfree)
         pm_sort(h->free, h->nfree, 2 * sizeof *h->free, cmp_pair);
+    h->nfree = pm_ranges_merge(h->free, h->nfree);
+}
+
+size_t pm_ranges_merge(uint64_t *pairs, size_t n)
+{
     size_t m = 0;
-    for (size_t i = 0; i < h->nfree; i++) {
-        uint64_t lo = h->free[2 * i], hi = h->free[2 * i + 1];
-        if (m && lo <= h->free[2 * m - 1]) {
-            if (hi > h->free[2 * m - 1])
-                h->free[2 * m - 1] = hi;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t lo = pairs[2 * i], hi = pairs[2 * i + 1];
+        if (m && lo <= pairs[2 * m - 1]) {
+            if (hi > pairs[2 * m - 1])
+                pairs[2 * m - 1] = hi;
             continue;
         }
-        h->free[2 * m] = lo;
-        h->free[2 * m + 1] = hi;
+        pairs[2 * m] = lo;
+        pairs[2 * m + 1] = hi;
         m++;
     }
-    h->nfree = m;
+    return m;
 }
 
 bool pm_glibc_heap_is_free(const pm_glibc_heap *h, uint64_t addr)

@@ -73,7 +73,8 @@ static bool count_edge(void *ctx, uint64_t target, const char *via, bool conserv
     return true;
 }
 
-static bool in_arena(const leaks *l, uint64_t a)
+/* The end of the pymalloc arena holding a, or 0 outside every arena. */
+static uint64_t arena_end(const leaks *l, uint64_t a)
 {
     size_t lo = 0, hi = l->nbases;
     while (lo < hi) {
@@ -83,7 +84,12 @@ static bool in_arena(const leaks *l, uint64_t a)
         else
             hi = mid;
     }
-    return lo && a - l->bases[lo - 1] < l->arena_size;
+    return lo && a - l->bases[lo - 1] < l->arena_size ? l->bases[lo - 1] + l->arena_size : 0;
+}
+
+static bool in_arena(const leaks *l, uint64_t a)
+{
+    return arena_end(l, a) != 0;
 }
 
 static void add_range(leaks *l, uint64_t lo, uint64_t hi)
@@ -140,23 +146,6 @@ static int cmp_pair(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Sorted ranges may overlap (a buffer inside a dead chunk): merge them. */
-static void merge_ranges(leaks *l)
-{
-    size_t m = 0;
-    for (size_t i = 0; i < l->ncovered; i++) {
-        uint64_t lo = l->covered[2 * i], hi = l->covered[2 * i + 1];
-        if (m && lo <= l->covered[2 * m - 1]) {
-            if (hi > l->covered[2 * m - 1])
-                l->covered[2 * m - 1] = hi;
-            continue;
-        }
-        l->covered[2 * m] = lo;
-        l->covered[2 * m + 1] = hi;
-        m++;
-    }
-    l->ncovered = m;
-}
 
 static bool is_covered(const leaks *l, uint64_t addr)
 {
@@ -198,8 +187,8 @@ static void cover_dead_chunks(leaks *l)
 typedef void (*ext_fn)(leaks *l, long idx);
 
 /* Scans writable memory outside pymalloc arenas, object bodies and the
- * covered container buffers for pointers to objects. Freed malloc memory is
- * not told apart yet, so stale pointers there hide leaked references. */
+ * covered ranges (container buffers, free and dead malloc chunks) for
+ * pointers to objects. */
 static void scan_external(leaks *l, ext_fn fn)
 {
     pymac_session *s = l->s;
@@ -211,16 +200,9 @@ static void scan_external(leaks *l, ext_fn fn)
             continue; /* read-only memory holds no counted references */
         for (uint64_t a = sg->vaddr; a + 8 <= sg->vaddr + sg->memsz;) {
             /* skip pymalloc arenas whole: their blocks are objects or buffers */
-            size_t lo = 0, hi = l->nbases;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (l->bases[mid] <= a)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            if (lo && a - l->bases[lo - 1] < l->arena_size) {
-                a = l->bases[lo - 1] + l->arena_size;
+            uint64_t end = arena_end(l, a);
+            if (end) {
+                a = end;
                 continue;
             }
             unsigned char page[4096];
@@ -403,7 +385,8 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
     }
     if (l.ncovered)
         pm_sort(l.covered, l.ncovered, 2 * sizeof *l.covered, cmp_pair);
-    merge_ranges(&l);
+    /* sorted ranges may overlap (a buffer inside a dead chunk) */
+    l.ncovered = pm_ranges_merge(l.covered, l.ncovered);
     /* Roots, as the collector sees them: the named ones, immortal objects,
      * and every object whose refcount exceeds the references other objects
      * hold (something outside the heap holds it). Pointers found in
