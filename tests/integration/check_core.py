@@ -428,9 +428,43 @@ def check_report(a, oracle):
             raise Failure("the report's text lacks %r" % want)
 
 
+def check_growth(a, oracle):
+    """diff and leaks --baseline between two cores of the growth scenario
+    (PYMAC_GROWTH_STEP 1, then 2): CacheEntry grows by exactly what the two
+    oracles say, Baseline not at all, the cache's payloads (bytes) by as many
+    (within 1%), and the payloads come first by bytes grown.
+    leaks --baseline reports the same growth as diff."""
+    with open(os.path.join(a.baseline_dir, "oracle.json")) as f:
+        old = json.load(f)
+    old_core = os.path.join(a.baseline_dir, "core")
+    d = cli_json(a.cli, "diff", old_core, a.core)["types"]
+    rows = {r["type"]: r for r in d}
+    grown = oracle["expected"]["CacheEntry"] - old["expected"]["CacheEntry"]
+    expect_eq("diff: CacheEntry grown", rows["CacheEntry"]["count_delta"], grown)
+    expect_eq("diff: Baseline grown", rows["Baseline"]["count_delta"], 0)
+    # The payloads: one bytes object per entry, give or take the few other
+    # bytes and strs that differ between two runs of the interpreter (a
+    # handful, measured; 1% allowed). The keys (str) are not held to a count.
+    if abs(rows["bytes"]["count_delta"] - grown) > grown // 100:
+        raise Failure("diff: bytes grew by %d, not the %d payloads (within 1%%)"
+                      % (rows["bytes"]["count_delta"], grown))
+    # each payload is sys.getsizeof(bytes of 200) = 233 bytes
+    expect_eq("diff: the largest growth", d[0]["type"], "bytes")
+    if abs(d[0]["bytes_delta"] - grown * 233) > grown * 233 // 100:
+        raise Failure("diff: bytes grew by %d bytes, not %d payloads of 233 (within 1%%)"
+                      % (d[0]["bytes_delta"], grown))
+    leaks = cli_json(a.cli, "leaks", "--baseline", old_core, a.core)
+    want = [{"type": r["type"], "objects": max(r["count_delta"], 0),
+             "bytes": max(r["bytes_delta"], 0)} for r in d
+            if r["count_delta"] > 0 or r["bytes_delta"] > 0]
+    got = [{k: g[k] for k in ("type", "objects", "bytes")} for g in leaks["growth"]]
+    expect_eq("leaks --baseline growth", got[:10], want[:10])
+
+
 CHECKS = {"info": check_info, "stats": check_stats, "heap": check_heap,
           "whereis": check_whereis, "gc": check_gc,
           "census": check_census, "objects": check_objects, "gdb": check_gdb, "graph": check_graph, "leaks": check_leaks, "report": check_report,
+          "growth": check_growth,
           "leaks_clean": check_leaks_clean,
           "gdb_installed": check_gdb_installed}
 
@@ -444,6 +478,7 @@ def main():
     ap.add_argument("--scenario")
     ap.add_argument("--kind")
     ap.add_argument("--results", required=True)
+    ap.add_argument("--baseline-dir", help="growth: the older core's directory")
     ap.add_argument("--skip-missing", nargs=2, metavar=("LABEL", "PATH"))
     a = ap.parse_args()
     if a.skip_missing:
