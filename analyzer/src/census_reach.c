@@ -6,8 +6,9 @@
  * pymalloc block, so pre-headers and 3.13 inline values count) is a
  * candidate pointer. A candidate outside pymalloc is taken only if it holds
  * a valid object (a type whose type chain ends at `type`, a live reference
- * count). A candidate that is a non-object allocation (a list's item array,
- * a dict's keys) is scanned one level deeper for object pointers. */
+ * count no larger than the number of words the process had mapped). A
+ * candidate that is a non-object allocation (a list's item array, a dict's
+ * keys) is scanned one level deeper for object pointers. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@ typedef struct reach {
     uint64_t *work; /* found objects outside pymalloc, still to scan */
     size_t nwork, capwork;
     uint64_t float_type;
+    uint64_t max_refcnt; /* words the process had mapped; 0: unknown */
     bool nomem;
     unsigned char *buf; /* scratch for reads the core cannot serve in place */
     size_t bufcap;
@@ -91,6 +93,25 @@ static bool in_mapped_file(const pm_core *c, uint64_t addr)
     return false;
 }
 
+/* A heap object's count cannot exceed the references memory can hold: one
+ * per mapped word. Stale memory fails this where it only looks like an
+ * object: an array of pointers to a type reads as objects of that type whose
+ * count is the type's address (Debian 3.11's growth core had one). Static
+ * objects are exempt: leaked counts of None and the like only ever grow. */
+static bool count_possible(const reach *r, const pm_object *o, uint64_t addr)
+{
+    return o->immortal || !r->max_refcnt || o->refcnt <= r->max_refcnt ||
+           in_mapped_file(&r->s->core, addr);
+}
+
+static uint64_t mapped_words(const pm_core *c)
+{
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < c->nsegs; i++)
+        bytes += c->segs[i].memsz;
+    return bytes / 8;
+}
+
 static void candidate(reach *r, uint64_t w, int depth)
 {
     if (w < 4096 || pm_objmap_has(r->m, w))
@@ -112,7 +133,8 @@ static void candidate(reach *r, uint64_t w, int depth)
     pm_object o;
     /* a word that only looks like a pointer to an object: one whose length
      * cannot be is no live object (stale memory), not damage to report */
-    if (pm_object_read(r->s, w, &o) && (o.refcnt || o.immortal) && !o.bad_size) {
+    if (pm_object_read(r->s, w, &o) && (o.refcnt || o.immortal) && !o.bad_size &&
+        count_possible(r, &o, w)) {
         if (!pm_walk_found(r->w, &o, -1))
             r->nomem = true;
         else
@@ -191,7 +213,7 @@ pymac_status pm_census_reach(pm_walk *w, pymac_error *err)
 {
     pymac_session *s = w->s;
     pm_objmap *m = &w->map;
-    reach r = {.s = s, .w = w, .m = m};
+    reach r = {.s = s, .w = w, .m = m, .max_refcnt = mapped_words(&s->core)};
     r.float_type = pm_symbol_lookup(s, "PyFloat_Type", NULL).addr;
     const pymac_heap *h = m->heap;
     /* objects found outside pymalloc so far (big GC objects) */
