@@ -31,6 +31,7 @@
 
 #include "glibc_heap.h"
 #include "pm.h"
+#include "ranges.h"
 
 enum {
     MINSIZE = 32,
@@ -147,12 +148,6 @@ bool pm_glibc_heap_add(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx, uint64_t
     return true;
 }
 
-static int cmp_pair(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The size of the walked chunk whose user data is at mem, or 0. */
 static uint64_t walked_chunk(const pm_glibc_heap *h, uint64_t mem)
 {
@@ -223,46 +218,15 @@ static void tcache_resolve(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx, cons
 void pm_glibc_heap_finish(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx)
 {
     /* heaps may have been added out of address order */
-    if (h->nchunks)
-        pm_sort(h->chunks, h->nchunks, 2 * sizeof *h->chunks, cmp_pair);
+    pm_ranges_sort(h->chunks, h->nchunks);
     for (size_t i = 0; i < h->ntcache_structs && !h->nomem; i++)
         tcache_resolve(h, rd, ctx, &h->tcache_structs[i]);
-    if (h->nfree)
-        pm_sort(h->free, h->nfree, 2 * sizeof *h->free, cmp_pair);
-    h->nfree = pm_ranges_merge(h->free, h->nfree);
-}
-
-size_t pm_ranges_merge(uint64_t *pairs, size_t n)
-{
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t lo = pairs[2 * i], hi = pairs[2 * i + 1];
-        if (m && lo <= pairs[2 * m - 1]) {
-            if (hi > pairs[2 * m - 1])
-                pairs[2 * m - 1] = hi;
-            continue;
-        }
-        pairs[2 * m] = lo;
-        pairs[2 * m + 1] = hi;
-        m++;
-    }
-    return m;
+    h->nfree = pm_ranges_normalize(h->free, h->nfree);
 }
 
 bool pm_glibc_heap_is_free(const pm_glibc_heap *h, uint64_t addr)
 {
-    /* most lookups are far from any heap (pymalloc arenas, static data) */
-    if (!h->nfree || addr < h->free[0] || addr >= h->free[2 * h->nfree - 1])
-        return false;
-    size_t lo = 0, hi = h->nfree;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (h->free[2 * mid] <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo && addr < h->free[2 * (lo - 1) + 1];
+    return pm_ranges_contains(h->free, h->nfree, addr);
 }
 
 uint64_t pm_glibc_heap_chunk(const pm_glibc_heap *h, uint64_t mem)

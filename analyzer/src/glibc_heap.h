@@ -45,9 +45,6 @@ bool pm_glibc_heap_is_free(const pm_glibc_heap *h, uint64_t addr);
 /* The size of the walked chunk whose user data starts at mem, or 0. */
 uint64_t pm_glibc_heap_chunk(const pm_glibc_heap *h, uint64_t mem);
 void pm_glibc_heap_release(pm_glibc_heap *h);
-/* Sorted [lo, hi) pairs, overlapping or touching ones merged in place;
- * returns how many pairs remain. */
-size_t pm_ranges_merge(uint64_t *pairs, size_t n);
 
 struct pymac_session;
 /* Finds and walks the heaps of the session's target: every writable segment

@@ -16,6 +16,7 @@
 #include "glibc_heap.h"
 #include "layout.h"
 #include "leaks.h"
+#include "ranges.h"
 #include "referents.h"
 
 #define MAX_SCAN (1ull << 34)
@@ -140,24 +141,9 @@ static void cover_buffers(leaks *l, const pm_object *o, const pm_field *const *f
     }
 }
 
-static int cmp_pair(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-
 static bool is_covered(const leaks *l, uint64_t addr)
 {
-    size_t lo = 0, hi = l->ncovered;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (l->covered[2 * mid] <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo && addr < l->covered[2 * (lo - 1) + 1];
+    return pm_ranges_contains(l->covered, l->ncovered, addr);
 }
 
 /* Objects with refcount 0 are dead: 3.8-3.10 code objects' zombie frames,
@@ -313,7 +299,7 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
     l.nbases = h->narenas;
     l.arena_size = h->arena_size;
     if (l.nbases)
-        pm_sort(l.bases, l.nbases, sizeof *l.bases, cmp_pair);
+        pm_sort(l.bases, l.nbases, sizeof *l.bases, pm_cmp_u64);
     /* buffers of containers, so that the non-object scan skips them */
     Dwarf_Die t;
     pm_field list_items = {0}, ma_keys = {0}, ma_values = {0}, set_table = {0};
@@ -383,10 +369,8 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;
     }
-    if (l.ncovered)
-        pm_sort(l.covered, l.ncovered, 2 * sizeof *l.covered, cmp_pair);
-    /* sorted ranges may overlap (a buffer inside a dead chunk) */
-    l.ncovered = pm_ranges_merge(l.covered, l.ncovered);
+    /* the ranges may overlap (a buffer inside a dead chunk) */
+    l.ncovered = pm_ranges_normalize(l.covered, l.ncovered);
     /* Roots, as the collector sees them: the named ones, immortal objects,
      * and every object whose refcount exceeds the references other objects
      * hold (something outside the heap holds it). Pointers found in

@@ -149,6 +149,11 @@ struct pymac_session {
     size_t symbol_memo_next;
 };
 
+/* Frees what was read from the target's memory (heap walk, GC lists, type
+ * table, censuses, graph, warnings) and leaves what came from DWARF and the
+ * modules: the next view walks memory again. The session itself stays. */
+void pm_session_drop_walks(pymac_session *s);
+
 /* A failure (corrupt state, no interpreter found) in a truncated core whose
  * missing part was read (or, at_open, any such failure while opening one) is
  * reported as truncation, which is what it is; other statuses pass through. */

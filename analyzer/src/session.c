@@ -162,20 +162,35 @@ pymac_status pymac_open_host(const pymac_host *host, const pymac_open_options *o
     return finish_open(s, PYMAC_OK, out, err);
 }
 
-void pymac_close(pymac_session *s)
+void pm_session_drop_walks(pymac_session *s)
 {
-    if (!s)
-        return;
     if (s->heap) {
         free(s->heap->arenas);
         free(s->heap->pools);
         free(s->heap);
+        s->heap = NULL;
     }
     pm_gc_free(s->gc);
+    s->gc = NULL;
     pm_census_free(s->census_gc);
     pm_census_free(s->census_full);
+    s->census_gc = s->census_full = NULL;
     pm_graph_free(s->graph);
+    s->graph = NULL;
     pm_type_table_free(s->types);
+    s->types = NULL;
+    for (size_t i = 0; i < s->nwarnings; i++)
+        free(s->warnings[i]);
+    free(s->warnings);
+    s->warnings = NULL;
+    s->nwarnings = 0;
+}
+
+void pymac_close(pymac_session *s)
+{
+    if (!s)
+        return;
+    pm_session_drop_walks(s);
     free(s->values);
     free(s->refs);
     free(s->layout);
@@ -186,9 +201,6 @@ void pymac_close(pymac_session *s)
     pm_proc_detach(s);
     pm_mem_cache_free(s->cache);
     pm_core_close(&s->core);
-    for (size_t i = 0; i < s->nwarnings; i++)
-        free(s->warnings[i]);
-    free(s->warnings);
     for (size_t i = 0; i < PM_SYMBOL_MEMO; i++)
         free(s->symbol_memo[i].name);
     for (size_t i = 0; i < s->n_debug_dirs; i++)

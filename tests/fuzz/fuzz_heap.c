@@ -45,28 +45,6 @@ static pm_core real_core;
 static uint64_t type_type;
 static pm_segment segs[MAX_RECORDS];
 
-static void drop_caches(pymac_session *s)
-{
-    if (s->heap) {
-        free(s->heap->arenas);
-        free(s->heap->pools);
-        free(s->heap);
-        s->heap = NULL;
-    }
-    pm_gc_free(s->gc);
-    s->gc = NULL;
-    pm_census_free(s->census_gc);
-    pm_census_free(s->census_full);
-    s->census_gc = s->census_full = NULL;
-    pm_type_table_free(s->types);
-    s->types = NULL;
-    for (size_t i = 0; i < s->nwarnings; i++)
-        free(s->warnings[i]);
-    free(s->warnings);
-    s->warnings = NULL;
-    s->nwarnings = 0;
-}
-
 static bool count_ref(void *ctx, uint64_t target, const char *via, bool conservative)
 {
     (void)target;
@@ -233,7 +211,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         }
     }
     type_type = S->types ? S->types->type_type : 0;
-    drop_caches(S);
+    pm_session_drop_walks(S);
     real_core = S->core;
     S->core.elf = NULL;
     S->core.fd = -1;
@@ -261,7 +239,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     S->core.last = NULL;
     S->space_bytes = size;
     pm_core_sort_segments(&S->core);
-    drop_caches(S);
+    pm_session_drop_walks(S);
     S->types = calloc(1, sizeof *S->types);
     if (!S->types)
         return 0;
@@ -309,7 +287,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const pymac_census *c;
     pymac_census_build(S, 0, &c, &err);
-    drop_caches(S);
+    pm_session_drop_walks(S);
     S->core.image = NULL;
     S->core.nsegs = 0;
     return 0;

@@ -121,19 +121,7 @@ static synth *synth_new(void)
 
 static void synth_free(synth *y)
 {
-    pymac_session *s = &y->s;
-    if (s->heap) {
-        free(s->heap->arenas);
-        free(s->heap->pools);
-        free(s->heap);
-    }
-    pm_gc_free(s->gc);
-    pm_census_free(s->census_gc);
-    pm_census_free(s->census_full);
-    pm_type_table_free(s->types);
-    for (size_t i = 0; i < s->nwarnings; i++)
-        free(s->warnings[i]);
-    free(s->warnings);
+    pm_session_drop_walks(&y->s); /* the session is embedded: no pymac_close */
     free(y);
 }
 

@@ -1,0 +1,53 @@
+#include "ranges.h"
+
+#include "pm.h"
+
+int pm_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void pm_ranges_sort(uint64_t *pairs, size_t n)
+{
+    pm_sort(pairs, n, 2 * sizeof *pairs, pm_cmp_u64);
+}
+
+size_t pm_ranges_merge(uint64_t *pairs, size_t n)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t lo = pairs[2 * i], hi = pairs[2 * i + 1];
+        if (m && lo <= pairs[2 * m - 1]) {
+            if (hi > pairs[2 * m - 1])
+                pairs[2 * m - 1] = hi;
+            continue;
+        }
+        pairs[2 * m] = lo;
+        pairs[2 * m + 1] = hi;
+        m++;
+    }
+    return m;
+}
+
+size_t pm_ranges_normalize(uint64_t *pairs, size_t n)
+{
+    pm_ranges_sort(pairs, n);
+    return pm_ranges_merge(pairs, n);
+}
+
+bool pm_ranges_contains(const uint64_t *pairs, size_t n, uint64_t addr)
+{
+    /* most lookups fall outside every range (pymalloc arenas, static data) */
+    if (!n || addr < pairs[0] || addr >= pairs[2 * n - 1])
+        return false;
+    size_t lo = 0, hi = n; /* the first pair whose lo is above addr */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pairs[2 * mid] <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo && addr < pairs[2 * (lo - 1) + 1];
+}
