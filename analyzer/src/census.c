@@ -48,7 +48,10 @@ static int by_bytes(const void *a, const void *b)
         return x->bytes < y->bytes ? 1 : -1;
     if (x->count != y->count)
         return x->count < y->count ? 1 : -1;
-    return strcmp(x->name, y->name);
+    int c = strcmp(x->name, y->name);
+    if (c)
+        return c;
+    return x->type < y->type ? -1 : x->type > y->type; /* types of one name (ctypes) */
 }
 
 /* The object living in an allocated block that no GC list accounts for:
@@ -101,6 +104,59 @@ bool pm_walk_found(pm_walk *w, const pm_object *o, int generation)
     return w->visit(w->ctx, o, generation);
 }
 
+/* Visits an object a GC list holds; false when out of memory. */
+static bool visit_listed(pm_walk *w, uint64_t addr, int generation)
+{
+    pm_object o;
+    if (!pm_object_read(w->s, addr, &o)) {
+        w->c->invalid++;
+        return true;
+    }
+    return pm_walk_found(w, &o, generation);
+}
+
+/* Visits the set-aside GC objects of a block, where a GC object starts:
+ * after its GC head, or after a 3.11+ pre-header too (objects elsewhere are
+ * left to visit_leftovers). pending: the arena's pending bits, from base.
+ * *found says whether there was one. False when out of memory. */
+static bool visit_pending(pm_walk *w, uint8_t *pending, uint64_t base, uint64_t block,
+                          uint32_t size, bool *found)
+{
+    const pm_layout *L = w->s->layout;
+    uint32_t offsets[] = {L->gc_head_size, L->gc_head_size + 16};
+    *found = false;
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+        uint64_t addr = block + offsets[i], bit = (addr - base) / 16;
+        uint8_t mask = (uint8_t)(1u << (bit % 8));
+        if (offsets[i] >= size || (addr & 15) || !(pending[bit / 8] & mask))
+            continue;
+        pending[bit / 8] &= (uint8_t)~mask;
+        *found = true;
+        if (!visit_listed(w, addr, -1))
+            return false;
+    }
+    return true;
+}
+
+/* The set-aside GC objects the block scan did not meet (in blocks it skips:
+ * free, in empty pools, at odd offsets), in address order. */
+static bool visit_leftovers(pm_walk *w)
+{
+    pm_objmap *m = &w->map;
+    size_t bytes = m->heap->arena_size / 16 / 8;
+    for (size_t a = 0; m->pending && a < m->narenas; a++) {
+        for (size_t i = 0; m->pending[a] && i < bytes; i++)
+            for (uint8_t b = m->pending[a][i]; b; b &= (uint8_t)(b - 1)) {
+                uint64_t addr = m->arena_base[a] + (i * 8 + (unsigned)__builtin_ctz(b)) * 16;
+                if (!visit_listed(w, addr, -1))
+                    return false;
+            }
+        free(m->pending[a]);
+        m->pending[a] = NULL;
+    }
+    return true;
+}
+
 static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *err)
 {
     pymac_session *s = w->s;
@@ -121,11 +177,22 @@ static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *
             continue;
         }
         uint32_t carved = p->blocks_total - p->blocks_never_used;
+        /* the pool's arena's set-aside GC objects (a pool lies in one arena) */
+        long arena = w->map.pending ? pm_objmap_arena(&w->map, p->address) : -1;
+        uint8_t *pending = arena >= 0 ? w->map.pending[arena] : NULL;
+        uint64_t base = arena >= 0 ? w->map.arena_base[arena] : 0;
+        if (pending && p->address + h->pool_size > base + h->arena_size)
+            pending = NULL; /* a corrupt pool that spills out of its arena */
         for (uint32_t b = 0; b < carved; b++) {
             if (is_free[b])
                 continue;
             uint64_t block = p->address + h->pool_overhead + (uint64_t)b * p->block_size;
-            if (pm_block_known(&w->map, L, block, p->block_size))
+            bool listed = false;
+            if (pending && !visit_pending(w, pending, base, block, p->block_size, &listed)) {
+                free(is_free);
+                return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+            }
+            if (listed || pm_block_known(&w->map, L, block, p->block_size))
                 continue;
             pm_object o;
             if (!object_in_block(s, block, p->block_size, &o)) {
@@ -140,12 +207,20 @@ static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *
         }
     }
     free(is_free);
+    if (!visit_leftovers(w))
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     return PYMAC_OK;
 }
 
-pymac_status pm_objects_walk(pymac_session *s, int gc_only, pm_visit_fn visit, void *ctx,
+pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit, void *ctx,
                              pymac_census *c, pymac_error *err)
 {
+    bool gc_only = flags & PM_WALK_GC_ONLY;
+    /* Unless generations are wanted, the GC objects in pymalloc are set aside
+     * and visited by the block scan, in address order: a visit in list order
+     * reads the heap once more at random, which under the resident bound
+     * (core_resident.c) faults much of the core back in. */
+    bool defer = !gc_only && !(flags & PM_WALK_GENERATIONS);
     const pymac_gc *gc;
     const pymac_heap *h;
     pymac_status st = pymac_gc_walk(s, &gc, err);
@@ -170,19 +245,19 @@ pymac_status pm_objects_walk(pymac_session *s, int gc_only, pm_visit_fn visit, v
         while (gen < (int)gc->ngenerations &&
                i >= gc->generations[gen].first + gc->generations[gen].objects)
             gen++;
-        pm_object o;
-        if (!pm_object_read(s, gc->objects[i], &o))
-            c->invalid++;
-        else if (!pm_walk_found(&w, &o, gen))
-            st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        bool nomem = false;
+        if ((defer && pm_objmap_pend(&w.map, gc->objects[i], &nomem)) ||
+            (!nomem && visit_listed(&w, gc->objects[i], gen)))
+            continue;
+        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     }
+    if (!gc_only && !st)
+        st = scan_pymalloc(&w, h, err);
     if (c->invalid) {
         pm_warn(s, "%llu objects on the GC lists have no valid type",
                 (unsigned long long)c->invalid);
         c->partial = 1;
     }
-    if (!gc_only && !st)
-        st = scan_pymalloc(&w, h, err);
     if (!gc_only && !st)
         st = pm_census_reach(&w, err);
     pm_objmap_free(&w.map);
@@ -217,7 +292,7 @@ pymac_status pymac_census_build(pymac_session *s, int gc_only, const pymac_censu
     if (!c)
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     tally t = {0};
-    pymac_status st = pm_objects_walk(s, gc_only, tally_count, &t, c, err);
+    pymac_status st = pm_objects_walk(s, gc_only ? PM_WALK_GC_ONLY : 0, tally_count, &t, c, err);
     if (st > PYMAC_PARTIAL) {
         free(t.rows);
         free(c);

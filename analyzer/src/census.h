@@ -23,10 +23,16 @@ typedef struct pm_walk {
 void pm_census_free(pymac_census *c);
 /* Records a newly found object (no-op if known). False when out of memory. */
 bool pm_walk_found(pm_walk *w, const pm_object *o, int generation);
-/* Visits every live object once: the GC lists, then (unless gc_only) the
- * other objects in pymalloc blocks, then objects outside pymalloc that found
- * objects point to. Counters go to *counters. */
-pymac_status pm_objects_walk(pymac_session *s, int gc_only, pm_visit_fn visit, void *ctx,
+enum {
+    PM_WALK_GC_ONLY = 1,     /* only the objects on the GC lists */
+    PM_WALK_GENERATIONS = 2, /* visit GC objects with their generation (in list order) */
+};
+/* Visits every live object once: the GC lists, then (unless PM_WALK_GC_ONLY)
+ * the other objects in pymalloc blocks, then objects outside pymalloc that
+ * found objects point to. Without PM_WALK_GENERATIONS, GC objects in
+ * pymalloc are visited with the blocks (generation -1), in address order.
+ * Counters go to *counters. */
+pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit, void *ctx,
                              pymac_census *counters, pymac_error *err);
 struct pm_layout;
 /* Is an object already known in the pymalloc block (at its start, or after

@@ -84,6 +84,9 @@ void pm_objmap_free(pm_objmap *m)
     for (size_t i = 0; m->bits && i < m->narenas; i++)
         free(m->bits[i]);
     free(m->bits);
+    for (size_t i = 0; m->pending && i < m->narenas; i++)
+        free(m->pending[i]);
+    free(m->pending);
     free(m->arena_base);
     free(m->arena_heap);
     free(m->outside);
@@ -195,5 +198,20 @@ bool pm_objmap_add(pm_objmap *m, uint64_t addr)
         j = (j + 1) & (m->outside_cap - 1);
     m->outside[j] = addr;
     m->outside_n++;
+    return true;
+}
+
+bool pm_objmap_pend(pm_objmap *m, uint64_t addr, bool *nomem)
+{
+    long a = pm_objmap_arena(m, addr);
+    if (a < 0 || (addr & 15))
+        return false;
+    size_t bytes = m->heap->arena_size / 16 / 8;
+    if (!m->pending && !(m->pending = calloc(m->narenas, sizeof *m->pending)))
+        return !(*nomem = true);
+    if (!m->pending[a] && !(m->pending[a] = calloc(bytes, 1)))
+        return !(*nomem = true);
+    uint64_t bit = (addr - m->arena_base[a]) / 16;
+    m->pending[a][bit / 8] |= (uint8_t)(1u << (bit % 8));
     return true;
 }

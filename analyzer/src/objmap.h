@@ -11,6 +11,7 @@ typedef struct pm_objmap {
     uint64_t *arena_base;  /* sorted arena bases */
     uint32_t *arena_heap;  /* per sorted arena: its index in heap->arenas */
     uint8_t **bits;        /* per sorted arena: arena_size / 16 bits */
+    uint8_t **pending;     /* the same, for addresses set aside to visit later (lazy) */
     size_t narenas;
     /* granule (arena-sized) -> up to two sorted-arena indexes + 1 (0 = none) */
     unsigned granule_shift;
@@ -31,5 +32,11 @@ bool pm_objmap_has(const pm_objmap *m, uint64_t addr);
 bool pm_objmap_block(const pm_objmap *m, uint64_t addr, uint64_t *block, uint32_t *size);
 /* Adds addr; returns false if it was there already (or on no memory). */
 bool pm_objmap_add(pm_objmap *m, uint64_t addr);
+
+/* Adds addr to a second set, over the arenas only, of addresses to visit
+ * later in address order (pending[a], laid out as bits[a]; NULL while arena
+ * a has none; the visitor clears the bits it visits). False if addr is not a
+ * 16-aligned address in an arena, or on no memory (*nomem then set). */
+bool pm_objmap_pend(pm_objmap *m, uint64_t addr, bool *nomem);
 
 #endif

@@ -24,22 +24,61 @@ typedef pm_leak_group group;
 
 /* ---- reports ---- */
 
-static group *find_group(group **gs, size_t *n, size_t *cap, const char *name)
+/* Groups by type name, with an open-addressing index over the names (a leak
+ * of millions of objects meets each group many times). */
+typedef struct groups {
+    group **v;
+    size_t *n, cap;
+    uint32_t *slot; /* group index + 1; 0 is empty */
+    size_t nslot;   /* a power of two, at least twice *n */
+} groups;
+
+static size_t name_hash(const char *name)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp((*gs)[i].name, name) == 0)
-            return &(*gs)[i];
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 64;
-        group *p = realloc(*gs, c * sizeof *p);
+    size_t h = 1469598103934665603u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    return h;
+}
+
+static bool reindex(groups *gs, size_t nslot)
+{
+    uint32_t *slot = calloc(nslot, sizeof *slot);
+    if (!slot)
+        return false;
+    for (size_t i = 0; i < *gs->n; i++) {
+        size_t h = name_hash((*gs->v)[i].name) & (nslot - 1);
+        while (slot[h])
+            h = (h + 1) & (nslot - 1);
+        slot[h] = (uint32_t)(i + 1);
+    }
+    free(gs->slot);
+    gs->slot = slot;
+    gs->nslot = nslot;
+    return true;
+}
+
+static group *find_group(groups *gs, const char *name)
+{
+    if ((*gs->n + 1) * 2 > gs->nslot && (*gs->n >= UINT32_MAX - 1 ||
+                                         !reindex(gs, gs->nslot ? gs->nslot * 2 : 256)))
+        return NULL;
+    size_t h = name_hash(name) & (gs->nslot - 1);
+    for (; gs->slot[h]; h = (h + 1) & (gs->nslot - 1))
+        if (strcmp((*gs->v)[gs->slot[h] - 1].name, name) == 0)
+            return &(*gs->v)[gs->slot[h] - 1];
+    if (*gs->n == gs->cap) {
+        size_t c = gs->cap ? gs->cap * 2 : 64;
+        group *p = realloc(*gs->v, c * sizeof *p);
         if (!p)
             return NULL;
-        *gs = p;
-        *cap = c;
+        *gs->v = p;
+        gs->cap = c;
     }
-    group *g = &(*gs)[(*n)++];
+    group *g = &(*gs->v)[*gs->n];
     memset(g, 0, sizeof *g);
     snprintf(g->name, sizeof g->name, "%s", name);
+    gs->slot[h] = (uint32_t)++*gs->n;
     return g;
 }
 
@@ -111,16 +150,19 @@ static pymac_status growth(pymac_session *s, pymac_session *base, group **gs, si
         st = pymac_census_build(s, 0, &c[1], err);
     if (st > PYMAC_PARTIAL)
         return st;
-    size_t cap = 0;
+    groups idx = {.v = gs, .n = n};
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; i < c[k]->nrows; i++) {
-            group *g = find_group(gs, n, &cap, c[k]->rows[i].name);
-            if (!g)
+            group *g = find_group(&idx, c[k]->rows[i].name);
+            if (!g) {
+                free(idx.slot);
                 return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+            }
             int64_t sign = k ? 1 : -1;
             g->objects += (uint64_t)(sign * (int64_t)c[k]->rows[i].count);
             g->bytes += (uint64_t)(sign * (int64_t)c[k]->rows[i].bytes);
         }
+    free(idx.slot);
     /* keep what grew */
     size_t m = 0;
     for (size_t i = 0; i < *n; i++) {
@@ -142,7 +184,8 @@ pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_
                                   pymac_error *err)
 {
     memset(out, 0, sizeof *out);
-    size_t capun = 0, capunr = 0;
+    groups unexplained = {.v = &out->unexplained, .n = &out->nunexplained};
+    groups unreachable = {.v = &out->unreachable, .n = &out->nunreachable};
     bool nomem = false;
     /* the GC-listed objects nothing reached */
     const pymac_gc *gc;
@@ -151,8 +194,7 @@ pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_
             long idx = pm_graph_index(&lk->g, gc->objects[i]);
             pm_object o;
             if (idx >= 0 && !lk->reached[idx] && pm_object_read(s, gc->objects[i], &o)) {
-                group *gr = find_group(&out->unreachable, &out->nunreachable, &capunr,
-                                       o.type->name);
+                group *gr = find_group(&unreachable, o.type->name);
                 if (gr)
                     add(gr, &o, 0);
                 nomem = !gr;
@@ -164,11 +206,13 @@ pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_
         if (lk->rc[i] == PM_RC_IMMORTAL || lk->rc[i] <= lk->incoming[i] ||
             !pm_object_read(s, lk->g.nodes[i], &o))
             continue;
-        group *gr = find_group(&out->unexplained, &out->nunexplained, &capun, o.type->name);
+        group *gr = find_group(&unexplained, o.type->name);
         if (gr)
             add(gr, &o, lk->rc[i] - lk->incoming[i]);
         nomem = !gr;
     }
+    free(unexplained.slot);
+    free(unreachable.slot);
     if (nomem) {
         pm_leak_report_free(out);
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");

@@ -75,7 +75,8 @@ pymac_status pymac_render_objects(pymac_session *s, const pymac_object_filter *f
         fprintf(out, "%-16s  %-20s %10s %8s  %4s  %s\n", "address", "type", "refcnt", "size",
                 "gen", "value");
     /* A generation filter only needs the GC lists. */
-    pymac_status st = pm_objects_walk(s, f->generation >= 0, list_one, &l, &counters, err);
+    unsigned flags = PM_WALK_GENERATIONS | (f->generation >= 0 ? PM_WALK_GC_ONLY : 0);
+    pymac_status st = pm_objects_walk(s, flags, list_one, &l, &counters, err);
     if (st > PYMAC_PARTIAL)
         return st;
     if (fmt == PYMAC_JSON) {

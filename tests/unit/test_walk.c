@@ -265,6 +265,97 @@ static void test_bug_whereis_after_corrupt_pool(void)
     synth_free(y);
 }
 
+/* Counts the objects visited as generation 0. */
+static bool count_gen0(void *ctx, const pm_object *o, int generation)
+{
+    (void)o;
+    *(size_t *)ctx += generation == 0;
+    return true;
+}
+
+/* A GC-type "Thing" (static, at THING) of 32 bytes after a 16-byte GC head. */
+enum { THING = BASE + 0x2000, THING_NAME = BASE + 0x2100, TYPE_TYPE = BASE + 0x2200 };
+
+static void thing_type(synth *y)
+{
+    y->L.tp_name = F(24, 8);
+    y->L.tp_basicsize = F(32, 8);
+    y->L.tp_itemsize = F(40, 8);
+    y->L.tp_flags = F(168, 8);
+    y->s.types->type_type = TYPE_TYPE;
+    put64(y, THING + 0, 1);          /* refcount */
+    put64(y, THING + 8, TYPE_TYPE);  /* ob_type */
+    put64(y, THING + 24, THING_NAME);
+    put64(y, THING + 32, 32);        /* basicsize */
+    put64(y, THING + 168, 1ul << 14); /* Py_TPFLAGS_HAVE_GC */
+    memcpy(&y->image[THING_NAME - BASE], "Thing", 6);
+}
+
+/* Links the objects at objs[] (object addresses, after their GC heads) into
+ * generation 0's list. */
+static void gen0_list(synth *y, const uint64_t *objs, size_t n)
+{
+    uint64_t head = INTERP, prev = head;
+    for (size_t i = 0; i <= n; i++) {
+        uint64_t node = i < n ? objs[i] - 16 : head;
+        put64(y, prev, node);      /* prev->_gc_next */
+        put64(y, node + 8, prev);  /* node->_gc_prev */
+        prev = node;
+    }
+}
+
+/* The full census visits the GC objects in pymalloc with the block scan, in
+ * address order, and afterwards those the scan passes over: in a free
+ * block, at an offset no GC object starts at, in a pool with no blocks in
+ * use. Each is counted once, as the GC-only census and the walk in list
+ * order (with generations, as the objects view takes it) count them. */
+static void test_gc_objects_in_skipped_blocks(void)
+{
+    synth *y = synth_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    thing_type(y);
+    one_arena(y, 3);
+    full_pool(y, ARENA, 0);
+    put32(y, ARENA + 0, 6);                  /* count: one block free ... */
+    put64(y, ARENA + 8, ARENA + 48 + 512);   /* ... block 1, the end of the free list */
+    full_pool(y, ARENA + 4096, 0);
+    put32(y, ARENA + 2 * 4096, 0);           /* pool 2: empty */
+    put32(y, ARENA + 2 * 4096 + 36, 31);
+    uint64_t objs[] = {
+        ARENA + 48 + 16,                     /* block 0 after its GC head: the scan's */
+        ARENA + 48 + 512 + 16,               /* in the free block 1 */
+        ARENA + 48 + 2 * 512 + 48,           /* block 2, at an odd offset */
+        ARENA + 4096 + 48 + 3 * 512 + 32,    /* pool 1 block 3, after a pre-header */
+        ARENA + 2 * 4096 + 48 + 16,          /* in the empty pool */
+    };
+    size_t n = sizeof objs / sizeof objs[0];
+    for (size_t i = 0; i < n; i++) {
+        put64(y, objs[i], 1);     /* refcount */
+        put64(y, objs[i] + 8, THING);
+    }
+    gen0_list(y, objs, n);
+    const pymac_census *c;
+    pymac_error err;
+    CU_ASSERT_TRUE_FATAL(pymac_census_build(&y->s, 0, &c, &err) <= PYMAC_PARTIAL);
+    CU_ASSERT_EQUAL(c->invalid, 0);
+    CU_ASSERT_EQUAL_FATAL(c->nrows, 1);
+    CU_ASSERT_STRING_EQUAL(c->rows[0].name, "Thing");
+    CU_ASSERT_EQUAL(c->rows[0].count, n);
+    CU_ASSERT_EQUAL(c->rows[0].bytes, n * 48);
+    const pymac_census *g;
+    CU_ASSERT_TRUE_FATAL(pymac_census_build(&y->s, 1, &g, &err) <= PYMAC_PARTIAL);
+    CU_ASSERT_EQUAL_FATAL(g->nrows, 1);
+    CU_ASSERT_EQUAL(g->rows[0].count, n);
+    /* the same walk in list order, with generations */
+    pymac_census counters = {0};
+    size_t seen = 0;
+    CU_ASSERT_TRUE(pm_objects_walk(&y->s, PM_WALK_GENERATIONS, count_gen0, &seen, &counters,
+                                   &err) <= PYMAC_PARTIAL);
+    CU_ASSERT_EQUAL(seen, n);
+    CU_ASSERT_EQUAL(counters.objects, c->objects);
+    synth_free(y);
+}
+
 bool register_walk_tests(void)
 {
     static const unit_test tests[] = {
@@ -272,6 +363,7 @@ bool register_walk_tests(void)
         {"bug: census of no objects", test_bug_empty_census},
         {"bug: maxarenas beyond the target's memory", test_bug_huge_maxarenas},
         {"bug: whereis after a corrupt pool header", test_bug_whereis_after_corrupt_pool},
+        {"GC objects in blocks the scan skips", test_gc_objects_in_skipped_blocks},
         {NULL, NULL},
     };
     return unit_add_suite("walkers on a synthetic image", NULL, NULL, tests);
