@@ -153,6 +153,9 @@ struct pymac_session {
  * table, censuses, graph, warnings) and leaves what came from DWARF and the
  * modules: the next view walks memory again. The session itself stays. */
 void pm_session_drop_walks(pymac_session *s);
+/* Frees all a session owns, but not the session itself (pymac_close frees
+ * it too): for sessions embedded in another struct, as the tests make. */
+void pm_session_release(pymac_session *s);
 
 /* A failure (corrupt state, no interpreter found) in a truncated core whose
  * missing part was read (or, at_open, any such failure while opening one) is

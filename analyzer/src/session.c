@@ -190,6 +190,12 @@ void pymac_close(pymac_session *s)
 {
     if (!s)
         return;
+    pm_session_release(s);
+    free(s);
+}
+
+void pm_session_release(pymac_session *s)
+{
     pm_session_drop_walks(s);
     free(s->values);
     free(s->refs);
@@ -212,7 +218,6 @@ void pymac_close(pymac_session *s)
     free(s->host_modules);
     free(s->core_path);
     free(s->exe_override);
-    free(s);
 }
 
 bool pm_mapped(pymac_session *s, uint64_t addr)

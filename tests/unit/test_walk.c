@@ -121,7 +121,14 @@ static synth *synth_new(void)
 
 static void synth_free(synth *y)
 {
-    pm_session_drop_walks(&y->s); /* the session is embedded: no pymac_close */
+    pymac_session *s = &y->s;
+    /* the parts synth owns itself (in *y), not the session */
+    s->layout = NULL;
+    s->rt = NULL;
+    s->core.image = NULL;
+    s->core.segs = NULL;
+    s->core.nsegs = 0;
+    pm_session_release(s);
     free(y);
 }
 
@@ -356,6 +363,39 @@ static void test_gc_objects_in_skipped_blocks(void)
     synth_free(y);
 }
 
+/* Found reading the code while fuzzing: pm_object_read took |ob_size| by
+ * negating it as int64_t, undefined at INT64_MIN (UBSan: "negation of
+ * -9223372036854775808 cannot be represented"; the sanitizer build stops on
+ * it). A tuple-like object of that length is now counted at its fixed size
+ * and flagged as impossible, as is one of a huge positive length. */
+static void test_bug_ob_size_int64_min(void)
+{
+    synth *y = synth_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    thing_type(y);
+    put64(y, THING + 40, 8);                    /* itemsize: a tuple's */
+    put64(y, THING + 168, (1ul << 14) | (1ul << 26)); /* HAVE_GC | TUPLE_SUBCLASS */
+    uint64_t obj = BASE + 0x3000;
+    put64(y, obj, 1);
+    put64(y, obj + 8, THING);
+    uint64_t sizes[] = {(uint64_t)INT64_MIN, (uint64_t)INT64_MAX, 1ull << 40};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        put64(y, obj + 16, sizes[i]);
+        pm_object o;
+        CU_ASSERT_TRUE_FATAL(pm_object_read(&y->s, obj, &o));
+        CU_ASSERT_EQUAL(o.ob_size, (int64_t)sizes[i]);
+        CU_ASSERT_TRUE(o.bad_size);
+        CU_ASSERT_EQUAL(o.size, 32 + 16); /* basicsize and the GC head */
+    }
+    /* a length that fits the image is taken */
+    put64(y, obj + 16, 3);
+    pm_object o;
+    CU_ASSERT_TRUE_FATAL(pm_object_read(&y->s, obj, &o));
+    CU_ASSERT_FALSE(o.bad_size);
+    CU_ASSERT_EQUAL(o.size, 32 + 3 * 8 + 16);
+    synth_free(y);
+}
+
 bool register_walk_tests(void)
 {
     static const unit_test tests[] = {
@@ -364,6 +404,7 @@ bool register_walk_tests(void)
         {"bug: maxarenas beyond the target's memory", test_bug_huge_maxarenas},
         {"bug: whereis after a corrupt pool header", test_bug_whereis_after_corrupt_pool},
         {"GC objects in blocks the scan skips", test_gc_objects_in_skipped_blocks},
+        {"bug: ob_size of INT64_MIN", test_bug_ob_size_int64_min},
         {NULL, NULL},
     };
     return unit_add_suite("walkers on a synthetic image", NULL, NULL, tests);
