@@ -186,7 +186,7 @@ static pymac_status walk_arena(pymac_session *s, pymac_heap *h, const void *ao, 
     for (uint64_t p = first; p < pool_address; p += h->pool_size) {
         if (!grow((void **)&h->pools, pool_cap, h->npools + 1, sizeof *h->pools))
             return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
-        const void *hdr = pm_view(s, p, L->pool_header_size, scratch);
+        const void *hdr = pm_read_sparse(s, p, scratch, L->pool_header_size) ? scratch : NULL;
         pymac_pool *pool = &h->pools[h->npools];
         char why[96];
         if (!hdr) {

@@ -272,6 +272,13 @@ const void *pm_view(pymac_session *s, uint64_t addr, size_t len, void *scratch)
     return pm_read(s, addr, scratch, len) ? scratch : NULL;
 }
 
+bool pm_read_sparse(pymac_session *s, uint64_t addr, void *buf, size_t len)
+{
+    if (s->core.image && pm_core_copy(&s->core, addr, buf, len))
+        return true;
+    return pm_read(s, addr, buf, len); /* ELF files, a live process, a debugger */
+}
+
 bool pm_read_u64(pymac_session *s, uint64_t addr, uint64_t *out)
 {
     return pm_read_uint(s, addr, 8, out);

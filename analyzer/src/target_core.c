@@ -312,6 +312,19 @@ const void *pm_core_ptr(const pm_core *core, uint64_t addr, size_t len)
     return p;
 }
 
+bool pm_core_copy(const pm_core *core, uint64_t addr, void *buf, size_t len)
+{
+    const pm_segment *sg = find_seg(core, addr);
+    if (!sg || addr - sg->vaddr >= sg->filesz || len > sg->filesz - (addr - sg->vaddr))
+        return false;
+    uint64_t off = sg->offset + (addr - sg->vaddr);
+    if (core->fd < 0 || !core->owns_image) {
+        memcpy(buf, core->image + off, len);
+        return true;
+    }
+    return pread(core->fd, buf, len, (off_t)off) == (ssize_t)len;
+}
+
 bool pm_core_mapped(const pm_core *core, uint64_t addr)
 {
     const pm_segment *sg = find_seg(core, addr);

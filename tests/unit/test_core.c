@@ -399,6 +399,17 @@ static void test_translation(void)
     CU_ASSERT_PTR_NULL(pm_core_ptr(&core, A_VADDR, SIZE_MAX));
     CU_ASSERT_PTR_NULL(pm_core_ptr(&core, UINT64_MAX, 1));
 
+    /* pm_core_copy (pread of the file) gives the same bytes, and refuses the same */
+    unsigned char buf[0x40];
+    CU_ASSERT_TRUE(pm_core_copy(&core, A_VADDR + 0x10, buf, 0x20));
+    CU_ASSERT_EQUAL(memcmp(buf, seg_a + 0x10, 0x20), 0);
+    CU_ASSERT_TRUE(pm_core_copy(&core, A_VADDR + A_SIZE - 1, buf, 1));
+    CU_ASSERT_EQUAL(buf[0], (unsigned char)((A_SIZE - 1) * 7 + 1));
+    CU_ASSERT_FALSE(pm_core_copy(&core, A_VADDR + A_SIZE - 1, buf, 2));
+    CU_ASSERT_FALSE(pm_core_copy(&core, A_VADDR - 1, buf, 2));
+    CU_ASSERT_FALSE(pm_core_copy(&core, UINT64_MAX, buf, 1));
+    CU_ASSERT_FALSE(pm_core_copy(&core, B_VADDR + B_FILESZ - 4, buf, 8)); /* into B's gap */
+
     /* B: 0x80 bytes in the file of 0x3000 mapped */
     p = pm_core_ptr(&core, B_VADDR + B_FILESZ - 1, 1);
     CU_ASSERT_PTR_EQUAL(p, img + off_b + B_FILESZ - 1);
