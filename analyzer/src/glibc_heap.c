@@ -44,27 +44,11 @@ enum {
 #define HEAP_MAX_SIZE (64ull << 20)
 #define MAX_CHUNKS (1ull << 28)
 
-static bool push_pair(uint64_t **v, size_t *n, size_t *cap, uint64_t a, uint64_t b)
-{
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 256;
-        uint64_t *p = realloc(*v, c * 2 * sizeof *p);
-        if (!p)
-            return false;
-        *v = p;
-        *cap = c;
-    }
-    (*v)[2 * *n] = a;
-    (*v)[2 * *n + 1] = b;
-    (*n)++;
-    return true;
-}
-
 static bool add_free(pm_glibc_heap *h, uint64_t lo, uint64_t hi)
 {
     if (lo >= hi)
         return true;
-    if (!push_pair(&h->free, &h->nfree, &h->capfree, lo, hi)) {
+    if (!pm_ranges_push(&h->free, &h->nfree, &h->capfree, lo, hi)) {
         h->nomem = true;
         return false;
     }
@@ -113,7 +97,7 @@ bool pm_glibc_heap_add(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx, uint64_t
     uint64_t p = first, raw, prev = 0, prev_size = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t size = chunk_size(rd, ctx, p, hi, &raw);
-        if (!push_pair(&h->chunks, &h->nchunks, &h->capchunks, p, size)) {
+        if (!pm_ranges_push(&h->chunks, &h->nchunks, &h->capchunks, p, size)) {
             h->nomem = true;
             return false;
         }

@@ -38,12 +38,6 @@ static bool collect_one(void *ctx, const pm_object *o, int generation)
     return true;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Sorts addresses: LSD radix, 16 bits a pass over the bits that vary (user
  * addresses have 48), falling back to qsort if the scratch cannot be had. */
 static void sort_addresses(uint64_t *v, size_t n)
@@ -53,7 +47,7 @@ static void sort_addresses(uint64_t *v, size_t n)
     if (!count) {
         free(tmp);
         if (n)
-            pm_sort(v, n, sizeof *v, cmp_u64);
+            pm_sort(v, n, sizeof *v, pm_cmp_u64);
         return;
     }
     uint64_t all = 0;

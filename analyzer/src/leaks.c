@@ -95,19 +95,8 @@ static bool in_arena(const leaks *l, uint64_t a)
 
 static void add_range(leaks *l, uint64_t lo, uint64_t hi)
 {
-    if (l->ncovered == l->capcovered) {
-        size_t cap = l->capcovered ? l->capcovered * 2 : 1024;
-        uint64_t *c = realloc(l->covered, cap * 2 * sizeof *c);
-        if (!c) {
-            l->nomem = true;
-            return;
-        }
-        l->covered = c;
-        l->capcovered = cap;
-    }
-    l->covered[2 * l->ncovered] = lo;
-    l->covered[2 * l->ncovered + 1] = hi;
-    l->ncovered++;
+    if (!pm_ranges_push(&l->covered, &l->ncovered, &l->capcovered, lo, hi))
+        l->nomem = true;
 }
 
 /* Container buffers (item arrays, dict keys and values, set tables) hold

@@ -32,7 +32,7 @@ static pymac_status build_search_path(pymac_session *s, pymac_error *err)
     return PYMAC_OK;
 }
 
-static bool is_python_name(const char *name)
+bool pm_is_python_name(const char *name)
 {
     const char *base = strrchr(name, '/');
     base = base ? base + 1 : name;
@@ -67,7 +67,7 @@ static int pick_module(Dwfl_Module *mod, void **userdata, const char *name, Dwar
     pk->nmodules++;
     if (!name)
         return DWARF_CB_OK;
-    if (is_python_name(name) && module_has_symbol(mod, "_PyRuntime")) {
+    if (pm_is_python_name(name) && module_has_symbol(mod, "_PyRuntime")) {
         pk->named = mod;
         return DWARF_CB_ABORT;
     }
@@ -259,7 +259,7 @@ pymac_status pm_not_python(pymac_session *s, pymac_error *err)
 {
     for (size_t i = 0; i < s->core.nfiles; i++) {
         const char *path = s->core.files[i].path;
-        if (!is_python_name(path))
+        if (!pm_is_python_name(path))
             continue;
         /* The module list holds the build-id found in the core's memory. */
         Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, s->core.files[i].start);

@@ -4,12 +4,6 @@
 
 #include "objmap.h"
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static size_t gslot(uint64_t g, size_t cap)
 {
     return (size_t)((g * 0x9E3779B97F4A7C15ull) >> 23) & (cap - 1);
@@ -41,7 +35,7 @@ bool pm_objmap_init(pm_objmap *m, const pymac_heap *h)
         return false;
     for (size_t i = 0; i < h->narenas; i++)
         m->arena_base[i] = h->arenas[i].address;
-    pm_sort(m->arena_base, h->narenas, sizeof *m->arena_base, cmp_u64);
+    pm_sort(m->arena_base, h->narenas, sizeof *m->arena_base, pm_cmp_u64);
     /* each sorted base back to its arena (bases are distinct) */
     for (size_t i = 0; i < h->narenas; i++) {
         size_t lo = 0, hi = h->narenas;

@@ -191,6 +191,8 @@ bool pm_read_cstr(pymac_session *s, uint64_t addr, char *buf, size_t cap);
 
 /* Reports the target's modules to libdwfl, then finds the interpreter. */
 pymac_status pm_modules_open(pymac_session *s, pymac_error *err);
+/* Is the file at path, by its name, a CPython interpreter or libpython? */
+bool pm_is_python_name(const char *path);
 pymac_status pm_not_python(pymac_session *s, pymac_error *err);
 /* Finds a symbol in the python module by name; a file-static may carry a
  * compiler suffix (".0", ".lto_priv.0"), and file_hint ("floatobject.c")
@@ -212,6 +214,13 @@ static inline uint64_t pm_get_uint(const void *base, uint32_t off, unsigned size
 /* qsort, but for empty or single-element arrays, which may be NULL (qsort's
  * base must never be, even for zero elements: found by UBSan on a core whose
  * damage left nothing to sort). */
+/* qsort comparator of uint64_t keys (a [lo, hi) pair sorts by its lo). */
+static inline int pm_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static inline void pm_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
     if (n > 1)

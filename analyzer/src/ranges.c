@@ -1,11 +1,23 @@
 #include "ranges.h"
 
+#include <stdlib.h>
+
 #include "pm.h"
 
-int pm_cmp_u64(const void *a, const void *b)
+bool pm_ranges_push(uint64_t **v, size_t *n, size_t *cap, uint64_t a, uint64_t b)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 256;
+        uint64_t *p = realloc(*v, c * 2 * sizeof *p);
+        if (!p)
+            return false;
+        *v = p;
+        *cap = c;
+    }
+    (*v)[2 * *n] = a;
+    (*v)[2 * *n + 1] = b;
+    (*n)++;
+    return true;
 }
 
 void pm_ranges_sort(uint64_t *pairs, size_t n)

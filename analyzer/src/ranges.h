@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Appends the pair (a, b) to *v (n pairs, room for cap), growing it; false
+ * (and *v unchanged) when out of memory. */
+bool pm_ranges_push(uint64_t **v, size_t *n, size_t *cap, uint64_t a, uint64_t b);
 /* Sorts n pairs by lo. */
 void pm_ranges_sort(uint64_t *pairs, size_t n);
 /* Sorted pairs, overlapping or touching ones merged in place; returns how
@@ -18,7 +21,5 @@ size_t pm_ranges_merge(uint64_t *pairs, size_t n);
 size_t pm_ranges_normalize(uint64_t *pairs, size_t n);
 /* Is addr in one of n sorted, merged pairs? (binary search) */
 bool pm_ranges_contains(const uint64_t *pairs, size_t n, uint64_t addr);
-/* qsort comparator of uint64_t keys (a pair sorts by its lo). */
-int pm_cmp_u64(const void *a, const void *b);
 
 #endif

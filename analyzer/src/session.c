@@ -37,11 +37,8 @@ pymac_status pm_explain_truncation(pymac_session *s, pymac_status st, bool at_op
     if (st == PYMAC_E_NOT_PYTHON) {
         /* only if an interpreter was mapped: a cut core of /bin/sh is still not Python */
         bool python = false;
-        for (size_t i = 0; i < c->nfiles && !python; i++) {
-            const char *base = strrchr(c->files[i].path, '/');
-            base = base ? base + 1 : c->files[i].path;
-            python = strncmp(base, "libpython3", 10) == 0 || strncmp(base, "python3", 7) == 0;
-        }
+        for (size_t i = 0; i < c->nfiles && !python; i++)
+            python = pm_is_python_name(c->files[i].path);
         if (!python)
             return st;
     }
