@@ -5,39 +5,7 @@
 
 #include "json.h"
 #include "pm.h"
-
-typedef struct diff_row {
-    const char *name;
-    int64_t count[2], bytes[2];
-} diff_row;
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(((const pymac_type_count *)a)->name, ((const pymac_type_count *)b)->name);
-}
-
-static int by_growth(const void *a, const void *b)
-{
-    const diff_row *x = a, *y = b;
-    int64_t dx = x->bytes[1] - x->bytes[0], dy = y->bytes[1] - y->bytes[0];
-    if (dx != dy)
-        return dx < dy ? 1 : -1;
-    int64_t cx = x->count[1] - x->count[0], cy = y->count[1] - y->count[0];
-    if (cx != cy)
-        return cx < cy ? 1 : -1;
-    return strcmp(x->name, y->name);
-}
-
-/* Rows of a census, merged by __name__ and sorted by it. */
-static pymac_type_count *sorted_rows(const pymac_census *c)
-{
-    pymac_type_count *r = malloc((c->nrows + 1) * sizeof *r);
-    if (!r)
-        return NULL;
-    memcpy(r, c->rows, c->nrows * sizeof *r);
-    pm_sort(r, c->nrows, sizeof *r, by_name);
-    return r;
-}
+#include "type_diff.h"
 
 typedef struct heap_totals {
     uint64_t arenas, pools_used, pools_full, blocks, bytes;
@@ -72,33 +40,12 @@ pymac_status pymac_render_diff(pymac_session *old, pymac_session *new_, pymac_fo
         if (a == PYMAC_PARTIAL || b == PYMAC_PARTIAL)
             st = PYMAC_PARTIAL;
     }
-    pymac_type_count *r[2] = {sorted_rows(c[0]), sorted_rows(c[1])};
-    diff_row *rows = calloc(c[0]->nrows + c[1]->nrows + 1, sizeof *rows);
-    if (!r[0] || !r[1] || !rows) {
-        free(r[0]);
-        free(r[1]);
-        free(rows);
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
-    }
-    /* merge the two name-sorted lists; same-named types add up */
-    size_t i = 0, j = 0, n = 0;
-    while (i < c[0]->nrows || j < c[1]->nrows) {
-        int cmp = i == c[0]->nrows ? 1 : j == c[1]->nrows ? -1 : strcmp(r[0][i].name, r[1][j].name);
-        const char *name = cmp <= 0 ? r[0][i].name : r[1][j].name;
-        diff_row *d = n && strcmp(rows[n - 1].name, name) == 0 ? &rows[n - 1] : &rows[n++];
-        d->name = name;
-        if (cmp <= 0) {
-            d->count[0] += (int64_t)r[0][i].count;
-            d->bytes[0] += (int64_t)r[0][i].bytes;
-            i++;
-        }
-        if (cmp >= 0) {
-            d->count[1] += (int64_t)r[1][j].count;
-            d->bytes[1] += (int64_t)r[1][j].bytes;
-            j++;
-        }
-    }
-    pm_sort(rows, n, sizeof *rows, by_growth);
+    pm_type_diff td;
+    pymac_status dst = pm_type_diff_build(c[0], c[1], &td, err);
+    if (dst != PYMAC_OK)
+        return dst;
+    const pm_diff_row *rows = td.rows;
+    size_t n = td.n;
     heap_totals t[2] = {totals(h[0]), totals(h[1])};
     if (fmt == PYMAC_JSON) {
         fputs("{\"types\": [", out);
@@ -127,7 +74,7 @@ pymac_status pymac_render_diff(pymac_session *old, pymac_session *new_, pymac_fo
                 "delta", "old bytes", "new bytes", "delta bytes");
         int64_t tot[2][2] = {{0, 0}, {0, 0}};
         for (size_t k = 0; k < n; k++) {
-            const diff_row *d = &rows[k];
+            const pm_diff_row *d = &rows[k];
             for (int x = 0; x < 2; x++) {
                 tot[x][0] += d->count[x];
                 tot[x][1] += d->bytes[x];
@@ -159,8 +106,6 @@ pymac_status pymac_render_diff(pymac_session *old, pymac_session *new_, pymac_fo
         pymac_render_warnings(old, out);
         pymac_render_warnings(new_, out);
     }
-    free(r[0]);
-    free(r[1]);
-    free(rows);
+    pm_type_diff_free(&td);
     return st;
 }

@@ -17,6 +17,7 @@
 #include "leaks.h"
 #include "object.h"
 #include "json.h"
+#include "type_diff.h"
 
 enum { EXAMPLES = PM_LEAK_EXAMPLES };
 
@@ -150,31 +151,28 @@ static pymac_status growth(pymac_session *s, pymac_session *base, group **gs, si
         st = pymac_census_build(s, 0, &c[1], err);
     if (st > PYMAC_PARTIAL)
         return st;
-    groups idx = {.v = gs, .n = n};
-    for (int k = 0; k < 2; k++)
-        for (size_t i = 0; i < c[k]->nrows; i++) {
-            group *g = find_group(&idx, c[k]->rows[i].name);
-            if (!g) {
-                free(idx.slot);
-                return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
-            }
-            int64_t sign = k ? 1 : -1;
-            g->objects += (uint64_t)(sign * (int64_t)c[k]->rows[i].count);
-            g->bytes += (uint64_t)(sign * (int64_t)c[k]->rows[i].bytes);
-        }
-    free(idx.slot);
-    /* keep what grew */
+    pm_type_diff td;
+    pymac_status dst = pm_type_diff_build(c[0], c[1], &td, err);
+    if (dst != PYMAC_OK)
+        return dst;
+    /* keep what grew; what shrank counts as no growth */
     size_t m = 0;
-    for (size_t i = 0; i < *n; i++) {
-        group g = (*gs)[i];
-        if ((int64_t)g.bytes <= 0 && (int64_t)g.objects <= 0)
-            continue;
-        if ((int64_t)g.bytes < 0)
-            g.bytes = 0;
-        if ((int64_t)g.objects < 0)
-            g.objects = 0;
-        (*gs)[m++] = g;
+    *gs = calloc(td.n + 1, sizeof **gs);
+    if (!*gs) {
+        pm_type_diff_free(&td);
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     }
+    for (size_t i = 0; i < td.n; i++) {
+        const pm_diff_row *d = &td.rows[i];
+        int64_t objects = d->count[1] - d->count[0], bytes = d->bytes[1] - d->bytes[0];
+        if (bytes <= 0 && objects <= 0)
+            continue;
+        group *g = &(*gs)[m++];
+        snprintf(g->name, sizeof g->name, "%s", d->name);
+        g->objects = objects > 0 ? (uint64_t)objects : 0;
+        g->bytes = bytes > 0 ? (uint64_t)bytes : 0;
+    }
+    pm_type_diff_free(&td);
     *n = m;
     pm_sort(*gs, m, sizeof **gs, by_bytes);
     return st;
