@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "objmap.h"
+#include "obmalloc.h"
 
 static size_t gslot(uint64_t g, size_t cap)
 {
@@ -113,16 +114,12 @@ bool pm_objmap_block(const pm_objmap *m, uint64_t addr, uint64_t *block, uint32_
     if (a < 0)
         return false;
     const pymac_heap *h = m->heap;
-    const pymac_arena *ar = &h->arenas[m->arena_heap[a]];
-    if (!ar->npools || !h->pool_size)
+    if (!h->pool_size)
         return false;
-    /* carved pools follow each other from the arena's first one */
-    uint64_t first = h->pools[ar->first_pool].address;
-    if (addr < first || (addr - first) / h->pool_size >= ar->npools)
-        return false;
-    const pymac_pool *p = &h->pools[ar->first_pool + (addr - first) / h->pool_size];
-    if (p->state == PYMAC_POOL_EMPTY || !p->block_size || addr < p->address + h->pool_overhead ||
-        addr - p->address >= h->pool_size)
+    const pymac_pool *p =
+        pm_heap_pool(h, &h->arenas[m->arena_heap[a]], addr & ~(uint64_t)(h->pool_size - 1));
+    if (!p || p->state == PYMAC_POOL_EMPTY || !p->block_size ||
+        addr < p->address + h->pool_overhead)
         return false;
     uint64_t i = (addr - p->address - h->pool_overhead) / p->block_size;
     if (i >= p->blocks_total)

@@ -359,3 +359,23 @@ pymac_status pm_pool_free_list(pymac_session *s, const pymac_heap *h, const pyma
     }
     return PYMAC_OK;
 }
+
+const pymac_pool *pm_heap_pool(const pymac_heap *h, const pymac_arena *a, uint64_t pool_addr)
+{
+    size_t lo = a->first_pool, end = a->first_pool + a->npools, hi = end;
+    if (!h->pool_size)
+        return NULL;
+    /* where it is when no pool before it was left out */
+    uint64_t first = (a->address + h->pool_size - 1) & ~(uint64_t)(h->pool_size - 1);
+    if (pool_addr >= first && (pool_addr - first) / h->pool_size < a->npools &&
+        h->pools[lo + (pool_addr - first) / h->pool_size].address == pool_addr)
+        return &h->pools[lo + (pool_addr - first) / h->pool_size];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->pools[mid].address < pool_addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < end && h->pools[lo].address == pool_addr ? &h->pools[lo] : NULL;
+}

@@ -9,6 +9,11 @@
 bool pm_decode_pool(const pymac_heap *h, const pm_layout *L, const void *hdr, uint64_t addr,
                     pymac_pool *p, char *why, size_t whycap);
 
+/* The decoded pool of arena a that starts at pool_addr, or NULL. The walk
+ * leaves out pools whose header is unreadable or corrupt, so a pool is found
+ * by its address (the arena's pools are in address order), not by position. */
+const pymac_pool *pm_heap_pool(const pymac_heap *h, const pymac_arena *a, uint64_t pool_addr);
+
 /* Walks the free list of a used pool. Marks is_free[i] (blocks_total entries,
  * may be NULL) for each block on it and returns the chain length in
  * *chain_len. PYMAC_E_CORRUPT if the list leaves the pool or loops. Note the

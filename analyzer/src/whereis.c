@@ -115,12 +115,7 @@ pymac_status pymac_whereis_address(pymac_session *s, uint64_t addr, pymac_wherei
         w->kind = PYMAC_WHERE_ARENA_SLACK;
         return st;
     }
-    /* The walk leaves out pools whose header is unreadable or corrupt, so
-     * the arena's pools are looked up by address, not by position. */
-    const pymac_pool *pool = NULL;
-    for (size_t i = a->first_pool; i < a->first_pool + a->npools; i++)
-        if (h->pools[i].address == pool_addr)
-            pool = &h->pools[i];
+    const pymac_pool *pool = pm_heap_pool(h, a, pool_addr);
     w->pool = pool_addr;
     if (!pool)
         return pm_fail(err, PYMAC_E_CORRUPT, "the core may be damaged; the arenas view warns",

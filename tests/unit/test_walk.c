@@ -269,6 +269,21 @@ static void test_bug_whereis_after_corrupt_pool(void)
     CU_ASSERT_EQUAL(w.pool, ARENA);
     CU_ASSERT_EQUAL(pymac_whereis_address(&y->s, ARENA + 3 * 4096 + 64, &w, &err), PYMAC_PARTIAL);
     CU_ASSERT_EQUAL(w.kind, PYMAC_WHERE_ARENA_SLACK);
+    /* the census's block lookup (pm_objmap_block) finds pools the same way:
+     * it too looked pools up by position, and lost every block past the
+     * corrupt pool */
+    pm_objmap m;
+    CU_ASSERT_TRUE_FATAL(pm_objmap_init(&m, h));
+    uint64_t block = 0;
+    uint32_t size = 0;
+    CU_ASSERT_TRUE(pm_objmap_block(&m, addr, &block, &size));
+    CU_ASSERT_EQUAL(block, ARENA + 2 * 4096 + 48 + 2 * 512);
+    CU_ASSERT_EQUAL(size, 512);
+    CU_ASSERT_TRUE(pm_objmap_block(&m, ARENA + 48 + 5, &block, &size));
+    CU_ASSERT_EQUAL(block, ARENA + 48);
+    CU_ASSERT_FALSE(pm_objmap_block(&m, ARENA + 4096 + 100, &block, &size)); /* the corrupt one */
+    CU_ASSERT_FALSE(pm_objmap_block(&m, ARENA + 3 * 4096 + 64, &block, &size)); /* not carved */
+    pm_objmap_free(&m);
     synth_free(y);
 }
 
