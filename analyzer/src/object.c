@@ -268,11 +268,7 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
         else if (!pm_read_uint(s, addr + (uint64_t)L->ob_size.off, L->ob_size.size, &v))
             return false;
         o->ob_size = (int64_t)v;
-        uint64_t n;
-        if (s->rt->minor >= 12 && (o->type->flags & PM_TPFLAGS_LONG_SUBCLASS))
-            n = v >> 3; /* PyLongObject.lv_tag: digit count << 3 | sign */
-        else
-            n = o->ob_size < 0 ? 0 - v : v; /* no -INT64_MIN */
+        uint64_t n = pm_object_nitems(s, o->type, o->ob_size);
         /* Not every type with an item size keeps ob_size at the usual place
          * (3.11+ generators size their frame from the code object). */
         if (n <= (1ull << 40) / o->type->itemsize &&
@@ -287,4 +283,12 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
     if (special)
         o->size = special;
     return true;
+}
+
+uint64_t pm_object_nitems(const pymac_session *s, const pm_type *t, int64_t ob_size)
+{
+    uint64_t v = (uint64_t)ob_size;
+    if (s->rt->minor >= 12 && (t->flags & PM_TPFLAGS_LONG_SUBCLASS))
+        return v >> 3; /* PyLongObject.lv_tag */
+    return ob_size < 0 ? 0 - v : v;
 }

@@ -59,4 +59,9 @@ typedef struct pm_object {
  * a plausible reference count. */
 bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *out);
 
+/* The number of items ob_size says an object of type t has: |ob_size|
+ * (taken as unsigned: no -INT64_MIN), or on 3.12+ for ints the digit count
+ * of lv_tag (digit count << 3 | sign). */
+uint64_t pm_object_nitems(const pymac_session *s, const pm_type *t, int64_t ob_size);
+
 #endif

@@ -327,10 +327,7 @@ static uint64_t instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
     } else if ((int64_t)offset < 0 && (int64_t)offset > -4096 && o->type->itemsize) {
         /* var-sized (e.g. int subclasses such as IntFlag members): counted
          * back from the end of the items, rounded up to a pointer */
-        uint64_t n = o->ob_size < 0 ? (uint64_t)-o->ob_size : (uint64_t)o->ob_size;
-        if (minor >= 12 && (o->type->flags & PM_TPFLAGS_LONG_SUBCLASS))
-            n = (uint64_t)o->ob_size >> 3; /* lv_tag: digit count << 3 | sign */
-        uint64_t at = 0;
+        uint64_t n = pm_object_nitems(s, o->type, o->ob_size), at = 0;
         if (n < (1u << 24)) {
             uint64_t end = (o->type->basicsize + n * o->type->itemsize + 7) & ~(uint64_t)7;
             if (end + offset + 8 <= o->size - o->type->presize + 8 &&

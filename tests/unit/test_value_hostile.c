@@ -91,6 +91,15 @@ static void test_absurd_lengths(void)
         synth_w64(sy, t2 + 16, (uint64_t)INT64_MIN);
         CU_ASSERT_TRUE(synth_repr(sy, t2, buf, sizeof buf));
         CU_ASSERT_STRING_EQUAL(buf, "<tuple object>");
+        /* an int subclass instance (a negative tp_dictoffset, counted from the
+         * end of its items) of length INT64_MIN: its item count was taken by
+         * negating ob_size as int64_t, undefined (UBSan stops on it) */
+        uint64_t flag = synth_type(sy, "Flag", 24, 4, PM_TPFLAGS_LONG_SUBCLASS | PM_TPFLAGS_HEAPTYPE);
+        synth_wfield(sy, flag, &sy->s->refs->tp_dictoffset, (uint64_t)-8);
+        uint64_t f = synth_object(sy, flag, 48);
+        synth_w64(sy, f + 16, (uint64_t)INT64_MIN);
+        synth_referents(sy, f, PM_REFS_EXACT, &es);
+        CU_ASSERT_PTR_NULL(synth_edge_find(&es, ".__dict__"));
         /* a str of 2**40 characters (its data would run far out of memory) */
         uint64_t s = synth_str(sy, "short");
         synth_wfield(sy, s, &V->str_length, 1ull << 40);
