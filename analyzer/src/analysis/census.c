@@ -229,7 +229,7 @@ pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit
     pymac_status hst = pymac_heap_walk(s, &h, err);
     if (hst > PYMAC_PARTIAL)
         return hst;
-    uint64_t missing_before = s->core.missing_reads;
+    uint64_t missing_before = pm_target_about_of(&s->target).missing_reads;
     pm_walk w = {.s = s, .c = c, .visit = visit, .ctx = ctx};
     if (!pm_objmap_init(&w.map, h)) {
         pm_objmap_free(&w.map);
@@ -269,11 +269,12 @@ pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit
                     (unsigned long long)w.bad_size);
         c->partial = 1;
     }
-    if (s->core.missing_reads != missing_before) {
+    uint64_t missing_reads = pm_target_about_of(&s->target).missing_reads;
+    if (missing_reads != missing_before) {
         /* a pointer into the part a truncated core lacks: what is there is unknown */
         pm_warn(s, "%llu reads fell into the missing part of the truncated core: objects "
                 "there are not counted",
-                (unsigned long long)(s->core.missing_reads - missing_before));
+                (unsigned long long)(missing_reads - missing_before));
         c->partial = 1;
     }
     return c->partial ? PYMAC_PARTIAL : PYMAC_OK;

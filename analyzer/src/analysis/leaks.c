@@ -10,6 +10,7 @@
  *    roots of path, immortal objects, and every object whose refcount
  *    exceeds the references other objects hold.
  * Each node is read once; its referents are decoded once, into CSR edges. */
+#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,11 +168,12 @@ typedef void (*ext_fn)(leaks *l, long idx);
 static void scan_external(leaks *l, ext_fn fn)
 {
     pymac_session *s = l->s;
-    const pm_core *c = &s->core;
+    size_t nsegs;
+    const pm_segment *segs = pm_target_ranges(&s->target, &nsegs);
     uint64_t first = l->g->n ? l->g->nodes[0] : 0, last = l->g->n ? l->g->nodes[l->g->n - 1] : 0;
-    for (size_t i = 0; i < c->nsegs; i++) {
-        const pm_segment *sg = &c->segs[i];
-        if (!(sg->flags & 2) || sg->memsz > MAX_SCAN)
+    for (size_t i = 0; i < nsegs; i++) {
+        const pm_segment *sg = &segs[i];
+        if (!(sg->flags & PF_W) || sg->memsz > MAX_SCAN)
             continue; /* read-only memory holds no counted references */
         for (uint64_t a = sg->vaddr; a + 8 <= sg->vaddr + sg->memsz;) {
             /* skip pymalloc arenas whole: their blocks are objects or buffers */

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "gc.h"
-#include "json.h"
 #include "layout.h"
 
 enum { GC_LINK_FLAGS = 3 };
@@ -38,7 +37,7 @@ static pymac_status walk_list(pymac_session *s, uint64_t head, const char *name,
                               uint64_t *len, int *partial)
 {
     const pm_layout *L = s->layout;
-    uint64_t bound = s->space_bytes / (L->gc_head_size + L->object_size) + 1;
+    uint64_t bound = s->target.space_bytes / (L->gc_head_size + L->object_size) + 1;
     uint64_t prev = head, node;
     unsigned char scratch[64];
     *len = 0;
@@ -151,39 +150,4 @@ void pm_gc_free(pymac_gc *gc)
         free(gc->objects);
         free(gc);
     }
-}
-
-pymac_status pymac_render_gc(pymac_session *s, pymac_format fmt, FILE *out, pymac_error *err)
-{
-    const pymac_gc *gc;
-    pymac_status st = pymac_gc_walk(s, &gc, err);
-    if (st > PYMAC_PARTIAL)
-        return st;
-    if (fmt == PYMAC_JSON) {
-        fputs("{\"generations\": [", out);
-        for (uint32_t i = 0; i < gc->ngenerations; i++)
-            fprintf(out, "%s{\"objects\": %llu, \"count\": %lld, \"threshold\": %lld}",
-                    i ? ", " : "", (unsigned long long)gc->generations[i].objects,
-                    (long long)gc->generations[i].count, (long long)gc->generations[i].threshold);
-        fprintf(out, "],\n \"permanent\": {\"objects\": %llu}, \"collecting\": %s, \"partial\": %s, ",
-                (unsigned long long)gc->permanent.objects, gc->collecting ? "true" : "false",
-                gc->partial ? "true" : "false");
-        pm_json_warnings(out, s);
-        fputs("}\n", out);
-        return st;
-    }
-    fprintf(out, "%-12s %12s %8s %10s\n", "generation", "objects", "count", "threshold");
-    uint64_t total = 0;
-    for (uint32_t i = 0; i < gc->ngenerations; i++) {
-        const pymac_gc_generation *g = &gc->generations[i];
-        fprintf(out, "%-12u %12llu %8lld %10lld\n", i, (unsigned long long)g->objects,
-                (long long)g->count, (long long)g->threshold);
-        total += g->objects;
-    }
-    fprintf(out, "%-12s %12llu\n", "permanent", (unsigned long long)gc->permanent.objects);
-    fprintf(out, "%-12s %12llu\n", "total", (unsigned long long)(total + gc->permanent.objects));
-    if (gc->partial)
-        fputs("PARTIAL: the GC lists could not be walked completely; see the warnings\n", out);
-    pymac_render_warnings(s, out);
-    return st;
 }

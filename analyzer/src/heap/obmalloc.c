@@ -72,7 +72,7 @@ static pymac_status read_counters(pymac_session *s, pymac_heap *h, pymac_error *
     /* The table lies in the target's memory: a count larger than that memory
      * is garbage, and would cost a huge allocation before the read fails. */
     if (h->maxarenas > PM_MAX_ARENAS ||
-        (uint64_t)h->maxarenas * s->layout->arena_object_size > s->space_bytes)
+        (uint64_t)h->maxarenas * s->layout->arena_object_size > s->target.space_bytes)
         return pm_fail(err, PYMAC_E_CORRUPT, "the core may be damaged",
                        "pymalloc's arena table claims %u entries", h->maxarenas);
     return PYMAC_OK;

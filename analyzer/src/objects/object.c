@@ -244,7 +244,7 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
     if ((addr & 7) || L->object_size + 8 > sizeof hdr)
         return false;
     /* header and ob_size in one view when the core holds them */
-    const void *h = s->core.image ? pm_core_ptr(&s->core, addr, L->object_size + 8) : NULL;
+    const void *h = pm_target_view(&s->target, addr, L->object_size + 8);
     if (!h)
         h = pm_view(s, addr, L->object_size, hdr);
     if (!h)

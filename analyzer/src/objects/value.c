@@ -144,7 +144,7 @@ static bool str_value(pymac_session *s, const pm_value_layout *V, uint64_t addr,
     else if (!rd(s, addr, &V->str_data, &data))
         return false;
     /* the text and its NUL must be in memory: a longer length is corrupt */
-    if (len >= s->space_bytes || !pm_span_readable(s, data, len + 1, kind))
+    if (len >= s->target.space_bytes || !pm_span_readable(s, data, len + 1, kind))
         return false;
     uint64_t n = len < MAX_TEXT ? len : MAX_TEXT;
     unsigned char buf[MAX_TEXT * 4];
@@ -218,7 +218,7 @@ static bool bytes_value(pymac_session *s, const pm_value_layout *V, const pm_obj
     uint64_t sval = ob->addr + (uint64_t)V->bytes_sval.off;
     unsigned char buf[MAX_TEXT];
     /* the bytes and their NUL must be in memory */
-    if (!V->bytes_sval.ok || ob->ob_size < 0 || len >= s->space_bytes ||
+    if (!V->bytes_sval.ok || ob->ob_size < 0 || len >= s->target.space_bytes ||
         !pm_span_readable(s, sval, len + 1, 1) || !pm_read(s, sval, buf, n))
         return false;
     char q = quote_for(buf, n, 1);
@@ -256,7 +256,7 @@ uint64_t pm_value_sizeof(pymac_session *s, const pm_object *ob)
         uint64_t len = pm_field_get(h, &V->str_length), kind = pm_field_get(h, &V->str_kind),
                  compact = pm_field_get(h, &V->str_compact),
                  ascii = pm_field_get(h, &V->str_ascii), data;
-        if (len > (1ull << 40) || len >= s->space_bytes || (kind != 1 && kind != 2 && kind != 4))
+        if (len > (1ull << 40) || len >= s->target.space_bytes || (kind != 1 && kind != 2 && kind != 4))
             return 0;
         if (compact)
             return (ascii ? V->ascii_size : V->compact_size) + (len + 1) * kind;
