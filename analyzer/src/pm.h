@@ -35,6 +35,7 @@ struct pymac_session {
     Dwfl_Callbacks *callbacks;
     Dwfl *dwfl;
     pm_module python;        /* the module holding the interpreter */
+    struct pm_layout_source *layout_source; /* where layouts come from (layout/) */
     struct pm_layout *layout;
     struct pm_runtime *rt;
     pymac_heap *heap;        /* cached walk */

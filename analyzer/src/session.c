@@ -39,6 +39,8 @@ static pymac_status finish_open(pymac_session *s, pymac_status st, pymac_session
     if (!st)
         st = pm_modules_open(s, err);
     if (!st)
+        st = pm_layout_source_dwarf(s, err);
+    if (!st)
         st = pm_runtime_open(s, err);
     st = pm_explain_truncation(s, st, true, err);
     if (st) {
@@ -146,6 +148,8 @@ void pm_session_release(pymac_session *s)
     free(s->values);
     free(s->refs);
     free(s->layout);
+    if (s->layout_source)
+        s->layout_source->close(s->layout_source);
     free(s->rt);
     if (s->dwfl)
         dwfl_end(s->dwfl);

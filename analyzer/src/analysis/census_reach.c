@@ -171,7 +171,7 @@ static void scan_object(reach *r, uint64_t addr)
     const pm_layout *L = r->s->layout;
     uint64_t tp;
     /* the type alone decides whether to scan; the object was validated when found */
-    if (!pm_read_uint(r->s, addr + (uint64_t)L->ob_type.off, 8, &tp))
+    if (!pm_read_field(r->s, addr, &L->ob_type, &tp))
         return;
     const pm_type *type = pm_type_get(r->s, tp);
     if (!type || pointer_free(r, type))

@@ -41,7 +41,7 @@ static pymac_status walk_list(pymac_session *s, uint64_t head, const char *name,
     uint64_t prev = head, node;
     unsigned char scratch[64];
     *len = 0;
-    if (!pm_read_uint(s, head + (uint64_t)L->gch_next.off, L->gch_next.size, &node)) {
+    if (!pm_read_field(s, head, &L->gch_next, &node)) {
         pm_warn(s, "GC %s: list head 0x%llx unreadable", name, (unsigned long long)head);
         *partial = 1;
         return PYMAC_OK;
@@ -98,8 +98,7 @@ pymac_status pymac_gc_walk(pymac_session *s, const pymac_gc **out, pymac_error *
     if (!gc)
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     uint64_t collecting = 0;
-    if (!pm_read_uint(s, state + (uint64_t)L->gc_collecting.off, L->gc_collecting.size,
-                      &collecting)) {
+    if (!pm_read_field(s, state, &L->gc_collecting, &collecting)) {
         free(gc);
         pm_fail(err, PYMAC_E_CORRUPT, "the core lacks the interpreter's data pages",
                 "cannot read the GC state at 0x%llx", (unsigned long long)state);
@@ -123,9 +122,9 @@ pymac_status pymac_gc_walk(pymac_session *s, const pymac_gc **out, pymac_error *
         pymac_gc_generation *g = perm ? &gc->permanent : &gc->generations[i];
         uint64_t v;
         g->head = gen + (uint64_t)L->gen_head.off;
-        if (pm_read_uint(s, gen + (uint64_t)L->gen_count.off, L->gen_count.size, &v))
+        if (pm_read_field(s, gen, &L->gen_count, &v))
             g->count = sign_extend(v, L->gen_count.size);
-        if (pm_read_uint(s, gen + (uint64_t)L->gen_threshold.off, L->gen_threshold.size, &v))
+        if (pm_read_field(s, gen, &L->gen_threshold, &v))
             g->threshold = sign_extend(v, L->gen_threshold.size);
         g->first = objs.n;
         char name[32];

@@ -1,9 +1,10 @@
-/* Where things are in this build of CPython: struct member offsets resolved
- * from DWARF by name, and the addresses of the interpreter's state. */
+/* Where things are in this build of CPython: struct member offsets by name,
+ * from the session's layout source, and the addresses of the interpreter's
+ * state. */
 #ifndef PYMAC_LAYOUT_H
 #define PYMAC_LAYOUT_H
 
-#include "dwarf_types.h"
+#include "field.h"
 #include "pm.h"
 
 /* A variable in the target: address and byte size. */
@@ -12,6 +13,28 @@ typedef struct pm_var {
     uint32_t size;
     bool ok;
 } pm_var;
+
+/* Where layouts come from: one source per session, asked by name
+ * ("PyTypeObject", "tp_flags"), so that no walker knows which. DWARF is the
+ * only one today (source_dwarf.c); _Py_DebugOffsets (3.13+) and tables
+ * generated from CPython's headers (stripped builds) plug in here. */
+typedef struct pm_layout_source {
+    const char *name; /* provenance: "DWARF" */
+    bool (*has)(struct pm_layout_source *src, const char *type);
+    /* type.path ("mgmt.arenas": nested members) in out; out->ok false if absent */
+    bool (*field)(struct pm_layout_source *src, const char *type, const char *path,
+                  pm_field *out);
+    /* sizeof(type), -1 if unknown; near: a function address whose compilation
+     * unit's definition is preferred (0: the runtime's and allocator's) */
+    int64_t (*size)(struct pm_layout_source *src, const char *type, uint64_t near);
+    /* the element size and count of the array member type.path */
+    bool (*array)(struct pm_layout_source *src, const char *type, const char *path,
+                  uint64_t *elem_size, uint64_t *count);
+    void (*close)(struct pm_layout_source *src);
+} pm_layout_source;
+
+/* Opens the DWARF source of the interpreter's module (s->layout_source). */
+pymac_status pm_layout_source_dwarf(pymac_session *s, pymac_error *err);
 
 typedef struct pm_layout {
     /* struct arena_object */
@@ -64,9 +87,6 @@ typedef struct pm_runtime {
     uint64_t main_interp;
     uint64_t obmalloc_state;  /* 3.12+: the main interpreter's state */
     pm_obmalloc_vars om;
-    pm_dwarf dw;
-    uint64_t anchors_obmalloc[2]; /* functions whose CUs define the types we need */
-    uint64_t anchors_runtime[2];
 } pm_runtime;
 
 #define PM_MIN_MINOR 8
@@ -74,11 +94,18 @@ typedef struct pm_runtime {
 
 pymac_status pm_runtime_open(pymac_session *s, pymac_error *err);
 pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err);
-/* Looks a type up near the interpreter's runtime or allocator code. */
-bool pm_find_type(pymac_session *s, const char *name, Dwarf_Die *out);
-/* type.path resolved by name; out->ok is false when DWARF lacks it (for
+/* The layout source's answers (false, 0 or ok false without a source). */
+bool pm_lookup_type(pymac_session *s, const char *type);
+/* type.path resolved by name; out->ok is false when the source lacks it (for
  * members only some versions have). */
 void pm_lookup_field(pymac_session *s, const char *type, const char *path, pm_field *out);
+/* The element size and count of the array member type.path. */
+bool pm_lookup_array(pymac_session *s, const char *type, const char *path, uint64_t *elem_size,
+                     uint64_t *count);
+/* sizeof(type) as defined near the function at near (see pm_layout_source.size), -1 if unknown. */
+int64_t pm_lookup_size_near(pymac_session *s, const char *type, uint64_t near);
+/* Reads the member f of the struct at base (up to 8 bytes; bitfields too). */
+bool pm_read_field(pymac_session *s, uint64_t base, const pm_field *f, uint64_t *out);
 /* sizeof(type), 0 when unknown. */
 uint32_t pm_lookup_size(pymac_session *s, const char *type);
 

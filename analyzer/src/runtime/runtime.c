@@ -50,27 +50,6 @@ static bool read_version(pymac_session *s, pm_runtime *rt)
     return false;
 }
 
-bool pm_find_type(pymac_session *s, const char *name, Dwarf_Die *out)
-{
-    pm_runtime *rt = s->rt;
-    uint64_t anchors[4] = {rt->anchors_obmalloc[0], rt->anchors_runtime[0],
-                           rt->anchors_obmalloc[1], rt->anchors_runtime[1]};
-    return pm_dwarf_find_type(&rt->dw, name, anchors, 4, out);
-}
-
-void pm_lookup_field(pymac_session *s, const char *type, const char *path, pm_field *out)
-{
-    Dwarf_Die t;
-    out->ok = pm_find_type(s, type, &t) && pm_dwarf_member(&t, path, out);
-}
-
-uint32_t pm_lookup_size(pymac_session *s, const char *type)
-{
-    Dwarf_Die t;
-    int64_t n = pm_find_type(s, type, &t) ? pm_dwarf_sizeof(&t) : -1;
-    return n > 0 ? (uint32_t)n : 0;
-}
-
 static pm_var var_from_symbol(pymac_session *s, const char *name)
 {
     pm_symbol sym = pm_symbol_lookup(s, name, "obmalloc.c");
@@ -162,8 +141,6 @@ pymac_status pm_runtime_open(pymac_session *s, pymac_error *err)
     if (!rt)
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     s->rt = rt;
-    rt->dw.mod = s->python.mod;
-    rt->dw.dwarf = s->python.dwarf;
     if (!read_version(s, rt))
         return pm_fail(err, PYMAC_E_UNSUPPORTED, MISMATCH_HINT,
                        "cannot tell which CPython version %s is", s->python.path);
@@ -174,10 +151,6 @@ pymac_status pm_runtime_open(pymac_session *s, pymac_error *err)
     if (!runtime.found)
         return pm_not_python(s, err);
     rt->runtime_addr = runtime.addr;
-    rt->anchors_obmalloc[0] = pm_symbol_lookup(s, "PyObject_Malloc", NULL).addr;
-    rt->anchors_obmalloc[1] = pm_symbol_lookup(s, "_PyObject_DebugMallocStats", NULL).addr;
-    rt->anchors_runtime[0] = pm_symbol_lookup(s, "PyInterpreterState_New", NULL).addr;
-    rt->anchors_runtime[1] = pm_symbol_lookup(s, "_PyRuntimeState_Init", NULL).addr;
 
     pymac_status st = pm_layout_resolve(s, err);
     if (st)
