@@ -336,7 +336,7 @@ typedef enum pymac_view_kind {
     PYMAC_VIEW_INFO, PYMAC_VIEW_STATS, PYMAC_VIEW_ARENAS, PYMAC_VIEW_POOLS,
     PYMAC_VIEW_WHEREIS, PYMAC_VIEW_GC, PYMAC_VIEW_TYPES, PYMAC_VIEW_OBJECTS,
     PYMAC_VIEW_OBJECT, PYMAC_VIEW_REFERRERS, PYMAC_VIEW_PATH, PYMAC_VIEW_LEAKS,
-    PYMAC_VIEW_REPORT,
+    PYMAC_VIEW_REPORT, PYMAC_VIEW_DIFF,
 } pymac_view_kind;
 
 typedef struct pymac_view {
@@ -352,6 +352,22 @@ typedef struct pymac_view {
  * *status and err set. *status is PYMAC_PARTIAL for incomplete results. */
 PYMAC_API char *pymac_render_view(pymac_session *s, const pymac_view *v, pymac_status *status,
                                   pymac_error *err);
+/* One view onto out. other is the second session of the views that take
+ * one: diff's new core (required), leaks' baseline (or NULL). */
+PYMAC_API pymac_status pymac_render_to(pymac_session *s, const pymac_view *v,
+                                       pymac_session *other, FILE *out, pymac_error *err);
+
+/* The views by name, as front ends spell them (one table for the CLI, GDB
+ * and any other): each name's kind and what follows the core on a command
+ * line. */
+enum { PYMAC_VIEW_ADDRESSES = -1 };
+typedef struct pymac_view_name {
+    const char *name;     /* "types"; aliases too ("summary") */
+    pymac_view_kind kind;
+    int args;             /* 0; 1: another core (diff); PYMAC_VIEW_ADDRESSES: one or more */
+} pymac_view_name;
+/* The view called name, or NULL. */
+PYMAC_API const pymac_view_name *pymac_view_by_name(const char *name);
 PYMAC_API void pymac_free(void *p);
 /* The load bias of an ELF file given the run-time address of one of its
  * symbols (for debuggers that know where a symbol is but not the bias). */
