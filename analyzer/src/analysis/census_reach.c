@@ -233,6 +233,6 @@ pymac_status pm_census_reach(pm_walk *w, pymac_error *err)
     free(r.work);
     free(r.buf);
     if (r.nomem)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     return PYMAC_OK;
 }

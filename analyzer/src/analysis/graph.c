@@ -130,7 +130,7 @@ pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
     if (g->malloc_heap.nomem) {
         free(c.v);
         pm_glibc_heap_release(&g->malloc_heap);
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     }
     size_t m = 0;
     for (size_t i = 0; i < c.n; i++)
@@ -141,7 +141,7 @@ pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
     g->n = m;
     if (!index_pages(g)) {
         pm_graph_close(g);
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     }
     g->partial = st == PYMAC_PARTIAL;
     return st;
@@ -160,7 +160,7 @@ pymac_status pm_graph_shared(pymac_session *s, const pm_graph **out, pymac_error
     if (!s->graph) {
         pm_graph *g = malloc(sizeof *g);
         if (!g)
-            return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+            return pm_nomem(err);
         pymac_status st = pm_graph_open(s, g, err);
         if (st > PYMAC_PARTIAL) {
             free(g);

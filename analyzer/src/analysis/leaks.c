@@ -282,7 +282,7 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
     }
     l.bases = malloc((h->narenas + 1) * sizeof *l.bases);
     if (!l.incoming || !l.rc || !l.edge_off || !l.reached || !l.queue || !l.bases) {
-        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        st = pm_nomem(err);
         goto done;
     }
     for (size_t k = 0; k < h->narenas; k++)
@@ -346,13 +346,13 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
     }
     l.edge_off[gp->n] = (uint32_t)l.nedges;
     if (l.nomem) {
-        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        st = pm_nomem(err);
         goto done;
     }
     /* chunks that hold a dead object */
     cover_dead_chunks(&l);
     if (l.nomem) {
-        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        st = pm_nomem(err);
         goto done;
     }
     /* the ranges may overlap (a buffer inside a dead chunk) */

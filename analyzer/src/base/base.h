@@ -25,7 +25,7 @@ typedef struct pm_warnings {
 void pm_warnings_add(pm_warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pm_warnings_clear(pm_warnings *w);
 
-/* The one out-of-memory failure: pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory"). */
+/* The one out-of-memory failure: pm_nomem(err). */
 pymac_status pm_nomem(pymac_error *err);
 
 /* Little-endian field extraction from a buffer. */

@@ -96,7 +96,7 @@ pymac_status pymac_gc_walk(pymac_session *s, const pymac_gc **out, pymac_error *
     uint64_t state = owner + (uint64_t)L->gc_state.off;
     pymac_gc *gc = calloc(1, sizeof *gc);
     if (!gc)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     uint64_t collecting = 0;
     if (!pm_read_field(s, state, &L->gc_collecting, &collecting)) {
         free(gc);

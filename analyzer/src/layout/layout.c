@@ -188,7 +188,7 @@ pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err)
 {
     pm_layout *L = calloc(1, sizeof *L);
     if (!L)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     s->layout = L;
     resolver r = {.s = s};
     resolve_arena_and_pool(&r, L);

@@ -211,7 +211,7 @@ pymac_status pymac_render_path(pymac_session *s, uint64_t addr, pymac_format fmt
         st = b.goal < 0 ? pm_fail(err, PYMAC_E_ADDRESS, NULL,
                                   "0x%llx was not found among the live objects",
                                   (unsigned long long)addr)
-                        : pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+                        : pm_nomem(err);
         goto done;
     }
     memset(b.parent, 0xff, g->n * sizeof *b.parent);
@@ -251,7 +251,7 @@ pymac_status pymac_render_path(pymac_session *s, uint64_t addr, pymac_format fmt
             break;
     }
     if (!chain) {
-        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        st = pm_nomem(err);
         goto done;
     }
     const char *root = b.labels[b.root_label[chain[len - 1]]];

@@ -139,7 +139,7 @@ pymac_status pm_runtime_open(pymac_session *s, pymac_error *err)
 {
     pm_runtime *rt = calloc(1, sizeof *rt);
     if (!rt)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     s->rt = rt;
     if (!read_version(s, rt))
         return pm_fail(err, PYMAC_E_UNSUPPORTED, MISMATCH_HINT,

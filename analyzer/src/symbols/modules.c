@@ -20,7 +20,7 @@ static pymac_status build_search_path(pymac_session *s, pymac_error *err)
     /* A leading '-' tells libdwfl not to check .gnu_debuglink CRCs: build-ids decide. */
     char *p = malloc(len + 1);
     if (!p)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     strcpy(p, "-");
     for (size_t i = 0; i < s->n_debug_dirs; i++) {
         strcat(p, s->debug_dirs[i]);
@@ -152,7 +152,7 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
         return st;
     Dwfl_Callbacks *cb = calloc(1, sizeof *cb);
     if (!cb)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     cb->find_elf = s->target.ops->find_elf;
     cb->find_debuginfo = dwfl_standard_find_debuginfo;
     cb->debuginfo_path = &s->debuginfo_path;

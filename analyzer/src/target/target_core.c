@@ -202,7 +202,7 @@ static pymac_status parse_core(pm_core *core, const char *path, pymac_error *err
                        "%s: program headers run past the end of the file", path);
     core->segs = calloc(nph ? nph : 1, sizeof *core->segs);
     if (!core->segs)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     GElf_Phdr note = {0};
     bool have_note = false;
     uint64_t need = core->size; /* bytes the segments say the core has */

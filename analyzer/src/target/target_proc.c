@@ -128,7 +128,7 @@ nomem:
     fclose(f);
     free(names);
     free(name_off);
-    return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    return pm_nomem(err);
 }
 
 /* Why PTRACE_SEIZE failed, and what fixes it. */
