@@ -268,6 +268,51 @@ typedef struct pymac_census {
 PYMAC_API pymac_status pymac_census_build(pymac_session *s, int gc_only,
                                           const pymac_census **out, pymac_error *err);
 
+/* Who refers to the object at addr, and how; every root and live object is
+ * asked (the session's reference graph, built once). */
+typedef struct pymac_referrer {
+    uint64_t address;  /* the referring object; 0 for a root */
+    char *type;        /* its type's name, or the root's label */
+    char *via;         /* how: "[3]", ".name", "['key']"; "(root)" for a root */
+    int conservative;  /* found by a conservative scan of memory */
+} pymac_referrer;
+
+typedef struct pymac_referrers {
+    uint64_t address;
+    uint64_t refcnt;   /* the object's own count (immortal: see below) */
+    int immortal;
+    size_t n;
+    pymac_referrer *referrers; /* roots first, then objects by address */
+    int partial;
+} pymac_referrers;
+
+/* PYMAC_E_ADDRESS if addr is not a live object. Free with pymac_referrers_free. */
+PYMAC_API pymac_status pymac_find_referrers(pymac_session *s, uint64_t addr,
+                                            pymac_referrers **out, pymac_error *err);
+PYMAC_API void pymac_referrers_free(pymac_referrers *r);
+
+/* The shortest chain of references from a root (sys.modules, builtins, sys,
+ * interned strings first; then thread frames) to the object at addr. */
+typedef struct pymac_path_step {
+    uint64_t address;
+    char *type;        /* "?" if it cannot be read */
+    char *via;         /* how the step before refers to it; "" for the first */
+    char *value;       /* a short repr ("" if none) */
+} pymac_path_step;
+
+typedef struct pymac_path {
+    uint64_t address;
+    char *type;        /* the object's type's name */
+    int found;         /* 0: not reachable from any root */
+    char *root;        /* the root's label */
+    size_t n;
+    pymac_path_step *steps; /* the root's object first, the object itself last */
+} pymac_path;
+
+PYMAC_API pymac_status pymac_find_path(pymac_session *s, uint64_t addr, pymac_path **out,
+                                       pymac_error *err);
+PYMAC_API void pymac_path_free(pymac_path *p);
+
 /* ---- rendering: the views both front ends print -------------------------- */
 
 typedef enum pymac_format { PYMAC_TEXT = 0, PYMAC_JSON = 1 } pymac_format;
