@@ -63,7 +63,31 @@ class _Host(ctypes.Structure):
 
 class _OpenOptions(ctypes.Structure):
     _fields_ = [("core_path", ctypes.c_char_p), ("exe_path", ctypes.c_char_p),
-                ("debug_dirs", ctypes.POINTER(ctypes.c_char_p)), ("n_debug_dirs", ctypes.c_size_t)]
+                ("debug_dirs", ctypes.POINTER(ctypes.c_char_p)), ("n_debug_dirs", ctypes.c_size_t),
+                ("sysroot", ctypes.c_char_p)]
+
+
+def _gdb_setting(name):
+    try:
+        value = gdb.parameter(name)
+    except (gdb.error, RuntimeError):
+        return ""
+    return value or ""
+
+
+def _open_options(core=None, exe=None):
+    """Open options that follow GDB's own settings: `set sysroot DIR` (the files
+    the target names are looked up under DIR first, its usr/lib/debug searched
+    too) and `set debug-file-directory` (searched before the library's own)."""
+    sysroot = _gdb_setting("sysroot")
+    if sysroot.startswith("target:") or sysroot == "/":
+        sysroot = sysroot[len("target:"):] if sysroot.startswith("target:") else ""
+    dirs = [d for d in _gdb_setting("debug-file-directory").split(":") if d]
+    array = (ctypes.c_char_p * max(len(dirs), 1))(*[d.encode() for d in dirs])
+    opts = _OpenOptions(core.encode() if core else None, exe.encode() if exe else None,
+                        array, len(dirs), sysroot.encode() if sysroot else None)
+    opts._keep = array   # the array must outlive the call
+    return opts
 
 
 class _PoolFilter(ctypes.Structure):
@@ -209,10 +233,10 @@ def _open_session():
     core = _core_file()
     exe = gdb.current_progspace().filename
     if core:
-        opts = _OpenOptions(core.encode(), exe.encode() if exe else None, None, 0)
+        opts = _open_options(core, exe)
         rc = lib.pymac_open_core(ctypes.byref(opts), ctypes.byref(session), ctypes.byref(err))
     elif inferior.pid and _connection_type() == "native":
-        opts = _OpenOptions(None, None, None, 0)
+        opts = _open_options()
         rc = lib.pymac_open_pid(inferior.pid, PYMAC_HELD, ctypes.byref(opts),
                                 ctypes.byref(session), ctypes.byref(err))
     elif inferior.pid:
@@ -222,7 +246,7 @@ def _open_session():
         ranges = (ctypes.c_uint64 * (2 * len(spans)))(*[x for span in spans for x in span])
         host = _Host(_READER, None, ctypes.pointer(module), 1, len(inferior.threads()), b"gdb",
                      ranges, len(spans))
-        opts = _OpenOptions(None, None, None, 0)
+        opts = _open_options()
         rc = lib.pymac_open_host(ctypes.byref(host), ctypes.byref(opts), ctypes.byref(session),
                                  ctypes.byref(err))
     else:

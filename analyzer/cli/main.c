@@ -54,6 +54,9 @@ static const char USAGE[] =
     "  --no-stop           with --pid: read without stopping (results may be inconsistent)\n"
     "  --exe PATH          the executable that made the core, if not where the core says\n"
     "  --debug-dir DIR     another directory of debug files (.build-id/xx/...debug); repeatable\n"
+    "  --sysroot DIR       the root the program ran in (a container's image, a chroot): the\n"
+    "                      files the core names are looked up under DIR first, debug files\n"
+    "                      under DIR/usr/lib/debug too (--pid: /proc/PID/root by itself)\n"
     "  --arena ADDR        pools: only the pools of the arena at ADDR\n"
     "  --size-class N      pools: only pools of size class N\n"
     "  --gc-only           types: only objects on the GC generation lists\n"
@@ -202,6 +205,7 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'j'},       {"exe", required_argument, NULL, 'e'},
         {"debug-dir", required_argument, NULL, 'd'}, {"arena", required_argument, NULL, 'a'},
+        {"sysroot", required_argument, NULL, 'r'},
         {"size-class", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},    {"gc-only", no_argument, NULL, 'g'},
         {"baseline", required_argument, NULL, 'b'},
@@ -210,7 +214,7 @@ int main(int argc, char **argv)
         {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},    {NULL, 0, NULL, 0},
     };
     pymac_format fmt = PYMAC_TEXT;
-    const char *exe = NULL;
+    const char *exe = NULL, *sysroot = NULL;
     enum { MAX_DEBUG_DIRS = 32 };
     const char *dirs[MAX_DEBUG_DIRS];
     size_t ndirs = 0;
@@ -229,6 +233,11 @@ int main(int argc, char **argv)
             break;
         case 'e':
             exe = optarg;
+            break;
+        case 'r':
+            if (!optarg[0])
+                return usage_error("--sysroot takes a directory, not '%s'", optarg);
+            sysroot = optarg;
             break;
         case 'd':
             if (ndirs == MAX_DEBUG_DIRS)
@@ -343,7 +352,7 @@ int main(int argc, char **argv)
         }
 
     pymac_open_options o = {.core_path = pid ? NULL : pos[0], .exe_path = exe, .debug_dirs = dirs,
-                            .n_debug_dirs = ndirs};
+                            .n_debug_dirs = ndirs, .sysroot = sysroot};
     pymac_session *s;
     pymac_error err = {0};
     pymac_status st;

@@ -19,6 +19,7 @@ static pymac_session *new_session(const pymac_open_options *opts)
     s->core.fd = -1;
     s->core_path = pm_strdup(opts ? opts->core_path : NULL);
     s->exe_override = pm_strdup(opts ? opts->exe_path : NULL);
+    s->sysroot = pm_strdup(opts && opts->sysroot && opts->sysroot[0] ? opts->sysroot : NULL);
     if (opts && opts->n_debug_dirs) {
         s->debug_dirs = calloc(opts->n_debug_dirs, sizeof *s->debug_dirs);
         for (size_t i = 0; s->debug_dirs && i < opts->n_debug_dirs; i++)
@@ -215,6 +216,7 @@ void pm_session_release(pymac_session *s)
     free(s->host_modules);
     free(s->core_path);
     free(s->exe_override);
+    free(s->sysroot);
 }
 
 bool pm_mapped(pymac_session *s, uint64_t addr)

@@ -60,6 +60,11 @@ typedef struct pymac_open_options {
     const char *exe_path;             /* overrides the executable named by the core */
     const char *const *debug_dirs;    /* extra debug-file directories, searched first */
     size_t n_debug_dirs;
+    const char *sysroot;              /* look up the files the target names under this
+                                         directory first, and debug files under its
+                                         usr/lib/debug (GDB's `set sysroot`); NULL: none,
+                                         except /proc/PID/root for a process whose root
+                                         is not ours (chroot, container) */
 } pymac_open_options;
 
 PYMAC_API pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out,
