@@ -70,7 +70,7 @@ typedef struct pm_runtime {
 } pm_runtime;
 
 #define PM_MIN_MINOR 8
-#define PM_MAX_MINOR 13
+#define PM_MAX_MINOR 15
 
 pymac_status pm_runtime_open(pymac_session *s, pymac_error *err);
 pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err);
