@@ -152,14 +152,28 @@ static void resolve_gc(resolver *r, pm_layout *L, unsigned minor)
         field(r, &interp, "PyInterpreterState", "gc", &L->gc_state);
     }
     if (type_of(r, "_gc_runtime_state", &st)) {
-        field(r, &st, "_gc_runtime_state", "generations", &L->gc_generations);
+        /* generations[3] (3.8-3.13, 3.14.5+), or 3.14.0-3.14.4's young + old[2] */
+        L->gc_incremental = !pm_dwarf_member(&st, "generations", &L->gc_generations) &&
+                            pm_dwarf_member(&st, "young", &L->gc_young);
+        pm_field *gens = &L->gc_generations;
+        if (L->gc_incremental) {
+            field(r, &st, "_gc_runtime_state", "old", &L->gc_old);
+            field(r, &st, "_gc_runtime_state", "visited_space", &L->gc_visited_space);
+            gens = &L->gc_old;
+        } else {
+            field(r, &st, "_gc_runtime_state", "generations", &L->gc_generations);
+        }
         field(r, &st, "_gc_runtime_state", "permanent_generation", &L->gc_permanent);
         field(r, &st, "_gc_runtime_state", "collecting", &L->gc_collecting);
-        uint64_t esz;
+        uint64_t esz, n = 0;
         Dwarf_Die elem;
-        if (L->gc_generations.ok &&
-            pm_dwarf_array_elem(&L->gc_generations.type, &elem, &esz, &L->gc_ngenerations))
+        if (gens->ok && pm_dwarf_array_elem(&gens->type, &elem, &esz, &n)) {
             L->gc_generation_size = (uint32_t)esz;
+            /* young, then the two old spaces */
+            L->gc_ngenerations = L->gc_incremental ? (n == 2 ? 3 : 0) : n;
+        }
+        if (L->gc_incremental && n != 2 && !r->missing)
+            r->missing = "_gc_runtime_state.old[2]";
     }
     if (type_of(r, "gc_generation", &gen)) {
         field(r, &gen, "gc_generation", "head", &L->gen_head);

@@ -40,6 +40,10 @@ typedef struct pm_layout {
     pm_field gc_generations, gc_permanent, gc_collecting;
     uint32_t gc_generation_size;
     uint64_t gc_ngenerations;
+    /* 3.14.0-3.14.4's incremental GC: `young` and `old[2]` instead of
+     * generations[3]; which old space is generation 1 is `visited_space` */
+    bool gc_incremental;
+    pm_field gc_young, gc_old, gc_visited_space;
     pm_field gen_head, gen_threshold, gen_count;
     uint32_t gc_head_size;
     pm_field gch_next, gch_prev;
