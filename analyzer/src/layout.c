@@ -217,12 +217,37 @@ pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err)
     resolve_runtime(&r, L, s->rt->minor);
     resolve_gc(&r, L, s->rt->minor);
     resolve_objects(&r, L);
+    if (r.missing && s->rt->untested)
+        return pm_fail(err, PYMAC_E_UNSUPPORTED,
+                       "pymac reads CPython up to " PM_NEWEST_TESTED " and newer versions "
+                       "while their structures keep their names and shapes",
+                       "CPython %s is newer than pymac knows (newest tested " PM_NEWEST_TESTED
+                       ") and its DWARF lacks %s", s->rt->version, r.missing);
     if (r.missing)
         return pm_fail(err, PYMAC_E_UNSUPPORTED,
                        "the debug info found does not match this CPython build; pass the right "
                        "one with --debug-dir",
                        "DWARF of %s (CPython %s) lacks %s", s->python.debug_path,
                        s->rt->version, r.missing);
+    /* A version newer than pymac knows: the walkers rely on these shapes,
+     * which every tested GIL build has (a free-threaded build differs). */
+    const struct {
+        const char *what;
+        uint32_t got, want;
+    } shapes[] = {
+        {"PyObject", L->object_size, 16},          {"PyGC_Head", L->gc_head_size, 16},
+        {"struct pool_header", L->pool_header_size, 48},
+        {"struct arena_object", L->arena_object_size, 48},
+        {"PyGC_Head._gc_next", L->gch_next.size, 8}, {"PyGC_Head._gc_prev", L->gch_prev.size, 8},
+    };
+    for (size_t i = 0; s->rt->untested && i < sizeof shapes / sizeof shapes[0]; i++)
+        if (shapes[i].got != shapes[i].want)
+            return pm_fail(err, PYMAC_E_UNSUPPORTED,
+                           "pymac reads CPython up to " PM_NEWEST_TESTED " and newer versions "
+                           "while their structures keep their names and shapes",
+                           "CPython %s is newer than pymac knows (newest tested " PM_NEWEST_TESTED
+                           ") and its %s changed shape (%u bytes, pymac reads %u)",
+                           s->rt->version, shapes[i].what, shapes[i].got, shapes[i].want);
     /* The radix tree arrived with 3.10; its presence must agree with the version. */
     if (L->has_radix != (s->rt->minor >= 10))
         return pm_fail(err, PYMAC_E_MISMATCH, "pass the debug info of this build with --debug-dir",
