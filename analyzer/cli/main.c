@@ -369,6 +369,14 @@ int main(int argc, char **argv)
     }
     if (st)
         return report_error(&err);
+    if (pymac_untested_version(s)) {
+        pymac_info in;
+        if (pymac_get_info(s, &in, &err) == PYMAC_OK)
+            fprintf(stderr,
+                    "pymac-analyze: warning: CPython %s is newer than the newest version pymac "
+                    "was tested on (%s); read from its debug info, the results are untested\n",
+                    in.python_version, in.newest_tested);
+    }
     switch (view) {
     case V_REPORT:
         st = pymac_render_report(s, fmt, stdout, &err);

@@ -7,6 +7,7 @@
 #include "layout.h"
 #include "obmalloc.h"
 #include "census.h"
+#include "freelists.h"
 #include "object.h"
 #include "objmap.h"
 
@@ -198,7 +199,10 @@ static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *
             if (!object_in_block(s, block, p->block_size, &o)) {
                 c->raw_blocks++;
                 c->raw_bytes += p->block_size;
-            } else if (o.refcnt == 0 && !o.immortal) {
+            } else if ((o.refcnt == 0 && !o.immortal) ||
+                       pm_addr_in(w->parked, w->nparked, o.addr)) {
+                /* on a free list: a count of 0 (<= 3.13), or the list's link
+                 * written over the count (3.14+) */
                 c->freelisted++;
             } else if (!pm_walk_found(w, &o, -1)) {
                 free(is_free);
@@ -251,6 +255,13 @@ pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit
             continue;
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     }
+    if (!gc_only && !st) {
+        st = pm_freelist_parked(s, &w.parked, &w.nparked, err);
+        if (st == PYMAC_PARTIAL) {
+            c->partial = 1;
+            st = PYMAC_OK;
+        }
+    }
     if (!gc_only && !st)
         st = scan_pymalloc(&w, h, err);
     if (c->invalid) {
@@ -261,6 +272,7 @@ pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit
     if (!gc_only && !st)
         st = pm_census_reach(&w, err);
     pm_objmap_free(&w.map);
+    free(w.parked);
     if (st)
         return st;
     if (w.bad_size) {

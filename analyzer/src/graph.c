@@ -221,28 +221,61 @@ static bool tstate_field(pymac_session *s, const char *path, pm_field *f)
     return pm_find_type(s, "PyThreadState", &t) && pm_dwarf_member(&t, path, f);
 }
 
+/* 3.14+ frames hold _PyStackRef (a union of one `bits` word) where 3.13 had
+ * PyObject *: the low two bits are tags (GIL build, pycore_stackref.h:
+ * 1 = a borrowed reference, 3 = a tagged int, 2 = invalid), the rest the
+ * object's address. An untagged word passes through unchanged. */
+enum { STACKREF_TAG_BITS = 3, STACKREF_INT_TAG = 3, STACKREF_INVALID = 2 };
+
+static uint64_t stackref_object(bool tagged, uint64_t bits)
+{
+    if (!tagged)
+        return bits;
+    uint64_t tag = bits & STACKREF_TAG_BITS;
+    return tag == STACKREF_INT_TAG || tag == STACKREF_INVALID ? 0 : bits & ~(uint64_t)STACKREF_TAG_BITS;
+}
+
 /* The references of one 3.11+ interpreter frame: its object fields and the
- * live part of localsplus (locals, then the value stack up to stacktop);
- * the slots above stacktop are stale. */
+ * live part of localsplus (locals, then the value stack up to its top: the
+ * index `stacktop` through 3.13, the pointer `stackpointer` from 3.14); the
+ * slots above the top are stale. */
 static void frame_words(pymac_session *s, uint64_t f, const char *label, pm_root_fn fn, void *ctx)
 {
     static const char *const fields[] = {"f_code", "f_executable", "f_func", "f_funcobj",
                                          "f_globals", "f_builtins", "f_locals", "frame_obj"};
-    pm_field fld, localsplus, stacktop;
+    pm_field fld, localsplus, stacktop, stackpointer;
     uint64_t v, top;
+    pm_lookup_field(s, "_PyInterpreterFrame", "localsplus", &localsplus);
+    Dwarf_Die elem;
+    uint64_t esz, n;
+    const char *slot_type = localsplus.ok && pm_dwarf_array_elem(&localsplus.type, &elem, &esz, &n)
+                                ? dwarf_diename(&elem)
+                                : NULL;
+    bool tagged = slot_type && strcmp(slot_type, "_PyStackRef") == 0;
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         pm_lookup_field(s, "_PyInterpreterFrame", fields[i], &fld);
-        if (fld.ok && pm_read_u64(s, f + (uint64_t)fld.off, &v) && v)
+        if (fld.ok && pm_read_u64(s, f + (uint64_t)fld.off, &v) && (v = stackref_object(tagged, v)))
             fn(ctx, v, label);
     }
-    pm_lookup_field(s, "_PyInterpreterFrame", "localsplus", &localsplus);
     pm_lookup_field(s, "_PyInterpreterFrame", "stacktop", &stacktop);
-    if (!localsplus.ok || !stacktop.ok ||
-        !pm_read_uint(s, f + (uint64_t)stacktop.off, stacktop.size, &top))
+    pm_lookup_field(s, "_PyInterpreterFrame", "stackpointer", &stackpointer);
+    if (!localsplus.ok)
         return;
-    top = (uint64_t)(int64_t)(int32_t)top;
+    uint64_t slots = f + (uint64_t)localsplus.off;
+    if (stacktop.ok) {
+        if (!pm_read_uint(s, f + (uint64_t)stacktop.off, stacktop.size, &top))
+            return;
+        top = (uint64_t)(int64_t)(int32_t)top;
+    } else if (stackpointer.ok) {
+        if (!pm_read_u64(s, f + (uint64_t)stackpointer.off, &top) || top < slots ||
+            (top - slots) % 8)
+            return; /* not saved (NULL while the frame runs) or not in this frame */
+        top = (top - slots) / 8;
+    } else {
+        return;
+    }
     for (uint64_t w = 0; w < top && w < FRAME_SCAN_WORDS * 64; w++)
-        if (pm_read_u64(s, f + (uint64_t)localsplus.off + 8 * w, &v) && v && !(v & 7))
+        if (pm_read_u64(s, slots + 8 * w, &v) && (v = stackref_object(tagged, v)) && !(v & 7))
             fn(ctx, v, label);
 }
 

@@ -152,14 +152,28 @@ static void resolve_gc(resolver *r, pm_layout *L, unsigned minor)
         field(r, &interp, "PyInterpreterState", "gc", &L->gc_state);
     }
     if (type_of(r, "_gc_runtime_state", &st)) {
-        field(r, &st, "_gc_runtime_state", "generations", &L->gc_generations);
+        /* generations[3] (3.8-3.13, 3.14.5+), or 3.14.0-3.14.4's young + old[2] */
+        L->gc_incremental = !pm_dwarf_member(&st, "generations", &L->gc_generations) &&
+                            pm_dwarf_member(&st, "young", &L->gc_young);
+        pm_field *gens = &L->gc_generations;
+        if (L->gc_incremental) {
+            field(r, &st, "_gc_runtime_state", "old", &L->gc_old);
+            field(r, &st, "_gc_runtime_state", "visited_space", &L->gc_visited_space);
+            gens = &L->gc_old;
+        } else {
+            field(r, &st, "_gc_runtime_state", "generations", &L->gc_generations);
+        }
         field(r, &st, "_gc_runtime_state", "permanent_generation", &L->gc_permanent);
         field(r, &st, "_gc_runtime_state", "collecting", &L->gc_collecting);
-        uint64_t esz;
+        uint64_t esz, n = 0;
         Dwarf_Die elem;
-        if (L->gc_generations.ok &&
-            pm_dwarf_array_elem(&L->gc_generations.type, &elem, &esz, &L->gc_ngenerations))
+        if (gens->ok && pm_dwarf_array_elem(&gens->type, &elem, &esz, &n)) {
             L->gc_generation_size = (uint32_t)esz;
+            /* young, then the two old spaces */
+            L->gc_ngenerations = L->gc_incremental ? (n == 2 ? 3 : 0) : n;
+        }
+        if (L->gc_incremental && n != 2 && !r->missing)
+            r->missing = "_gc_runtime_state.old[2]";
     }
     if (type_of(r, "gc_generation", &gen)) {
         field(r, &gen, "gc_generation", "head", &L->gen_head);
@@ -203,12 +217,37 @@ pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err)
     resolve_runtime(&r, L, s->rt->minor);
     resolve_gc(&r, L, s->rt->minor);
     resolve_objects(&r, L);
+    if (r.missing && s->rt->untested)
+        return pm_fail(err, PYMAC_E_UNSUPPORTED,
+                       "pymac reads CPython up to " PM_NEWEST_TESTED " and newer versions "
+                       "while their structures keep their names and shapes",
+                       "CPython %s is newer than pymac knows (newest tested " PM_NEWEST_TESTED
+                       ") and its DWARF lacks %s", s->rt->version, r.missing);
     if (r.missing)
         return pm_fail(err, PYMAC_E_UNSUPPORTED,
                        "the debug info found does not match this CPython build; pass the right "
                        "one with --debug-dir",
                        "DWARF of %s (CPython %s) lacks %s", s->python.debug_path,
                        s->rt->version, r.missing);
+    /* A version newer than pymac knows: the walkers rely on these shapes,
+     * which every tested GIL build has (a free-threaded build differs). */
+    const struct {
+        const char *what;
+        uint32_t got, want;
+    } shapes[] = {
+        {"PyObject", L->object_size, 16},          {"PyGC_Head", L->gc_head_size, 16},
+        {"struct pool_header", L->pool_header_size, 48},
+        {"struct arena_object", L->arena_object_size, 48},
+        {"PyGC_Head._gc_next", L->gch_next.size, 8}, {"PyGC_Head._gc_prev", L->gch_prev.size, 8},
+    };
+    for (size_t i = 0; s->rt->untested && i < sizeof shapes / sizeof shapes[0]; i++)
+        if (shapes[i].got != shapes[i].want)
+            return pm_fail(err, PYMAC_E_UNSUPPORTED,
+                           "pymac reads CPython up to " PM_NEWEST_TESTED " and newer versions "
+                           "while their structures keep their names and shapes",
+                           "CPython %s is newer than pymac knows (newest tested " PM_NEWEST_TESTED
+                           ") and its %s changed shape (%u bytes, pymac reads %u)",
+                           s->rt->version, shapes[i].what, shapes[i].got, shapes[i].want);
     /* The radix tree arrived with 3.10; its presence must agree with the version. */
     if (L->has_radix != (s->rt->minor >= 10))
         return pm_fail(err, PYMAC_E_MISMATCH, "pass the debug info of this build with --debug-dir",

@@ -40,6 +40,10 @@ typedef struct pm_layout {
     pm_field gc_generations, gc_permanent, gc_collecting;
     uint32_t gc_generation_size;
     uint64_t gc_ngenerations;
+    /* 3.14.0-3.14.4's incremental GC: `young` and `old[2]` instead of
+     * generations[3]; which old space is generation 1 is `visited_space` */
+    bool gc_incremental;
+    pm_field gc_young, gc_old, gc_visited_space;
     pm_field gen_head, gen_threshold, gen_count;
     uint32_t gc_head_size;
     pm_field gch_next, gch_prev;
@@ -60,6 +64,7 @@ typedef struct pm_runtime {
     char version[32];
     uint32_t hexversion;
     unsigned minor;           /* 3.minor */
+    bool untested;            /* minor > PM_MAX_MINOR */
     uint64_t runtime_addr;    /* &_PyRuntime */
     uint64_t main_interp;
     uint64_t obmalloc_state;  /* 3.12+: the main interpreter's state */
@@ -69,8 +74,12 @@ typedef struct pm_runtime {
     uint64_t anchors_runtime[2];
 } pm_runtime;
 
+/* The versions pymac was tested on. A newer one is read from its DWARF all
+ * the same, with a warning (pymac_untested_version), and refused only when a
+ * structure pymac needs is missing or changed shape; an older one is refused. */
 #define PM_MIN_MINOR 8
-#define PM_MAX_MINOR 13
+#define PM_MAX_MINOR 15
+#define PM_NEWEST_TESTED "3.15"
 
 pymac_status pm_runtime_open(pymac_session *s, pymac_error *err);
 pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err);

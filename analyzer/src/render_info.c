@@ -44,6 +44,10 @@ pymac_status pymac_render_info(pymac_session *s, pymac_format fmt, FILE *out, py
             in.python_module, in.python_build_id[0] ? in.python_build_id : "none",
             in.debuginfo_path ? in.debuginfo_path : "?", in.debuginfo_source, in.nthreads,
             (unsigned long long)in.runtime_address, (unsigned long long)in.main_interpreter);
+    if (in.untested_version)
+        fprintf(out, "untested:         CPython %s is newer than the newest version pymac was "
+                     "tested on (%s)\n",
+                in.python_version, in.newest_tested);
     pymac_render_warnings(s, out);
     return PYMAC_OK;
 }

@@ -336,5 +336,7 @@ pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err)
     out->runtime_address = s->rt->runtime_addr;
     out->main_interpreter = s->rt->main_interp;
     out->obmalloc_state = s->rt->obmalloc_state;
+    out->newest_tested = pymac_untested_version(s);
+    out->untested_version = out->newest_tested != NULL;
     return PYMAC_OK;
 }

@@ -467,7 +467,88 @@ def check_growth(a, oracle):
     expect_eq("leaks --baseline growth", got[:10], want[:10])
 
 
-CHECKS = {"info": check_info, "stats": check_stats, "heap": check_heap,
+# --- a version newer than pymac knows ---------------------------------------
+
+NEWEST_TESTED = "3.15"  # PM_NEWEST_TESTED in analyzer/src/layout.h
+
+
+def patch_py_version(path, vaddr, minor, out):
+    """Copies the ELF file at path (an executable or a core) to out with the
+    minor version in the 8-byte Py_Version at vaddr set to minor; False when
+    no PT_LOAD of path holds vaddr's bytes."""
+    import struct
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    for i in range(phnum):
+        ptype, _, off, va, _, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", data,
+                                                               phoff + i * phentsize)
+        if ptype == 1 and va <= vaddr < va + filesz:
+            at = off + vaddr - va
+            v, = struct.unpack_from("<Q", data, at)
+            struct.pack_into("<Q", data, at, (v & ~0xff0000) | (minor << 16))
+            with open(out, "wb") as f:
+                f.write(data)
+            return True
+    return False
+
+
+def check_untested_version(a, oracle):
+    """The same core, its interpreter made to say 3.16 (Py_Version patched in
+    a copy of the statically linked executable, and of the core if it holds
+    that page): read all the same, exact, with a warning on stderr and
+    "untested_version" in the JSON naming the newest tested version; made to
+    say 3.7, refused with exit 9. A 3.8-3.11 core made to say 3.16 lacks
+    structures pymac needs (3.12+'s per-interpreter allocator state): refused
+    with exit 9 naming what is missing. PYMAC_TEST_ROOT: the root a
+    chroot-made core's files are under."""
+    import tempfile
+    root = os.environ.get("PYMAC_TEST_ROOT", "")
+    exe = root + oracle["executable"]
+    extra = ["--debug-dir", root + "/usr/lib/debug"] if root else []
+    old_shape = int(oracle["version"].split(".")[1]) < 12
+    nm = subprocess.run(["nm", "-D", exe], capture_output=True, text=True).stdout.split("\n")
+    sym = [l.split()[0] for l in nm if l.endswith(" Py_Version")]
+    if not sym or open(exe, "rb").read(18)[16] != 2:  # ET_EXEC: no load bias
+        print("skip: %s is not a static executable exporting Py_Version" % exe)
+        sys.exit(SKIP)
+    vaddr = int(sym[0], 16)
+    with tempfile.TemporaryDirectory() as tmp:
+        for minor in (16, 7):
+            pexe, pcore = os.path.join(tmp, "python3.%d" % minor), os.path.join(tmp, "core")
+            if not patch_py_version(exe, vaddr, minor, pexe):
+                raise Failure("Py_Version at %#x is not in %s" % (vaddr, exe))
+            if not patch_py_version(a.core, vaddr, minor, pcore):
+                os.symlink(a.core, pcore)
+            p = subprocess.run([a.cli, "gc", "--json", "--exe", pexe, pcore] + extra,
+                               capture_output=True, text=True, timeout=240)
+            if minor == 16 and old_shape:
+                expect_eq("exit status for a 3.%s core said to be 3.16"
+                          % oracle["version"].split(".")[1], p.returncode, 9)
+                if "newer than pymac knows" not in p.stderr or "lacks" not in p.stderr:
+                    raise Failure("the refusal does not say what is missing: %r" % p.stderr)
+                os.unlink(pcore)
+                continue
+            if minor == 7:
+                expect_eq("exit status for CPython 3.7", p.returncode, 9)
+                if "3.7" not in p.stderr:
+                    raise Failure("the refusal does not name 3.7: %r" % p.stderr)
+                continue
+            if p.returncode != 0:
+                raise Failure("gc on CPython 3.%d exited %d: %s" % (minor, p.returncode,
+                                                                    p.stderr.strip()))
+            if "warning" not in p.stderr or NEWEST_TESTED not in p.stderr:
+                raise Failure("no warning naming %s on stderr: %r" % (NEWEST_TESTED, p.stderr))
+            g = json.loads(p.stdout)
+            expect_eq("untested_version", g.get("untested_version"), True)
+            expect_eq("newest_tested_version", g.get("newest_tested_version"), NEWEST_TESTED)
+            expect_eq("gc on CPython 3.%d: generations" % minor,
+                      [x["objects"] for x in g["generations"]], oracle["gc"]["generations"])
+            os.unlink(pcore)
+
+
+CHECKS = {"info": check_info, "untested_version": check_untested_version, "stats": check_stats, "heap": check_heap,
           "whereis": check_whereis, "gc": check_gc,
           "census": check_census, "objects": check_objects, "gdb": check_gdb, "graph": check_graph, "leaks": check_leaks, "report": check_report,
           "growth": check_growth,

@@ -126,7 +126,13 @@ typedef struct pymac_info {
     uint64_t runtime_address;      /* &_PyRuntime */
     uint64_t main_interpreter;     /* interpreters.main */
     uint64_t obmalloc_state;       /* 0 on 3.8-3.11 (file statics) */
+    int untested_version;          /* newer than the newest version pymac was tested on */
+    const char *newest_tested;     /* that version, "3.15" */
 } pymac_info;
+
+/* Non-NULL when the target's CPython is newer than the newest version pymac
+ * was tested on (read from its DWARF all the same): that version, "3.15". */
+PYMAC_API const char *pymac_untested_version(const pymac_session *s);
 
 PYMAC_API pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err);
 
