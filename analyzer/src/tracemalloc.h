@@ -98,6 +98,10 @@ void pm_tracemalloc_free(pm_tracemalloc *tm);
  * would return None. */
 pymac_status pm_tm_read_object(pymac_session *s, uint64_t addr, uint64_t flags, uint32_t presize,
                                pm_tracemalloc *tm, pymac_error *err);
+/* The traced block an object lives in, as get_object_traceback() finds it. */
+uint64_t pm_tm_block_of(const pymac_session *s, uint64_t addr, uint64_t flags, uint32_t presize);
+/* The trace of the block in domain 0 (traces read whole), or NULL. */
+const pm_tm_trace *pm_tm_find(const pm_tracemalloc *tm, uint64_t block);
 
 /* Snapshot.statistics(key_type, cumulative): one row per key, as
  * tracemalloc groups them. frames (most recent first, as stored) point into

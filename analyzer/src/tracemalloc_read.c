@@ -275,8 +275,7 @@ pymac_status pm_tracemalloc_read(pymac_session *s, pm_tracemalloc *tm, pymac_err
     return read_state(s, tm, false, 0, err);
 }
 
-pymac_status pm_tm_read_object(pymac_session *s, uint64_t addr, uint64_t flags, uint32_t presize,
-                               pm_tracemalloc *tm, pymac_error *err)
+uint64_t pm_tm_block_of(const pymac_session *s, uint64_t addr, uint64_t flags, uint32_t presize)
 {
     /* 3.8-3.11 step back over the GC header only (3.11's managed-dict
      * pre-header is not subtracted, so such objects have no traceback there);
@@ -284,7 +283,20 @@ pymac_status pm_tm_read_object(pymac_session *s, uint64_t addr, uint64_t flags, 
     uint64_t back = s->rt->minor >= 12 ? presize
                     : (flags & PM_TPFLAGS_HAVE_GC) ? s->layout->gc_head_size
                                                     : 0;
-    return read_state(s, tm, true, addr - back, err);
+    return addr - back;
+}
+
+pymac_status pm_tm_read_object(pymac_session *s, uint64_t addr, uint64_t flags, uint32_t presize,
+                               pm_tracemalloc *tm, pymac_error *err)
+{
+    return read_state(s, tm, true, pm_tm_block_of(s, addr, flags, presize), err);
+}
+
+const pm_tm_trace *pm_tm_find(const pm_tracemalloc *tm, uint64_t block)
+{
+    pm_tm_trace key = {.ptr = block, .domain = 0};
+    return tm->ntraces ? bsearch(&key, tm->traces, tm->ntraces, sizeof *tm->traces, cmp_trace)
+                       : NULL;
 }
 
 /* All traces, or (one) only the trace of the block at `want` in domain 0,
