@@ -13,7 +13,6 @@ typedef struct rec {
 } rec;
 
 struct pm_tm_sites {
-    const pymac_session *s;
     pm_tracemalloc tm;
     rec *v;
     size_t n, cap;
@@ -33,7 +32,6 @@ pm_tm_sites *pm_tm_sites_open(pymac_session *s)
         pm_tm_sites_free(t);
         return NULL;
     }
-    t->s = s;
     return t;
 }
 
@@ -41,8 +39,9 @@ void pm_tm_sites_add(pm_tm_sites *t, uint32_t set, uint32_t group, const pm_obje
 {
     if (!t || t->nomem)
         return;
-    const pm_tm_trace *tr =
-        pm_tm_find(&t->tm, pm_tm_block_of(t->s, o->addr, o->type->flags, o->type->presize));
+    /* the block the object was allocated in, pre-header and all: on 3.11
+     * too, where get_object_traceback() misses objects with a pre-header */
+    const pm_tm_trace *tr = pm_tm_find(&t->tm, o->addr - o->type->presize);
     if (!tr || tr->tb >= t->tm.ntracebacks || !t->tm.tracebacks[tr->tb].nframe)
         return;
     const pm_tm_frame *f = &t->tm.frames[t->tm.tracebacks[tr->tb].first];
