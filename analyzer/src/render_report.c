@@ -111,6 +111,8 @@ static void text_suspects(FILE *out, const char *title, const pm_leak_group *g, 
         if (g[i].examples[0])
             fprintf(out, "  e.g. 0x%llx", (unsigned long long)g[i].examples[0]);
         fputc('\n', out);
+        if (g[i].has_site)
+            pm_tm_site_text(out, &g[i].site, "      ");
     }
     if (n > TOP_SUSPECTS)
         fprintf(out, "    ... and %zu more types\n", n - TOP_SUSPECTS);
