@@ -79,6 +79,7 @@ def check_traced(a, oracle):
                 raise Failure("peak %d below the oracle's %d or the current %d"
                               % (view["peak_traced_memory"], snap["peak_traced_memory"],
                                  view["traced_memory"]))
+    check_leak_sites(a, oracle, snap)
     marked = oracle["tracemalloc"]["marked"]
     names = sorted(marked)
     docs = cli_each(a.cli, "object", a.core, [oracle["marked"][n]["id"] for n in names])
@@ -87,6 +88,40 @@ def check_traced(a, oracle):
         expect_eq("get_object_traceback(%s)" % n, got, marked[n])
     if not any(marked[n] for n in names) or all(marked[n] for n in names):
         raise Failure("the marked objects should include traced and untraced ones: %r" % marked)
+
+
+def check_leak_sites(a, oracle, snap):
+    """The leaked objects' suspect group in leaks and report: allocated at the
+    scenario's line marked "site: leak", every one of them, each a block of
+    the size tracemalloc counted for that line."""
+    path = snap["file"]
+    with open(path) as f:
+        line = next(i for i, l in enumerate(f, 1) if "# site: leak" in l)
+    want_n = oracle["expected_leaks"]["unexplained"]["Leaked"]
+    # the size of a Leaked object's block: the size most blocks of its line have
+    sizes = snap["block_sizes"].get(str(line), {})
+    per, blocks = max(((int(k), v) for k, v in sizes.items()), key=lambda kv: kv[1],
+                      default=(0, 0))
+    if blocks < want_n:
+        raise Failure("the oracle saw %r blocks at %s:%d, not %d Leaked" % (sizes, path, line,
+                                                                          want_n))
+    leaks = cli_json(a.cli, "leaks", a.core)
+    group = next((g for g in leaks["unexplained"] if g["type"] == "Leaked"), None)
+    if not group or group["objects"] < want_n * 9 // 10:
+        raise Failure("leaks: the Leaked suspects are %r" % group)
+    n = group["objects"]
+    expect_eq("leaks: Leaked allocated at", group.get("allocated_at"),
+              {"filename": path, "lineno": line, "objects": n, "bytes": n * per,
+               "traced_objects": n})
+    report = cli_json(a.cli, "report", a.core)
+    shown = [g for g in report["leaks"]["unexplained"] if g["type"] == "Leaked"]
+    if shown:
+        expect_eq("report: Leaked allocated at", shown[0].get("allocated_at"),
+                  group["allocated_at"])
+    text = run_cli(a.cli, "leaks", a.core)
+    want = "allocated at %s:%d: %d of %d traced objects, %d bytes" % (path, line, n, n, n * per)
+    if want not in text:
+        raise Failure("leaks text lacks %r" % want)
 
 
 def check_not_traced(a, oracle):
