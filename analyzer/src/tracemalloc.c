@@ -45,7 +45,8 @@ pymac_status pm_tm_layout_resolve(pymac_session *s, pm_tm_layout *T, pymac_error
         T->inline_entries = !member(&e, "key", &T->e_key);
         T->entry_size = (uint32_t)pm_dwarf_sizeof(&e);
         T->bucket_size = (uint32_t)pm_dwarf_sizeof(&sl);
-        if (!member(&e, "_Py_slist_item.next", &T->e_next) || !member(&ht, "buckets", &T->ht_buckets))
+        if (!member(&e, "_Py_slist_item.next", &T->e_next) ||
+            !member(&ht, "buckets", &T->ht_buckets))
             missing = "_Py_hashtable_entry_t._Py_slist_item.next";
         else if (T->inline_entries) {
             Dwarf_Die pk;

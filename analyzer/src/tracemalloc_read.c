@@ -316,7 +316,8 @@ static pymac_status read_state(pymac_session *s, pm_tracemalloc *tm, bool one, u
         return st;
     reader r = {.s = s, .T = &T, .tm = tm, .st = PYMAC_OK, .want = want};
     uint64_t traces = 0, domains = 0;
-    if (!pm_read_u64(s, v.traces, &traces) || !traces || (v.domains && !pm_read_u64(s, v.domains, &domains)))
+    if (!pm_read_u64(s, v.traces, &traces) || !traces ||
+        (v.domains && !pm_read_u64(s, v.domains, &domains)))
         return pm_fail(err, PYMAC_E_CORRUPT, NULL,
                        "tracemalloc is tracing, but its traces table cannot be read");
     if (pm_tm_table_walk(s, &T, traces, one ? on_wanted : on_trace, &r) != PYMAC_OK)
