@@ -123,6 +123,11 @@ bool pm_tm_sites_top(pm_tm_sites *t, uint32_t set, uint32_t group, pm_tm_site *o
     return true;
 }
 
+bool pm_tm_sites_partial(const pm_tm_sites *t)
+{
+    return t && (t->tm.partial || t->nomem);
+}
+
 void pm_tm_sites_free(pm_tm_sites *t)
 {
     if (!t)

@@ -25,6 +25,8 @@ void pm_tm_sites_add(pm_tm_sites *t, uint32_t set, uint32_t group, const pm_obje
 /* The line whose blocks of the group's objects hold the most bytes (most
  * blocks on a tie); false when none of them was traced. */
 bool pm_tm_sites_top(pm_tm_sites *t, uint32_t set, uint32_t group, pm_tm_site *out);
+/* Were the traces read only in part (a damaged table; the warnings say)? */
+bool pm_tm_sites_partial(const pm_tm_sites *t);
 void pm_tm_sites_free(pm_tm_sites *t);
 
 /* `, "allocated_at": {"filename", "lineno", "objects", "bytes", "traced_objects"}` */
