@@ -37,6 +37,8 @@ typedef struct pm_leak_report {
     size_t nunexplained, nunreachable;
 } pm_leak_report;
 
+/* PYMAC_PARTIAL when tracemalloc's traces, for the allocation sites, were
+ * read only in part. */
 pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_report *out,
                                   pymac_error *err);
 void pm_leak_report_free(pm_leak_report *r);

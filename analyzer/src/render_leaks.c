@@ -229,6 +229,7 @@ pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_
         group *g = &out->unreachable[i];
         g->has_site = pm_tm_sites_top(sites, 1, (uint32_t)i, &g->site);
     }
+    bool sites_partial = pm_tm_sites_partial(sites);
     pm_tm_sites_free(sites);
     if (nomem) {
         pm_leak_report_free(out);
@@ -236,7 +237,7 @@ pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_
     }
     pm_sort(out->unexplained, out->nunexplained, sizeof *out->unexplained, by_bytes);
     pm_sort(out->unreachable, out->nunreachable, sizeof *out->unreachable, by_bytes);
-    return PYMAC_OK;
+    return sites_partial ? PYMAC_PARTIAL : PYMAC_OK;
 }
 
 void pm_leak_report_free(pm_leak_report *r)
@@ -271,6 +272,8 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
         pm_leaks_free(&lk);
         return rst;
     }
+    if (rst == PYMAC_PARTIAL) /* partial allocation sites */
+        st = PYMAC_PARTIAL;
     const group *un = rep.unexplained, *unr = rep.unreachable;
     size_t nun = rep.nunexplained, nunr = rep.nunreachable;
     if (fmt == PYMAC_JSON) {

@@ -149,6 +149,7 @@ pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out, 
     pm_leaks_free(&lk);
     if (st2 > PYMAC_PARTIAL)
         return st2;
+    st = worse(st, st2); /* partial allocation sites */
     if (fmt == PYMAC_JSON) {
         fputc('{', out);
         if ((st2 = embed(out, "info", pymac_render_info, s, err)) <= PYMAC_PARTIAL)
