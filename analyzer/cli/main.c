@@ -43,6 +43,9 @@ static const char USAGE[] =
     "  path ADDR...        the shortest chain of references from a root to ADDR\n"
     "  leaks               unexplained references and unreachable GC objects, by type\n"
     "                      [--baseline OLDCORE]: and growth since OLDCORE (as diff)\n"
+    "  tracemalloc         tracemalloc.take_snapshot().statistics() at the moment of the core,\n"
+    "                      largest first [--key-type lineno|filename|traceback] [--cumulative]\n"
+    "                      [--limit N]; traced memory, peak, traceback limit, domains\n"
     "\n"
     "The address views take several addresses: one session answers them all (with\n"
     "--json, as an array).\n"
@@ -63,7 +66,9 @@ static const char USAGE[] =
     "  --type NAME         objects: only objects whose type's __name__ is NAME\n"
     "  --gen N             objects: only objects on GC generation N (3: permanent)\n"
     "  --min-size B        objects: only objects of at least B bytes\n"
-    "  --limit N           objects: print at most N rows (default 100; 0: all)\n"
+    "  --limit N           objects, tracemalloc: print at most N rows (default 100; 0: all)\n"
+    "  --key-type K        tracemalloc: group by lineno (default), filename or traceback\n"
+    "  --cumulative        tracemalloc: count every frame of each traceback (lineno, filename)\n"
     "  -h, --help          this text\n"
     "  --version           pymac's version\n"
     "\n"
@@ -74,7 +79,7 @@ static const char USAGE[] =
 
 enum { ADDRS = -1 };
 
-typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES, V_OBJECTS, V_OBJECT, V_DIFF, V_REFERRERS, V_PATH, V_LEAKS } view_t;
+typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES, V_OBJECTS, V_OBJECT, V_DIFF, V_REFERRERS, V_PATH, V_LEAKS, V_TRACEMALLOC } view_t;
 
 static const struct {
     const char *name;
@@ -86,6 +91,7 @@ static const struct {
     {"gc", V_GC, 0},         {"types", V_TYPES, 0},  {"summary", V_TYPES, 0},
     {"objects", V_OBJECTS, 0},   {"object", V_OBJECT, ADDRS},   {"diff", V_DIFF, 1},
     {"referrers", V_REFERRERS, ADDRS}, {"path", V_PATH, ADDRS}, {"leaks", V_LEAKS, 0},
+    {"tracemalloc", V_TRACEMALLOC, 0},
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -211,7 +217,8 @@ int main(int argc, char **argv)
         {"baseline", required_argument, NULL, 'b'},
         {"pid", required_argument, NULL, 'p'}, {"no-stop", no_argument, NULL, 'n'},
         {"type", required_argument, NULL, 't'}, {"gen", required_argument, NULL, 'G'},
-        {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},    {NULL, 0, NULL, 0},
+        {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},
+        {"key-type", required_argument, NULL, 'k'}, {"cumulative", no_argument, NULL, 'c'},    {NULL, 0, NULL, 0},
     };
     pymac_format fmt = PYMAC_TEXT;
     const char *exe = NULL, *sysroot = NULL;
@@ -223,7 +230,9 @@ int main(int argc, char **argv)
     const char *baseline = NULL;
     int pid = 0, stop = PYMAC_STOP;
     pymac_object_filter ofilter = {NULL, -1, 0, 100};
-    bool object_filters = false;
+    bool object_filters = false, limit_given = false;
+    pymac_tracemalloc_options tmo = {PYMAC_TM_LINENO, 0, 100};
+    bool tm_options = false;
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -287,9 +296,28 @@ int main(int argc, char **argv)
                 ofilter.min_size = v;
             else
                 ofilter.limit = v;
-            object_filters = true;
+            if (opt == 'l')
+                limit_given = true;
+            else
+                object_filters = true;
             break;
         }
+        case 'k':
+            if (strcmp(optarg, "lineno") == 0)
+                tmo.key_type = PYMAC_TM_LINENO;
+            else if (strcmp(optarg, "filename") == 0)
+                tmo.key_type = PYMAC_TM_FILENAME;
+            else if (strcmp(optarg, "traceback") == 0)
+                tmo.key_type = PYMAC_TM_TRACEBACK;
+            else
+                return usage_error("--key-type takes lineno, filename or traceback, not '%s'",
+                                   optarg);
+            tm_options = true;
+            break;
+        case 'c':
+            tmo.cumulative = 1;
+            tm_options = true;
+            break;
         case 'h':
             fputs(USAGE, stdout);
             return 0;
@@ -332,6 +360,13 @@ int main(int argc, char **argv)
                            pos[0]);
     if (view != V_POOLS && (filter.arena || filter.size_class >= 0))
         return usage_error("%s", "--arena and --size-class go with the pools view");
+    if (view != V_OBJECTS && view != V_TRACEMALLOC && limit_given)
+        return usage_error("%s", "--limit goes with the objects and tracemalloc views");
+    if (view != V_TRACEMALLOC && tm_options)
+        return usage_error("%s", "--key-type and --cumulative go with the tracemalloc view");
+    if (tmo.cumulative && tmo.key_type == PYMAC_TM_TRACEBACK)
+        return usage_error("%s", "--cumulative goes with --key-type lineno or filename");
+    tmo.limit = ofilter.limit;
     if (view != V_OBJECTS && object_filters)
         return usage_error("%s", "--type, --gen, --min-size and --limit go with the objects view");
     if (view != V_LEAKS && baseline)
@@ -420,6 +455,9 @@ int main(int argc, char **argv)
         pymac_close(old);
         break;
     }
+    case V_TRACEMALLOC:
+        st = pymac_render_tracemalloc(s, &tmo, fmt, stdout, &err);
+        break;
     case V_DIFF: {
         pymac_open_options o2 = o;
         o2.core_path = pos[1];

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "graph.h"
+#include "tracemalloc_sites.h"
 
 #define PM_RC_IMMORTAL UINT32_MAX
 
@@ -27,6 +28,8 @@ typedef struct pm_leak_group {
     char name[96];
     uint64_t objects, bytes, refs; /* refs: unexplained references, summed */
     uint64_t examples[PM_LEAK_EXAMPLES];
+    bool has_site;      /* tracemalloc traced some of them: where most were allocated */
+    pm_tm_site site;
 } pm_leak_group;
 
 typedef struct pm_leak_report {
@@ -34,6 +37,8 @@ typedef struct pm_leak_report {
     size_t nunexplained, nunreachable;
 } pm_leak_report;
 
+/* PYMAC_PARTIAL when tracemalloc's traces, for the allocation sites, were
+ * read only in part. */
 pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_report *out,
                                   pymac_error *err);
 void pm_leak_report_free(pm_leak_report *r);

@@ -106,7 +106,10 @@ void pm_leak_groups_json(FILE *out, const char *key, const pm_leak_group *gs, si
         fputs(", \"examples\": [", out);
         for (uint64_t k = 0; k < gs[i].objects && k < EXAMPLES && gs[i].examples[k]; k++)
             fprintf(out, "%s\"0x%llx\"", k ? ", " : "", (unsigned long long)gs[i].examples[k]);
-        fputs("]}", out);
+        fputs("]", out);
+        if (gs[i].has_site)
+            pm_tm_site_json(out, &gs[i].site);
+        fputs("}", out);
     }
     fputs("]", out);
 }
@@ -129,6 +132,8 @@ static void print_groups(FILE *out, pymac_format fmt, const char *key, const cha
         for (uint64_t k = 0; k < gs[i].objects && k < 3 && gs[i].examples[k]; k++)
             fprintf(out, "%s0x%llx", k ? " " : "  e.g. ", (unsigned long long)gs[i].examples[k]);
         fputc('\n', out);
+        if (gs[i].has_site)
+            pm_tm_site_text(out, &gs[i].site, "    ");
     }
 }
 
@@ -185,6 +190,7 @@ pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_
     groups unexplained = {.v = &out->unexplained, .n = &out->nunexplained};
     groups unreachable = {.v = &out->unreachable, .n = &out->nunreachable};
     bool nomem = false;
+    pm_tm_sites *sites = pm_tm_sites_open(s); /* NULL unless tracemalloc traced */
     /* the GC-listed objects nothing reached */
     const pymac_gc *gc;
     if (pymac_gc_walk(s, &gc, NULL) <= PYMAC_PARTIAL) {
@@ -195,6 +201,8 @@ pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_
                 group *gr = find_group(&unreachable, o.type->name);
                 if (gr)
                     add(gr, &o, 0);
+                if (gr)
+                    pm_tm_sites_add(sites, 1, (uint32_t)(gr - out->unreachable), &o);
                 nomem = !gr;
             }
         }
@@ -207,17 +215,29 @@ pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_
         group *gr = find_group(&unexplained, o.type->name);
         if (gr)
             add(gr, &o, lk->rc[i] - lk->incoming[i]);
+        if (gr)
+            pm_tm_sites_add(sites, 0, (uint32_t)(gr - out->unexplained), &o);
         nomem = !gr;
     }
     free(unexplained.slot);
     free(unreachable.slot);
+    for (size_t i = 0; i < out->nunexplained; i++) {
+        group *g = &out->unexplained[i];
+        g->has_site = pm_tm_sites_top(sites, 0, (uint32_t)i, &g->site);
+    }
+    for (size_t i = 0; i < out->nunreachable; i++) {
+        group *g = &out->unreachable[i];
+        g->has_site = pm_tm_sites_top(sites, 1, (uint32_t)i, &g->site);
+    }
+    bool sites_partial = pm_tm_sites_partial(sites);
+    pm_tm_sites_free(sites);
     if (nomem) {
         pm_leak_report_free(out);
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     }
     pm_sort(out->unexplained, out->nunexplained, sizeof *out->unexplained, by_bytes);
     pm_sort(out->unreachable, out->nunreachable, sizeof *out->unreachable, by_bytes);
-    return PYMAC_OK;
+    return sites_partial ? PYMAC_PARTIAL : PYMAC_OK;
 }
 
 void pm_leak_report_free(pm_leak_report *r)
@@ -252,6 +272,8 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
         pm_leaks_free(&lk);
         return rst;
     }
+    if (rst == PYMAC_PARTIAL) /* partial allocation sites */
+        st = PYMAC_PARTIAL;
     const group *un = rep.unexplained, *unr = rep.unreachable;
     size_t nun = rep.nunexplained, nunr = rep.nunreachable;
     if (fmt == PYMAC_JSON) {

@@ -6,6 +6,7 @@
 #include "json.h"
 #include "layout.h"
 #include "referents.h"
+#include "render_tracemalloc.h"
 #include "value.h"
 
 typedef struct lister {
@@ -225,9 +226,12 @@ pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format f
         pm_json_str(out, where);
         fputs(", \"value\": ", out);
         pm_json_str(out, value);
+        pymac_status tst = pm_render_object_traceback(s, &o, fmt, out);
         fputs(", \"referents\": [", out);
         ref_printer rp = {s, out, fmt, 0};
         pymac_status st = pm_referents(s, &o, print_ref, &rp, 10000);
+        if (tst == PYMAC_PARTIAL)
+            st = PYMAC_PARTIAL;
         if (o.bad_size) {
             pm_warn(s, "ob_size %lld is impossible: the size shown is the fixed part only",
                     (long long)o.ob_size);
@@ -254,6 +258,8 @@ pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format f
     pymac_status st = pm_referents(s, &o, print_ref, &rp, 1000);
     if (!rp.n)
         fputs("  (none)\n", out);
+    if (pm_render_object_traceback(s, &o, fmt, out) == PYMAC_PARTIAL)
+        st = PYMAC_PARTIAL;
     if (o.bad_size || st == PYMAC_PARTIAL) {
         if (o.bad_size)
             pm_warn(s, "ob_size %lld is impossible: the size shown is the fixed part only",

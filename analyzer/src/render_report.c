@@ -111,6 +111,8 @@ static void text_suspects(FILE *out, const char *title, const pm_leak_group *g, 
         if (g[i].examples[0])
             fprintf(out, "  e.g. 0x%llx", (unsigned long long)g[i].examples[0]);
         fputc('\n', out);
+        if (g[i].has_site)
+            pm_tm_site_text(out, &g[i].site, "      ");
     }
     if (n > TOP_SUSPECTS)
         fprintf(out, "    ... and %zu more types\n", n - TOP_SUSPECTS);
@@ -147,6 +149,7 @@ pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out, 
     pm_leaks_free(&lk);
     if (st2 > PYMAC_PARTIAL)
         return st2;
+    st = worse(st, st2); /* partial allocation sites */
     if (fmt == PYMAC_JSON) {
         fputc('{', out);
         if ((st2 = embed(out, "info", pymac_render_info, s, err)) <= PYMAC_PARTIAL)

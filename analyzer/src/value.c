@@ -161,6 +161,60 @@ static bool str_value(pymac_session *s, const pm_value_layout *V, uint64_t addr,
     return true;
 }
 
+/* The whole text of the str at addr as UTF-8 (lone surrogates in their
+ * three-byte form, so byte order stays code point order), NUL-terminated.
+ * False if addr is not a str, its text is unreadable or does not fit cap. */
+bool pm_str_utf8(pymac_session *s, uint64_t addr, char *buf, size_t cap)
+{
+    const pm_value_layout *V = layout(s);
+    uint64_t type, len, kind, compact, ascii, data;
+    if (!V || !V->t_str || !pm_read_u64(s, addr + (uint64_t)s->layout->ob_type.off, &type) ||
+        type != V->t_str || !rd(s, addr, &V->str_length, &len) ||
+        !rd(s, addr, &V->str_kind, &kind) || !rd(s, addr, &V->str_compact, &compact) ||
+        !rd(s, addr, &V->str_ascii, &ascii))
+        return false;
+    if ((kind != 1 && kind != 2 && kind != 4) || len >= cap)
+        return false;
+    if (compact)
+        data = addr + (ascii ? V->ascii_size : V->compact_size);
+    else if (!rd(s, addr, &V->str_data, &data))
+        return false;
+    size_t n = 0;
+    unsigned char chunk[256];
+    for (uint64_t i = 0; i < len;) {
+        uint64_t take = len - i < sizeof chunk / kind ? len - i : sizeof chunk / kind;
+        if (!pm_read(s, data + i * kind, chunk, take * kind))
+            return false;
+        for (uint64_t j = 0; j < take; j++) {
+            uint32_t c = (uint32_t)pm_get_uint(chunk, (uint32_t)(j * kind), (unsigned)kind);
+            unsigned char e[4];
+            size_t k = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+            if (c > 0x10ffff)
+                return false;
+            if (k == 1)
+                e[0] = (unsigned char)c;
+            else if (k == 2)
+                e[0] = (unsigned char)(0xc0 | c >> 6), e[1] = (unsigned char)(0x80 | (c & 0x3f));
+            else if (k == 3)
+                e[0] = (unsigned char)(0xe0 | c >> 12),
+                e[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3f)),
+                e[2] = (unsigned char)(0x80 | (c & 0x3f));
+            else
+                e[0] = (unsigned char)(0xf0 | c >> 18),
+                e[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3f)),
+                e[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3f)),
+                e[3] = (unsigned char)(0x80 | (c & 0x3f));
+            if (n + k >= cap)
+                return false;
+            memcpy(buf + n, e, k);
+            n += k;
+        }
+        i += take;
+    }
+    buf[n] = 0;
+    return true;
+}
+
 /* Python ints: 30-bit digits, least significant first. Printed in decimal by
  * repeated division by 10^9. */
 static bool int_value(pymac_session *s, const pm_value_layout *V, uint64_t addr, bool is_bool,

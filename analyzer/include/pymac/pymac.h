@@ -341,6 +341,22 @@ PYMAC_API pymac_status pymac_render_leaks(pymac_session *s, pymac_session *basel
 PYMAC_API pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out,
                                            pymac_error *err);
 
+/* tracemalloc: what tracemalloc.take_snapshot().statistics(key_type,
+ * cumulative) returned at the moment of the core, largest first (limit rows,
+ * 0 = all), with the traced memory, its peak, the traceback limit and the
+ * domains. A process that did not trace gives one line and PYMAC_OK. */
+typedef enum pymac_tm_key_type {
+    PYMAC_TM_LINENO = 0, PYMAC_TM_FILENAME = 1, PYMAC_TM_TRACEBACK = 2
+} pymac_tm_key_type;
+typedef struct pymac_tracemalloc_options {
+    pymac_tm_key_type key_type;
+    int cumulative;        /* not with PYMAC_TM_TRACEBACK */
+    uint64_t limit;
+} pymac_tracemalloc_options;
+PYMAC_API pymac_status pymac_render_tracemalloc(pymac_session *s,
+                                                const pymac_tracemalloc_options *o,
+                                                pymac_format fmt, FILE *out, pymac_error *err);
+
 /* One view, rendered into a string: what a front end that cannot hand the
  * library a FILE* (GDB's Python) calls. */
 typedef enum pymac_view_kind {
