@@ -63,7 +63,8 @@ class _Host(ctypes.Structure):
 
 class _OpenOptions(ctypes.Structure):
     _fields_ = [("core_path", ctypes.c_char_p), ("exe_path", ctypes.c_char_p),
-                ("debug_dirs", ctypes.POINTER(ctypes.c_char_p)), ("n_debug_dirs", ctypes.c_size_t)]
+                ("debug_dirs", ctypes.POINTER(ctypes.c_char_p)), ("n_debug_dirs", ctypes.c_size_t),
+                ("progress", ctypes.c_void_p), ("progress_ctx", ctypes.c_void_p)]
 
 
 class _PoolFilter(ctypes.Structure):

@@ -55,11 +55,19 @@ PYMAC_API const char *pymac_status_name(pymac_status status);
 
 typedef struct pymac_session pymac_session;
 
+/* Progress of a long step (decompressing a core, a walk of the heap): done of
+ * total units, what names the step ("decompressing zstd core"). Called now
+ * and then, and once with done == total when the step ends (also when it
+ * fails). For a front end's progress line; the library prints nothing. */
+typedef void (*pymac_progress_fn)(void *ctx, const char *what, uint64_t done, uint64_t total);
+
 typedef struct pymac_open_options {
-    const char *core_path;            /* required */
+    const char *core_path;            /* required; zstd, xz, lz4 or gzip compressed is fine */
     const char *exe_path;             /* overrides the executable named by the core */
     const char *const *debug_dirs;    /* extra debug-file directories, searched first */
     size_t n_debug_dirs;
+    pymac_progress_fn progress;       /* optional */
+    void *progress_ctx;
 } pymac_open_options;
 
 PYMAC_API pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out,
@@ -121,6 +129,9 @@ typedef struct pymac_info {
     uint64_t runtime_address;      /* &_PyRuntime */
     uint64_t main_interpreter;     /* interpreters.main */
     uint64_t obmalloc_state;       /* 0 on 3.8-3.11 (file statics) */
+    const char *compression;       /* "zstd", "xz", "lz4", "gzip"; NULL: a plain core */
+    uint64_t compressed_bytes;     /* the compressed file's size */
+    uint64_t core_bytes;           /* the core's size (decompressed) */
 } pymac_info;
 
 PYMAC_API pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err);
