@@ -80,7 +80,8 @@ pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out
     pymac_session *s = new_session(opts);
     if (!s)
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
-    pymac_status st = pm_core_open(&s->core, s->core_path, err);
+    pymac_status st = pm_core_open_file(&s->core, s->core_path, opts->progress,
+                                        opts->progress_ctx, err);
     s->target_kind = s->core.kernel_core ? "kernel" : "gcore";
     s->space_bytes = s->core.size;
     if (!st && s->core.expected_size > s->core.size)
@@ -334,5 +335,8 @@ pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err)
     out->runtime_address = s->rt->runtime_addr;
     out->main_interpreter = s->rt->main_interp;
     out->obmalloc_state = s->rt->obmalloc_state;
+    out->compression = s->core.compression;
+    out->compressed_bytes = s->core.compressed_size;
+    out->core_bytes = s->core.size;
     return PYMAC_OK;
 }
