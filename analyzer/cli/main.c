@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "progress.h"
 #include "pymac/pymac.h"
 
 #include <signal.h>
@@ -342,8 +343,11 @@ int main(int argc, char **argv)
             return usage_error("'%s' is not an address", pos[1 + i]);
         }
 
+    cli_progress progress;
+    cli_progress_init(&progress, fmt == PYMAC_JSON);
     pymac_open_options o = {.core_path = pid ? NULL : pos[0], .exe_path = exe, .debug_dirs = dirs,
-                            .n_debug_dirs = ndirs};
+                            .n_debug_dirs = ndirs, .progress = cli_progress_cb,
+                            .progress_ctx = &progress};
     pymac_session *s;
     pymac_error err = {0};
     pymac_status st;
