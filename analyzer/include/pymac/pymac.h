@@ -132,6 +132,7 @@ typedef struct pymac_info {
     const char *compression;       /* "zstd", "xz", "lz4", "gzip"; NULL: a plain core */
     uint64_t compressed_bytes;     /* the compressed file's size */
     uint64_t core_bytes;           /* the core's size (decompressed) */
+    const char *debuginfod_urls;   /* debuginfo_source "debuginfod": DEBUGINFOD_URLS */
 } pymac_info;
 
 PYMAC_API pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err);
