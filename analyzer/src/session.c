@@ -338,5 +338,7 @@ pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err)
     out->compression = s->core.compression;
     out->compressed_bytes = s->core.compressed_size;
     out->core_bytes = s->core.size;
+    if (out->debuginfo_source && strcmp(out->debuginfo_source, "debuginfod") == 0)
+        out->debuginfod_urls = getenv("DEBUGINFOD_URLS");
     return PYMAC_OK;
 }
