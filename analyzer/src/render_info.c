@@ -26,6 +26,11 @@ pymac_status pymac_render_info(pymac_session *s, pymac_format fmt, FILE *out, py
                 "\"main_interpreter\": \"0x%llx\", ",
                 in.hexversion, in.nthreads, (unsigned long long)in.runtime_address,
                 (unsigned long long)in.main_interpreter);
+        if (in.debuginfod_urls) {
+            pm_json_key(out, "debuginfod_urls");
+            pm_json_str(out, in.debuginfod_urls);
+            fputs(", ", out);
+        }
         if (in.compression)
             fprintf(out,
                     "\"compressed\": {\"format\": \"%s\", \"compressed_bytes\": %llu, "
@@ -46,15 +51,21 @@ pymac_status pymac_render_info(pymac_session *s, pymac_format fmt, FILE *out, py
             "executable:       %s\n"
             "python:           CPython %s (hexversion 0x%08x)\n"
             "interpreter in:   %s\n"
-            "build-id:         %s\n"
-            "debug info:       %s (%s)\n"
+            "build-id:         %s\n",
+            in.executable, in.python_version, in.hexversion, in.python_module,
+            in.python_build_id[0] ? in.python_build_id : "none");
+    if (in.debuginfod_urls)
+        fprintf(out, "debug info:       debuginfod (%s), cached as %s\n", in.debuginfod_urls,
+                in.debuginfo_path ? in.debuginfo_path : "?");
+    else
+        fprintf(out, "debug info:       %s (%s)\n", in.debuginfo_path ? in.debuginfo_path : "?",
+                in.debuginfo_source);
+    fprintf(out,
             "threads:          %u\n"
             "_PyRuntime:       0x%llx\n"
             "main interpreter: 0x%llx\n",
-            in.executable, in.python_version, in.hexversion,
-            in.python_module, in.python_build_id[0] ? in.python_build_id : "none",
-            in.debuginfo_path ? in.debuginfo_path : "?", in.debuginfo_source, in.nthreads,
-            (unsigned long long)in.runtime_address, (unsigned long long)in.main_interpreter);
+            in.nthreads, (unsigned long long)in.runtime_address,
+            (unsigned long long)in.main_interpreter);
     pymac_render_warnings(s, out);
     return PYMAC_OK;
 }
