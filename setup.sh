@@ -14,10 +14,10 @@ build=${BUILD_DIR:-build}
 
 # --- 1. packages -----------------------------------------------------------
 need=(build-essential cmake pkg-config libelf-dev libdw-dev libcunit1-dev gdb gdbserver python3
-      libzstd-dev liblzma-dev liblz4-dev zlib1g-dev bash-completion man-db)
+      libzstd-dev liblzma-dev liblz4-dev zlib1g-dev libdebuginfod-dev bash-completion man-db)
 # the fuzz smoke of `test`: libFuzzer comes with clang; the compressed-core
 # tests compress fixture cores with the command-line tools
-[ "$mode" = test ] && need+=(clang libclang-rt-dev zstd xz-utils lz4 gzip)
+[ "$mode" = test ] && need+=(clang libclang-rt-dev zstd xz-utils lz4 gzip debuginfod)
 # Debian's own interpreter is one of the tested ones; its DWARF is in -dbg.
 [ -x /usr/bin/python3.11 ] && need+=(python3.11-dbg)
 missing=()
