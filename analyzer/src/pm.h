@@ -157,7 +157,16 @@ struct pymac_session {
     size_t nwarnings;
     pm_symbol_memo symbol_memo[PM_SYMBOL_MEMO];
     size_t symbol_memo_next;
+    pymac_progress_fn progress; /* the caller's progress report (open options), or NULL */
+    void *progress_ctx;
 };
+
+/* Progress of a long walk, for the caller's progress line (pymac_progress_fn). */
+static inline void pm_progress(pymac_session *s, const char *what, uint64_t done, uint64_t total)
+{
+    if (s->progress)
+        s->progress(s->progress_ctx, what, done, total);
+}
 
 /* Frees what was read from the target's memory (heap walk, GC lists, type
  * table, censuses, graph, warnings) and leaves what came from DWARF and the

@@ -19,6 +19,8 @@ static pymac_session *new_session(const pymac_open_options *opts)
     s->core.fd = -1;
     s->core_path = pm_strdup(opts ? opts->core_path : NULL);
     s->exe_override = pm_strdup(opts ? opts->exe_path : NULL);
+    s->progress = opts ? opts->progress : NULL;
+    s->progress_ctx = opts ? opts->progress_ctx : NULL;
     if (opts && opts->n_debug_dirs) {
         s->debug_dirs = calloc(opts->n_debug_dirs, sizeof *s->debug_dirs);
         for (size_t i = 0; s->debug_dirs && i < opts->n_debug_dirs; i++)
