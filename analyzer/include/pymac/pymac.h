@@ -341,6 +341,9 @@ PYMAC_API pymac_status pymac_render_leaks(pymac_session *s, pymac_session *basel
  * the largest types and the leak suspects (the top of the leaks view). */
 PYMAC_API pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out,
                                            pymac_error *err);
+/* The report as one self-contained HTML page (inline CSS and SVG, no script,
+ * nothing fetched): heap map, largest types, leak suspects with paths, tables. */
+PYMAC_API pymac_status pymac_render_html(pymac_session *s, FILE *out, pymac_error *err);
 
 /* One view, rendered into a string: what a front end that cannot hand the
  * library a FILE* (GDB's Python) calls. */
