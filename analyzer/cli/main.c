@@ -28,7 +28,7 @@ static const char USAGE[] =
     "\n"
     "Views:\n"
     "  report              one screen: interpreter, heap, GC, largest types, leak suspects\n"
-    "                      (the default when no view is named)\n"
+    "                      (the default when no view is named) [--html FILE]\n"
     "  info                executable, CPython version, libpython, debug info, threads\n"
     "  stats               exactly what sys._debugmallocstats() printed in the process\n"
     "  arenas              one row per pymalloc arena, with totals\n"
@@ -62,6 +62,7 @@ static const char USAGE[] =
     "  --gen N             objects: only objects on GC generation N (3: permanent)\n"
     "  --min-size B        objects: only objects of at least B bytes\n"
     "  --limit N           objects: print at most N rows (default 100; 0: all)\n"
+    "  --html FILE         report: write it to FILE as one self-contained HTML page\n"
     "  -h, --help          this text\n"
     "  --version           pymac's version\n"
     "\n"
@@ -198,6 +199,27 @@ static pymac_status render_addresses(pymac_session *s, view_t view, const uint64
     return worst;
 }
 
+/* report --html FILE: the page, or no file at all if it cannot be made */
+static pymac_status render_html_file(pymac_session *s, const char *path, pymac_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        err->status = PYMAC_E_IO;
+        snprintf(err->message, sizeof err->message, "cannot write %s: %s", path,
+                 strerror(errno));
+        return PYMAC_E_IO;
+    }
+    pymac_status st = pymac_render_html(s, f, err);
+    if (fclose(f) != 0 && st <= PYMAC_PARTIAL) {
+        err->status = st = PYMAC_E_IO;
+        snprintf(err->message, sizeof err->message, "cannot write %s: %s", path,
+                 strerror(errno));
+    }
+    if (st > PYMAC_PARTIAL)
+        remove(path);
+    return st;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -208,7 +230,8 @@ int main(int argc, char **argv)
         {"baseline", required_argument, NULL, 'b'},
         {"pid", required_argument, NULL, 'p'}, {"no-stop", no_argument, NULL, 'n'},
         {"type", required_argument, NULL, 't'}, {"gen", required_argument, NULL, 'G'},
-        {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},    {NULL, 0, NULL, 0},
+        {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},
+        {"html", required_argument, NULL, 'H'},    {NULL, 0, NULL, 0},
     };
     pymac_format fmt = PYMAC_TEXT;
     const char *exe = NULL;
@@ -218,6 +241,7 @@ int main(int argc, char **argv)
     pymac_pool_filter filter = {0, -1};
     int gc_only = 0;
     const char *baseline = NULL;
+    const char *html = NULL;
     int pid = 0, stop = PYMAC_STOP;
     pymac_object_filter ofilter = {NULL, -1, 0, 100};
     bool object_filters = false;
@@ -252,6 +276,9 @@ int main(int argc, char **argv)
             break;
         case 'b':
             baseline = optarg;
+            break;
+        case 'H':
+            html = optarg;
             break;
         case 'p': {
             uint64_t v;
@@ -328,6 +355,8 @@ int main(int argc, char **argv)
         return usage_error("%s", "--type, --gen, --min-size and --limit go with the objects view");
     if (view != V_LEAKS && baseline)
         return usage_error("%s", "--baseline goes with the leaks view");
+    if (html && (view != V_REPORT || fmt == PYMAC_JSON))
+        return usage_error("%s", "--html goes with the report view, without --json");
     if (view != V_TYPES && gc_only)
         return usage_error("%s", "--gc-only goes with the types view");
     /* the addresses of whereis, object, referrers and path */
@@ -366,7 +395,7 @@ int main(int argc, char **argv)
         return report_error(&err);
     switch (view) {
     case V_REPORT:
-        st = pymac_render_report(s, fmt, stdout, &err);
+        st = html ? render_html_file(s, html, &err) : pymac_render_report(s, fmt, stdout, &err);
         break;
     case V_INFO:
         st = pymac_render_info(s, fmt, stdout, &err);
