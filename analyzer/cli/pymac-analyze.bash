@@ -46,7 +46,7 @@ _pymac_analyze()
     _pymac_analyze_help "$cmd"
 
     case $prev in
-    --exe | --baseline)
+    --exe | --baseline | --html)
         COMPREPLY=($(compgen -f -- "$cur"))
         return
         ;;
@@ -66,8 +66,8 @@ _pymac_analyze()
             ((i == COMP_CWORD)) && continue
             w=${COMP_WORDS[i]}
             case ${COMP_WORDS[i - 1]} in
-            --exe | --baseline | --debug-dir | --pid | --type | --arena | --size-class | --gen | \
-                --min-size | --limit) continue ;;
+            --exe | --baseline | --html | --debug-dir | --pid | --type | --arena | --size-class | \
+                --gen | --min-size | --limit) continue ;;
             esac
             [[ $w == -* ]] && continue
             if [[ -z $seen_view ]] && grep -qxF -- "$w" <<<"$_pymac_analyze_views"; then
@@ -97,8 +97,8 @@ _pymac_analyze()
         w=${COMP_WORDS[i]}
         [[ $w == -* ]] && continue
         case ${COMP_WORDS[i - 1]} in
-        --exe | --baseline | --debug-dir | --pid | --type | --arena | --size-class | --gen | \
-            --min-size | --limit) continue ;;
+        --exe | --baseline | --html | --debug-dir | --pid | --type | --arena | --size-class | \
+            --gen | --min-size | --limit) continue ;;
         esac
         have_view=1
         break
