@@ -17,7 +17,7 @@ need=(build-essential cmake pkg-config libelf-dev libdw-dev libcunit1-dev gdb gd
       libzstd-dev liblzma-dev liblz4-dev zlib1g-dev libdebuginfod-dev bash-completion man-db)
 # the fuzz smoke of `test`: libFuzzer comes with clang; the compressed-core
 # tests compress fixture cores with the command-line tools
-[ "$mode" = test ] && need+=(clang libclang-rt-dev zstd xz-utils lz4 gzip debuginfod)
+[ "$mode" = test ] && need+=(clang libclang-rt-dev zstd xz-utils lz4 gzip debuginfod chromium)
 # Debian's own interpreter is one of the tested ones; its DWARF is in -dbg.
 [ -x /usr/bin/python3.11 ] && need+=(python3.11-dbg)
 missing=()
