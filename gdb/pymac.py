@@ -64,7 +64,8 @@ class _Host(ctypes.Structure):
 class _OpenOptions(ctypes.Structure):
     _fields_ = [("core_path", ctypes.c_char_p), ("exe_path", ctypes.c_char_p),
                 ("debug_dirs", ctypes.POINTER(ctypes.c_char_p)), ("n_debug_dirs", ctypes.c_size_t),
-                ("sysroot", ctypes.c_char_p)]
+                ("sysroot", ctypes.c_char_p),
+                ("progress", ctypes.c_void_p), ("progress_ctx", ctypes.c_void_p)]
 
 
 def _gdb_setting(name):

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "progress.h"
 #include "pymac/pymac.h"
 
 #include <signal.h>
@@ -27,7 +28,7 @@ static const char USAGE[] =
     "\n"
     "Views:\n"
     "  report              one screen: interpreter, heap, GC, largest types, leak suspects\n"
-    "                      (the default when no view is named)\n"
+    "                      (the default when no view is named) [--html FILE]\n"
     "  info                executable, CPython version, libpython, debug info, threads\n"
     "  stats               exactly what sys._debugmallocstats() printed in the process\n"
     "  arenas              one row per pymalloc arena, with totals\n"
@@ -69,6 +70,7 @@ static const char USAGE[] =
     "  --limit N           objects, tracemalloc: print at most N rows (default 100; 0: all)\n"
     "  --key-type K        tracemalloc: group by lineno (default), filename or traceback\n"
     "  --cumulative        tracemalloc: count every frame of each traceback (lineno, filename)\n"
+    "  --html FILE         report: write it to FILE as one self-contained HTML page\n"
     "  -h, --help          this text\n"
     "  --version           pymac's version\n"
     "\n"
@@ -206,6 +208,27 @@ static pymac_status render_addresses(pymac_session *s, view_t view, const uint64
     return worst;
 }
 
+/* report --html FILE: the page, or no file at all if it cannot be made */
+static pymac_status render_html_file(pymac_session *s, const char *path, pymac_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        err->status = PYMAC_E_IO;
+        snprintf(err->message, sizeof err->message, "cannot write %s: %s", path,
+                 strerror(errno));
+        return PYMAC_E_IO;
+    }
+    pymac_status st = pymac_render_html(s, f, err);
+    if (fclose(f) != 0 && st <= PYMAC_PARTIAL) {
+        err->status = st = PYMAC_E_IO;
+        snprintf(err->message, sizeof err->message, "cannot write %s: %s", path,
+                 strerror(errno));
+    }
+    if (st > PYMAC_PARTIAL)
+        remove(path);
+    return st;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -218,7 +241,8 @@ int main(int argc, char **argv)
         {"pid", required_argument, NULL, 'p'}, {"no-stop", no_argument, NULL, 'n'},
         {"type", required_argument, NULL, 't'}, {"gen", required_argument, NULL, 'G'},
         {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},
-        {"key-type", required_argument, NULL, 'k'}, {"cumulative", no_argument, NULL, 'c'},    {NULL, 0, NULL, 0},
+        {"key-type", required_argument, NULL, 'k'}, {"cumulative", no_argument, NULL, 'c'},
+        {"html", required_argument, NULL, 'H'},    {NULL, 0, NULL, 0},
     };
     pymac_format fmt = PYMAC_TEXT;
     const char *exe = NULL, *sysroot = NULL;
@@ -228,6 +252,7 @@ int main(int argc, char **argv)
     pymac_pool_filter filter = {0, -1};
     int gc_only = 0;
     const char *baseline = NULL;
+    const char *html = NULL;
     int pid = 0, stop = PYMAC_STOP;
     pymac_object_filter ofilter = {NULL, -1, 0, 100};
     bool object_filters = false, limit_given = false;
@@ -269,6 +294,9 @@ int main(int argc, char **argv)
             break;
         case 'b':
             baseline = optarg;
+            break;
+        case 'H':
+            html = optarg;
             break;
         case 'p': {
             uint64_t v;
@@ -371,6 +399,8 @@ int main(int argc, char **argv)
         return usage_error("%s", "--type, --gen, --min-size and --limit go with the objects view");
     if (view != V_LEAKS && baseline)
         return usage_error("%s", "--baseline goes with the leaks view");
+    if (html && (view != V_REPORT || fmt == PYMAC_JSON))
+        return usage_error("%s", "--html goes with the report view, without --json");
     if (view != V_TYPES && gc_only)
         return usage_error("%s", "--gc-only goes with the types view");
     /* the addresses of whereis, object, referrers and path */
@@ -386,8 +416,11 @@ int main(int argc, char **argv)
             return usage_error("'%s' is not an address", pos[1 + i]);
         }
 
+    cli_progress progress;
+    cli_progress_init(&progress, fmt == PYMAC_JSON);
     pymac_open_options o = {.core_path = pid ? NULL : pos[0], .exe_path = exe, .debug_dirs = dirs,
-                            .n_debug_dirs = ndirs, .sysroot = sysroot};
+                            .n_debug_dirs = ndirs, .sysroot = sysroot,
+                            .progress = cli_progress_cb, .progress_ctx = &progress};
     pymac_session *s;
     pymac_error err = {0};
     pymac_status st;
@@ -414,7 +447,7 @@ int main(int argc, char **argv)
     }
     switch (view) {
     case V_REPORT:
-        st = pymac_render_report(s, fmt, stdout, &err);
+        st = html ? render_html_file(s, html, &err) : pymac_render_report(s, fmt, stdout, &err);
         break;
     case V_INFO:
         st = pymac_render_info(s, fmt, stdout, &err);

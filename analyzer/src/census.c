@@ -167,6 +167,8 @@ static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     for (size_t i = 0; i < h->npools; i++) {
         const pymac_pool *p = &h->pools[i];
+        if ((i & 1023) == 0)
+            pm_progress(s, "walking the heap", i, h->npools);
         if (p->state == PYMAC_POOL_EMPTY)
             continue;
         memset(is_free, 0, p->blocks_total);
@@ -211,6 +213,7 @@ static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *
         }
     }
     free(is_free);
+    pm_progress(s, "walking the heap", h->npools, h->npools);
     if (!visit_leftovers(w))
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     return PYMAC_OK;

@@ -171,6 +171,7 @@ static void scan_external(leaks *l, ext_fn fn)
     uint64_t first = l->g->n ? l->g->nodes[0] : 0, last = l->g->n ? l->g->nodes[l->g->n - 1] : 0;
     for (size_t i = 0; i < c->nsegs; i++) {
         const pm_segment *sg = &c->segs[i];
+        pm_progress(s, "leaks: references from other memory", i, c->nsegs);
         if (!(sg->flags & 2) || sg->memsz > MAX_SCAN)
             continue; /* read-only memory holds no counted references */
         for (uint64_t a = sg->vaddr; a + 8 <= sg->vaddr + sg->memsz;) {
@@ -206,6 +207,7 @@ static void scan_external(leaks *l, ext_fn fn)
             a += n;
         }
     }
+    pm_progress(s, "leaks: references from other memory", c->nsegs, c->nsegs);
 }
 
 static void ext_count(leaks *l, long idx)
@@ -309,6 +311,8 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
      * into CSR edges, its refcount kept as what references must explain. */
     for (size_t i = 0; i < gp->n; i++) {
         pm_object o;
+        if ((i & 16383) == 0)
+            pm_progress(s, "leaks: references between objects", i, gp->n);
         l.edge_off[i] = (uint32_t)l.nedges;
         l.rc[i] = 0;
         if (!pm_object_read(s, gp->nodes[i], &o))
@@ -348,6 +352,7 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
         add_range(&l, o.addr - o.type->presize, o.addr + body);
     }
     l.edge_off[gp->n] = (uint32_t)l.nedges;
+    pm_progress(s, "leaks: references between objects", gp->n, gp->n);
     if (l.nomem) {
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;

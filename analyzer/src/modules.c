@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "debuginfod.h"
 #include "pm.h"
 #include "target_proc.h"
 
@@ -180,7 +181,7 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
     cb->find_elf = s->sysroot ? pm_sysroot_find_elf
                    : pid      ? dwfl_linux_proc_find_elf
                               : dwfl_build_id_find_elf;
-    cb->find_debuginfo = dwfl_standard_find_debuginfo;
+    cb->find_debuginfo = pm_find_debuginfo; /* the standard search, naming debuginfod's files */
     cb->debuginfo_path = &s->debuginfo_path;
     s->callbacks = cb;
     s->dwfl = dwfl_begin(cb);
@@ -240,6 +241,9 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
                                path, have, py->path, py->build_id);
         }
     }
+    pymac_status said = dw ? PYMAC_OK : pm_debuginfod_explain(py->path, py->build_id, err);
+    if (said)
+        return said; /* what the debuginfod servers answered */
     if (!dw) {
         char pkg[64];
         const char *deb = debian_dbg_package(py->path, pkg, sizeof pkg);
@@ -271,7 +275,8 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
     py->dwarf = dw;
     py->bias = bias;
     py->debug_path = debugfile ? debugfile : py->path;
-    py->debug_source = describe_debug_source(mainfile, debugfile);
+    py->debug_source = pm_debuginfod_sent(mod) ? "debuginfod"
+                                               : describe_debug_source(mainfile, debugfile);
     return PYMAC_OK;
 }
 

@@ -52,9 +52,15 @@ typedef struct pm_core {
     struct pm_resident *resident; /* bound on the image's resident pages, or NULL */
     uint64_t expected_size;    /* bytes the program headers say the core has */
     uint64_t missing_reads;    /* reads that fell into the missing tail of a truncated core */
+    const char *compression;   /* the file was compressed (decompress.h): its format */
+    uint64_t compressed_size;  /* and its size; fd is then the decompressed temporary file */
 } pm_core;
 
 pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err);
+/* The same, for a core that may be compressed, with progress while it is
+ * decompressed (progress may be NULL). */
+pymac_status pm_core_open_file(pm_core *core, const char *path, pymac_progress_fn progress,
+                               void *progress_ctx, pymac_error *err);
 /* The same parse of a core already in memory (size bytes at image, which must
  * outlive the core, and which libelf may rewrite in place if it is not native
  * x86-64: pass a private copy); name is for messages. For tests and fuzzing. */
@@ -152,7 +158,16 @@ struct pymac_session {
     size_t nwarnings;
     pm_symbol_memo symbol_memo[PM_SYMBOL_MEMO];
     size_t symbol_memo_next;
+    pymac_progress_fn progress; /* the caller's progress report (open options), or NULL */
+    void *progress_ctx;
 };
+
+/* Progress of a long walk, for the caller's progress line (pymac_progress_fn). */
+static inline void pm_progress(pymac_session *s, const char *what, uint64_t done, uint64_t total)
+{
+    if (s->progress)
+        s->progress(s->progress_ctx, what, done, total);
+}
 
 /* Frees what was read from the target's memory (heap walk, GC lists, type
  * table, censuses, graph, warnings) and leaves what came from DWARF and the

@@ -20,6 +20,8 @@ static pymac_session *new_session(const pymac_open_options *opts)
     s->core_path = pm_strdup(opts ? opts->core_path : NULL);
     s->exe_override = pm_strdup(opts ? opts->exe_path : NULL);
     s->sysroot = pm_strdup(opts && opts->sysroot && opts->sysroot[0] ? opts->sysroot : NULL);
+    s->progress = opts ? opts->progress : NULL;
+    s->progress_ctx = opts ? opts->progress_ctx : NULL;
     if (opts && opts->n_debug_dirs) {
         s->debug_dirs = calloc(opts->n_debug_dirs, sizeof *s->debug_dirs);
         for (size_t i = 0; s->debug_dirs && i < opts->n_debug_dirs; i++)
@@ -81,7 +83,8 @@ pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out
     pymac_session *s = new_session(opts);
     if (!s)
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
-    pymac_status st = pm_core_open(&s->core, s->core_path, err);
+    pymac_status st = pm_core_open_file(&s->core, s->core_path, opts->progress,
+                                        opts->progress_ctx, err);
     s->target_kind = s->core.kernel_core ? "kernel" : "gcore";
     s->space_bytes = s->core.size;
     if (!st && s->core.expected_size > s->core.size)
@@ -338,5 +341,10 @@ pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err)
     out->obmalloc_state = s->rt->obmalloc_state;
     out->newest_tested = pymac_untested_version(s);
     out->untested_version = out->newest_tested != NULL;
+    out->compression = s->core.compression;
+    out->compressed_bytes = s->core.compressed_size;
+    out->core_bytes = s->core.size;
+    if (out->debuginfo_source && strcmp(out->debuginfo_source, "debuginfod") == 0)
+        out->debuginfod_urls = getenv("DEBUGINFOD_URLS");
     return PYMAC_OK;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core_resident.h"
+#include "decompress.h"
 #include "pm.h"
 
 #ifndef NT_FILE
@@ -132,6 +133,33 @@ static pymac_status parse_notes(pm_core *core, const GElf_Phdr *ph, pymac_error 
 
 pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err)
 {
+    return pm_core_open_file(core, path, NULL, NULL, err);
+}
+
+/* A compressed core: core->fd becomes its decompressed copy (decompress.c). */
+static pymac_status decompress_core(pm_core *core, const char *path, pymac_progress_fn progress,
+                                    void *progress_ctx, pymac_error *err)
+{
+    unsigned char head[8];
+    ssize_t n = pread(core->fd, head, sizeof head, 0);
+    const char *format = n > 0 ? pm_compression_of(head, (size_t)n) : NULL;
+    if (!format)
+        return PYMAC_OK;
+    pm_decompressed d;
+    pymac_status st = pm_decompress(core->fd, path, format, progress, progress_ctx, &d, err);
+    if (st)
+        return st;
+    close(core->fd);
+    core->fd = d.fd;
+    core->size = d.bytes;
+    core->compression = d.format;
+    core->compressed_size = d.compressed_bytes;
+    return PYMAC_OK;
+}
+
+pymac_status pm_core_open_file(pm_core *core, const char *path, pymac_progress_fn progress,
+                               void *progress_ctx, pymac_error *err)
+{
     memset(core, 0, sizeof *core);
     core->fd = -1;
     elf_version(EV_CURRENT);
@@ -144,6 +172,9 @@ pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err)
         return pm_fail(err, PYMAC_E_IO, "give the path of a core file",
                        "%s is not a regular file", path);
     core->size = (size_t)st.st_size;
+    pymac_status dst = decompress_core(core, path, progress, progress_ctx, err);
+    if (dst)
+        return dst;
     if (core->size < EI_NIDENT)
         return pm_fail(err, PYMAC_E_NOT_CORE, "give a core file (gcore PID, or a kernel core dump)",
                        "%s is not an ELF file (%zu bytes)", path, core->size);

@@ -55,8 +55,14 @@ PYMAC_API const char *pymac_status_name(pymac_status status);
 
 typedef struct pymac_session pymac_session;
 
+/* Progress of a long step (decompressing a core, a walk of the heap): done of
+ * total units, what names the step ("decompressing zstd core"). Called now
+ * and then, and once with done == total when the step ends (also when it
+ * fails). For a front end's progress line; the library prints nothing. */
+typedef void (*pymac_progress_fn)(void *ctx, const char *what, uint64_t done, uint64_t total);
+
 typedef struct pymac_open_options {
-    const char *core_path;            /* required */
+    const char *core_path;            /* required; zstd, xz, lz4 or gzip compressed is fine */
     const char *exe_path;             /* overrides the executable named by the core */
     const char *const *debug_dirs;    /* extra debug-file directories, searched first */
     size_t n_debug_dirs;
@@ -65,6 +71,8 @@ typedef struct pymac_open_options {
                                          usr/lib/debug (GDB's `set sysroot`); NULL: none,
                                          except /proc/PID/root for a process whose root
                                          is not ours (chroot, container) */
+    pymac_progress_fn progress;       /* optional */
+    void *progress_ctx;
 } pymac_open_options;
 
 PYMAC_API pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out,
@@ -128,6 +136,10 @@ typedef struct pymac_info {
     uint64_t obmalloc_state;       /* 0 on 3.8-3.11 (file statics) */
     int untested_version;          /* newer than the newest version pymac was tested on */
     const char *newest_tested;     /* that version, "3.15" */
+    const char *compression;       /* "zstd", "xz", "lz4", "gzip"; NULL: a plain core */
+    uint64_t compressed_bytes;     /* the compressed file's size */
+    uint64_t core_bytes;           /* the core's size (decompressed) */
+    const char *debuginfod_urls;   /* debuginfo_source "debuginfod": DEBUGINFOD_URLS */
 } pymac_info;
 
 /* Non-NULL when the target's CPython is newer than the newest version pymac
@@ -340,6 +352,9 @@ PYMAC_API pymac_status pymac_render_leaks(pymac_session *s, pymac_session *basel
  * the largest types and the leak suspects (the top of the leaks view). */
 PYMAC_API pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out,
                                            pymac_error *err);
+/* The report as one self-contained HTML page (inline CSS and SVG, no script,
+ * nothing fetched): heap map, largest types, leak suspects with paths, tables. */
+PYMAC_API pymac_status pymac_render_html(pymac_session *s, FILE *out, pymac_error *err);
 
 /* tracemalloc: what tracemalloc.take_snapshot().statistics(key_type,
  * cumulative) returned at the moment of the core, largest first (limit rows,
