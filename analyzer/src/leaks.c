@@ -261,6 +261,11 @@ static bool reach_edge(void *ctx, uint64_t target, const char *via, bool conserv
 
 pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
 {
+    return pm_leaks_analyze_keep(s, out, false, err);
+}
+
+pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, pymac_error *err)
+{
     memset(out, 0, sizeof *out);
     pymac_status st = pm_graph_open(s, &out->g, err);
     if (st > PYMAC_PARTIAL)
@@ -279,6 +284,14 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
         goto done;
     }
     l.bases = malloc((h->narenas + 1) * sizeof *l.bases);
+    if (keep) {
+        out->size = calloc(gp->n + 1, sizeof *out->size);
+        out->type = calloc(gp->n + 1, sizeof *out->type);
+        if (!out->size || !out->type) {
+            st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+            goto done;
+        }
+    }
     if (!l.incoming || !l.rc || !l.edge_off || !l.reached || !l.queue || !l.bases) {
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;
@@ -313,6 +326,10 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
         l.rc[i] = 0;
         if (!pm_object_read(s, gp->nodes[i], &o))
             continue;
+        if (keep) {
+            out->size[i] = o.size;
+            out->type[i] = o.type->addr;
+        }
         if (effectively_immortal(&l, &o)) {
             l.rc[i] = RC_IMMORTAL;
         } else {
@@ -388,6 +405,12 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
     l.incoming = NULL;
     l.rc = NULL;
     l.reached = NULL;
+    if (keep && !l.no_csr) {
+        out->edge_off = l.edge_off;
+        out->edge_to = l.edges;
+        l.edge_off = NULL;
+        l.edges = NULL;
+    }
 done:
     free(l.incoming);
     free(l.rc);
@@ -407,6 +430,10 @@ void pm_leaks_free(pm_leaks *lk)
     free(lk->incoming);
     free(lk->rc);
     free(lk->reached);
+    free(lk->edge_off);
+    free(lk->edge_to);
+    free(lk->size);
+    free(lk->type);
     pm_graph_close(&lk->g);
     memset(lk, 0, sizeof *lk);
 }

@@ -16,9 +16,14 @@ typedef struct pm_leaks {
     uint8_t *reached;   /* per node: reached from a root */
     uint64_t stale;     /* pointers to objects skipped as lying in free malloc chunks */
     size_t edges;       /* references between nodes decoded */
+    /* kept with pm_leaks_analyze_keep only (retain.c): the CSR edges (NULL if
+     * there were too many for 32-bit offsets), each node's size and type */
+    uint32_t *edge_off, *edge_to;
+    uint64_t *size, *type;
 } pm_leaks;
 
 pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err);
+pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, pymac_error *err);
 void pm_leaks_free(pm_leaks *lk);
 
 /* The leaks view's two reports, grouped by type name (render_leaks.c). */

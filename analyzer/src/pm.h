@@ -147,6 +147,7 @@ struct pymac_session {
     struct ref_layout *refs;        /* referent decoders' layout, likewise */
     pymac_census *census_gc, *census_full;
     struct pm_graph *graph;         /* the reference graph's nodes, built on first use */
+    struct pm_retain *retain;       /* dominator tree and retained sizes (retain.c), likewise */
     char **warnings;
     size_t nwarnings;
     pm_symbol_memo symbol_memo[PM_SYMBOL_MEMO];
