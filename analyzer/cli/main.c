@@ -43,6 +43,10 @@ static const char USAGE[] =
     "  path ADDR...        the shortest chain of references from a root to ADDR\n"
     "  leaks               unexplained references and unreachable GC objects, by type\n"
     "                      [--baseline OLDCORE]: and growth since OLDCORE (as diff)\n"
+    "  retained ADDR...    what the object keeps alive (itself and all it dominates), its\n"
+    "                      immediate dominator and its path from a root\n"
+    "  dominators          the objects that retain the most, as a tree of dominators\n"
+    "                      [--limit N] [--type NAME] [--min-bytes B] [--all] [--folded]\n"
     "\n"
     "The address views take several addresses: one session answers them all (with\n"
     "--json, as an array).\n"
@@ -57,10 +61,14 @@ static const char USAGE[] =
     "  --arena ADDR        pools: only the pools of the arena at ADDR\n"
     "  --size-class N      pools: only pools of size class N\n"
     "  --gc-only           types: only objects on the GC generation lists\n"
-    "  --type NAME         objects: only objects whose type's __name__ is NAME\n"
+    "  --retained          types: and the bytes freeing every instance would free\n"
+    "  --min-bytes B       dominators: only objects retaining at least B bytes\n"
+    "  --all               dominators: keep roots, modules and module dicts\n"
+    "  --folded            dominators: root;...;holder;object N lines for flame graphs\n"
+    "  --type NAME         objects, dominators: only objects whose type's __name__ is NAME\n"
     "  --gen N             objects: only objects on GC generation N (3: permanent)\n"
     "  --min-size B        objects: only objects of at least B bytes\n"
-    "  --limit N           objects: print at most N rows (default 100; 0: all)\n"
+    "  --limit N           objects, dominators: at most N rows (default 100, 25; 0: all)\n"
     "  -h, --help          this text\n"
     "  --version           pymac's version\n"
     "\n"
@@ -71,7 +79,7 @@ static const char USAGE[] =
 
 enum { ADDRS = -1 };
 
-typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES, V_OBJECTS, V_OBJECT, V_DIFF, V_REFERRERS, V_PATH, V_LEAKS } view_t;
+typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES, V_OBJECTS, V_OBJECT, V_DIFF, V_REFERRERS, V_PATH, V_LEAKS, V_RETAINED, V_DOMINATORS } view_t;
 
 static const struct {
     const char *name;
@@ -83,6 +91,7 @@ static const struct {
     {"gc", V_GC, 0},         {"types", V_TYPES, 0},  {"summary", V_TYPES, 0},
     {"objects", V_OBJECTS, 0},   {"object", V_OBJECT, ADDRS},   {"diff", V_DIFF, 1},
     {"referrers", V_REFERRERS, ADDRS}, {"path", V_PATH, ADDRS}, {"leaks", V_LEAKS, 0},
+    {"retained", V_RETAINED, ADDRS}, {"dominators", V_DOMINATORS, 0},
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -139,6 +148,8 @@ static pymac_status render_one(pymac_session *s, view_t view, uint64_t addr, pym
         return pymac_render_object(s, addr, fmt, out, err);
     case V_REFERRERS:
         return pymac_render_referrers(s, addr, fmt, out, err);
+    case V_RETAINED:
+        return pymac_render_retained(s, addr, fmt, out, err);
     default:
         return pymac_render_path(s, addr, fmt, out, err);
     }
@@ -153,7 +164,8 @@ static pymac_status render_addresses(pymac_session *s, view_t view, const uint64
                                      size_t n, pymac_format fmt)
 {
     pymac_status worst = PYMAC_OK;
-    if (fmt == PYMAC_JSON && n > 1)
+    bool list = fmt == PYMAC_JSON && (n > 1 || view == V_RETAINED); /* retained: always a list */
+    if (list)
         fputs("[\n", stdout);
     for (size_t i = 0; i < n; i++) {
         pymac_error err = {0};
@@ -166,7 +178,7 @@ static pymac_status render_addresses(pymac_session *s, view_t view, const uint64
             fclose(mem);
         if (st == PYMAC_E_NOMEM && !err.message[0])
             snprintf(err.message, sizeof err.message, "out of memory");
-        if (fmt == PYMAC_JSON && n > 1) {
+        if (list) {
             if (i)
                 fputs(",\n", stdout);
             if (st > PYMAC_PARTIAL) {
@@ -192,7 +204,7 @@ static pymac_status render_addresses(pymac_session *s, view_t view, const uint64
         if (st > worst)
             worst = st;
     }
-    if (fmt == PYMAC_JSON && n > 1)
+    if (list)
         fputs("\n]\n", stdout);
     return worst;
 }
@@ -207,7 +219,9 @@ int main(int argc, char **argv)
         {"baseline", required_argument, NULL, 'b'},
         {"pid", required_argument, NULL, 'p'}, {"no-stop", no_argument, NULL, 'n'},
         {"type", required_argument, NULL, 't'}, {"gen", required_argument, NULL, 'G'},
-        {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},    {NULL, 0, NULL, 0},
+        {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},
+        {"min-bytes", required_argument, NULL, 'B'}, {"all", no_argument, NULL, 'A'},
+        {"folded", no_argument, NULL, 'F'},   {"retained", no_argument, NULL, 'R'},    {NULL, 0, NULL, 0},
     };
     pymac_format fmt = PYMAC_TEXT;
     const char *exe = NULL;
@@ -219,7 +233,10 @@ int main(int argc, char **argv)
     const char *baseline = NULL;
     int pid = 0, stop = PYMAC_STOP;
     pymac_object_filter ofilter = {NULL, -1, 0, 100};
-    bool object_filters = false;
+    bool object_filters = false, type_only = true; /* type_only: no --gen, --min-size */
+    pymac_dominators_filter dfilter = {NULL, 0, 25, 0, 0};
+    bool dominator_flags = false;
+    int types_retained = 0;
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -263,8 +280,24 @@ int main(int argc, char **argv)
             stop = PYMAC_NO_STOP;
             break;
         case 't':
-            ofilter.type_name = optarg;
+            ofilter.type_name = dfilter.type_name = optarg;
             object_filters = true;
+            break;
+        case 'B':
+            if (parse_u64(optarg, &dfilter.min_bytes))
+                return usage_error("--min-bytes takes a number of bytes, not '%s'", optarg);
+            dominator_flags = true;
+            break;
+        case 'A':
+            dfilter.all = 1;
+            dominator_flags = true;
+            break;
+        case 'F':
+            dfilter.folded = 1;
+            dominator_flags = true;
+            break;
+        case 'R':
+            types_retained = 1;
             break;
         case 'G':
         case 'm':
@@ -277,7 +310,9 @@ int main(int argc, char **argv)
             else if (opt == 'm')
                 ofilter.min_size = v;
             else
-                ofilter.limit = v;
+                ofilter.limit = dfilter.limit = v;
+            if (opt != 'l')
+                type_only = false;
             object_filters = true;
             break;
         }
@@ -323,8 +358,19 @@ int main(int argc, char **argv)
                            pos[0]);
     if (view != V_POOLS && (filter.arena || filter.size_class >= 0))
         return usage_error("%s", "--arena and --size-class go with the pools view");
-    if (view != V_OBJECTS && object_filters)
+    if (view == V_DOMINATORS && object_filters && !type_only)
+        return usage_error("%s", "--gen and --min-size go with the objects view; dominators "
+                                 "takes --min-bytes");
+    if (view != V_OBJECTS && view != V_DOMINATORS && object_filters)
         return usage_error("%s", "--type, --gen, --min-size and --limit go with the objects view");
+    if (view != V_DOMINATORS && dominator_flags)
+        return usage_error("%s", "--min-bytes, --all and --folded go with the dominators view");
+    if (view != V_TYPES && types_retained)
+        return usage_error("%s", "--retained goes with the types view");
+    if (types_retained && gc_only)
+        return usage_error("%s", "--retained and --gc-only do not go together");
+    if (dfilter.folded && fmt == PYMAC_JSON)
+        return usage_error("%s", "--folded is text; leave out --json");
     if (view != V_LEAKS && baseline)
         return usage_error("%s", "--baseline goes with the leaks view");
     if (view != V_TYPES && gc_only)
@@ -380,13 +426,18 @@ int main(int argc, char **argv)
     case V_OBJECT:
     case V_REFERRERS:
     case V_PATH:
+    case V_RETAINED:
         st = render_addresses(s, view, addrs, (size_t)naddrs, fmt);
         break;
     case V_GC:
         st = pymac_render_gc(s, fmt, stdout, &err);
         break;
     case V_TYPES:
-        st = pymac_render_types(s, gc_only, fmt, stdout, &err);
+        st = types_retained ? pymac_render_types_retained(s, fmt, stdout, &err)
+                            : pymac_render_types(s, gc_only, fmt, stdout, &err);
+        break;
+    case V_DOMINATORS:
+        st = pymac_render_dominators(s, &dfilter, fmt, stdout, &err);
         break;
     case V_OBJECTS:
         st = pymac_render_objects(s, &ofilter, fmt, stdout, &err);
