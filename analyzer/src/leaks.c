@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frames.h"
 #include "glibc_heap.h"
 #include "layout.h"
 #include "leaks.h"
@@ -155,6 +156,11 @@ static void cover_dead_chunks(leaks *l)
             }
         }
     }
+}
+
+static void cover_dead_range(void *ctx, uint64_t lo, uint64_t hi)
+{
+    add_range(ctx, lo, hi);
 }
 
 /* ---- references from memory that is not an object ---- */
@@ -371,6 +377,14 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
     }
     /* chunks that hold a dead object */
     cover_dead_chunks(&l);
+    if (l.nomem) {
+        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        goto done;
+    }
+    /* the threads' data stacks past their tops and above each frame's stack
+     * pointer: stale slots of returned frames */
+    pm_datastack_dead(s, cover_dead_range, &l);
+    pm_cstack_dead(s, cover_dead_range, &l); /* and the C stacks below their pointers */
     if (l.nomem) {
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;

@@ -45,6 +45,8 @@ typedef struct pm_core {
     size_t nfiles;
     char *file_strings;        /* storage for files[].path */
     unsigned nthreads;         /* NT_PRSTATUS notes */
+    uint64_t *thread_sp;       /* each NT_PRSTATUS's stack pointer (x86-64), nsp of them */
+    unsigned nsp;
     char *psargs;              /* NT_PRPSINFO command line */
     char *execfn;              /* AT_EXECFN, when the auxv note has it */
     bool kernel_core;          /* read-only file pages left out */
