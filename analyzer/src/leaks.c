@@ -150,7 +150,7 @@ static void cover_dead_chunks(leaks *l)
         for (size_t k = 0; k < sizeof offsets / sizeof offsets[0]; k++) {
             pm_object o;
             if (pm_object_read(l->s, p + 16 + offsets[k], &o) && !o.refcnt && !o.immortal &&
-                o.type->presize == offsets[k] && o.size - o.type->presize <= size) {
+                o.type->presize == offsets[k] && o.footprint <= size) {
                 add_range(l, p + 16, p + size + 8);
                 break;
             }
@@ -362,7 +362,7 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
         /* an object's own body is not external memory (a static type is a
          * PyTypeObject, not the metatype's heap-type size: what follows it
          * is other static data) */
-        uint64_t body = o.size - o.type->presize;
+        uint64_t body = o.footprint;
         if ((tf & PM_TPFLAGS_TYPE_SUBCLASS) && static_type_size) {
             const pm_type *self = pm_type_get(s, o.addr);
             if (self && !(self->flags & PM_TPFLAGS_HEAPTYPE) && body > static_type_size)
