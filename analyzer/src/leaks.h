@@ -20,6 +20,10 @@ typedef struct pm_leaks {
      * there were too many for 32-bit offsets), each node's size and type */
     uint32_t *edge_off, *edge_to;
     uint64_t *size, *type;
+    /* borrowed from retain.c when it computed them, else NULL: per node, what
+     * it retains from the roots (reached nodes), and from the garbage (the
+     * unreached nodes, as entered from the unreached GC objects) */
+    const uint64_t *retained_bytes, *garbage_bytes;
 } pm_leaks;
 
 pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err);
@@ -31,6 +35,7 @@ enum { PM_LEAK_EXAMPLES = 5 };
 typedef struct pm_leak_group {
     char name[96];
     uint64_t objects, bytes, refs; /* refs: unexplained references, summed */
+    uint64_t retained;             /* what freeing them would free (retain.c) */
     uint64_t examples[PM_LEAK_EXAMPLES];
 } pm_leak_group;
 

@@ -589,3 +589,27 @@ pymac_status pymac_render_types_retained(pymac_session *s, pymac_format fmt, FIL
     free(rows);
     return st;
 }
+
+void pm_retain_top(pymac_session *s, pm_retain *r, size_t n, pymac_format fmt, FILE *out)
+{
+    pymac_dominators_filter f = {NULL, 0, n, 0, 0};
+    listing L = {0};
+    pymac_status st = pm_retain_paths(s, r) ? select_heavy(s, r, &f, &L, NULL) : PYMAC_E_NOMEM;
+    if (fmt == PYMAC_JSON)
+        fputs("\"top_retainers\": [", out);
+    for (size_t k = 0; st == PYMAC_OK && k < L.n; k++) {
+        if (fmt == PYMAC_JSON) {
+            fputs(k ? ",\n  " : "\n  ", out);
+            entry_json(s, out, r, L.v[k]);
+        } else {
+            fputs("  ", out);
+            print_line(s, out, r, L.v[k], 0);
+        }
+    }
+    if (fmt == PYMAC_JSON)
+        fputc(']', out);
+    else if (st != PYMAC_OK || !L.n)
+        fputs("  (none)\n", out);
+    free(L.v);
+    free(L.up);
+}

@@ -76,6 +76,35 @@ static void mark_modules(pymac_session *s, pm_retain *r)
     }
 }
 
+/* What the garbage retains: a second tree over the unreached nodes only
+ * (reached ones weigh nothing), entered from the unreached GC objects. */
+static bool garbage(pymac_session *s, pm_retain *r)
+{
+    const pymac_gc *gc;
+    size_t n = r->lk.g.n, m = 0;
+    if (pymac_gc_walk(s, &gc, NULL) > PYMAC_PARTIAL)
+        return true; /* no GC lists: no garbage to weigh */
+    uint32_t *ids = malloc((gc->permanent.first + 1) * sizeof *ids);
+    uint64_t *sizes = malloc((n + 1) * sizeof *sizes);
+    bool ok = ids && sizes;
+    if (ok) {
+        for (size_t i = 0; i < gc->permanent.first; i++) {
+            long k = pm_graph_index(&r->lk.g, gc->objects[i]);
+            if (k >= 0 && !r->lk.reached[k])
+                ids[m++] = (uint32_t)k;
+        }
+        for (size_t i = 0; i < n; i++)
+            sizes[i] = r->lk.reached[i] ? 0 : r->lk.size[i];
+        pm_dom_graph dg = {n, r->lk.edge_off, r->lk.edge_to, ids, m};
+        ok = pm_dominators_compute(&dg, &r->garbage) && pm_dominators_retain(&r->garbage, sizes);
+        if (ok)
+            r->lk.garbage_bytes = r->garbage.retained_bytes;
+    }
+    free(ids);
+    free(sizes);
+    return ok;
+}
+
 static pymac_status build(pymac_session *s, pm_retain *r, pymac_error *err)
 {
     pymac_status st = pm_leaks_analyze_keep(s, &r->lk, true, err);
@@ -113,6 +142,9 @@ static pymac_status build(pymac_session *s, pm_retain *r, pymac_error *err)
     if (!ok)
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     mark_modules(s, r);
+    r->lk.retained_bytes = r->dom.retained_bytes;
+    if (!garbage(s, r))
+        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     return st;
 }
 
@@ -139,6 +171,7 @@ void pm_retain_free(pm_retain *r)
         return;
     pm_leaks_free(&r->lk);
     pm_dominators_free(&r->dom);
+    pm_dominators_free(&r->garbage);
     for (size_t k = 0; r->labels && k < r->nlabels; k++)
         free(r->labels[k]);
     free(r->labels);

@@ -5,6 +5,8 @@
 #define PYMAC_RETAIN_H
 
 #include "dominators.h"
+#include <stdio.h>
+
 #include "leaks.h"
 
 enum { PM_RETAIN_MAX_LABELS = 65535 };
@@ -26,6 +28,7 @@ typedef struct pm_retain {
     uint16_t *root_of; /* per node: 1 + its first root's label, 0 if not a root */
     uint8_t *hidden;   /* per node: a module or a module's dict (dominators leaves them out) */
     uint32_t *path_parent; /* per node: the path view's BFS parent (built on first use) */
+    pm_dominators garbage; /* the unreached nodes' tree, entered from the unreached GC objects */
     bool nomem;
 } pm_retain;
 
@@ -41,5 +44,11 @@ const char *pm_retain_root_name(const pm_retain *r, uint32_t i);
 /* The path view's BFS tree (same roots, same order, same edges): false when
  * out of memory. */
 bool pm_retain_paths(pymac_session *s, pm_retain *r);
+
+enum { PM_TOP_RETAINERS = 5 };
+/* The n objects that retain the most (dominators' default choice): JSON,
+ * "top_retainers": [entries as dominators gives them]; text, one line each
+ * (render_retain.c). */
+void pm_retain_top(pymac_session *s, pm_retain *r, size_t n, pymac_format fmt, FILE *out);
 
 #endif
