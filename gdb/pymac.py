@@ -100,14 +100,20 @@ class _ObjectFilter(ctypes.Structure):
                 ("min_size", ctypes.c_uint64), ("limit", ctypes.c_uint64)]
 
 
+class _DominatorsFilter(ctypes.Structure):
+    _fields_ = [("type_name", ctypes.c_char_p), ("min_bytes", ctypes.c_uint64),
+                ("limit", ctypes.c_uint64), ("all", ctypes.c_int), ("folded", ctypes.c_int)]
+
+
 class _View(ctypes.Structure):
     _fields_ = [("kind", ctypes.c_int), ("format", ctypes.c_int), ("address", ctypes.c_uint64),
-                ("gc_only", ctypes.c_int), ("pools", _PoolFilter), ("objects", _ObjectFilter)]
+                ("gc_only", ctypes.c_int), ("pools", _PoolFilter), ("objects", _ObjectFilter),
+                ("retained", ctypes.c_int), ("dominators", _DominatorsFilter)]
 
 
 VIEWS = {"info": 0, "stats": 1, "arenas": 2, "pools": 3, "whereis": 4, "gc": 5, "types": 6,
          "objects": 7, "object": 8, "referrers": 9, "path": 10, "leaks": 11,
-         "report": 12}
+         "report": 12, "retained": 13, "dominators": 14}
 
 _lib = None
 
@@ -417,14 +423,44 @@ Example: pymac pools --size-class 3"""
 class PymacTypes(_View_Command):
     """Objects, bytes and average size per type, largest first.
 
-Usage: pymac types [--gc-only] [--json]
+With --retained: beside them, what freeing every instance would free.
+
+Usage: pymac types [--gc-only | --retained] [--json]
 Example: pymac types --gc-only"""
     view = "types"
-    flags = {"json": False, "gc-only": False}
+    flags = {"json": False, "gc-only": False, "retained": False}
 
     def make_view(self, opts, pos):
         v = super().make_view(opts, pos)
+        if opts.get("gc-only") and opts.get("retained"):
+            raise gdb.GdbError("pymac: --retained and --gc-only do not go together")
         v.gc_only = 1 if opts.get("gc-only") else 0
+        v.retained = 1 if opts.get("retained") else 0
+        return v
+
+
+class PymacDominators(_View_Command):
+    """The objects that retain the most (themselves and all they dominate), as
+a tree: each under the listed object that dominates it. Roots, modules and
+module dicts are left out unless --all; --folded gives root;...;object N lines
+for flame graphs.
+
+Usage: pymac dominators [--limit N] [--type NAME] [--min-bytes B] [--all] [--folded] [--json]
+Example: pymac dominators --limit 10"""
+    view = "dominators"
+    flags = {"json": False, "type": True, "min-bytes": True, "limit": True, "all": False,
+             "folded": False}
+
+    def make_view(self, opts, pos):
+        if opts.get("folded") and opts.get("json"):
+            raise gdb.GdbError("pymac: --folded is text; leave out --json")
+        v = super().make_view(opts, pos)
+        self._type = opts.get("type", "").encode() or None  # kept alive for the call
+        v.dominators.type_name = self._type
+        v.dominators.min_bytes = _number(opts.get("min-bytes", "0"), "--min-bytes")
+        v.dominators.limit = _number(opts.get("limit", "25"), "--limit")
+        v.dominators.all = 1 if opts.get("all") else 0
+        v.dominators.folded = 1 if opts.get("folded") else 0
         return v
 
 
@@ -540,6 +576,15 @@ Example: pymac path $rdi"""
     view = "path"
 
 
+class PymacRetained(_AddressCommand):
+    """What an object keeps alive (itself and every object it dominates), its
+immediate dominator and its path from a root.
+
+Usage: pymac retained EXPR [--json]
+Example: pymac retained (PyObject *)0x7ffff7a3c0a0"""
+    view = "retained"
+
+
 class PymacRefcount(_AddressCommand):
     """The reference count of an object ('immortal' on 3.12+).
 
@@ -579,4 +624,6 @@ PymacWhereis("whereis")
 PymacObject("object")
 PymacReferrers("referrers")
 PymacPath("path")
+PymacRetained("retained")
+PymacDominators("dominators")
 PymacRefcount("refcount")

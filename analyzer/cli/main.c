@@ -47,6 +47,10 @@ static const char USAGE[] =
     "  tracemalloc         tracemalloc.take_snapshot().statistics() at the moment of the core,\n"
     "                      largest first [--key-type lineno|filename|traceback] [--cumulative]\n"
     "                      [--limit N]; traced memory, peak, traceback limit, domains\n"
+    "  retained ADDR...    what the object keeps alive (itself and all it dominates), its\n"
+    "                      immediate dominator and its path from a root\n"
+    "  dominators          the objects that retain the most, as a tree of dominators\n"
+    "                      [--limit N] [--type NAME] [--min-bytes B] [--all] [--folded]\n"
     "\n"
     "The address views take several addresses: one session answers them all (with\n"
     "--json, as an array).\n"
@@ -64,10 +68,14 @@ static const char USAGE[] =
     "  --arena ADDR        pools: only the pools of the arena at ADDR\n"
     "  --size-class N      pools: only pools of size class N\n"
     "  --gc-only           types: only objects on the GC generation lists\n"
-    "  --type NAME         objects: only objects whose type's __name__ is NAME\n"
+    "  --retained          types: and the bytes freeing every instance would free\n"
+    "  --min-bytes B       dominators: only objects retaining at least B bytes\n"
+    "  --all               dominators: keep roots, modules and module dicts\n"
+    "  --folded            dominators: root;...;holder;object N lines for flame graphs\n"
+    "  --type NAME         objects, dominators: only objects whose type's __name__ is NAME\n"
     "  --gen N             objects: only objects on GC generation N (3: permanent)\n"
     "  --min-size B        objects: only objects of at least B bytes\n"
-    "  --limit N           objects, tracemalloc: print at most N rows (default 100; 0: all)\n"
+    "  --limit N           objects, tracemalloc, dominators: at most N rows (default 100, 100, 25; 0: all)\n"
     "  --key-type K        tracemalloc: group by lineno (default), filename or traceback\n"
     "  --cumulative        tracemalloc: count every frame of each traceback (lineno, filename)\n"
     "  --html FILE         report: write it to FILE as one self-contained HTML page\n"
@@ -81,7 +89,7 @@ static const char USAGE[] =
 
 enum { ADDRS = -1 };
 
-typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES, V_OBJECTS, V_OBJECT, V_DIFF, V_REFERRERS, V_PATH, V_LEAKS, V_TRACEMALLOC } view_t;
+typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES, V_OBJECTS, V_OBJECT, V_DIFF, V_REFERRERS, V_PATH, V_LEAKS, V_TRACEMALLOC, V_RETAINED, V_DOMINATORS } view_t;
 
 static const struct {
     const char *name;
@@ -94,6 +102,7 @@ static const struct {
     {"objects", V_OBJECTS, 0},   {"object", V_OBJECT, ADDRS},   {"diff", V_DIFF, 1},
     {"referrers", V_REFERRERS, ADDRS}, {"path", V_PATH, ADDRS}, {"leaks", V_LEAKS, 0},
     {"tracemalloc", V_TRACEMALLOC, 0},
+    {"retained", V_RETAINED, ADDRS}, {"dominators", V_DOMINATORS, 0},
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -150,6 +159,8 @@ static pymac_status render_one(pymac_session *s, view_t view, uint64_t addr, pym
         return pymac_render_object(s, addr, fmt, out, err);
     case V_REFERRERS:
         return pymac_render_referrers(s, addr, fmt, out, err);
+    case V_RETAINED:
+        return pymac_render_retained(s, addr, fmt, out, err);
     default:
         return pymac_render_path(s, addr, fmt, out, err);
     }
@@ -164,7 +175,8 @@ static pymac_status render_addresses(pymac_session *s, view_t view, const uint64
                                      size_t n, pymac_format fmt)
 {
     pymac_status worst = PYMAC_OK;
-    if (fmt == PYMAC_JSON && n > 1)
+    bool list = fmt == PYMAC_JSON && (n > 1 || view == V_RETAINED); /* retained: always a list */
+    if (list)
         fputs("[\n", stdout);
     for (size_t i = 0; i < n; i++) {
         pymac_error err = {0};
@@ -177,7 +189,7 @@ static pymac_status render_addresses(pymac_session *s, view_t view, const uint64
             fclose(mem);
         if (st == PYMAC_E_NOMEM && !err.message[0])
             snprintf(err.message, sizeof err.message, "out of memory");
-        if (fmt == PYMAC_JSON && n > 1) {
+        if (list) {
             if (i)
                 fputs(",\n", stdout);
             if (st > PYMAC_PARTIAL) {
@@ -203,7 +215,7 @@ static pymac_status render_addresses(pymac_session *s, view_t view, const uint64
         if (st > worst)
             worst = st;
     }
-    if (fmt == PYMAC_JSON && n > 1)
+    if (list)
         fputs("\n]\n", stdout);
     return worst;
 }
@@ -242,7 +254,9 @@ int main(int argc, char **argv)
         {"type", required_argument, NULL, 't'}, {"gen", required_argument, NULL, 'G'},
         {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},
         {"key-type", required_argument, NULL, 'k'}, {"cumulative", no_argument, NULL, 'c'},
-        {"html", required_argument, NULL, 'H'},    {NULL, 0, NULL, 0},
+        {"html", required_argument, NULL, 'H'},    
+        {"min-bytes", required_argument, NULL, 'B'}, {"all", no_argument, NULL, 'A'},
+        {"folded", no_argument, NULL, 'F'},   {"retained", no_argument, NULL, 'R'},    {NULL, 0, NULL, 0},
     };
     pymac_format fmt = PYMAC_TEXT;
     const char *exe = NULL, *sysroot = NULL;
@@ -258,6 +272,10 @@ int main(int argc, char **argv)
     bool object_filters = false, limit_given = false;
     pymac_tracemalloc_options tmo = {PYMAC_TM_LINENO, 0, 100};
     bool tm_options = false;
+    bool type_only = true; /* type_only: no --gen, --min-size */
+    pymac_dominators_filter dfilter = {NULL, 0, 25, 0, 0};
+    bool dominator_flags = false;
+    int types_retained = 0;
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -309,8 +327,24 @@ int main(int argc, char **argv)
             stop = PYMAC_NO_STOP;
             break;
         case 't':
-            ofilter.type_name = optarg;
+            ofilter.type_name = dfilter.type_name = optarg;
             object_filters = true;
+            break;
+        case 'B':
+            if (parse_u64(optarg, &dfilter.min_bytes))
+                return usage_error("--min-bytes takes a number of bytes, not '%s'", optarg);
+            dominator_flags = true;
+            break;
+        case 'A':
+            dfilter.all = 1;
+            dominator_flags = true;
+            break;
+        case 'F':
+            dfilter.folded = 1;
+            dominator_flags = true;
+            break;
+        case 'R':
+            types_retained = 1;
             break;
         case 'G':
         case 'm':
@@ -323,11 +357,13 @@ int main(int argc, char **argv)
             else if (opt == 'm')
                 ofilter.min_size = v;
             else
-                ofilter.limit = v;
-            if (opt == 'l')
+                ofilter.limit = dfilter.limit = v;
+            if (opt == 'l') {
                 limit_given = true;
-            else
+            } else {
                 object_filters = true;
+                type_only = false;
+            }
             break;
         }
         case 'k':
@@ -388,15 +424,26 @@ int main(int argc, char **argv)
                            pos[0]);
     if (view != V_POOLS && (filter.arena || filter.size_class >= 0))
         return usage_error("%s", "--arena and --size-class go with the pools view");
-    if (view != V_OBJECTS && view != V_TRACEMALLOC && limit_given)
-        return usage_error("%s", "--limit goes with the objects and tracemalloc views");
+    if (view != V_OBJECTS && view != V_TRACEMALLOC && view != V_DOMINATORS && limit_given)
+        return usage_error("%s", "--limit goes with the objects, tracemalloc and dominators views");
     if (view != V_TRACEMALLOC && tm_options)
         return usage_error("%s", "--key-type and --cumulative go with the tracemalloc view");
     if (tmo.cumulative && tmo.key_type == PYMAC_TM_TRACEBACK)
         return usage_error("%s", "--cumulative goes with --key-type lineno or filename");
     tmo.limit = ofilter.limit;
-    if (view != V_OBJECTS && object_filters)
+    if (view == V_DOMINATORS && !type_only)
+        return usage_error("%s", "--gen and --min-size go with the objects view; dominators "
+                                 "takes --min-bytes");
+    if (view != V_OBJECTS && view != V_DOMINATORS && object_filters)
         return usage_error("%s", "--type, --gen, --min-size and --limit go with the objects view");
+    if (view != V_DOMINATORS && dominator_flags)
+        return usage_error("%s", "--min-bytes, --all and --folded go with the dominators view");
+    if (view != V_TYPES && types_retained)
+        return usage_error("%s", "--retained goes with the types view");
+    if (types_retained && gc_only)
+        return usage_error("%s", "--retained and --gc-only do not go together");
+    if (dfilter.folded && fmt == PYMAC_JSON)
+        return usage_error("%s", "--folded is text; leave out --json");
     if (view != V_LEAKS && baseline)
         return usage_error("%s", "--baseline goes with the leaks view");
     if (html && (view != V_REPORT || fmt == PYMAC_JSON))
@@ -465,13 +512,18 @@ int main(int argc, char **argv)
     case V_OBJECT:
     case V_REFERRERS:
     case V_PATH:
+    case V_RETAINED:
         st = render_addresses(s, view, addrs, (size_t)naddrs, fmt);
         break;
     case V_GC:
         st = pymac_render_gc(s, fmt, stdout, &err);
         break;
     case V_TYPES:
-        st = pymac_render_types(s, gc_only, fmt, stdout, &err);
+        st = types_retained ? pymac_render_types_retained(s, fmt, stdout, &err)
+                            : pymac_render_types(s, gc_only, fmt, stdout, &err);
+        break;
+    case V_DOMINATORS:
+        st = pymac_render_dominators(s, &dfilter, fmt, stdout, &err);
         break;
     case V_OBJECTS:
         st = pymac_render_objects(s, &ofilter, fmt, stdout, &err);

@@ -67,7 +67,7 @@ static bool object_in_block(pymac_session *s, uint64_t block, uint32_t block_siz
         if (off + L->object_size > block_size || !pm_object_read(s, block + off, o))
             continue;
         /* an impossible length: stale block contents, not an object */
-        if (o->type->presize != off || o->size - o->type->presize > block_size - off ||
+        if (o->type->presize != off || o->footprint > block_size - off ||
             o->bad_size)
             continue;
         if (off && (o->type->flags & PM_TPFLAGS_HAVE_GC)) {

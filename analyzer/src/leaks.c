@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frames.h"
 #include "glibc_heap.h"
 #include "layout.h"
 #include "leaks.h"
@@ -149,12 +150,17 @@ static void cover_dead_chunks(leaks *l)
         for (size_t k = 0; k < sizeof offsets / sizeof offsets[0]; k++) {
             pm_object o;
             if (pm_object_read(l->s, p + 16 + offsets[k], &o) && !o.refcnt && !o.immortal &&
-                o.type->presize == offsets[k] && o.size - o.type->presize <= size) {
+                o.type->presize == offsets[k] && o.footprint <= size) {
                 add_range(l, p + 16, p + size + 8);
                 break;
             }
         }
     }
+}
+
+static void cover_dead_range(void *ctx, uint64_t lo, uint64_t hi)
+{
+    add_range(ctx, lo, hi);
 }
 
 /* ---- references from memory that is not an object ---- */
@@ -263,6 +269,11 @@ static bool reach_edge(void *ctx, uint64_t target, const char *via, bool conserv
 
 pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
 {
+    return pm_leaks_analyze_keep(s, out, false, err);
+}
+
+pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, pymac_error *err)
+{
     memset(out, 0, sizeof *out);
     pymac_status st = pm_graph_open(s, &out->g, err);
     if (st > PYMAC_PARTIAL)
@@ -281,6 +292,14 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
         goto done;
     }
     l.bases = malloc((h->narenas + 1) * sizeof *l.bases);
+    if (keep) {
+        out->size = calloc(gp->n + 1, sizeof *out->size);
+        out->type = calloc(gp->n + 1, sizeof *out->type);
+        if (!out->size || !out->type) {
+            st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+            goto done;
+        }
+    }
     if (!l.incoming || !l.rc || !l.edge_off || !l.reached || !l.queue || !l.bases) {
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;
@@ -317,6 +336,10 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
         l.rc[i] = 0;
         if (!pm_object_read(s, gp->nodes[i], &o))
             continue;
+        if (keep) {
+            out->size[i] = o.size;
+            out->type[i] = o.type->addr;
+        }
         if (effectively_immortal(&l, &o)) {
             l.rc[i] = RC_IMMORTAL;
         } else {
@@ -343,7 +366,7 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
         /* an object's own body is not external memory (a static type is a
          * PyTypeObject, not the metatype's heap-type size: what follows it
          * is other static data) */
-        uint64_t body = o.size - o.type->presize;
+        uint64_t body = o.footprint;
         if ((tf & PM_TPFLAGS_TYPE_SUBCLASS) && static_type_size) {
             const pm_type *self = pm_type_get(s, o.addr);
             if (self && !(self->flags & PM_TPFLAGS_HEAPTYPE) && body > static_type_size)
@@ -359,6 +382,14 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
     }
     /* chunks that hold a dead object */
     cover_dead_chunks(&l);
+    if (l.nomem) {
+        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        goto done;
+    }
+    /* the threads' data stacks past their tops and above each frame's stack
+     * pointer: stale slots of returned frames */
+    pm_datastack_dead(s, cover_dead_range, &l);
+    pm_cstack_dead(s, cover_dead_range, &l); /* and the C stacks below their pointers */
     if (l.nomem) {
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;
@@ -393,6 +424,12 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
     l.incoming = NULL;
     l.rc = NULL;
     l.reached = NULL;
+    if (keep && !l.no_csr) {
+        out->edge_off = l.edge_off;
+        out->edge_to = l.edges;
+        l.edge_off = NULL;
+        l.edges = NULL;
+    }
 done:
     free(l.incoming);
     free(l.rc);
@@ -412,6 +449,10 @@ void pm_leaks_free(pm_leaks *lk)
     free(lk->incoming);
     free(lk->rc);
     free(lk->reached);
+    free(lk->edge_off);
+    free(lk->edge_to);
+    free(lk->size);
+    free(lk->type);
     pm_graph_close(&lk->g);
     memset(lk, 0, sizeof *lk);
 }

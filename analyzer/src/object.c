@@ -282,6 +282,9 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
     uint64_t special = pm_value_sizeof(s, o);
     if (special)
         o->size = special;
+    /* a dict's getsizeof counts its keys and values tables, which are
+     * separate allocations */
+    o->footprint = (o->type->flags & PM_TPFLAGS_DICT_SUBCLASS) ? size : o->size - o->type->presize;
     return true;
 }
 

@@ -50,6 +50,8 @@ typedef struct pm_object {
     const pm_type *type;
     int64_t ob_size;     /* for var-sized types */
     uint64_t size;       /* as sys.getsizeof() would report (generic rule) */
+    uint64_t footprint;  /* the object's own allocation from addr (no pre-header, no
+                          * separate buffers such as a dict's keys): where its body ends */
     bool bad_size;       /* ob_size cannot be: the items would run past any
                           * plausible size or out of mapped memory; size is then
                           * the fixed part only */

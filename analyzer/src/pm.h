@@ -45,6 +45,8 @@ typedef struct pm_core {
     size_t nfiles;
     char *file_strings;        /* storage for files[].path */
     unsigned nthreads;         /* NT_PRSTATUS notes */
+    uint64_t *thread_sp;       /* each NT_PRSTATUS's stack pointer (x86-64), nsp of them */
+    unsigned nsp;
     char *psargs;              /* NT_PRPSINFO command line */
     char *execfn;              /* AT_EXECFN, when the auxv note has it */
     bool kernel_core;          /* read-only file pages left out */
@@ -154,6 +156,7 @@ struct pymac_session {
     struct ref_layout *refs;        /* referent decoders' layout, likewise */
     pymac_census *census_gc, *census_full;
     struct pm_graph *graph;         /* the reference graph's nodes, built on first use */
+    struct pm_retain *retain;       /* dominator tree and retained sizes (retain.c), likewise */
     char **warnings;
     size_t nwarnings;
     pm_symbol_memo symbol_memo[PM_SYMBOL_MEMO];

@@ -25,6 +25,8 @@ static pymac_status render(pymac_session *s, const pymac_view *v, FILE *out, pym
     case PYMAC_VIEW_GC:
         return pymac_render_gc(s, v->format, out, err);
     case PYMAC_VIEW_TYPES:
+        if (v->retained)
+            return pymac_render_types_retained(s, v->format, out, err);
         return pymac_render_types(s, v->gc_only, v->format, out, err);
     case PYMAC_VIEW_OBJECTS:
         return pymac_render_objects(s, &v->objects, v->format, out, err);
@@ -38,6 +40,10 @@ static pymac_status render(pymac_session *s, const pymac_view *v, FILE *out, pym
         return pymac_render_leaks(s, NULL, v->format, out, err);
     case PYMAC_VIEW_REPORT:
         return pymac_render_report(s, v->format, out, err);
+    case PYMAC_VIEW_RETAINED:
+        return pymac_render_retained(s, v->address, v->format, out, err);
+    case PYMAC_VIEW_DOMINATORS:
+        return pymac_render_dominators(s, &v->dominators, v->format, out, err);
     }
     return pm_fail(err, PYMAC_E_USAGE, NULL, "unknown view %d", (int)v->kind);
 }

@@ -7,6 +7,7 @@
 #include "census.h"
 #include "gc.h"
 #include "graph.h"
+#include "retain.h"
 #include "object.h"
 #include "target_proc.h"
 #include "layout.h"
@@ -178,6 +179,8 @@ void pm_session_drop_walks(pymac_session *s)
     s->census_gc = s->census_full = NULL;
     pm_graph_free(s->graph);
     s->graph = NULL;
+    pm_retain_free(s->retain);
+    s->retain = NULL;
     pm_type_table_free(s->types);
     s->types = NULL;
     for (size_t i = 0; i < s->nwarnings; i++)

@@ -6,7 +6,10 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/procfs.h>
+#include <sys/reg.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,6 +86,20 @@ static void parse_auxv(pm_core *core, const unsigned char *desc, size_t len)
 
 static pymac_status parse_core(pm_core *core, const char *path, pymac_error *err);
 
+/* A thread's stack pointer from its NT_PRSTATUS (struct elf_prstatus, the
+ * x86-64 register set): the C stack below it is dead. */
+static void record_sp(pm_core *core, const unsigned char *desc, size_t len)
+{
+    size_t off = offsetof(struct elf_prstatus, pr_reg) + RSP * sizeof(elf_greg_t);
+    if (len < sizeof(struct elf_prstatus) || core->nsp == 100000)
+        return;
+    uint64_t *v = realloc(core->thread_sp, (core->nsp + 1) * sizeof *v);
+    if (!v)
+        return;
+    core->thread_sp = v;
+    memcpy(&v[core->nsp++], desc + off, 8);
+}
+
 static pymac_status parse_notes(pm_core *core, const GElf_Phdr *ph, pymac_error *err)
 {
     Elf_Data *data = elf_getdata_rawchunk(core->elf, (int64_t)ph->p_offset, ph->p_filesz,
@@ -105,6 +122,7 @@ static pymac_status parse_notes(pm_core *core, const GElf_Phdr *ph, pymac_error 
         switch (nh.n_type) {
         case NT_PRSTATUS:
             core->nthreads++;
+            record_sp(core, desc, nh.n_descsz);
             break;
         case NT_FILE:
             if (!core->files)
@@ -300,6 +318,7 @@ void pm_core_close(pm_core *core)
     free(core->files);
     free(core->file_strings);
     free(core->psargs);
+    free(core->thread_sp);
     free(core->execfn);
     memset(core, 0, sizeof *core);
     core->fd = -1;

@@ -54,6 +54,7 @@ static const pm_value_layout *layout(pymac_session *s)
     pm_lookup_field(s, "PyTupleObject", "ob_item", &V->tuple_items);
     pm_lookup_field(s, "PyListObject", "ob_item", &V->list_items);
     pm_lookup_field(s, "PyListObject", "allocated", &V->list_allocated);
+    pm_dict_size_resolve(s, &V->dict_size);
     pm_lookup_field(s, "PySetObject", "mask", &V->set_mask);
     pm_lookup_field(s, "PySetObject", "table", &V->set_table);
     pm_lookup_field(s, "PySetObject", "smalltable", &V->set_smalltable);
@@ -330,6 +331,8 @@ uint64_t pm_value_sizeof(pymac_session *s, const pm_object *ob)
         uint64_t extra = table != a + (uint64_t)V->set_smalltable.off ? (mask + 1) * 16 : 0;
         return ob->type->basicsize + extra + ob->type->presize;
     }
+    if (ob->type->flags & PM_TPFLAGS_DICT_SUBCLASS)
+        return pm_dict_sizeof(s, &V->dict_size, ob);
     return 0;
 }
 

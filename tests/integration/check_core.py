@@ -548,11 +548,60 @@ def check_untested_version(a, oracle):
             os.unlink(pcore)
 
 
+def check_retention(a, oracle):
+    """retained and dominators against the process's own computation
+    (fixtures/scenarios/retention.py): each container's retained objects
+    exactly and bytes within 1% (sys.getsizeof against pymac's sizes), the
+    immediate dominators of a few objects exactly, the keys the issue names,
+    and the big containers among the heaviest objects `dominators` lists by
+    default (in its JSON and in its text tree)."""
+    want, idoms = oracle["expected_retained"], oracle["expected_idom"]
+    names = sorted(want)
+    docs = cli_json(a.cli, "retained", a.core, *[hex(want[n]["id"]) for n in names])
+    keys = {"address", "type", "size", "retained_bytes", "retained_objects", "dominator", "path"}
+    for name, d in zip(names, docs):
+        expect_eq("retained %s: keys" % name, set(d), keys)
+        expect_eq("retained %s: address" % name, d["address"], hex(want[name]["id"]))
+        expect_eq("retained %s: objects" % name, d["retained_objects"], want[name]["objects"])
+        got, exp = d["retained_bytes"], want[name]["bytes"]
+        if abs(got - exp) > exp / 100:
+            raise Failure("retained %s: pymac says %d bytes, CPython said %d (more than 1%% "
+                          "apart)" % (name, got, exp))
+        if not d["path"] or d["path"][-1]["address"] != d["address"]:
+            raise Failure("retained %s: no path to it: %r" % (name, d["path"]))
+    inames = sorted(idoms)
+    docs = cli_json(a.cli, "retained", a.core, *[hex(idoms[n]["id"]) for n in inames])
+    for name, d in zip(inames, docs):
+        expect_eq("immediate dominator of %s" % name, d["dominator"], hex(idoms[name]["idom"]))
+    big = [hex(want[n]["id"]) for n in ("OWNED", "SHARED", "HOLDER")]
+    listed = [d["address"] for d in cli_json(a.cli, "dominators", a.core)["dominators"]]
+    for name, addr in zip(("OWNED", "SHARED", "HOLDER"), big):
+        if addr not in listed:
+            raise Failure("dominators does not list %s (%s) among %d: %r"
+                          % (name, addr, len(listed), listed))
+    text = run_cli(a.cli, "dominators", a.core)
+    for addr in big:
+        if "@" + addr not in text:
+            raise Failure("the dominators tree lacks %s" % addr)
+    # the same through GDB's commands
+    cmds = ["pymac retained --json %s" % big[0], "pymac dominators --json --limit 5",
+            "pymac types --retained --json"]
+    out = gdb_views(a, oracle, cmds)
+    g = json.loads(out[cmds[0]])[0] if out[cmds[0]].lstrip().startswith("[") else \
+        json.loads(out[cmds[0]])
+    expect_eq("GDB retained OWNED objects", g["retained_objects"], want["OWNED"]["objects"])
+    expect_eq("GDB dominators", [d["address"] for d in json.loads(out[cmds[1]])["dominators"]],
+              listed[:5])
+    rows = {r["type"]: r for r in json.loads(out[cmds[2]])["types"]}
+    if rows.get("Payload", {}).get("retained_bytes", 0) < want["OWNED"]["bytes"] // 2:
+        raise Failure("GDB types --retained: Payload retains %r" % rows.get("Payload"))
+
+
 CHECKS = {"info": check_info, "untested_version": check_untested_version, "stats": check_stats, "heap": check_heap,
           "whereis": check_whereis, "gc": check_gc,
           "census": check_census, "objects": check_objects, "gdb": check_gdb, "graph": check_graph, "leaks": check_leaks, "report": check_report,
           "growth": check_growth,
-          "leaks_clean": check_leaks_clean,
+          "leaks_clean": check_leaks_clean, "retention": check_retention,
           "gdb_installed": check_gdb_installed}
 
 

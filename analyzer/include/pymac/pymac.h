@@ -372,13 +372,32 @@ PYMAC_API pymac_status pymac_render_tracemalloc(pymac_session *s,
                                                 const pymac_tracemalloc_options *o,
                                                 pymac_format fmt, FILE *out, pymac_error *err);
 
+/* Retention (render_retain.c): what an object keeps alive (itself and all it
+ * dominates: every path from the roots to those passes through it), its
+ * immediate dominator and its path; the objects that retain the most, as a
+ * tree of dominators or folded stacks; per type, what freeing every instance
+ * would free. */
+typedef struct pymac_dominators_filter {
+    const char *type_name; /* only objects of this type(o).__name__; NULL all */
+    uint64_t min_bytes;    /* only objects retaining at least this */
+    uint64_t limit;        /* at most this many; 0 all */
+    int all;               /* keep roots, modules and module dicts */
+    int folded;            /* text: root;...;holder;object N lines */
+} pymac_dominators_filter;
+PYMAC_API pymac_status pymac_render_retained(pymac_session *s, uint64_t addr, pymac_format fmt,
+                                             FILE *out, pymac_error *err);
+PYMAC_API pymac_status pymac_render_dominators(pymac_session *s, const pymac_dominators_filter *f,
+                                               pymac_format fmt, FILE *out, pymac_error *err);
+PYMAC_API pymac_status pymac_render_types_retained(pymac_session *s, pymac_format fmt, FILE *out,
+                                                   pymac_error *err);
+
 /* One view, rendered into a string: what a front end that cannot hand the
  * library a FILE* (GDB's Python) calls. */
 typedef enum pymac_view_kind {
     PYMAC_VIEW_INFO, PYMAC_VIEW_STATS, PYMAC_VIEW_ARENAS, PYMAC_VIEW_POOLS,
     PYMAC_VIEW_WHEREIS, PYMAC_VIEW_GC, PYMAC_VIEW_TYPES, PYMAC_VIEW_OBJECTS,
     PYMAC_VIEW_OBJECT, PYMAC_VIEW_REFERRERS, PYMAC_VIEW_PATH, PYMAC_VIEW_LEAKS,
-    PYMAC_VIEW_REPORT,
+    PYMAC_VIEW_REPORT, PYMAC_VIEW_RETAINED, PYMAC_VIEW_DOMINATORS,
 } pymac_view_kind;
 
 typedef struct pymac_view {
@@ -388,6 +407,8 @@ typedef struct pymac_view {
     int gc_only;                   /* types */
     pymac_pool_filter pools;       /* pools */
     pymac_object_filter objects;   /* objects */
+    int retained;                  /* types: with retained bytes */
+    pymac_dominators_filter dominators; /* dominators */
 } pymac_view;
 
 /* Returns the rendered text (free it with pymac_free), or NULL on error with
