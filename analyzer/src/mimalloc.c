@@ -779,3 +779,22 @@ void pm_mi_session_free(pymac_session *s)
     free(s->mimalloc);
     s->mimalloc = NULL;
 }
+
+int pm_mi_addr_state(pymac_session *s, uint64_t addr)
+{
+    const pm_mi_walk *w;
+    if (pm_mi_session_walk(s, &w, NULL) > PYMAC_PARTIAL)
+        return -1;
+    const pm_mi_page *p = pm_mi_page_of(w, addr);
+    if (!p || p->bad)
+        return -1;
+    uint64_t b = (addr - p->start) / p->block_size;
+    return b < p->capacity && !pm_mi_block_free(w, p, (uint32_t)b);
+}
+
+const char *pm_mi_shared_flags(int64_t ref_shared)
+{
+    /* _Py_REF_SHARED_INIT, _Py_REF_MAYBE_WEAKREF, _Py_REF_QUEUED, _Py_REF_MERGED */
+    static const char *const names[4] = {"none", "maybe weakref", "queued", "merged"};
+    return names[(uint64_t)ref_shared & 3];
+}

@@ -128,6 +128,12 @@ void pm_mi_session_free(pymac_session *s);
 /* Gives a session a layout made by hand (tests): no DWARF is read. */
 bool pm_mi_session_set_layout(pymac_session *s, const pm_mi_layout *L);
 
+/* Is addr in a used block (1), a free block (0) of a mimalloc page, or in
+ * no page (-1, also when the heaps cannot be walked)? */
+int pm_mi_addr_state(pymac_session *s, uint64_t addr);
+/* The name of a free-threaded ob_ref_shared's low bits (_Py_REF_*). */
+const char *pm_mi_shared_flags(int64_t ref_shared);
+
 /* The page holding addr, or NULL. */
 const pm_mi_page *pm_mi_page_of(const pm_mi_walk *w, uint64_t addr);
 
