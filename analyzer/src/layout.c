@@ -234,6 +234,16 @@ pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err)
     pm_field ft;
     pm_lookup_field(s, "PyObject", "ob_ref_local", &ft);
     L->free_threaded = ft.ok;
+    /* 3.13+: the runtime says so itself (_Py_DebugOffsets.free_threaded) */
+    uint64_t said;
+    pm_lookup_field(s, "_PyRuntimeState", "debug_offsets.free_threaded", &ft);
+    if (ft.ok && pm_read_uint(s, s->rt->runtime_addr + (uint64_t)ft.off, ft.size, &said) &&
+        (said == 1) != L->free_threaded && said <= 1)
+        return pm_fail(err, PYMAC_E_MISMATCH, "pass the debug info of this build with --debug-dir",
+                       "debug info %s describes a %s build, but the core's _PyRuntime says "
+                       "free_threaded = %llu", s->python.debug_path,
+                       L->free_threaded ? "free-threaded" : "default (GIL)",
+                       (unsigned long long)said);
     if (!L->free_threaded) {
         resolve_arena_and_pool(&r, L);
         resolve_radix(&r, L);

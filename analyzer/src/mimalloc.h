@@ -125,6 +125,11 @@ bool pm_mi_block_free(const pm_mi_walk *w, const pm_mi_page *p, uint32_t b);
 pymac_status pm_mi_session_walk(pymac_session *s, const pm_mi_walk **out, pymac_error *err);
 void pm_mi_session_drop(pymac_session *s);
 void pm_mi_session_free(pymac_session *s);
+/* The layout the session's walk used (NULL before a walk). */
+const pm_mi_layout *pm_mi_session_layout(pymac_session *s);
+/* The main thread's PyThreadState (the one whose thread_id is
+ * _PyRuntime.main_thread), or 0. */
+uint64_t pm_mi_main_tstate(pymac_session *s);
 /* Gives a session a layout made by hand (tests): no DWARF is read. */
 bool pm_mi_session_set_layout(pymac_session *s, const pm_mi_layout *L);
 
