@@ -200,6 +200,8 @@ static const char *const where_names[] = {"unmapped", "not in pymalloc", "arena 
 pymac_status pymac_render_whereis(pymac_session *s, uint64_t addr, pymac_format fmt, FILE *out,
                                   pymac_error *err)
 {
+    if (s->layout->free_threaded)
+        return pm_mi_render_whereis(s, addr, fmt, out, err);
     pymac_whereis w;
     pymac_status st = pymac_whereis_address(s, addr, &w, err);
     if (st > PYMAC_PARTIAL)

@@ -172,3 +172,65 @@ pymac_status pm_mi_render_pools(pymac_session *s, const pymac_pool_filter *filte
     }
     return st;
 }
+
+/* Why a block is not in use (the bitmap does not say which free list). */
+static const char *free_reason(const pm_mi_page *p, uint32_t b)
+{
+    return p->bad                ? "unknown (the page's free lists are damaged)"
+           : b >= p->capacity ? "free: never used (past the page's capacity)"
+                              : "free: on one of the page's free lists";
+}
+
+pymac_status pm_mi_render_whereis(pymac_session *s, uint64_t addr, pymac_format fmt, FILE *out,
+                                  pymac_error *err)
+{
+    const pm_mi_walk *w;
+    pymac_status st = pm_mi_session_walk(s, &w, err);
+    if (st > PYMAC_PARTIAL)
+        return st;
+    const pm_mi_page *p = pm_mi_page_of(w, addr);
+    const char *where = p ? "block" : pm_mapped(s, addr) ? "not mimalloc" : "unmapped";
+    uint32_t b = 0;
+    uint64_t block = 0;
+    bool in_use = false;
+    if (p && p->block_size) {
+        b = (uint32_t)((addr - p->start) / p->block_size);
+        block = p->start + (uint64_t)b * p->block_size;
+        in_use = !p->bad && !pm_mi_block_free(w, p, b);
+    }
+    if (fmt == PYMAC_JSON) {
+        fprintf(out, "{\"address\": \"0x%llx\", \"allocator\": \"mimalloc\", \"where\": \"%s\"",
+                (unsigned long long)addr, where);
+        if (p)
+            fprintf(out,
+                    ", \"segment\": \"0x%llx\", \"page\": \"0x%llx\", \"heap\": \"%s\", "
+                    "\"thread\": %llu, \"abandoned\": %s, \"block_size\": %llu, \"block\": "
+                    "\"0x%llx\", \"block_index\": %u, \"offset_in_block\": %llu, \"in_use\": %s",
+                    (unsigned long long)p->segment, (unsigned long long)p->addr,
+                    pm_mi_heap_name(p->kind), (unsigned long long)native_id(w, p->thread),
+                    p->abandoned ? "true" : "false", (unsigned long long)p->block_size,
+                    (unsigned long long)block, b, (unsigned long long)(addr - block),
+                    in_use ? "true" : "false");
+        fprintf(out, ", \"partial\": %s, ", st == PYMAC_PARTIAL ? "true" : "false");
+        pm_json_warnings(out, s);
+        fputs("}\n", out);
+        return st;
+    }
+    fprintf(out, "address     0x%llx\n", (unsigned long long)addr);
+    if (!p) {
+        fprintf(out, "where       %s\n",
+                pm_mapped(s, addr) ? "mapped, but in no page of the mimalloc heaps walked"
+                                   : "not mapped in the process");
+    } else {
+        fprintf(out,
+                "segment     0x%llx%s\npage        0x%llx (%s heap, %s, blocks of %llu bytes)\n"
+                "block       0x%llx (#%u, offset %llu)\nstate       %s\n",
+                (unsigned long long)p->segment, p->abandoned ? " (abandoned)" : "",
+                (unsigned long long)p->addr, pm_mi_heap_name(p->kind),
+                p->abandoned ? "no owner" : "owned by a thread", (unsigned long long)p->block_size,
+                (unsigned long long)block, b, (unsigned long long)(addr - block),
+                in_use ? "in use" : free_reason(p, b));
+    }
+    footer(s, out, st == PYMAC_PARTIAL);
+    return st;
+}

@@ -9,5 +9,8 @@
 pymac_status pm_mi_render_arenas(pymac_session *s, pymac_format fmt, FILE *out, pymac_error *err);
 pymac_status pm_mi_render_pools(pymac_session *s, const pymac_pool_filter *filter,
                                 pymac_format fmt, FILE *out, pymac_error *err);
+/* whereis: segment, page, heap kind, block and whether it is in use. */
+pymac_status pm_mi_render_whereis(pymac_session *s, uint64_t addr, pymac_format fmt, FILE *out,
+                                  pymac_error *err);
 
 #endif
