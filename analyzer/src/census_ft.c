@@ -30,8 +30,10 @@ uint32_t pm_ft_object_offset(unsigned kind)
 
 /* The object in a used block, if its header validates for the heap it is in:
  * GC types in the GC heaps (with the pre-header exactly in GC_PRE), others
- * in the object heap, and a size that fits the block. */
-bool pm_ft_object_in_block(pymac_session *s, const pm_mi_page *p, uint64_t block, pm_object *o)
+ * in the object heap, and (unless the GC lists it) a fixed part and inline
+ * items that fit the block (sys.getsizeof also counts storage elsewhere). */
+bool pm_ft_object_in_block(pymac_session *s, const pm_mi_page *p, uint64_t block, pm_object *o,
+                           bool tracked)
 {
     const pm_layout *L = s->layout;
     uint32_t off = pm_ft_object_offset(p->kind);
@@ -40,7 +42,11 @@ bool pm_ft_object_in_block(pymac_session *s, const pm_mi_page *p, uint64_t block
     bool gc = o->type->flags & PM_TPFLAGS_HAVE_GC;
     if (gc != (p->kind != PM_MI_HEAP_OBJECT) || o->type->presize != off)
         return false;
-    return !o->bad_size && o->size - o->type->presize <= p->block_size - off;
+    if (tracked)
+        return true;
+    uint64_t n = o->type->itemsize ? pm_object_nitems(s, o->type, o->ob_size) : 0;
+    return !o->bad_size && o->type->basicsize <= p->block_size - off &&
+           n <= (p->block_size - off - o->type->basicsize) / (o->type->itemsize ? o->type->itemsize : 1);
 }
 
 /* ob_gc_bits of the object in a GC heap block; false if unreadable. */
@@ -78,6 +84,7 @@ pymac_status pm_ft_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn vi
     c->gc_only = gc_only;
     c->partial = st == PYMAC_PARTIAL;
     st = PYMAC_OK;
+    uint64_t first_invalid = 0;
     for (size_t i = 0; i < mw->npages && !st; i++) {
         const pm_mi_page *p = &mw->pages[i];
         if (!is_object_heap(p->kind) || p->bad || (gc_only && p->kind == PM_MI_HEAP_OBJECT))
@@ -91,9 +98,10 @@ pymac_status pm_ft_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn vi
             if (gc_only && !in_list)
                 continue;
             pm_object o;
-            bool ok = pm_ft_object_in_block(s, p, block, &o);
+            bool ok = pm_ft_object_in_block(s, p, block, &o, in_list);
             if (in_list && !ok) {
-                c->invalid++; /* gc.get_objects() would list it: damage */
+                if (!c->invalid++) /* gc.get_objects() would list it: damage */
+                    first_invalid = block + pm_ft_object_offset(p->kind);
                 continue;
             }
             if (!ok) {
@@ -107,8 +115,8 @@ pymac_status pm_ft_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn vi
         }
     }
     if (c->invalid) {
-        pm_warn(s, "%llu tracked objects in the GC heaps have no valid type",
-                (unsigned long long)c->invalid);
+        pm_warn(s, "%llu tracked objects in the GC heaps have no valid header (the first at 0x%llx)",
+                (unsigned long long)c->invalid, (unsigned long long)first_invalid);
         c->partial = 1;
     }
     if (!gc_only && !st)

@@ -7,8 +7,10 @@
 
 /* Where a heap's blocks hold their object: after the pre-header in GC_PRE. */
 uint32_t pm_ft_object_offset(unsigned kind);
-/* The object in used block `block` of page p, if its header validates. */
-bool pm_ft_object_in_block(pymac_session *s, const pm_mi_page *p, uint64_t block, pm_object *o);
+/* The object in used block `block` of page p, if its header validates
+ * (tracked: the GC lists it, so its size is not checked against the block). */
+bool pm_ft_object_in_block(pymac_session *s, const pm_mi_page *p, uint64_t block, pm_object *o,
+                           bool tracked);
 /* pm_objects_walk over the mimalloc heaps (generation 0: gc.get_objects()
  * lists it, 3: frozen, -1: neither). */
 pymac_status pm_ft_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit, void *ctx,

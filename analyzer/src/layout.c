@@ -173,8 +173,9 @@ static void resolve_gc(resolver *r, pm_layout *L, unsigned minor)
     }
 }
 
-/* Free-threaded: the GC state holds counts and thresholds only (3.13t's
- * generations[]; 3.14t's young/old have other names: left unresolved). */
+/* Free-threaded: the GC state holds counts and thresholds only, in 3.13t's
+ * generations[] or 3.14t's young and old[2] (one after the other, which is
+ * how gc.get_count() and get_threshold() list them). */
 static void resolve_ft_gc(resolver *r, pm_layout *L)
 {
     Dwarf_Die interp, st, gen;
@@ -183,13 +184,23 @@ static void resolve_ft_gc(resolver *r, pm_layout *L)
     if (type_of(r, "_gc_runtime_state", &st))
         field(r, &st, "_gc_runtime_state", "collecting", &L->gc_collecting);
     L->gc_head_size = 0; /* no PyGC_Head before objects (_PyType_PreHeaderSize) */
-    if (!pm_find_type(r->s, "_gc_runtime_state", &st) ||
-        !pm_dwarf_member(&st, "generations", &L->gc_generations))
+    if (!pm_find_type(r->s, "_gc_runtime_state", &st))
         return;
-    uint64_t esz;
+    uint64_t esz, n;
     Dwarf_Die elem;
-    if (pm_dwarf_array_elem(&L->gc_generations.type, &elem, &esz, &L->gc_ngenerations))
+    pm_field old;
+    if (pm_dwarf_member(&st, "generations", &L->gc_generations)) {
+        if (pm_dwarf_array_elem(&L->gc_generations.type, &elem, &esz, &L->gc_ngenerations))
+            L->gc_generation_size = (uint32_t)esz;
+    } else if (pm_dwarf_member(&st, "young", &L->gc_generations) &&
+               pm_dwarf_member(&st, "old", &old) &&
+               pm_dwarf_array_elem(&old.type, &elem, &esz, &n) &&
+               old.off == L->gc_generations.off + (int32_t)esz) {
         L->gc_generation_size = (uint32_t)esz;
+        L->gc_ngenerations = 1 + n;
+    } else {
+        return;
+    }
     if (pm_find_type(r->s, "gc_generation", &gen) &&
         (!pm_dwarf_member(&gen, "threshold", &L->gen_threshold) ||
          !pm_dwarf_member(&gen, "count", &L->gen_count)))

@@ -285,7 +285,9 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
         o->immortal =
             s->rt->minor >= 12 && (int32_t)(uint32_t)o->refcnt < 0 && !(o->refcnt >> 32);
     }
-    if (!o->immortal && o->refcnt >= PM_REFCNT_PLAUSIBLE)
+    /* free-threaded deferred counting adds _Py_REF_DEFERRED (2^60) to the count */
+    if (!o->immortal && o->refcnt >= PM_REFCNT_PLAUSIBLE &&
+        !(o->ft && (o->gc_bits & PM_GC_BITS_DEFERRED)))
         return false;
     uint64_t size = o->type->basicsize;
     if (o->type->itemsize) {

@@ -18,6 +18,9 @@
 #define PM_TPFLAGS_DICT_SUBCLASS (1ul << 29)
 #define PM_TPFLAGS_TYPE_SUBCLASS (1ul << 31)
 
+/* _PyGC_BITS_DEFERRED of a free-threaded ob_gc_bits (pycore_gc.h, 3.13t+) */
+#define PM_GC_BITS_DEFERRED 64u
+
 typedef struct pm_type {
     uint64_t addr;
     bool valid;          /* its type chain ends at `type` and its fields are sane */
