@@ -8,6 +8,7 @@
 #include "obmalloc.h"
 #include "census.h"
 #include "freelists.h"
+#include "census_ft.h"
 #include "object.h"
 #include "objmap.h"
 
@@ -222,6 +223,8 @@ static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *
 pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit, void *ctx,
                              pymac_census *c, pymac_error *err)
 {
+    if (s->layout->free_threaded)
+        return pm_ft_objects_walk(s, flags, visit, ctx, c, err);
     bool gc_only = flags & PM_WALK_GC_ONLY;
     /* Unless generations are wanted, the GC objects in pymalloc are set aside
      * and visited by the block scan, in address order: a visit in list order

@@ -14,6 +14,7 @@
 
 #include "freelists.h"
 #include "layout.h"
+#include "mimalloc.h"
 
 typedef struct fl_line {
     const char *label;      /* "PyDictObject" as printed */
@@ -120,6 +121,16 @@ static bool locate(pymac_session *s, const char *file, const char *interp_path, 
     }
     Dwarf_Die interp;
     pm_field f;
+    static const char per_thread[] = "object_state.";
+    if (s->layout->free_threaded && !strncmp(interp_path, per_thread, sizeof per_thread - 1)) {
+        /* free-threaded: the calling (main) thread's _PyThreadStateImpl.freelists */
+        uint64_t ts = pm_mi_main_tstate(s);
+        if (!ts || !pm_find_type(s, "_PyThreadStateImpl", &interp) ||
+            !pm_dwarf_member(&interp, interp_path + sizeof per_thread - 1, &f))
+            return false;
+        *out = (pm_var){ts + (uint64_t)f.off, f.size, true};
+        return true;
+    }
     if (!pm_find_type(s, "PyInterpreterState", &interp) ||
         !pm_dwarf_member(&interp, interp_path, &f))
         return false;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "census_ft.h"
 #include "gc.h"
 #include "json.h"
 #include "layout.h"
@@ -105,6 +106,13 @@ pymac_status pymac_gc_walk(pymac_session *s, const pymac_gc **out, pymac_error *
     }
     *out = NULL;
     const pm_layout *L = s->layout;
+    if (L->free_threaded) {
+        pymac_gc *ft = NULL;
+        pymac_status fst = pm_ft_gc_walk(s, &ft, err);
+        if (fst <= PYMAC_PARTIAL)
+            *out = s->gc = ft;
+        return fst;
+    }
     uint64_t owner = s->rt->minor == 8 ? s->rt->runtime_addr : s->rt->main_interp;
     uint64_t state = owner + (uint64_t)L->gc_state.off;
     pymac_gc *gc = calloc(1, sizeof *gc);

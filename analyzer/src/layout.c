@@ -187,12 +187,53 @@ static void resolve_gc(resolver *r, pm_layout *L, unsigned minor)
     }
 }
 
+/* Free-threaded: the GC state holds counts and thresholds only, in 3.13t's
+ * generations[] or 3.14t's young and old[2] (one after the other, which is
+ * how gc.get_count() and get_threshold() list them). */
+static void resolve_ft_gc(resolver *r, pm_layout *L)
+{
+    Dwarf_Die interp, st, gen;
+    if (type_of(r, "PyInterpreterState", &interp))
+        field(r, &interp, "PyInterpreterState", "gc", &L->gc_state);
+    if (type_of(r, "_gc_runtime_state", &st))
+        field(r, &st, "_gc_runtime_state", "collecting", &L->gc_collecting);
+    L->gc_head_size = 0; /* no PyGC_Head before objects (_PyType_PreHeaderSize) */
+    if (!pm_find_type(r->s, "_gc_runtime_state", &st))
+        return;
+    uint64_t esz, n;
+    Dwarf_Die elem;
+    pm_field old;
+    if (pm_dwarf_member(&st, "generations", &L->gc_generations)) {
+        if (pm_dwarf_array_elem(&L->gc_generations.type, &elem, &esz, &L->gc_ngenerations))
+            L->gc_generation_size = (uint32_t)esz;
+    } else if (pm_dwarf_member(&st, "young", &L->gc_generations) &&
+               pm_dwarf_member(&st, "old", &old) &&
+               pm_dwarf_array_elem(&old.type, &elem, &esz, &n) &&
+               old.off == L->gc_generations.off + (int32_t)esz) {
+        L->gc_generation_size = (uint32_t)esz;
+        L->gc_ngenerations = 1 + n;
+    } else {
+        return;
+    }
+    if (pm_find_type(r->s, "gc_generation", &gen) &&
+        (!pm_dwarf_member(&gen, "threshold", &L->gen_threshold) ||
+         !pm_dwarf_member(&gen, "count", &L->gen_count)))
+        L->gc_ngenerations = 0;
+}
+
 static void resolve_objects(resolver *r, pm_layout *L)
 {
     Dwarf_Die t;
     if (type_of(r, "PyObject", &t)) {
         L->object_size = size_of(r, &t, "PyObject");
-        field(r, &t, "PyObject", "ob_refcnt", &L->ob_refcnt);
+        if (L->free_threaded) {
+            field(r, &t, "PyObject", "ob_tid", &L->ob_tid);
+            field(r, &t, "PyObject", "ob_ref_local", &L->ob_ref_local);
+            field(r, &t, "PyObject", "ob_ref_shared", &L->ob_ref_shared);
+            field(r, &t, "PyObject", "ob_gc_bits", &L->ob_gc_bits);
+        } else {
+            field(r, &t, "PyObject", "ob_refcnt", &L->ob_refcnt);
+        }
         field(r, &t, "PyObject", "ob_type", &L->ob_type);
     }
     if (type_of(r, "PyVarObject", &t))
@@ -212,10 +253,31 @@ pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err)
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     s->layout = L;
     resolver r = {.s = s};
-    resolve_arena_and_pool(&r, L);
-    resolve_radix(&r, L);
-    resolve_runtime(&r, L, s->rt->minor);
-    resolve_gc(&r, L, s->rt->minor);
+    /* A free-threaded build's PyObject has a split count, not ob_refcnt; its
+     * objects live in mimalloc (mimalloc.c), so pymalloc and the GC lists are
+     * not resolved. */
+    pm_field ft;
+    pm_lookup_field(s, "PyObject", "ob_ref_local", &ft);
+    L->free_threaded = ft.ok;
+    /* 3.13+: the runtime says so itself (_Py_DebugOffsets.free_threaded) */
+    uint64_t said;
+    pm_lookup_field(s, "_PyRuntimeState", "debug_offsets.free_threaded", &ft);
+    if (ft.ok && pm_read_uint(s, s->rt->runtime_addr + (uint64_t)ft.off, ft.size, &said) &&
+        (said == 1) != L->free_threaded && said <= 1)
+        return pm_fail(err, PYMAC_E_MISMATCH, "pass the debug info of this build with --debug-dir",
+                       "debug info %s describes a %s build, but the core's _PyRuntime says "
+                       "free_threaded = %llu", s->python.debug_path,
+                       L->free_threaded ? "free-threaded" : "default (GIL)",
+                       (unsigned long long)said);
+    if (!L->free_threaded) {
+        resolve_arena_and_pool(&r, L);
+        resolve_radix(&r, L);
+    }
+    resolve_runtime(&r, L, L->free_threaded ? 0 : s->rt->minor);
+    if (L->free_threaded)
+        resolve_ft_gc(&r, L);
+    else
+        resolve_gc(&r, L, s->rt->minor);
     resolve_objects(&r, L);
     if (r.missing && s->rt->untested)
         return pm_fail(err, PYMAC_E_UNSUPPORTED,
@@ -249,7 +311,7 @@ pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err)
                            ") and its %s changed shape (%u bytes, pymac reads %u)",
                            s->rt->version, shapes[i].what, shapes[i].got, shapes[i].want);
     /* The radix tree arrived with 3.10; its presence must agree with the version. */
-    if (L->has_radix != (s->rt->minor >= 10))
+    if (!L->free_threaded && L->has_radix != (s->rt->minor >= 10))
         return pm_fail(err, PYMAC_E_MISMATCH, "pass the debug info of this build with --debug-dir",
                        "debug info %s does not fit CPython %s (arena map %s)",
                        s->python.debug_path, s->rt->version,

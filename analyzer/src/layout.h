@@ -50,6 +50,10 @@ typedef struct pm_layout {
     /* objects and types */
     uint32_t object_size;
     pm_field ob_refcnt, ob_type, ob_size;
+    /* free-threaded builds (3.13t+): no ob_refcnt, no pymalloc, no GC lists;
+     * the count is ob_ref_local + (ob_ref_shared >> 2) (biased counting) */
+    bool free_threaded;
+    pm_field ob_tid, ob_ref_local, ob_ref_shared, ob_gc_bits;
     pm_field tp_name, tp_basicsize, tp_itemsize, tp_flags;
 } pm_layout;
 

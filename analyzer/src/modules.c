@@ -418,7 +418,7 @@ pm_symbol pm_symbol_lookup(pymac_session *s, const char *name, const char *file_
 
 bool pm_module_file_read(pymac_session *s, uint64_t addr, void *buf, size_t len)
 {
-    Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, addr);
+    Dwfl_Module *mod = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
     if (!mod)
         return false;
     Dwarf_Addr bias;

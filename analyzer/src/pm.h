@@ -127,6 +127,7 @@ enum { PM_SYMBOL_MEMO = 32 };
 
 struct pm_layout;
 struct pm_runtime;
+struct pm_mi_session;
 
 struct pymac_session {
     char *core_path;
@@ -150,6 +151,7 @@ struct pymac_session {
     struct pm_layout *layout;
     struct pm_runtime *rt;
     pymac_heap *heap;        /* cached walk */
+    struct pm_mi_session *mimalloc; /* free-threaded builds: mimalloc.c's layout and walk */
     pymac_gc *gc;            /* cached GC lists */
     struct pm_type_table *types; /* validated types by address */
     struct pm_value_layout *values; /* value decoders' layout, resolved on first use */

@@ -4,6 +4,7 @@
 
 #include "census.h"
 #include "json.h"
+#include "mimalloc.h"
 #include "layout.h"
 #include "referents.h"
 #include "render_tracemalloc.h"
@@ -203,6 +204,11 @@ pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format f
     pm_object o;
     if (!pm_object_read(s, addr, &o))
         return not_an_object(s, addr, err);
+    if (o.ft && pm_mi_addr_state(s, addr) == 0)
+        return pm_fail(err, PYMAC_E_ADDRESS,
+                       "find object addresses with: pymac-analyze objects CORE --type NAME",
+                       "0x%llx is not a live object (a free mimalloc block)",
+                       (unsigned long long)addr);
     pymac_whereis w;
     if (pymac_whereis_address(s, addr, &w, NULL) <= PYMAC_PARTIAL && w.kind == PYMAC_WHERE_BLOCK &&
         !w.in_use)
@@ -222,6 +228,11 @@ pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format f
             fprintf(out, "%d", gen);
         else
             fputs("null", out);
+        if (o.ft) /* the biased count's parts and the owner thread */
+            fprintf(out, ", \"ref_local\": %u, \"ref_shared\": %lld, \"shared_flags\": \"%s\", "
+                         "\"ob_tid\": \"0x%llx\"",
+                    o.ref_local, (long long)o.ref_shared, pm_mi_shared_flags(o.ref_shared),
+                    (unsigned long long)o.tid);
         fputs(", \"where\": ", out);
         pm_json_str(out, where);
         fputs(", \"value\": ", out);
@@ -249,6 +260,10 @@ pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format f
             "size        %llu bytes (as sys.getsizeof)\n",
             (unsigned long long)addr, o.type->name, (unsigned long long)o.type->addr, rc,
             (unsigned long long)o.size);
+    if (o.ft)
+        fprintf(out, "refcount is local %u + shared %lld >> 2 (flags: %s); owner thread 0x%llx\n",
+                o.ref_local, (long long)o.ref_shared, pm_mi_shared_flags(o.ref_shared),
+                (unsigned long long)o.tid);
     if (gen >= 0)
         fprintf(out, "generation  %s\n", gen == 3 ? "permanent" : (char[]){(char)('0' + gen), 0});
     else

@@ -195,6 +195,8 @@ pymac_status pm_runtime_open(pymac_session *s, pymac_error *err)
         return pm_fail(err, PYMAC_E_CORRUPT, "the core may be damaged",
                        "the main interpreter pointer 0x%llx is not mapped",
                        (unsigned long long)rt->main_interp);
+    if (L->free_threaded)
+        return PYMAC_OK; /* no pymalloc: the heaps are mimalloc's (mimalloc.c) */
     return locate_obmalloc(s, err);
 }
 

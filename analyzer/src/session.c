@@ -11,6 +11,7 @@
 #include "object.h"
 #include "target_proc.h"
 #include "layout.h"
+#include "mimalloc.h"
 
 static pymac_session *new_session(const pymac_open_options *opts)
 {
@@ -172,6 +173,7 @@ void pm_session_drop_walks(pymac_session *s)
         free(s->heap);
         s->heap = NULL;
     }
+    pm_mi_session_drop(s);
     pm_gc_free(s->gc);
     s->gc = NULL;
     pm_census_free(s->census_gc);
@@ -201,6 +203,7 @@ void pymac_close(pymac_session *s)
 void pm_session_release(pymac_session *s)
 {
     pm_session_drop_walks(s);
+    pm_mi_session_free(s);
     free(s->values);
     free(s->refs);
     free(s->layout);

@@ -173,6 +173,34 @@ def check_gc(a, oracle):
     expect_eq("gc partial", g["partial"], False)
 
 
+def check_mimalloc(a, oracle):
+    """Free-threaded: arenas and pools are mimalloc's segments and pages, walked
+    without damage, each page's counts adding up (blocks in use = capacity minus
+    its free, local, thread and delayed free lists; used = capacity minus the
+    first two, as mimalloc keeps it), and the GC heaps' pages hold at least the
+    objects gc.get_objects() returned."""
+    arenas = cli_json(a.cli, "arenas", a.core)
+    pools = cli_json(a.cli, "pools", a.core)
+    for doc, what in ((arenas, "arenas"), (pools, "pools")):
+        expect_eq("%s allocator" % what, doc["allocator"], "mimalloc")
+        expect_eq("%s partial" % what, doc["partial"], False)
+    pages = pools["pages"]
+    for p in pages:
+        free = p["free"] + p["local_free"] + p["thread_free"] + p["delayed_free"]
+        expect_eq("page %s blocks in use" % p["address"], p["blocks_in_use"], p["capacity"] - free)
+        expect_eq("page %s used" % p["address"], p["used"],
+                  p["capacity"] - p["free"] - p["local_free"])
+    expect_eq("blocks in use, segments vs pages", arenas["totals"]["blocks_in_use"],
+              pools["totals"]["blocks_in_use"])
+    in_gc = sum(p["blocks_in_use"] for p in pages if p["heap"] in ("gc", "gc_pre"))
+    listed = sum(oracle["gc_census"].values())
+    if in_gc < listed:
+        raise Failure("GC heaps hold %d blocks, gc.get_objects() returned %d" % (in_gc, listed))
+    print("%d segments (%d abandoned), %d pages, %d blocks in use"
+          % (arenas["totals"]["segments"], arenas["totals"]["abandoned"], len(pages),
+             pools["totals"]["blocks_in_use"]))
+
+
 def by_name(rows):
     """Census rows per type object -> counts per __name__, as the oracle keys them."""
     out = {}
@@ -602,6 +630,7 @@ CHECKS = {"info": check_info, "untested_version": check_untested_version, "stats
           "census": check_census, "objects": check_objects, "gdb": check_gdb, "graph": check_graph, "leaks": check_leaks, "report": check_report,
           "growth": check_growth,
           "leaks_clean": check_leaks_clean, "retention": check_retention,
+          "mimalloc": check_mimalloc,
           "gdb_installed": check_gdb_installed}
 
 

@@ -19,6 +19,7 @@ bool register_walk_tests(void);
 bool register_ranges_tests(void);
 bool register_tracemalloc_tests(void);
 bool register_dominators_tests(void);
+bool register_mimalloc_tests(void);
 
 /* Registers tests[] (NULL-terminated by name) in a new suite. */
 typedef struct unit_test {
