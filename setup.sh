@@ -13,9 +13,11 @@ case "$mode" in demo|test) ;; *) echo "usage: $0 demo|test" >&2; exit 2 ;; esac
 build=${BUILD_DIR:-build}
 
 # --- 1. packages -----------------------------------------------------------
-need=(build-essential cmake pkg-config libelf-dev libdw-dev libcunit1-dev gdb gdbserver python3)
-# the fuzz smoke of `test`: libFuzzer comes with clang
-[ "$mode" = test ] && need+=(clang libclang-rt-dev)
+need=(build-essential cmake pkg-config libelf-dev libdw-dev libcunit1-dev gdb gdbserver python3
+      libzstd-dev liblzma-dev liblz4-dev zlib1g-dev libdebuginfod-dev bash-completion man-db)
+# the fuzz smoke of `test`: libFuzzer comes with clang; the compressed-core
+# tests compress fixture cores with the command-line tools
+[ "$mode" = test ] && need+=(clang libclang-rt-dev zstd xz-utils lz4 gzip debuginfod chromium)
 # Debian's own interpreter is one of the tested ones; its DWARF is in -dbg.
 [ -x /usr/bin/python3.11 ] && need+=(python3.11-dbg)
 missing=()
@@ -38,7 +40,7 @@ echo "setup: built $build/analyzer/pymac-analyze"
 # `pymac-analyze` and `gdb -ex 'pymac arenas' python3 core` work.
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
 $sudo cmake --install "$build" >/dev/null
-echo "setup: installed pymac-analyze, libpymac and the GDB commands (gdb: help pymac)"
+echo "setup: installed pymac-analyze, its man page and bash completion, libpymac and the GDB commands (gdb: help pymac)"
 
 # --- 3. the job --------------------------------------------------------------
 first_python() {

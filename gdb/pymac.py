@@ -63,7 +63,32 @@ class _Host(ctypes.Structure):
 
 class _OpenOptions(ctypes.Structure):
     _fields_ = [("core_path", ctypes.c_char_p), ("exe_path", ctypes.c_char_p),
-                ("debug_dirs", ctypes.POINTER(ctypes.c_char_p)), ("n_debug_dirs", ctypes.c_size_t)]
+                ("debug_dirs", ctypes.POINTER(ctypes.c_char_p)), ("n_debug_dirs", ctypes.c_size_t),
+                ("sysroot", ctypes.c_char_p),
+                ("progress", ctypes.c_void_p), ("progress_ctx", ctypes.c_void_p)]
+
+
+def _gdb_setting(name):
+    try:
+        value = gdb.parameter(name)
+    except (gdb.error, RuntimeError):
+        return ""
+    return value or ""
+
+
+def _open_options(core=None, exe=None):
+    """Open options that follow GDB's own settings: `set sysroot DIR` (the files
+    the target names are looked up under DIR first, its usr/lib/debug searched
+    too) and `set debug-file-directory` (searched before the library's own)."""
+    sysroot = _gdb_setting("sysroot")
+    if sysroot.startswith("target:") or sysroot == "/":
+        sysroot = sysroot[len("target:"):] if sysroot.startswith("target:") else ""
+    dirs = [d for d in _gdb_setting("debug-file-directory").split(":") if d]
+    array = (ctypes.c_char_p * max(len(dirs), 1))(*[d.encode() for d in dirs])
+    opts = _OpenOptions(core.encode() if core else None, exe.encode() if exe else None,
+                        array, len(dirs), sysroot.encode() if sysroot else None)
+    opts._keep = array   # the array must outlive the call
+    return opts
 
 
 class _PoolFilter(ctypes.Structure):
@@ -75,9 +100,21 @@ class _ObjectFilter(ctypes.Structure):
                 ("min_size", ctypes.c_uint64), ("limit", ctypes.c_uint64)]
 
 
+class _DominatorsFilter(ctypes.Structure):
+    _fields_ = [("type_name", ctypes.c_char_p), ("min_bytes", ctypes.c_uint64),
+                ("limit", ctypes.c_uint64), ("all", ctypes.c_int), ("folded", ctypes.c_int)]
+
+
+class _TracemallocOptions(ctypes.Structure):
+    _fields_ = [("key_type", ctypes.c_int), ("cumulative", ctypes.c_int),
+                ("limit", ctypes.c_uint64)]
+
+
 class _View(ctypes.Structure):
     _fields_ = [("kind", ctypes.c_int), ("format", ctypes.c_int), ("address", ctypes.c_uint64),
-                ("gc_only", ctypes.c_int), ("pools", _PoolFilter), ("objects", _ObjectFilter)]
+                ("gc_only", ctypes.c_int), ("pools", _PoolFilter), ("objects", _ObjectFilter),
+                ("retained", ctypes.c_int), ("dominators", _DominatorsFilter),
+                ("tracemalloc", _TracemallocOptions)]
 
 
 class _ViewName(ctypes.Structure):
@@ -218,10 +255,10 @@ def _open_session():
     core = _core_file()
     exe = gdb.current_progspace().filename
     if core:
-        opts = _OpenOptions(core.encode(), exe.encode() if exe else None, None, 0)
+        opts = _open_options(core, exe)
         rc = lib.pymac_open_core(ctypes.byref(opts), ctypes.byref(session), ctypes.byref(err))
     elif inferior.pid and _connection_type() == "native":
-        opts = _OpenOptions(None, None, None, 0)
+        opts = _open_options()
         rc = lib.pymac_open_pid(inferior.pid, PYMAC_HELD, ctypes.byref(opts),
                                 ctypes.byref(session), ctypes.byref(err))
     elif inferior.pid:
@@ -231,7 +268,7 @@ def _open_session():
         ranges = (ctypes.c_uint64 * (2 * len(spans)))(*[x for span in spans for x in span])
         host = _Host(_READER, None, ctypes.pointer(module), 1, len(inferior.threads()), b"gdb",
                      ranges, len(spans))
-        opts = _OpenOptions(None, None, None, 0)
+        opts = _open_options()
         rc = lib.pymac_open_host(ctypes.byref(host), ctypes.byref(opts), ctypes.byref(session),
                                  ctypes.byref(err))
     else:
@@ -401,14 +438,44 @@ Example: pymac pools --size-class 3"""
 class PymacTypes(_View_Command):
     """Objects, bytes and average size per type, largest first.
 
-Usage: pymac types [--gc-only] [--json]
+With --retained: beside them, what freeing every instance would free.
+
+Usage: pymac types [--gc-only | --retained] [--json]
 Example: pymac types --gc-only"""
     view = "types"
-    flags = {"json": False, "gc-only": False}
+    flags = {"json": False, "gc-only": False, "retained": False}
 
     def make_view(self, opts, pos):
         v = super().make_view(opts, pos)
+        if opts.get("gc-only") and opts.get("retained"):
+            raise gdb.GdbError("pymac: --retained and --gc-only do not go together")
         v.gc_only = 1 if opts.get("gc-only") else 0
+        v.retained = 1 if opts.get("retained") else 0
+        return v
+
+
+class PymacDominators(_View_Command):
+    """The objects that retain the most (themselves and all they dominate), as
+a tree: each under the listed object that dominates it. Roots, modules and
+module dicts are left out unless --all; --folded gives root;...;object N lines
+for flame graphs.
+
+Usage: pymac dominators [--limit N] [--type NAME] [--min-bytes B] [--all] [--folded] [--json]
+Example: pymac dominators --limit 10"""
+    view = "dominators"
+    flags = {"json": False, "type": True, "min-bytes": True, "limit": True, "all": False,
+             "folded": False}
+
+    def make_view(self, opts, pos):
+        if opts.get("folded") and opts.get("json"):
+            raise gdb.GdbError("pymac: --folded is text; leave out --json")
+        v = super().make_view(opts, pos)
+        self._type = opts.get("type", "").encode() or None  # kept alive for the call
+        v.dominators.type_name = self._type
+        v.dominators.min_bytes = _number(opts.get("min-bytes", "0"), "--min-bytes")
+        v.dominators.limit = _number(opts.get("limit", "25"), "--limit")
+        v.dominators.all = 1 if opts.get("all") else 0
+        v.dominators.folded = 1 if opts.get("folded") else 0
         return v
 
 
@@ -524,6 +591,15 @@ Example: pymac path $rdi"""
     view = "path"
 
 
+class PymacRetained(_AddressCommand):
+    """What an object keeps alive (itself and every object it dominates), its
+immediate dominator and its path from a root.
+
+Usage: pymac retained EXPR [--json]
+Example: pymac retained (PyObject *)0x7ffff7a3c0a0"""
+    view = "retained"
+
+
 class PymacRefcount(_AddressCommand):
     """The reference count of an object ('immortal' on 3.12+).
 
@@ -563,4 +639,6 @@ PymacWhereis("whereis")
 PymacObject("object")
 PymacReferrers("referrers")
 PymacPath("path")
+PymacRetained("retained")
+PymacDominators("dominators")
 PymacRefcount("refcount")

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "progress.h"
 #include "pymac/pymac.h"
 
 #include <signal.h>
@@ -27,7 +28,7 @@ static const char USAGE[] =
     "\n"
     "Views:\n"
     "  report              one screen: interpreter, heap, GC, largest types, leak suspects\n"
-    "                      (the default when no view is named)\n"
+    "                      (the default when no view is named) [--html FILE]\n"
     "  info                executable, CPython version, libpython, debug info, threads\n"
     "  stats               exactly what sys._debugmallocstats() printed in the process\n"
     "  arenas              one row per pymalloc arena, with totals\n"
@@ -43,6 +44,13 @@ static const char USAGE[] =
     "  path ADDR...        the shortest chain of references from a root to ADDR\n"
     "  leaks               unexplained references and unreachable GC objects, by type\n"
     "                      [--baseline OLDCORE]: and growth since OLDCORE (as diff)\n"
+    "  tracemalloc         tracemalloc.take_snapshot().statistics() at the moment of the core,\n"
+    "                      largest first [--key-type lineno|filename|traceback] [--cumulative]\n"
+    "                      [--limit N]; traced memory, peak, traceback limit, domains\n"
+    "  retained ADDR...    what the object keeps alive (itself and all it dominates), its\n"
+    "                      immediate dominator and its path from a root\n"
+    "  dominators          the objects that retain the most, as a tree of dominators\n"
+    "                      [--limit N] [--type NAME] [--min-bytes B] [--all] [--folded]\n"
     "\n"
     "The address views take several addresses: one session answers them all (with\n"
     "--json, as an array).\n"
@@ -54,13 +62,23 @@ static const char USAGE[] =
     "  --no-stop           with --pid: read without stopping (results may be inconsistent)\n"
     "  --exe PATH          the executable that made the core, if not where the core says\n"
     "  --debug-dir DIR     another directory of debug files (.build-id/xx/...debug); repeatable\n"
+    "  --sysroot DIR       the root the program ran in (a container's image, a chroot): the\n"
+    "                      files the core names are looked up under DIR first, debug files\n"
+    "                      under DIR/usr/lib/debug too (--pid: /proc/PID/root by itself)\n"
     "  --arena ADDR        pools: only the pools of the arena at ADDR\n"
     "  --size-class N      pools: only pools of size class N\n"
     "  --gc-only           types: only objects on the GC generation lists\n"
-    "  --type NAME         objects: only objects whose type's __name__ is NAME\n"
+    "  --retained          types: and the bytes freeing every instance would free\n"
+    "  --min-bytes B       dominators: only objects retaining at least B bytes\n"
+    "  --all               dominators: keep roots, modules and module dicts\n"
+    "  --folded            dominators: root;...;holder;object N lines for flame graphs\n"
+    "  --type NAME         objects, dominators: only objects whose type's __name__ is NAME\n"
     "  --gen N             objects: only objects on GC generation N (3: permanent)\n"
     "  --min-size B        objects: only objects of at least B bytes\n"
-    "  --limit N           objects: print at most N rows (default 100; 0: all)\n"
+    "  --limit N           objects, tracemalloc, dominators: at most N rows (default 100, 100, 25; 0: all)\n"
+    "  --key-type K        tracemalloc: group by lineno (default), filename or traceback\n"
+    "  --cumulative        tracemalloc: count every frame of each traceback (lineno, filename)\n"
+    "  --html FILE         report: write it to FILE as one self-contained HTML page\n"
     "  -h, --help          this text\n"
     "  --version           pymac's version\n"
     "\n"
@@ -125,7 +143,9 @@ static pymac_status render_addresses(pymac_session *s, pymac_view view, const ui
 {
     pymac_format fmt = view.format;
     pymac_status worst = PYMAC_OK;
-    if (fmt == PYMAC_JSON && n > 1)
+    /* retained: always a list */
+    bool list = fmt == PYMAC_JSON && (n > 1 || view.kind == PYMAC_VIEW_RETAINED);
+    if (list)
         fputs("[\n", stdout);
     for (size_t i = 0; i < n; i++) {
         pymac_error err = {0};
@@ -139,7 +159,7 @@ static pymac_status render_addresses(pymac_session *s, pymac_view view, const ui
             fclose(mem);
         if (st == PYMAC_E_NOMEM && !err.message[0])
             snprintf(err.message, sizeof err.message, "out of memory");
-        if (fmt == PYMAC_JSON && n > 1) {
+        if (list) {
             if (i)
                 fputs(",\n", stdout);
             if (st > PYMAC_PARTIAL) {
@@ -165,9 +185,30 @@ static pymac_status render_addresses(pymac_session *s, pymac_view view, const ui
         if (st > worst)
             worst = st;
     }
-    if (fmt == PYMAC_JSON && n > 1)
+    if (list)
         fputs("\n]\n", stdout);
     return worst;
+}
+
+/* report --html FILE: the page, or no file at all if it cannot be made */
+static pymac_status render_html_file(pymac_session *s, const char *path, pymac_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        err->status = PYMAC_E_IO;
+        snprintf(err->message, sizeof err->message, "cannot write %s: %s", path,
+                 strerror(errno));
+        return PYMAC_E_IO;
+    }
+    pymac_status st = pymac_render_html(s, f, err);
+    if (fclose(f) != 0 && st <= PYMAC_PARTIAL) {
+        err->status = st = PYMAC_E_IO;
+        snprintf(err->message, sizeof err->message, "cannot write %s: %s", path,
+                 strerror(errno));
+    }
+    if (st > PYMAC_PARTIAL)
+        remove(path);
+    return st;
 }
 
 int main(int argc, char **argv)
@@ -175,24 +216,36 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'j'},       {"exe", required_argument, NULL, 'e'},
         {"debug-dir", required_argument, NULL, 'd'}, {"arena", required_argument, NULL, 'a'},
+        {"sysroot", required_argument, NULL, 'r'},
         {"size-class", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},    {"gc-only", no_argument, NULL, 'g'},
         {"baseline", required_argument, NULL, 'b'},
         {"pid", required_argument, NULL, 'p'}, {"no-stop", no_argument, NULL, 'n'},
         {"type", required_argument, NULL, 't'}, {"gen", required_argument, NULL, 'G'},
-        {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},    {NULL, 0, NULL, 0},
+        {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},
+        {"key-type", required_argument, NULL, 'k'}, {"cumulative", no_argument, NULL, 'c'},
+        {"html", required_argument, NULL, 'H'},    
+        {"min-bytes", required_argument, NULL, 'B'}, {"all", no_argument, NULL, 'A'},
+        {"folded", no_argument, NULL, 'F'},   {"retained", no_argument, NULL, 'R'},    {NULL, 0, NULL, 0},
     };
     pymac_format fmt = PYMAC_TEXT;
-    const char *exe = NULL;
+    const char *exe = NULL, *sysroot = NULL;
     enum { MAX_DEBUG_DIRS = 32 };
     const char *dirs[MAX_DEBUG_DIRS];
     size_t ndirs = 0;
     pymac_pool_filter filter = {0, -1};
     int gc_only = 0;
     const char *baseline = NULL;
+    const char *html = NULL;
     int pid = 0, stop = PYMAC_STOP;
     pymac_object_filter ofilter = {NULL, -1, 0, 100};
-    bool object_filters = false;
+    bool object_filters = false, limit_given = false;
+    pymac_tracemalloc_options tmo = {PYMAC_TM_LINENO, 0, 100};
+    bool tm_options = false;
+    bool type_only = true; /* type_only: no --gen, --min-size */
+    pymac_dominators_filter dfilter = {NULL, 0, 25, 0, 0};
+    bool dominator_flags = false;
+    int types_retained = 0;
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -202,6 +255,11 @@ int main(int argc, char **argv)
             break;
         case 'e':
             exe = optarg;
+            break;
+        case 'r':
+            if (!optarg[0])
+                return usage_error("--sysroot takes a directory, not '%s'", optarg);
+            sysroot = optarg;
             break;
         case 'd':
             if (ndirs == MAX_DEBUG_DIRS)
@@ -225,6 +283,9 @@ int main(int argc, char **argv)
         case 'b':
             baseline = optarg;
             break;
+        case 'H':
+            html = optarg;
+            break;
         case 'p': {
             uint64_t v;
             if (parse_u64(optarg, &v) || v == 0 || v > 0x7fffffff)
@@ -236,8 +297,24 @@ int main(int argc, char **argv)
             stop = PYMAC_NO_STOP;
             break;
         case 't':
-            ofilter.type_name = optarg;
+            ofilter.type_name = dfilter.type_name = optarg;
             object_filters = true;
+            break;
+        case 'B':
+            if (parse_u64(optarg, &dfilter.min_bytes))
+                return usage_error("--min-bytes takes a number of bytes, not '%s'", optarg);
+            dominator_flags = true;
+            break;
+        case 'A':
+            dfilter.all = 1;
+            dominator_flags = true;
+            break;
+        case 'F':
+            dfilter.folded = 1;
+            dominator_flags = true;
+            break;
+        case 'R':
+            types_retained = 1;
             break;
         case 'G':
         case 'm':
@@ -250,10 +327,31 @@ int main(int argc, char **argv)
             else if (opt == 'm')
                 ofilter.min_size = v;
             else
-                ofilter.limit = v;
-            object_filters = true;
+                ofilter.limit = dfilter.limit = v;
+            if (opt == 'l') {
+                limit_given = true;
+            } else {
+                object_filters = true;
+                type_only = false;
+            }
             break;
         }
+        case 'k':
+            if (strcmp(optarg, "lineno") == 0)
+                tmo.key_type = PYMAC_TM_LINENO;
+            else if (strcmp(optarg, "filename") == 0)
+                tmo.key_type = PYMAC_TM_FILENAME;
+            else if (strcmp(optarg, "traceback") == 0)
+                tmo.key_type = PYMAC_TM_TRACEBACK;
+            else
+                return usage_error("--key-type takes lineno, filename or traceback, not '%s'",
+                                   optarg);
+            tm_options = true;
+            break;
+        case 'c':
+            tmo.cumulative = 1;
+            tm_options = true;
+            break;
         case 'h':
             fputs(USAGE, stdout);
             return 0;
@@ -294,10 +392,31 @@ int main(int argc, char **argv)
                            pos[0]);
     if (view != PYMAC_VIEW_POOLS && (filter.arena || filter.size_class >= 0))
         return usage_error("%s", "--arena and --size-class go with the pools view");
-    if (view != PYMAC_VIEW_OBJECTS && object_filters)
+    if (view != PYMAC_VIEW_OBJECTS && view != PYMAC_VIEW_TRACEMALLOC &&
+        view != PYMAC_VIEW_DOMINATORS && limit_given)
+        return usage_error("%s", "--limit goes with the objects, tracemalloc and dominators views");
+    if (view != PYMAC_VIEW_TRACEMALLOC && tm_options)
+        return usage_error("%s", "--key-type and --cumulative go with the tracemalloc view");
+    if (tmo.cumulative && tmo.key_type == PYMAC_TM_TRACEBACK)
+        return usage_error("%s", "--cumulative goes with --key-type lineno or filename");
+    tmo.limit = ofilter.limit;
+    if (view == PYMAC_VIEW_DOMINATORS && !type_only)
+        return usage_error("%s", "--gen and --min-size go with the objects view; dominators "
+                                 "takes --min-bytes");
+    if (view != PYMAC_VIEW_OBJECTS && view != PYMAC_VIEW_DOMINATORS && object_filters)
         return usage_error("%s", "--type, --gen, --min-size and --limit go with the objects view");
+    if (view != PYMAC_VIEW_DOMINATORS && dominator_flags)
+        return usage_error("%s", "--min-bytes, --all and --folded go with the dominators view");
+    if (view != PYMAC_VIEW_TYPES && types_retained)
+        return usage_error("%s", "--retained goes with the types view");
+    if (types_retained && gc_only)
+        return usage_error("%s", "--retained and --gc-only do not go together");
+    if (dfilter.folded && fmt == PYMAC_JSON)
+        return usage_error("%s", "--folded is text; leave out --json");
     if (view != PYMAC_VIEW_LEAKS && baseline)
         return usage_error("%s", "--baseline goes with the leaks view");
+    if (html && (view != PYMAC_VIEW_REPORT || fmt == PYMAC_JSON))
+        return usage_error("%s", "--html goes with the report view, without --json");
     if (view != PYMAC_VIEW_TYPES && gc_only)
         return usage_error("%s", "--gc-only goes with the types view");
     /* the addresses of whereis, object, referrers and path */
@@ -313,8 +432,11 @@ int main(int argc, char **argv)
             return usage_error("'%s' is not an address", pos[1 + i]);
         }
 
+    cli_progress progress;
+    cli_progress_init(&progress, fmt == PYMAC_JSON);
     pymac_open_options o = {.core_path = pid ? NULL : pos[0], .exe_path = exe, .debug_dirs = dirs,
-                            .n_debug_dirs = ndirs};
+                            .n_debug_dirs = ndirs, .sysroot = sysroot,
+                            .progress = cli_progress_cb, .progress_ctx = &progress};
     pymac_session *s;
     pymac_error err = {0};
     pymac_status st;
@@ -331,8 +453,17 @@ int main(int argc, char **argv)
     }
     if (st)
         return report_error(&err);
+    if (pymac_untested_version(s)) {
+        pymac_info in;
+        if (pymac_get_info(s, &in, &err) == PYMAC_OK)
+            fprintf(stderr,
+                    "pymac-analyze: warning: CPython %s is newer than the newest version pymac "
+                    "was tested on (%s); read from its debug info, the results are untested\n",
+                    in.python_version, in.newest_tested);
+    }
     pymac_view v = {.kind = view, .format = fmt, .gc_only = gc_only, .pools = filter,
-                    .objects = ofilter};
+                    .objects = ofilter, .retained = types_retained, .dominators = dfilter,
+                    .tracemalloc = tmo};
     /* the second core of diff (NEWCORE) and of leaks --baseline */
     const char *second = view == PYMAC_VIEW_DIFF ? pos[1] : baseline;
     pymac_session *other = NULL;
@@ -345,6 +476,8 @@ int main(int argc, char **argv)
         ; /* the second core did not open */
     else if (extra == ADDRS)
         st = render_addresses(s, v, addrs, (size_t)naddrs);
+    else if (html)
+        st = render_html_file(s, html, &err);
     else
         st = pymac_render_to(s, &v, other, stdout, &err);
     pymac_close(other);

@@ -24,10 +24,13 @@ enum { PM_SYMBOL_MEMO = 32 };
 
 struct pm_layout;
 struct pm_runtime;
+struct pm_mi_session;
+struct pm_mi_session;
 
 struct pymac_session {
     char *core_path;
     char *exe_override;
+    char *sysroot;           /* files the target names are looked up here first */
     char **debug_dirs;
     size_t n_debug_dirs;
     char *debuginfo_path;    /* the libdwfl search path we built */
@@ -39,16 +42,27 @@ struct pymac_session {
     struct pm_layout *layout;
     struct pm_runtime *rt;
     pymac_heap *heap;        /* cached walk */
+    struct pm_mi_session *mimalloc; /* free-threaded builds: mimalloc.c's layout and walk */
     pymac_gc *gc;            /* cached GC lists */
     struct pm_type_table *types; /* validated types by address */
     struct pm_value_layout *values; /* value decoders' layout, resolved on first use */
     struct ref_layout *refs;        /* referent decoders' layout, likewise */
     pymac_census *census_gc, *census_full;
     struct pm_graph *graph;         /* the reference graph's nodes, built on first use */
+    struct pm_retain *retain;       /* dominator tree and retained sizes (retain.c), likewise */
     pm_warnings warnings;
     pm_symbol_memo symbol_memo[PM_SYMBOL_MEMO];
     size_t symbol_memo_next;
+    pymac_progress_fn progress; /* the caller's progress report (open options), or NULL */
+    void *progress_ctx;
 };
+
+/* Progress of a long walk, for the caller's progress line (pymac_progress_fn). */
+static inline void pm_progress(pymac_session *s, const char *what, uint64_t done, uint64_t total)
+{
+    if (s->progress)
+        s->progress(s->progress_ctx, what, done, total);
+}
 
 /* Frees what was read from the target's memory (heap walk, GC lists, type
  * table, censuses, graph, warnings) and leaves what came from DWARF and the

@@ -7,8 +7,10 @@
 #include "census.h"
 #include "gc.h"
 #include "graph.h"
+#include "retain.h"
 #include "object.h"
 #include "layout.h"
+#include "mimalloc.h"
 
 /* Read-only file pages a core left out, from the ELF files found for them. */
 static bool fill_from_files(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -24,6 +26,9 @@ static pymac_session *new_session(const pymac_open_options *opts)
     s->target.fill = (pm_reader){fill_from_files, s};
     s->core_path = pm_strdup(opts ? opts->core_path : NULL);
     s->exe_override = pm_strdup(opts ? opts->exe_path : NULL);
+    s->sysroot = pm_strdup(opts && opts->sysroot && opts->sysroot[0] ? opts->sysroot : NULL);
+    s->progress = opts ? opts->progress : NULL;
+    s->progress_ctx = opts ? opts->progress_ctx : NULL;
     if (opts && opts->n_debug_dirs) {
         s->debug_dirs = calloc(opts->n_debug_dirs, sizeof *s->debug_dirs);
         for (size_t i = 0; s->debug_dirs && i < opts->n_debug_dirs; i++)
@@ -60,7 +65,8 @@ pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out
     pymac_session *s = new_session(opts);
     if (!s)
         return pm_nomem(err);
-    pymac_status st = pm_target_open_core(&s->target, s->core_path, err);
+    pymac_status st = pm_target_open_core(&s->target, s->core_path, opts->progress,
+                                          opts->progress_ctx, err);
     pm_target_about c = pm_target_about_of(&s->target);
     if (!st && c.expected_size > c.size)
         pm_warn(s, "core truncated: %zu of %llu bytes; memory past byte %zu is missing",
@@ -122,6 +128,7 @@ void pm_session_drop_walks(pymac_session *s)
         free(s->heap);
         s->heap = NULL;
     }
+    pm_mi_session_drop(s);
     pm_gc_free(s->gc);
     s->gc = NULL;
     pm_census_free(s->census_gc);
@@ -129,6 +136,8 @@ void pm_session_drop_walks(pymac_session *s)
     s->census_gc = s->census_full = NULL;
     pm_graph_free(s->graph);
     s->graph = NULL;
+    pm_retain_free(s->retain);
+    s->retain = NULL;
     pm_type_table_free(s->types);
     s->types = NULL;
     pm_warnings_clear(&s->warnings);
@@ -145,6 +154,7 @@ void pymac_close(pymac_session *s)
 void pm_session_release(pymac_session *s)
 {
     pm_session_drop_walks(s);
+    pm_mi_session_free(s);
     free(s->values);
     free(s->refs);
     free(s->layout);
@@ -163,6 +173,7 @@ void pm_session_release(pymac_session *s)
     free(s->debuginfo_path);
     free(s->core_path);
     free(s->exe_override);
+    free(s->sysroot);
 }
 
 size_t pymac_warning_count(const pymac_session *s)
@@ -204,5 +215,12 @@ pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err)
     out->runtime_address = s->rt->runtime_addr;
     out->main_interpreter = s->rt->main_interp;
     out->obmalloc_state = s->rt->obmalloc_state;
+    out->newest_tested = pymac_untested_version(s);
+    out->untested_version = out->newest_tested != NULL;
+    out->compression = about.compression;
+    out->compressed_bytes = about.compressed_size;
+    out->core_bytes = about.size;
+    if (out->debuginfo_source && strcmp(out->debuginfo_source, "debuginfod") == 0)
+        out->debuginfod_urls = getenv("DEBUGINFOD_URLS");
     return PYMAC_OK;
 }

@@ -173,6 +173,34 @@ def check_gc(a, oracle):
     expect_eq("gc partial", g["partial"], False)
 
 
+def check_mimalloc(a, oracle):
+    """Free-threaded: arenas and pools are mimalloc's segments and pages, walked
+    without damage, each page's counts adding up (blocks in use = capacity minus
+    its free, local, thread and delayed free lists; used = capacity minus the
+    first two, as mimalloc keeps it), and the GC heaps' pages hold at least the
+    objects gc.get_objects() returned."""
+    arenas = cli_json(a.cli, "arenas", a.core)
+    pools = cli_json(a.cli, "pools", a.core)
+    for doc, what in ((arenas, "arenas"), (pools, "pools")):
+        expect_eq("%s allocator" % what, doc["allocator"], "mimalloc")
+        expect_eq("%s partial" % what, doc["partial"], False)
+    pages = pools["pages"]
+    for p in pages:
+        free = p["free"] + p["local_free"] + p["thread_free"] + p["delayed_free"]
+        expect_eq("page %s blocks in use" % p["address"], p["blocks_in_use"], p["capacity"] - free)
+        expect_eq("page %s used" % p["address"], p["used"],
+                  p["capacity"] - p["free"] - p["local_free"])
+    expect_eq("blocks in use, segments vs pages", arenas["totals"]["blocks_in_use"],
+              pools["totals"]["blocks_in_use"])
+    in_gc = sum(p["blocks_in_use"] for p in pages if p["heap"] in ("gc", "gc_pre"))
+    listed = sum(oracle["gc_census"].values())
+    if in_gc < listed:
+        raise Failure("GC heaps hold %d blocks, gc.get_objects() returned %d" % (in_gc, listed))
+    print("%d segments (%d abandoned), %d pages, %d blocks in use"
+          % (arenas["totals"]["segments"], arenas["totals"]["abandoned"], len(pages),
+             pools["totals"]["blocks_in_use"]))
+
+
 def by_name(rows):
     """Census rows per type object -> counts per __name__, as the oracle keys them."""
     out = {}
@@ -467,11 +495,142 @@ def check_growth(a, oracle):
     expect_eq("leaks --baseline growth", got[:10], want[:10])
 
 
-CHECKS = {"info": check_info, "stats": check_stats, "heap": check_heap,
+# --- a version newer than pymac knows ---------------------------------------
+
+NEWEST_TESTED = "3.15"  # PM_NEWEST_TESTED in analyzer/src/layout.h
+
+
+def patch_py_version(path, vaddr, minor, out):
+    """Copies the ELF file at path (an executable or a core) to out with the
+    minor version in the 8-byte Py_Version at vaddr set to minor; False when
+    no PT_LOAD of path holds vaddr's bytes."""
+    import struct
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    for i in range(phnum):
+        ptype, _, off, va, _, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", data,
+                                                               phoff + i * phentsize)
+        if ptype == 1 and va <= vaddr < va + filesz:
+            at = off + vaddr - va
+            v, = struct.unpack_from("<Q", data, at)
+            struct.pack_into("<Q", data, at, (v & ~0xff0000) | (minor << 16))
+            with open(out, "wb") as f:
+                f.write(data)
+            return True
+    return False
+
+
+def check_untested_version(a, oracle):
+    """The same core, its interpreter made to say 3.16 (Py_Version patched in
+    a copy of the statically linked executable, and of the core if it holds
+    that page): read all the same, exact, with a warning on stderr and
+    "untested_version" in the JSON naming the newest tested version; made to
+    say 3.7, refused with exit 9. A 3.8-3.11 core made to say 3.16 lacks
+    structures pymac needs (3.12+'s per-interpreter allocator state): refused
+    with exit 9 naming what is missing. PYMAC_TEST_ROOT: the root a
+    chroot-made core's files are under."""
+    import tempfile
+    root = os.environ.get("PYMAC_TEST_ROOT", "")
+    exe = root + oracle["executable"]
+    extra = ["--debug-dir", root + "/usr/lib/debug"] if root else []
+    old_shape = int(oracle["version"].split(".")[1]) < 12
+    nm = subprocess.run(["nm", "-D", exe], capture_output=True, text=True).stdout.split("\n")
+    sym = [l.split()[0] for l in nm if l.endswith(" Py_Version")]
+    if not sym or open(exe, "rb").read(18)[16] != 2:  # ET_EXEC: no load bias
+        print("skip: %s is not a static executable exporting Py_Version" % exe)
+        sys.exit(SKIP)
+    vaddr = int(sym[0], 16)
+    with tempfile.TemporaryDirectory() as tmp:
+        for minor in (16, 7):
+            pexe, pcore = os.path.join(tmp, "python3.%d" % minor), os.path.join(tmp, "core")
+            if not patch_py_version(exe, vaddr, minor, pexe):
+                raise Failure("Py_Version at %#x is not in %s" % (vaddr, exe))
+            if not patch_py_version(a.core, vaddr, minor, pcore):
+                os.symlink(a.core, pcore)
+            p = subprocess.run([a.cli, "gc", "--json", "--exe", pexe, pcore] + extra,
+                               capture_output=True, text=True, timeout=240)
+            if minor == 16 and old_shape:
+                expect_eq("exit status for a 3.%s core said to be 3.16"
+                          % oracle["version"].split(".")[1], p.returncode, 9)
+                if "newer than pymac knows" not in p.stderr or "lacks" not in p.stderr:
+                    raise Failure("the refusal does not say what is missing: %r" % p.stderr)
+                os.unlink(pcore)
+                continue
+            if minor == 7:
+                expect_eq("exit status for CPython 3.7", p.returncode, 9)
+                if "3.7" not in p.stderr:
+                    raise Failure("the refusal does not name 3.7: %r" % p.stderr)
+                continue
+            if p.returncode != 0:
+                raise Failure("gc on CPython 3.%d exited %d: %s" % (minor, p.returncode,
+                                                                    p.stderr.strip()))
+            if "warning" not in p.stderr or NEWEST_TESTED not in p.stderr:
+                raise Failure("no warning naming %s on stderr: %r" % (NEWEST_TESTED, p.stderr))
+            g = json.loads(p.stdout)
+            expect_eq("untested_version", g.get("untested_version"), True)
+            expect_eq("newest_tested_version", g.get("newest_tested_version"), NEWEST_TESTED)
+            expect_eq("gc on CPython 3.%d: generations" % minor,
+                      [x["objects"] for x in g["generations"]], oracle["gc"]["generations"])
+            os.unlink(pcore)
+
+
+def check_retention(a, oracle):
+    """retained and dominators against the process's own computation
+    (fixtures/scenarios/retention.py): each container's retained objects
+    exactly and bytes within 1% (sys.getsizeof against pymac's sizes), the
+    immediate dominators of a few objects exactly, the keys the issue names,
+    and the big containers among the heaviest objects `dominators` lists by
+    default (in its JSON and in its text tree)."""
+    want, idoms = oracle["expected_retained"], oracle["expected_idom"]
+    names = sorted(want)
+    docs = cli_json(a.cli, "retained", a.core, *[hex(want[n]["id"]) for n in names])
+    keys = {"address", "type", "size", "retained_bytes", "retained_objects", "dominator", "path"}
+    for name, d in zip(names, docs):
+        expect_eq("retained %s: keys" % name, set(d), keys)
+        expect_eq("retained %s: address" % name, d["address"], hex(want[name]["id"]))
+        expect_eq("retained %s: objects" % name, d["retained_objects"], want[name]["objects"])
+        got, exp = d["retained_bytes"], want[name]["bytes"]
+        if abs(got - exp) > exp / 100:
+            raise Failure("retained %s: pymac says %d bytes, CPython said %d (more than 1%% "
+                          "apart)" % (name, got, exp))
+        if not d["path"] or d["path"][-1]["address"] != d["address"]:
+            raise Failure("retained %s: no path to it: %r" % (name, d["path"]))
+    inames = sorted(idoms)
+    docs = cli_json(a.cli, "retained", a.core, *[hex(idoms[n]["id"]) for n in inames])
+    for name, d in zip(inames, docs):
+        expect_eq("immediate dominator of %s" % name, d["dominator"], hex(idoms[name]["idom"]))
+    big = [hex(want[n]["id"]) for n in ("OWNED", "SHARED", "HOLDER")]
+    listed = [d["address"] for d in cli_json(a.cli, "dominators", a.core)["dominators"]]
+    for name, addr in zip(("OWNED", "SHARED", "HOLDER"), big):
+        if addr not in listed:
+            raise Failure("dominators does not list %s (%s) among %d: %r"
+                          % (name, addr, len(listed), listed))
+    text = run_cli(a.cli, "dominators", a.core)
+    for addr in big:
+        if "@" + addr not in text:
+            raise Failure("the dominators tree lacks %s" % addr)
+    # the same through GDB's commands
+    cmds = ["pymac retained --json %s" % big[0], "pymac dominators --json --limit 5",
+            "pymac types --retained --json"]
+    out = gdb_views(a, oracle, cmds)
+    g = json.loads(out[cmds[0]])[0] if out[cmds[0]].lstrip().startswith("[") else \
+        json.loads(out[cmds[0]])
+    expect_eq("GDB retained OWNED objects", g["retained_objects"], want["OWNED"]["objects"])
+    expect_eq("GDB dominators", [d["address"] for d in json.loads(out[cmds[1]])["dominators"]],
+              listed[:5])
+    rows = {r["type"]: r for r in json.loads(out[cmds[2]])["types"]}
+    if rows.get("Payload", {}).get("retained_bytes", 0) < want["OWNED"]["bytes"] // 2:
+        raise Failure("GDB types --retained: Payload retains %r" % rows.get("Payload"))
+
+
+CHECKS = {"info": check_info, "untested_version": check_untested_version, "stats": check_stats, "heap": check_heap,
           "whereis": check_whereis, "gc": check_gc,
           "census": check_census, "objects": check_objects, "gdb": check_gdb, "graph": check_graph, "leaks": check_leaks, "report": check_report,
           "growth": check_growth,
-          "leaks_clean": check_leaks_clean,
+          "leaks_clean": check_leaks_clean, "retention": check_retention,
+          "mimalloc": check_mimalloc,
           "gdb_installed": check_gdb_installed}
 
 

@@ -409,6 +409,99 @@ static void test_bug_ob_size_int64_min(void)
     synth_free(y);
 }
 
+
+/* 3.14.0-3.14.4's incremental GC (not installable here: Debian has 3.14.10),
+ * laid out as those releases lay out _gc_runtime_state (x86-64): young @24,
+ * old[2] @48, permanent_generation @96, collecting @192, visited_space @232;
+ * the old-space bit set in _gc_next of the objects in old[1]. gc.get_objects(1)
+ * is old[visited_space], gc.get_objects(2) the other one; gc.get_count() is
+ * (young.count, old[visited].count, old[other].count) and gc.get_threshold()
+ * (young.threshold, old[0].threshold, 0). */
+static void link_list(synth *y, uint64_t head, const uint64_t *gcs, size_t n, uint64_t flag)
+{
+    uint64_t prev = head;
+    for (size_t i = 0; i <= n; i++) {
+        uint64_t node = i < n ? gcs[i] : head;
+        put64(y, prev, node | (prev == head ? 0 : flag)); /* prev->_gc_next */
+        put64(y, node + 8, prev);                           /* node->_gc_prev */
+        prev = node;
+    }
+}
+
+static void test_incremental_gc_3140(void)
+{
+    synth *y = synth_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    pm_layout *L = &y->L;
+    memset(&L->gc_generations, 0, sizeof L->gc_generations); /* no generations[] */
+    L->gc_incremental = true;
+    L->gc_young = F(24, 24);
+    L->gc_old = F(48, 48);
+    L->gc_visited_space = F(232, 4);
+    L->gc_permanent = F(96, 24);
+    L->gc_collecting = F(192, 4);
+    L->gc_generation_size = 24;
+    L->gc_ngenerations = 3;
+    memset(&y->image[INTERP - BASE], 0, 240);
+    uint64_t young = INTERP + 24, old0 = INTERP + 48, old1 = INTERP + 72, perm = INTERP + 96;
+    uint64_t g = BASE + 0x3000; /* GC heads, 32 bytes apart */
+    uint64_t ys[] = {g, g + 32}, o0[] = {g + 64, g + 96, g + 128}, o1[] = {g + 160};
+    link_list(y, young, ys, 2, 0);
+    link_list(y, old0, o0, 3, 0);
+    link_list(y, old1, o1, 1, 1); /* _PyGC_NEXT_MASK_OLD_SPACE_1 */
+    link_list(y, perm, NULL, 0, 0);
+    uint32_t counts[] = {5, 7, 9}, thresholds[] = {2000, 10, 11};
+    uint64_t heads[] = {young, old0, old1};
+    for (int i = 0; i < 3; i++) {
+        put32(y, heads[i] + 16, thresholds[i]);
+        put32(y, heads[i] + 20, counts[i]);
+    }
+    put32(y, INTERP + 232, 1); /* visited_space: old[1] is generation 1 */
+    const pymac_gc *gc;
+    pymac_error err;
+    CU_ASSERT_EQUAL_FATAL(pymac_gc_walk(&y->s, &gc, &err), PYMAC_OK);
+    CU_ASSERT_EQUAL_FATAL(gc->ngenerations, 3);
+    CU_ASSERT_EQUAL(gc->generations[0].objects, 2);
+    CU_ASSERT_EQUAL(gc->generations[1].objects, 1);
+    CU_ASSERT_EQUAL(gc->generations[2].objects, 3);
+    CU_ASSERT_EQUAL(gc->permanent.objects, 0);
+    CU_ASSERT_EQUAL(gc->generations[0].count, 5);
+    CU_ASSERT_EQUAL(gc->generations[1].count, 9);
+    CU_ASSERT_EQUAL(gc->generations[2].count, 7);
+    CU_ASSERT_EQUAL(gc->generations[0].threshold, 2000);
+    CU_ASSERT_EQUAL(gc->generations[1].threshold, 10);
+    CU_ASSERT_EQUAL(gc->generations[2].threshold, 0);
+    CU_ASSERT_EQUAL_FATAL(gc->nobjects, 6);
+    /* objects follow their GC heads, in list order: young, old[1], old[0] */
+    uint64_t want[] = {ys[0], ys[1], o1[0], o0[0], o0[1], o0[2]};
+    for (int i = 0; i < 6; i++)
+        CU_ASSERT_EQUAL(gc->objects[i], want[i] + 16);
+    CU_ASSERT_FALSE(gc->partial);
+    synth_free(y);
+    /* visited_space 0: the old spaces the other way round */
+    y = synth_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    L = &y->L;
+    memset(&L->gc_generations, 0, sizeof L->gc_generations);
+    L->gc_incremental = true;
+    L->gc_young = F(24, 24);
+    L->gc_old = F(48, 48);
+    L->gc_visited_space = F(232, 4);
+    L->gc_permanent = F(96, 24);
+    L->gc_collecting = F(192, 4);
+    memset(&y->image[INTERP - BASE], 0, 240);
+    link_list(y, young, NULL, 0, 0);
+    link_list(y, old0, o0, 3, 0);
+    link_list(y, old1, o1, 1, 1);
+    link_list(y, perm, ys, 2, 0);
+    CU_ASSERT_EQUAL_FATAL(pymac_gc_walk(&y->s, &gc, &err), PYMAC_OK);
+    CU_ASSERT_EQUAL(gc->generations[0].objects, 0);
+    CU_ASSERT_EQUAL(gc->generations[1].objects, 3);
+    CU_ASSERT_EQUAL(gc->generations[2].objects, 1);
+    CU_ASSERT_EQUAL(gc->permanent.objects, 2);
+    synth_free(y);
+}
+
 bool register_walk_tests(void)
 {
     static const unit_test tests[] = {
@@ -418,6 +511,7 @@ bool register_walk_tests(void)
         {"bug: whereis after a corrupt pool header", test_bug_whereis_after_corrupt_pool},
         {"GC objects in blocks the scan skips", test_gc_objects_in_skipped_blocks},
         {"bug: ob_size of INT64_MIN", test_bug_ob_size_int64_min},
+        {"3.14.0-3.14.4 incremental GC: young, old[visited_space]", test_incremental_gc_3140},
         {NULL, NULL},
     };
     return unit_add_suite("walkers on a synthetic image", NULL, NULL, tests);

@@ -55,11 +55,24 @@ PYMAC_API const char *pymac_status_name(pymac_status status);
 
 typedef struct pymac_session pymac_session;
 
+/* Progress of a long step (decompressing a core, a walk of the heap): done of
+ * total units, what names the step ("decompressing zstd core"). Called now
+ * and then, and once with done == total when the step ends (also when it
+ * fails). For a front end's progress line; the library prints nothing. */
+typedef void (*pymac_progress_fn)(void *ctx, const char *what, uint64_t done, uint64_t total);
+
 typedef struct pymac_open_options {
-    const char *core_path;            /* required */
+    const char *core_path;            /* required; zstd, xz, lz4 or gzip compressed is fine */
     const char *exe_path;             /* overrides the executable named by the core */
     const char *const *debug_dirs;    /* extra debug-file directories, searched first */
     size_t n_debug_dirs;
+    const char *sysroot;              /* look up the files the target names under this
+                                         directory first, and debug files under its
+                                         usr/lib/debug (GDB's `set sysroot`); NULL: none,
+                                         except /proc/PID/root for a process whose root
+                                         is not ours (chroot, container) */
+    pymac_progress_fn progress;       /* optional */
+    void *progress_ctx;
 } pymac_open_options;
 
 PYMAC_API pymac_status pymac_open_core(const pymac_open_options *opts, pymac_session **out,
@@ -121,7 +134,17 @@ typedef struct pymac_info {
     uint64_t runtime_address;      /* &_PyRuntime */
     uint64_t main_interpreter;     /* interpreters.main */
     uint64_t obmalloc_state;       /* 0 on 3.8-3.11 (file statics) */
+    int untested_version;          /* newer than the newest version pymac was tested on */
+    const char *newest_tested;     /* that version, "3.15" */
+    const char *compression;       /* "zstd", "xz", "lz4", "gzip"; NULL: a plain core */
+    uint64_t compressed_bytes;     /* the compressed file's size */
+    uint64_t core_bytes;           /* the core's size (decompressed) */
+    const char *debuginfod_urls;   /* debuginfo_source "debuginfod": DEBUGINFOD_URLS */
 } pymac_info;
+
+/* Non-NULL when the target's CPython is newer than the newest version pymac
+ * was tested on (read from its DWARF all the same): that version, "3.15". */
+PYMAC_API const char *pymac_untested_version(const pymac_session *s);
 
 PYMAC_API pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err);
 
@@ -374,6 +397,44 @@ PYMAC_API pymac_status pymac_render_leaks(pymac_session *s, pymac_session *basel
  * the largest types and the leak suspects (the top of the leaks view). */
 PYMAC_API pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out,
                                            pymac_error *err);
+/* The report as one self-contained HTML page (inline CSS and SVG, no script,
+ * nothing fetched): heap map, largest types, leak suspects with paths, tables. */
+PYMAC_API pymac_status pymac_render_html(pymac_session *s, FILE *out, pymac_error *err);
+
+/* tracemalloc: what tracemalloc.take_snapshot().statistics(key_type,
+ * cumulative) returned at the moment of the core, largest first (limit rows,
+ * 0 = all), with the traced memory, its peak, the traceback limit and the
+ * domains. A process that did not trace gives one line and PYMAC_OK. */
+typedef enum pymac_tm_key_type {
+    PYMAC_TM_LINENO = 0, PYMAC_TM_FILENAME = 1, PYMAC_TM_TRACEBACK = 2
+} pymac_tm_key_type;
+typedef struct pymac_tracemalloc_options {
+    pymac_tm_key_type key_type;
+    int cumulative;        /* not with PYMAC_TM_TRACEBACK */
+    uint64_t limit;
+} pymac_tracemalloc_options;
+PYMAC_API pymac_status pymac_render_tracemalloc(pymac_session *s,
+                                                const pymac_tracemalloc_options *o,
+                                                pymac_format fmt, FILE *out, pymac_error *err);
+
+/* Retention (render_retain.c): what an object keeps alive (itself and all it
+ * dominates: every path from the roots to those passes through it), its
+ * immediate dominator and its path; the objects that retain the most, as a
+ * tree of dominators or folded stacks; per type, what freeing every instance
+ * would free. */
+typedef struct pymac_dominators_filter {
+    const char *type_name; /* only objects of this type(o).__name__; NULL all */
+    uint64_t min_bytes;    /* only objects retaining at least this */
+    uint64_t limit;        /* at most this many; 0 all */
+    int all;               /* keep roots, modules and module dicts */
+    int folded;            /* text: root;...;holder;object N lines */
+} pymac_dominators_filter;
+PYMAC_API pymac_status pymac_render_retained(pymac_session *s, uint64_t addr, pymac_format fmt,
+                                             FILE *out, pymac_error *err);
+PYMAC_API pymac_status pymac_render_dominators(pymac_session *s, const pymac_dominators_filter *f,
+                                               pymac_format fmt, FILE *out, pymac_error *err);
+PYMAC_API pymac_status pymac_render_types_retained(pymac_session *s, pymac_format fmt, FILE *out,
+                                                   pymac_error *err);
 
 /* One view, rendered into a string: what a front end that cannot hand the
  * library a FILE* (GDB's Python) calls. */
@@ -381,7 +442,8 @@ typedef enum pymac_view_kind {
     PYMAC_VIEW_INFO, PYMAC_VIEW_STATS, PYMAC_VIEW_ARENAS, PYMAC_VIEW_POOLS,
     PYMAC_VIEW_WHEREIS, PYMAC_VIEW_GC, PYMAC_VIEW_TYPES, PYMAC_VIEW_OBJECTS,
     PYMAC_VIEW_OBJECT, PYMAC_VIEW_REFERRERS, PYMAC_VIEW_PATH, PYMAC_VIEW_LEAKS,
-    PYMAC_VIEW_REPORT, PYMAC_VIEW_DIFF,
+    PYMAC_VIEW_REPORT, PYMAC_VIEW_DIFF, PYMAC_VIEW_RETAINED, PYMAC_VIEW_DOMINATORS,
+    PYMAC_VIEW_TRACEMALLOC,
 } pymac_view_kind;
 
 typedef struct pymac_view {
@@ -391,6 +453,9 @@ typedef struct pymac_view {
     int gc_only;                   /* types */
     pymac_pool_filter pools;       /* pools */
     pymac_object_filter objects;   /* objects */
+    int retained;                  /* types: with retained bytes */
+    pymac_dominators_filter dominators; /* dominators */
+    pymac_tracemalloc_options tracemalloc; /* tracemalloc */
 } pymac_view;
 
 /* Returns the rendered text (free it with pymac_free), or NULL on error with

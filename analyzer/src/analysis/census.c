@@ -7,6 +7,8 @@
 #include "layout.h"
 #include "obmalloc.h"
 #include "census.h"
+#include "freelists.h"
+#include "census_ft.h"
 #include "object.h"
 #include "objmap.h"
 
@@ -66,7 +68,7 @@ static bool object_in_block(pymac_session *s, uint64_t block, uint32_t block_siz
         if (off + L->object_size > block_size || !pm_object_read(s, block + off, o))
             continue;
         /* an impossible length: stale block contents, not an object */
-        if (o->type->presize != off || o->size - o->type->presize > block_size - off ||
+        if (o->type->presize != off || o->footprint > block_size - off ||
             o->bad_size)
             continue;
         if (off && (o->type->flags & PM_TPFLAGS_HAVE_GC)) {
@@ -167,6 +169,8 @@ static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *
         return pm_nomem(err);
     for (size_t i = 0; i < h->npools; i++) {
         const pymac_pool *p = &h->pools[i];
+        if ((i & 1023) == 0)
+            pm_progress(s, "walking the heap", i, h->npools);
         if (p->state == PYMAC_POOL_EMPTY)
             continue;
         memset(is_free, 0, p->blocks_total);
@@ -199,7 +203,10 @@ static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *
             if (!object_in_block(s, block, p->block_size, &o)) {
                 c->raw_blocks++;
                 c->raw_bytes += p->block_size;
-            } else if (o.refcnt == 0 && !o.immortal) {
+            } else if ((o.refcnt == 0 && !o.immortal) ||
+                       pm_addr_in(w->parked, w->nparked, o.addr)) {
+                /* on a free list: a count of 0 (<= 3.13), or the list's link
+                 * written over the count (3.14+) */
                 c->freelisted++;
             } else if (!pm_walk_found(w, &o, -1)) {
                 free(is_free);
@@ -208,6 +215,7 @@ static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *
         }
     }
     free(is_free);
+    pm_progress(s, "walking the heap", h->npools, h->npools);
     if (!visit_leftovers(w))
         return pm_nomem(err);
     return PYMAC_OK;
@@ -216,6 +224,8 @@ static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *
 pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit, void *ctx,
                              pymac_census *c, pymac_error *err)
 {
+    if (s->layout->free_threaded)
+        return pm_ft_objects_walk(s, flags, visit, ctx, c, err);
     bool gc_only = flags & PM_WALK_GC_ONLY;
     /* Unless generations are wanted, the GC objects in pymalloc are set aside
      * and visited by the block scan, in address order: a visit in list order
@@ -252,6 +262,13 @@ pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit
             continue;
         st = pm_nomem(err);
     }
+    if (!gc_only && !st) {
+        st = pm_freelist_parked(s, &w.parked, &w.nparked, err);
+        if (st == PYMAC_PARTIAL) {
+            c->partial = 1;
+            st = PYMAC_OK;
+        }
+    }
     if (!gc_only && !st)
         st = scan_pymalloc(&w, h, err);
     if (c->invalid) {
@@ -262,6 +279,7 @@ pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit
     if (!gc_only && !st)
         st = pm_census_reach(&w, err);
     pm_objmap_free(&w.map);
+    free(w.parked);
     if (st)
         return st;
     if (w.bad_size) {

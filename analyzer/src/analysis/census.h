@@ -18,6 +18,8 @@ typedef struct pm_walk {
     pm_visit_fn visit;
     void *ctx;
     uint64_t bad_size;   /* objects found whose ob_size cannot be */
+    uint64_t *parked;    /* 3.14+: objects on free lists, sorted (pm_freelist_parked) */
+    size_t nparked;
 } pm_walk;
 
 void pm_census_free(pymac_census *c);

@@ -193,7 +193,7 @@ static void scan_object(reach *r, uint64_t addr)
     } else {
         pm_object o;
         if (pm_object_read(r->s, addr, &o))
-            scan_words(r, addr, o.size - o.type->presize, 0);
+            scan_words(r, addr, o.footprint, 0);
     }
 }
 

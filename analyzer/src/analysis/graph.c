@@ -7,13 +7,13 @@
 #include <string.h>
 
 #include "census.h"
+#include "frames.h"
 #include "graph.h"
 #include "json.h"
 #include "layout.h"
 #include "referents.h"
 #include "value.h"
 
-enum { FRAME_SCAN_WORDS = 96, MAX_FRAMES = 100000, MAX_THREADS = 100000 };
 
 /* ---- nodes ---- */
 
@@ -216,86 +216,74 @@ static bool interp_member(pymac_session *s, const char *const *paths, uint64_t *
     return false;
 }
 
-static bool tstate_field(pymac_session *s, const char *path, pm_field *f)
+typedef struct frame_ctx {
+    pymac_session *s;
+    pm_root_fn fn;
+    void *ctx;
+} frame_ctx;
+
+/* 3.14+ frames hold _PyStackRef (a union of one `bits` word) where 3.13 had
+ * PyObject *: the low two bits are tags (GIL build, pycore_stackref.h:
+ * 1 = a borrowed reference, 3 = a tagged int, 2 = invalid), the rest the
+ * object's address. An untagged word passes through unchanged. */
+enum { STACKREF_TAG_BITS = 3, STACKREF_INT_TAG = 3, STACKREF_INVALID = 2 };
+
+static uint64_t stackref_object(bool tagged, uint64_t bits)
 {
-    pm_lookup_field(s, "PyThreadState", path, f);
-    return f->ok;
+    if (!tagged)
+        return bits;
+    uint64_t tag = bits & STACKREF_TAG_BITS;
+    return tag == STACKREF_INT_TAG || tag == STACKREF_INVALID ? 0 : bits & ~(uint64_t)STACKREF_TAG_BITS;
 }
 
-/* The references of one 3.11+ interpreter frame: its object fields and the
- * live part of localsplus (locals, then the value stack up to stacktop);
- * the slots above stacktop are stale. */
-static void frame_words(pymac_session *s, uint64_t f, const char *label, pm_root_fn fn, void *ctx)
+/* Do the target's interpreter frames hold _PyStackRef (3.14+) in localsplus? */
+static bool frame_slots_tagged(pymac_session *s)
 {
-    static const char *const fields[] = {"f_code", "f_executable", "f_func", "f_funcobj",
-                                         "f_globals", "f_builtins", "f_locals", "frame_obj"};
-    pm_field fld, localsplus, stacktop;
-    uint64_t v, top;
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        pm_lookup_field(s, "_PyInterpreterFrame", fields[i], &fld);
-        if (fld.ok && pm_read_u64(s, f + (uint64_t)fld.off, &v) && v)
-            fn(ctx, v, label);
-    }
-    pm_lookup_field(s, "_PyInterpreterFrame", "localsplus", &localsplus);
-    pm_lookup_field(s, "_PyInterpreterFrame", "stacktop", &stacktop);
-    if (!localsplus.ok || !stacktop.ok ||
-        !pm_read_field(s, f, &stacktop, &top))
-        return;
-    top = (uint64_t)(int64_t)(int32_t)top;
-    for (uint64_t w = 0; w < top && w < FRAME_SCAN_WORDS * 64; w++)
-        if (pm_read_u64(s, f + (uint64_t)localsplus.off + 8 * w, &v) && v && !(v & 7))
-            fn(ctx, v, label);
+    const char *slot_type = pm_lookup_member_type(s, "_PyInterpreterFrame", "localsplus");
+    return slot_type && strcmp(slot_type, "_PyStackRef") == 0;
 }
 
 /* Each thread's Python frames: frame objects (<= 3.10) are objects and so
- * roots themselves; 3.11+ interpreter frames live on the thread's data stack
- * and are scanned for object pointers. */
+ * roots themselves; 3.11+ interpreter frames live on the thread's data stack:
+ * their object fields, and the live part of localsplus (frames.c: the slots
+ * above the stack pointer are stale). */
+static bool frame_root(void *ctx, int thread, int depth, uint64_t tstate, uint64_t f,
+                       bool object)
+{
+    static const char *const fields[] = {"f_code", "f_executable", "f_func", "f_funcobj",
+                                         "f_globals", "f_builtins", "f_locals", "frame_obj"};
+    (void)tstate;
+    frame_ctx *c = ctx;
+    pymac_session *s = c->s;
+    char label[64];
+    if (!f)
+        return true;
+    if (object) {
+        snprintf(label, sizeof label, "thread %d frame", thread);
+        c->fn(c->ctx, f, label);
+        return true;
+    }
+    snprintf(label, sizeof label, "thread %d frame %d", thread, depth);
+    pm_field fld;
+    uint64_t v, lp, n;
+    bool tagged = frame_slots_tagged(s);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        pm_lookup_field(s, "_PyInterpreterFrame", fields[i], &fld);
+        if (fld.ok && pm_read_u64(s, f + (uint64_t)fld.off, &v) && (v = stackref_object(tagged, v)))
+            c->fn(c->ctx, v, label);
+    }
+    if (!pm_frame_live_words(s, f, &lp, &n))
+        return true;
+    for (uint64_t w = 0; w < n; w++)
+        if (pm_read_u64(s, lp + 8 * w, &v) && (v = stackref_object(tagged, v)) && !(v & 7))
+            c->fn(c->ctx, v, label);
+    return true;
+}
+
 static void frame_roots(pymac_session *s, pm_root_fn fn, void *ctx)
 {
-    static const char *const heads[] = {"threads.head", "tstate_head", NULL};
-    uint64_t ts;
-    pm_field next, frame, cframe, current;
-    if (!interp_member(s, heads, &ts) || !tstate_field(s, "next", &next))
-        return;
-    bool objects = tstate_field(s, "frame", &frame) && s->rt->minor <= 10;
-    bool via_cframe = tstate_field(s, "cframe", &cframe);
-    bool direct = tstate_field(s, "current_frame", &current);
-    pm_field previous = {0}, cur = {0};
-    if (!objects) {
-        pm_lookup_field(s, "_PyInterpreterFrame", "previous", &previous);
-        if (!previous.ok)
-            return;
-        if (via_cframe)
-            pm_lookup_field(s, "_PyCFrame", "current_frame", &cur);
-        if (via_cframe && !cur.ok)
-            return;
-    }
-    char label[64];
-    for (int t = 0; ts && t < MAX_THREADS; t++) {
-        uint64_t f = 0;
-        if (objects) {
-            pm_read_u64(s, ts + (uint64_t)frame.off, &f);
-            snprintf(label, sizeof label, "thread %d frame", t);
-            if (f)
-                fn(ctx, f, label);
-        } else {
-            uint64_t c = 0;
-            if (via_cframe) {
-                if (pm_read_u64(s, ts + (uint64_t)cframe.off, &c) && c)
-                    pm_read_u64(s, c + (uint64_t)cur.off, &f);
-            } else if (direct) {
-                pm_read_u64(s, ts + (uint64_t)current.off, &f);
-            }
-            for (int depth = 0; f && depth < MAX_FRAMES; depth++) {
-                snprintf(label, sizeof label, "thread %d frame %d", t, depth);
-                frame_words(s, f, label, fn, ctx);
-                if (!pm_read_u64(s, f + (uint64_t)previous.off, &f))
-                    break;
-            }
-        }
-        if (!pm_read_u64(s, ts + (uint64_t)next.off, &ts))
-            break;
-    }
+    frame_ctx c = {s, fn, ctx};
+    pm_frames_walk(s, frame_root, &c);
 }
 
 void pm_graph_roots(pymac_session *s, int which, pm_root_fn fn, void *ctx)

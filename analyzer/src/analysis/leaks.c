@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frames.h"
 #include "glibc_heap.h"
 #include "layout.h"
 #include "leaks.h"
@@ -150,12 +151,17 @@ static void cover_dead_chunks(leaks *l)
         for (size_t k = 0; k < sizeof offsets / sizeof offsets[0]; k++) {
             pm_object o;
             if (pm_object_read(l->s, p + 16 + offsets[k], &o) && !o.refcnt && !o.immortal &&
-                o.type->presize == offsets[k] && o.size - o.type->presize <= size) {
+                o.type->presize == offsets[k] && o.footprint <= size) {
                 add_range(l, p + 16, p + size + 8);
                 break;
             }
         }
     }
+}
+
+static void cover_dead_range(void *ctx, uint64_t lo, uint64_t hi)
+{
+    add_range(ctx, lo, hi);
 }
 
 /* ---- references from memory that is not an object ---- */
@@ -173,6 +179,7 @@ static void scan_external(leaks *l, ext_fn fn)
     uint64_t first = l->g->n ? l->g->nodes[0] : 0, last = l->g->n ? l->g->nodes[l->g->n - 1] : 0;
     for (size_t i = 0; i < nsegs; i++) {
         const pm_segment *sg = &segs[i];
+        pm_progress(s, "leaks: references from other memory", i, nsegs);
         if (!(sg->flags & PF_W) || sg->memsz > MAX_SCAN)
             continue; /* read-only memory holds no counted references */
         for (uint64_t a = sg->vaddr; a + 8 <= sg->vaddr + sg->memsz;) {
@@ -208,6 +215,7 @@ static void scan_external(leaks *l, ext_fn fn)
             a += n;
         }
     }
+    pm_progress(s, "leaks: references from other memory", nsegs, nsegs);
 }
 
 static void ext_count(leaks *l, long idx)
@@ -263,6 +271,11 @@ static bool reach_edge(void *ctx, uint64_t target, const char *via, bool conserv
 
 pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
 {
+    return pm_leaks_analyze_keep(s, out, false, err);
+}
+
+pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, pymac_error *err)
+{
     memset(out, 0, sizeof *out);
     pymac_status st = pm_graph_open(s, &out->g, err);
     if (st > PYMAC_PARTIAL)
@@ -281,6 +294,14 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
         goto done;
     }
     l.bases = malloc((h->narenas + 1) * sizeof *l.bases);
+    if (keep) {
+        out->size = calloc(gp->n + 1, sizeof *out->size);
+        out->type = calloc(gp->n + 1, sizeof *out->type);
+        if (!out->size || !out->type) {
+            st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+            goto done;
+        }
+    }
     if (!l.incoming || !l.rc || !l.edge_off || !l.reached || !l.queue || !l.bases) {
         st = pm_nomem(err);
         goto done;
@@ -306,10 +327,16 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
      * into CSR edges, its refcount kept as what references must explain. */
     for (size_t i = 0; i < gp->n; i++) {
         pm_object o;
+        if ((i & 16383) == 0)
+            pm_progress(s, "leaks: references between objects", i, gp->n);
         l.edge_off[i] = (uint32_t)l.nedges;
         l.rc[i] = 0;
         if (!pm_object_read(s, gp->nodes[i], &o))
             continue;
+        if (keep) {
+            out->size[i] = o.size;
+            out->type[i] = o.type->addr;
+        }
         if (effectively_immortal(&l, &o)) {
             l.rc[i] = RC_IMMORTAL;
         } else {
@@ -336,7 +363,7 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
         /* an object's own body is not external memory (a static type is a
          * PyTypeObject, not the metatype's heap-type size: what follows it
          * is other static data) */
-        uint64_t body = o.size - o.type->presize;
+        uint64_t body = o.footprint;
         if ((tf & PM_TPFLAGS_TYPE_SUBCLASS) && static_type_size) {
             const pm_type *self = pm_type_get(s, o.addr);
             if (self && !(self->flags & PM_TPFLAGS_HEAPTYPE) && body > static_type_size)
@@ -345,6 +372,7 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
         add_range(&l, o.addr - o.type->presize, o.addr + body);
     }
     l.edge_off[gp->n] = (uint32_t)l.nedges;
+    pm_progress(s, "leaks: references between objects", gp->n, gp->n);
     if (l.nomem) {
         st = pm_nomem(err);
         goto done;
@@ -353,6 +381,14 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
     cover_dead_chunks(&l);
     if (l.nomem) {
         st = pm_nomem(err);
+        goto done;
+    }
+    /* the threads' data stacks past their tops and above each frame's stack
+     * pointer: stale slots of returned frames */
+    pm_datastack_dead(s, cover_dead_range, &l);
+    pm_cstack_dead(s, cover_dead_range, &l); /* and the C stacks below their pointers */
+    if (l.nomem) {
+        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;
     }
     /* the ranges may overlap (a buffer inside a dead chunk) */
@@ -385,6 +421,12 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
     l.incoming = NULL;
     l.rc = NULL;
     l.reached = NULL;
+    if (keep && !l.no_csr) {
+        out->edge_off = l.edge_off;
+        out->edge_to = l.edges;
+        l.edge_off = NULL;
+        l.edges = NULL;
+    }
 done:
     free(l.incoming);
     free(l.rc);
@@ -404,6 +446,10 @@ void pm_leaks_free(pm_leaks *lk)
     free(lk->incoming);
     free(lk->rc);
     free(lk->reached);
+    free(lk->edge_off);
+    free(lk->edge_to);
+    free(lk->size);
+    free(lk->type);
     pm_graph_close(&lk->g);
     memset(lk, 0, sizeof *lk);
 }

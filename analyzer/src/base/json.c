@@ -65,6 +65,14 @@ void pm_json_key(FILE *out, const char *key)
 
 void pm_json_warnings(FILE *out, const struct pymac_session *s)
 {
+    const char *newest = pymac_untested_version(s);
+    if (newest) {
+        /* every document says when the interpreter is newer than pymac knows */
+        fputs("\"untested_version\": true, ", out);
+        pm_json_key(out, "newest_tested_version");
+        pm_json_str(out, newest);
+        fputs(", ", out);
+    }
     pm_json_key(out, "warnings");
     fputc('[', out);
     for (size_t i = 0; i < s->warnings.n; i++) {

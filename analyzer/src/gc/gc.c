@@ -1,4 +1,4 @@
-/* The cyclic GC's generation lists (CPython 3.8-3.13, GIL builds).
+/* The cyclic GC's generation lists (CPython 3.8-3.15, GIL builds).
  *
  * Each generation is a circular doubly linked list of PyGC_Head threaded
  * through _gc_next/_gc_prev; the low two bits of both carry flags during a
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "census_ft.h"
 #include "gc.h"
 #include "layout.h"
 
@@ -84,6 +85,18 @@ static int64_t sign_extend(uint64_t v, unsigned size)
     return (int64_t)((v ^ m) - m);
 }
 
+/* Generation i as gc.get_objects(i) and gc.get_count() see it: generations[i];
+ * or, in 3.14.0-3.14.4's incremental GC (GEN_HEAD in Python/gc.c), young for
+ * 0, old[visited_space] for 1 and old[visited_space ^ 1] for 2. */
+static uint64_t generation_addr(const pm_layout *L, uint64_t state, uint32_t i, uint64_t visited)
+{
+    if (!L->gc_incremental)
+        return state + (uint64_t)L->gc_generations.off + (uint64_t)i * L->gc_generation_size;
+    if (i == 0)
+        return state + (uint64_t)L->gc_young.off;
+    return state + (uint64_t)L->gc_old.off + ((i - 1) ^ visited) * L->gc_generation_size;
+}
+
 pymac_status pymac_gc_walk(pymac_session *s, const pymac_gc **out, pymac_error *err)
 {
     if (s->gc) {
@@ -92,6 +105,13 @@ pymac_status pymac_gc_walk(pymac_session *s, const pymac_gc **out, pymac_error *
     }
     *out = NULL;
     const pm_layout *L = s->layout;
+    if (L->free_threaded) {
+        pymac_gc *ft = NULL;
+        pymac_status fst = pm_ft_gc_walk(s, &ft, err);
+        if (fst <= PYMAC_PARTIAL)
+            *out = s->gc = ft;
+        return fst;
+    }
     uint64_t owner = s->rt->minor == 8 ? s->rt->runtime_addr : s->rt->main_interp;
     uint64_t state = owner + (uint64_t)L->gc_state.off;
     pymac_gc *gc = calloc(1, sizeof *gc);
@@ -113,18 +133,31 @@ pymac_status pymac_gc_walk(pymac_session *s, const pymac_gc **out, pymac_error *
     gc->ngenerations = L->gc_ngenerations < PYMAC_GC_MAX_GENERATIONS ? (uint32_t)L->gc_ngenerations
                                                                      : PYMAC_GC_MAX_GENERATIONS;
     pymac_status st = PYMAC_OK;
+    uint64_t visited = 0;
+    if (L->gc_incremental &&
+        (!pm_read_uint(s, state + (uint64_t)L->gc_visited_space.off, L->gc_visited_space.size,
+                       &visited) ||
+         visited > 1)) {
+        pm_warn(s, "GC visited_space unreadable or not 0/1 (%llu): old spaces taken in order",
+                (unsigned long long)visited);
+        visited = 0;
+        gc->partial = 1;
+    }
     for (uint32_t i = 0; i <= gc->ngenerations && !st; i++) {
         /* generations[0..n-1], then the permanent generation (gc.freeze()) */
         bool perm = i == gc->ngenerations;
         uint64_t gen = perm ? state + (uint64_t)L->gc_permanent.off
-                            : state + (uint64_t)L->gc_generations.off +
-                                  (uint64_t)i * L->gc_generation_size;
+                            : generation_addr(L, state, i, visited);
         pymac_gc_generation *g = perm ? &gc->permanent : &gc->generations[i];
         uint64_t v;
         g->head = gen + (uint64_t)L->gen_head.off;
         if (pm_read_field(s, gen, &L->gen_count, &v))
             g->count = sign_extend(v, L->gen_count.size);
-        if (pm_read_field(s, gen, &L->gen_threshold, &v))
+        /* the incremental GC reports old[0]'s threshold for generation 1, 0 for 2 */
+        uint64_t tgen = L->gc_incremental && i > 0 ? generation_addr(L, state, i, 0) : gen;
+        if (L->gc_incremental && i == 2)
+            g->threshold = 0;
+        else if (pm_read_field(s, tgen, &L->gen_threshold, &v))
             g->threshold = sign_extend(v, L->gen_threshold.size);
         g->first = objs.n;
         char name[32];

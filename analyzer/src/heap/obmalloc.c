@@ -274,6 +274,10 @@ pymac_status pymac_heap_walk(pymac_session *s, const pymac_heap **out, pymac_err
     pymac_heap *h = calloc(1, sizeof *h);
     if (!h)
         return pm_nomem(err);
+    if (s->layout->free_threaded) { /* pymalloc holds nothing: see mimalloc.c */
+        *out = s->heap = h;
+        return PYMAC_OK;
+    }
     pymac_status st = geometry(s, h, err);
     if (!st)
         st = read_counters(s, h, err);

@@ -231,3 +231,27 @@ bool pm_dwarf_array_elem(Dwarf_Die *array, Dwarf_Die *elem, uint64_t *elem_size,
     *count = total / (uint64_t)esz;
     return true;
 }
+
+int pm_dwarf_each_member(Dwarf_Die *type,
+                         bool (*fn)(void *ctx, const char *name, int64_t off, Dwarf_Die *mtype),
+                         void *ctx)
+{
+    Dwarf_Die t = *type, child;
+    if (!pm_dwarf_strip(&t) || dwarf_tag(&t) != DW_TAG_structure_type)
+        return -1;
+    int n = 0;
+    if (dwarf_child(&t, &child) != 0)
+        return 0;
+    do {
+        const char *nm = dwarf_diename(&child);
+        int64_t off;
+        Dwarf_Die mt;
+        if (dwarf_tag(&child) != DW_TAG_member || !nm || !member_offset(&child, &off) ||
+            !member_type(&child, &mt) || !pm_dwarf_strip(&mt))
+            continue;
+        n++;
+        if (!fn(ctx, nm, off, &mt))
+            break;
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return n;
+}

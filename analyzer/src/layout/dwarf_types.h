@@ -27,5 +27,11 @@ bool pm_dwarf_member_typed(Dwarf_Die *type, const char *path, pm_field *out, Dwa
 int64_t pm_dwarf_sizeof(Dwarf_Die *type);
 bool pm_dwarf_array_elem(Dwarf_Die *array, Dwarf_Die *elem, uint64_t *elem_size,
                          uint64_t *count);
+/* Calls fn for each named direct member of a struct: its name, offset and
+ * (typedef-stripped) type. Stops early when fn returns false; returns the
+ * number of members visited, -1 if type is not a struct. */
+int pm_dwarf_each_member(Dwarf_Die *type,
+                         bool (*fn)(void *ctx, const char *name, int64_t off, Dwarf_Die *mtype),
+                         void *ctx);
 
 #endif

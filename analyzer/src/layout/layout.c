@@ -147,13 +147,28 @@ static void resolve_gc(resolver *r, pm_layout *L, unsigned minor)
         field(r, "PyInterpreterState", "gc", &L->gc_state);
     }
     if (type_of(r, "_gc_runtime_state")) {
-        field(r, "_gc_runtime_state", "generations", &L->gc_generations);
+        /* generations[3] (3.8-3.13, 3.14.5+), or 3.14.0-3.14.4's young + old[2] */
+        pm_lookup_field(r->s, "_gc_runtime_state", "generations", &L->gc_generations);
+        pm_lookup_field(r->s, "_gc_runtime_state", "young", &L->gc_young);
+        L->gc_incremental = !L->gc_generations.ok && L->gc_young.ok;
+        const char *gens = "generations";
+        if (L->gc_incremental) {
+            field(r, "_gc_runtime_state", "old", &L->gc_old);
+            field(r, "_gc_runtime_state", "visited_space", &L->gc_visited_space);
+            gens = "old";
+        } else {
+            field(r, "_gc_runtime_state", "generations", &L->gc_generations);
+        }
         field(r, "_gc_runtime_state", "permanent_generation", &L->gc_permanent);
         field(r, "_gc_runtime_state", "collecting", &L->gc_collecting);
-        uint64_t esz;
-        if (L->gc_generations.ok && pm_lookup_array(r->s, "_gc_runtime_state", "generations",
-                                                    &esz, &L->gc_ngenerations))
+        uint64_t esz, n = 0;
+        if (pm_lookup_array(r->s, "_gc_runtime_state", gens, &esz, &n)) {
             L->gc_generation_size = (uint32_t)esz;
+            /* young, then the two old spaces */
+            L->gc_ngenerations = L->gc_incremental ? (n == 2 ? 3 : 0) : n;
+        }
+        if (L->gc_incremental && n != 2 && !r->missing)
+            r->missing = "_gc_runtime_state.old[2]";
     }
     if (type_of(r, "gc_generation")) {
         field(r, "gc_generation", "head", &L->gen_head);
@@ -167,11 +182,54 @@ static void resolve_gc(resolver *r, pm_layout *L, unsigned minor)
     }
 }
 
+/* Free-threaded: the GC state holds counts and thresholds only, in 3.13t's
+ * generations[] or 3.14t's young and old[2] (one after the other, which is
+ * how gc.get_count() and get_threshold() list them). */
+static void resolve_ft_gc(resolver *r, pm_layout *L)
+{
+    if (type_of(r, "PyInterpreterState"))
+        field(r, "PyInterpreterState", "gc", &L->gc_state);
+    if (type_of(r, "_gc_runtime_state"))
+        field(r, "_gc_runtime_state", "collecting", &L->gc_collecting);
+    L->gc_head_size = 0; /* no PyGC_Head before objects (_PyType_PreHeaderSize) */
+    if (!pm_lookup_type(r->s, "_gc_runtime_state"))
+        return;
+    uint64_t esz, n;
+    pm_field old;
+    pm_lookup_field(r->s, "_gc_runtime_state", "generations", &L->gc_generations);
+    if (L->gc_generations.ok) {
+        if (pm_lookup_array(r->s, "_gc_runtime_state", "generations", &esz, &L->gc_ngenerations))
+            L->gc_generation_size = (uint32_t)esz;
+    } else {
+        pm_lookup_field(r->s, "_gc_runtime_state", "young", &L->gc_generations);
+        pm_lookup_field(r->s, "_gc_runtime_state", "old", &old);
+        if (!L->gc_generations.ok || !old.ok ||
+            !pm_lookup_array(r->s, "_gc_runtime_state", "old", &esz, &n) ||
+            old.off != L->gc_generations.off + (int32_t)esz)
+            return;
+        L->gc_generation_size = (uint32_t)esz;
+        L->gc_ngenerations = 1 + n;
+    }
+    if (pm_lookup_type(r->s, "gc_generation")) {
+        pm_lookup_field(r->s, "gc_generation", "threshold", &L->gen_threshold);
+        pm_lookup_field(r->s, "gc_generation", "count", &L->gen_count);
+        if (!L->gen_threshold.ok || !L->gen_count.ok)
+            L->gc_ngenerations = 0;
+    }
+}
+
 static void resolve_objects(resolver *r, pm_layout *L)
 {
     if (type_of(r, "PyObject")) {
         L->object_size = size_of(r, "PyObject", "PyObject");
-        field(r, "PyObject", "ob_refcnt", &L->ob_refcnt);
+        if (L->free_threaded) {
+            field(r, "PyObject", "ob_tid", &L->ob_tid);
+            field(r, "PyObject", "ob_ref_local", &L->ob_ref_local);
+            field(r, "PyObject", "ob_ref_shared", &L->ob_ref_shared);
+            field(r, "PyObject", "ob_gc_bits", &L->ob_gc_bits);
+        } else {
+            field(r, "PyObject", "ob_refcnt", &L->ob_refcnt);
+        }
         field(r, "PyObject", "ob_type", &L->ob_type);
     }
     if (type_of(r, "PyVarObject"))
@@ -191,19 +249,65 @@ pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err)
         return pm_nomem(err);
     s->layout = L;
     resolver r = {.s = s};
-    resolve_arena_and_pool(&r, L);
-    resolve_radix(&r, L);
-    resolve_runtime(&r, L, s->rt->minor);
-    resolve_gc(&r, L, s->rt->minor);
+    /* A free-threaded build's PyObject has a split count, not ob_refcnt; its
+     * objects live in mimalloc (mimalloc.c), so pymalloc and the GC lists are
+     * not resolved. */
+    pm_field ft;
+    pm_lookup_field(s, "PyObject", "ob_ref_local", &ft);
+    L->free_threaded = ft.ok;
+    /* 3.13+: the runtime says so itself (_Py_DebugOffsets.free_threaded) */
+    uint64_t said;
+    pm_lookup_field(s, "_PyRuntimeState", "debug_offsets.free_threaded", &ft);
+    if (ft.ok && pm_read_uint(s, s->rt->runtime_addr + (uint64_t)ft.off, ft.size, &said) &&
+        (said == 1) != L->free_threaded && said <= 1)
+        return pm_fail(err, PYMAC_E_MISMATCH, "pass the debug info of this build with --debug-dir",
+                       "debug info %s describes a %s build, but the core's _PyRuntime says "
+                       "free_threaded = %llu", s->python.debug_path,
+                       L->free_threaded ? "free-threaded" : "default (GIL)",
+                       (unsigned long long)said);
+    if (!L->free_threaded) {
+        resolve_arena_and_pool(&r, L);
+        resolve_radix(&r, L);
+    }
+    resolve_runtime(&r, L, L->free_threaded ? 0 : s->rt->minor);
+    if (L->free_threaded)
+        resolve_ft_gc(&r, L);
+    else
+        resolve_gc(&r, L, s->rt->minor);
     resolve_objects(&r, L);
+    if (r.missing && s->rt->untested)
+        return pm_fail(err, PYMAC_E_UNSUPPORTED,
+                       "pymac reads CPython up to " PM_NEWEST_TESTED " and newer versions "
+                       "while their structures keep their names and shapes",
+                       "CPython %s is newer than pymac knows (newest tested " PM_NEWEST_TESTED
+                       ") and its DWARF lacks %s", s->rt->version, r.missing);
     if (r.missing)
         return pm_fail(err, PYMAC_E_UNSUPPORTED,
                        "the debug info found does not match this CPython build; pass the right "
                        "one with --debug-dir",
                        "DWARF of %s (CPython %s) lacks %s", s->python.debug_path,
                        s->rt->version, r.missing);
+    /* A version newer than pymac knows: the walkers rely on these shapes,
+     * which every tested GIL build has (a free-threaded build differs). */
+    const struct {
+        const char *what;
+        uint32_t got, want;
+    } shapes[] = {
+        {"PyObject", L->object_size, 16},          {"PyGC_Head", L->gc_head_size, 16},
+        {"struct pool_header", L->pool_header_size, 48},
+        {"struct arena_object", L->arena_object_size, 48},
+        {"PyGC_Head._gc_next", L->gch_next.size, 8}, {"PyGC_Head._gc_prev", L->gch_prev.size, 8},
+    };
+    for (size_t i = 0; s->rt->untested && i < sizeof shapes / sizeof shapes[0]; i++)
+        if (shapes[i].got != shapes[i].want)
+            return pm_fail(err, PYMAC_E_UNSUPPORTED,
+                           "pymac reads CPython up to " PM_NEWEST_TESTED " and newer versions "
+                           "while their structures keep their names and shapes",
+                           "CPython %s is newer than pymac knows (newest tested " PM_NEWEST_TESTED
+                           ") and its %s changed shape (%u bytes, pymac reads %u)",
+                           s->rt->version, shapes[i].what, shapes[i].got, shapes[i].want);
     /* The radix tree arrived with 3.10; its presence must agree with the version. */
-    if (L->has_radix != (s->rt->minor >= 10))
+    if (!L->free_threaded && L->has_radix != (s->rt->minor >= 10))
         return pm_fail(err, PYMAC_E_MISMATCH, "pass the debug info of this build with --debug-dir",
                        "debug info %s does not fit CPython %s (arena map %s)",
                        s->python.debug_path, s->rt->version,

@@ -24,12 +24,23 @@ typedef struct pm_layout_source {
     /* type.path ("mgmt.arenas": nested members) in out; out->ok false if absent */
     bool (*field)(struct pm_layout_source *src, const char *type, const char *path,
                   pm_field *out);
+    /* field, as defined in the compilation unit of the function at near first
+     * (types private to one file); near 0: as field */
+    bool (*field_near)(struct pm_layout_source *src, const char *type, const char *path,
+                       uint64_t near, pm_field *out);
     /* sizeof(type), -1 if unknown; near: a function address whose compilation
      * unit's definition is preferred (0: the runtime's and allocator's) */
     int64_t (*size)(struct pm_layout_source *src, const char *type, uint64_t near);
     /* the element size and count of the array member type.path */
     bool (*array)(struct pm_layout_source *src, const char *type, const char *path,
                   uint64_t *elem_size, uint64_t *count);
+    /* the name of the type of member type.path (an array's: its element's),
+     * NULL if unknown: tells 3.14's _PyStackRef slots from PyObject * */
+    const char *(*member_type)(struct pm_layout_source *src, const char *type, const char *path);
+    /* calls fn with each named direct member of type (name, offset) until fn
+     * returns false; -1 if type is unknown or not a struct */
+    int (*members)(struct pm_layout_source *src, const char *type,
+                   bool (*fn)(void *ctx, const char *name, int64_t off), void *ctx);
     void (*close)(struct pm_layout_source *src);
 } pm_layout_source;
 
@@ -63,12 +74,20 @@ typedef struct pm_layout {
     pm_field gc_generations, gc_permanent, gc_collecting;
     uint32_t gc_generation_size;
     uint64_t gc_ngenerations;
+    /* 3.14.0-3.14.4's incremental GC: `young` and `old[2]` instead of
+     * generations[3]; which old space is generation 1 is `visited_space` */
+    bool gc_incremental;
+    pm_field gc_young, gc_old, gc_visited_space;
     pm_field gen_head, gen_threshold, gen_count;
     uint32_t gc_head_size;
     pm_field gch_next, gch_prev;
     /* objects and types */
     uint32_t object_size;
     pm_field ob_refcnt, ob_type, ob_size;
+    /* free-threaded builds (3.13t+): no ob_refcnt, no pymalloc, no GC lists;
+     * the count is ob_ref_local + (ob_ref_shared >> 2) (biased counting) */
+    bool free_threaded;
+    pm_field ob_tid, ob_ref_local, ob_ref_shared, ob_gc_bits;
     pm_field tp_name, tp_basicsize, tp_itemsize, tp_flags;
 } pm_layout;
 
@@ -83,14 +102,19 @@ typedef struct pm_runtime {
     char version[32];
     uint32_t hexversion;
     unsigned minor;           /* 3.minor */
+    bool untested;            /* minor > PM_MAX_MINOR */
     uint64_t runtime_addr;    /* &_PyRuntime */
     uint64_t main_interp;
     uint64_t obmalloc_state;  /* 3.12+: the main interpreter's state */
     pm_obmalloc_vars om;
 } pm_runtime;
 
+/* The versions pymac was tested on. A newer one is read from its DWARF all
+ * the same, with a warning (pymac_untested_version), and refused only when a
+ * structure pymac needs is missing or changed shape; an older one is refused. */
 #define PM_MIN_MINOR 8
-#define PM_MAX_MINOR 13
+#define PM_MAX_MINOR 15
+#define PM_NEWEST_TESTED "3.15"
 
 pymac_status pm_runtime_open(pymac_session *s, pymac_error *err);
 pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err);
@@ -102,6 +126,15 @@ void pm_lookup_field(pymac_session *s, const char *type, const char *path, pm_fi
 /* The element size and count of the array member type.path. */
 bool pm_lookup_array(pymac_session *s, const char *type, const char *path, uint64_t *elem_size,
                      uint64_t *count);
+/* type.path as the compilation unit of the function at near defines type
+ * (then anywhere); out->ok false if absent. */
+void pm_lookup_field_near(pymac_session *s, const char *type, const char *path, uint64_t near,
+                          pm_field *out);
+/* The type name of member type.path (an array's element's), or NULL. */
+const char *pm_lookup_member_type(pymac_session *s, const char *type, const char *path);
+/* Each named direct member of type, in order (see pm_layout_source.members). */
+int pm_lookup_members(pymac_session *s, const char *type,
+                      bool (*fn)(void *ctx, const char *name, int64_t off), void *ctx);
 /* sizeof(type) as defined near the function at near (see pm_layout_source.size), -1 if unknown. */
 int64_t pm_lookup_size_near(pymac_session *s, const char *type, uint64_t near);
 /* Reads the member f of the struct at base (up to 8 bytes; bitfields too). */

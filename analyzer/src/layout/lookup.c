@@ -62,3 +62,26 @@ bool pm_lookup_array(pymac_session *s, const char *type, const char *path, uint6
     pm_layout_source *src = s->layout_source;
     return src && src->array(src, type, path, elem_size, count);
 }
+
+const char *pm_lookup_member_type(pymac_session *s, const char *type, const char *path)
+{
+    pm_layout_source *src = s->layout_source;
+    return src && src->member_type ? src->member_type(src, type, path) : NULL;
+}
+
+int pm_lookup_members(pymac_session *s, const char *type,
+                      bool (*fn)(void *ctx, const char *name, int64_t off), void *ctx)
+{
+    pm_layout_source *src = s->layout_source;
+    return src && src->members ? src->members(src, type, fn, ctx) : -1;
+}
+
+void pm_lookup_field_near(pymac_session *s, const char *type, const char *path, uint64_t near,
+                          pm_field *out)
+{
+    pm_layout_source *src = s->layout_source;
+    if (src && src->field_near && near)
+        out->ok = src->field_near(src, type, path, near, out);
+    else
+        pm_lookup_field(s, type, path, out);
+}

@@ -2,6 +2,7 @@
  * interpreter's debug info (dwarf_types.c does the DWARF work). Types are
  * looked up near the interpreter's runtime and allocator code first, and
  * each type found once is remembered, so a walker may ask per use. */
+#include <dwarf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,16 @@ static bool field(pm_layout_source *src, const char *type, const char *path, pm_
     return out->ok;
 }
 
+static bool field_near(pm_layout_source *src, const char *type, const char *path, uint64_t near,
+                       pm_field *out)
+{
+    Dwarf_Die t;
+    dwarf_source *d = (dwarf_source *)src;
+    out->ok = ((near && find(d, type, near, &t)) || find(d, type, 0, &t)) &&
+              pm_dwarf_member(&t, path, out);
+    return out->ok;
+}
+
 static int64_t size(pm_layout_source *src, const char *type, uint64_t near)
 {
     Dwarf_Die t;
@@ -82,6 +93,38 @@ static bool array(pm_layout_source *src, const char *type, const char *path, uin
            pm_dwarf_array_elem(&mt, &elem, elem_size, count);
 }
 
+static const char *member_type(pm_layout_source *src, const char *type, const char *path)
+{
+    Dwarf_Die t, mt, elem;
+    pm_field f;
+    uint64_t esz, n;
+    if (!find((dwarf_source *)src, type, 0, &t) || !pm_dwarf_member_typed(&t, path, &f, &mt))
+        return NULL;
+    if (dwarf_tag(&mt) == DW_TAG_array_type && pm_dwarf_array_elem(&mt, &elem, &esz, &n))
+        return dwarf_diename(&elem);
+    return dwarf_diename(&mt);
+}
+
+typedef struct each_ctx {
+    bool (*fn)(void *ctx, const char *name, int64_t off);
+    void *ctx;
+} each_ctx;
+
+static bool each(void *ctx, const char *name, int64_t off, Dwarf_Die *mtype)
+{
+    (void)mtype;
+    each_ctx *e = ctx;
+    return e->fn(e->ctx, name, off);
+}
+
+static int members(pm_layout_source *src, const char *type,
+                   bool (*fn)(void *ctx, const char *name, int64_t off), void *ctx)
+{
+    Dwarf_Die t;
+    each_ctx e = {fn, ctx};
+    return find((dwarf_source *)src, type, 0, &t) ? pm_dwarf_each_member(&t, each, &e) : -1;
+}
+
 static void close_source(pm_layout_source *src)
 {
     dwarf_source *d = (dwarf_source *)src;
@@ -96,7 +139,9 @@ pymac_status pm_layout_source_dwarf(pymac_session *s, pymac_error *err)
     if (!d)
         return pm_nomem(err);
     d->ops = (pm_layout_source){.name = "DWARF", .has = has, .field = field, .size = size,
-                                .array = array, .close = close_source};
+                                .array = array, .member_type = member_type, .members = members,
+                                .field_near = field_near,
+                                .close = close_source};
     d->dw.mod = s->python.mod;
     d->dw.dwarf = s->python.dwarf;
     /* (the order the runtime and allocator CUs are searched in) */

@@ -4,6 +4,7 @@
 #ifndef PYMAC_VALUE_LAYOUT_H
 #define PYMAC_VALUE_LAYOUT_H
 
+#include "dict_size.h"
 #include "field.h"
 
 typedef struct pm_value_layout {
@@ -18,6 +19,7 @@ typedef struct pm_value_layout {
         set_mask, set_table, set_smalltable;
     uint32_t unicode_size;
     pm_field func_qualname, module_name, code_name, code_filename, code_firstlineno;
+    pm_dict_size_layout dict_size;
 } pm_value_layout;
 
 #endif

@@ -230,10 +230,31 @@ void pm_type_table_free(pm_type_table *t)
     }
 }
 
+bool pm_object_ft_refcnt(const void *h, const struct pm_layout *L, pm_object *o)
+{
+    uint64_t local = pm_get_uint(h, L->ob_ref_local.off, L->ob_ref_local.size);
+    int64_t shared = (int64_t)pm_get_uint(h, L->ob_ref_shared.off, L->ob_ref_shared.size);
+    o->ft = true;
+    o->tid = pm_get_uint(h, L->ob_tid.off, L->ob_tid.size);
+    o->ref_local = (uint32_t)local;
+    o->ref_shared = shared;
+    o->gc_bits = (uint8_t)pm_get_uint(h, L->ob_gc_bits.off, L->ob_gc_bits.size);
+    o->immortal = o->ref_local == UINT32_MAX; /* _Py_IMMORTAL_REFCNT_LOCAL */
+    /* Py_REFCNT: local + (shared >> _Py_REF_SHARED_SHIFT), an arithmetic
+     * shift (another thread's decrements can leave shared negative) */
+    int64_t n = (int64_t)o->ref_local + (shared < 0 ? -(int64_t)((0 - (uint64_t)shared) >> 2) -
+                                                          (((0 - (uint64_t)shared) & 3) != 0)
+                                                    : shared >> 2);
+    if (!o->immortal && n < 0)
+        return false; /* no live object has a negative count */
+    o->refcnt = o->immortal ? o->ref_local : (uint64_t)n;
+    return true;
+}
+
 bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
 {
     const pm_layout *L = s->layout;
-    unsigned char hdr[32];
+    unsigned char hdr[48]; /* PyObject (32 bytes free-threaded) and ob_size */
     memset(o, 0, sizeof *o);
     o->addr = addr;
     if ((addr & 7) || L->object_size + 8 > sizeof hdr)
@@ -244,16 +265,24 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
         h = pm_view(s, addr, L->object_size, hdr);
     if (!h)
         return false;
-    o->refcnt = pm_get_uint(h, L->ob_refcnt.off, L->ob_refcnt.size);
     uint64_t tp = pm_get_uint(h, L->ob_type.off, L->ob_type.size);
     o->type = pm_type_get(s, tp);
     if (!o->type)
         return false;
-    /* 3.12+: immortal objects have the low 32 bits of the count negative */
-    /* The high half is 0 in a real immortal count (CPython sets UINT_MAX):
-     * a pointer or index bytes in a reused block are not immortal objects. */
-    o->immortal = s->rt->minor >= 12 && (int32_t)(uint32_t)o->refcnt < 0 && !(o->refcnt >> 32);
-    if (!o->immortal && o->refcnt >= PM_REFCNT_PLAUSIBLE)
+    if (L->free_threaded) {
+        if (!pm_object_ft_refcnt(h, L, o))
+            return false;
+    } else {
+        o->refcnt = pm_get_uint(h, L->ob_refcnt.off, L->ob_refcnt.size);
+        /* 3.12+: immortal objects have the low 32 bits of the count negative */
+        /* The high half is 0 in a real immortal count (CPython sets UINT_MAX):
+         * a pointer or index bytes in a reused block are not immortal objects. */
+        o->immortal =
+            s->rt->minor >= 12 && (int32_t)(uint32_t)o->refcnt < 0 && !(o->refcnt >> 32);
+    }
+    /* free-threaded deferred counting adds _Py_REF_DEFERRED (2^60) to the count */
+    if (!o->immortal && o->refcnt >= PM_REFCNT_PLAUSIBLE &&
+        !(o->ft && (o->gc_bits & PM_GC_BITS_DEFERRED)))
         return false;
     uint64_t size = o->type->basicsize;
     if (o->type->itemsize) {
@@ -277,6 +306,9 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
     uint64_t special = pm_value_sizeof(s, o);
     if (special)
         o->size = special;
+    /* a dict's getsizeof counts its keys and values tables, which are
+     * separate allocations */
+    o->footprint = (o->type->flags & PM_TPFLAGS_DICT_SUBCLASS) ? size : o->size - o->type->presize;
     return true;
 }
 

@@ -18,6 +18,9 @@
 #define PM_TPFLAGS_DICT_SUBCLASS (1ul << 29)
 #define PM_TPFLAGS_TYPE_SUBCLASS (1ul << 31)
 
+/* _PyGC_BITS_DEFERRED of a free-threaded ob_gc_bits (pycore_gc.h, 3.13t+) */
+#define PM_GC_BITS_DEFERRED 64u
+
 typedef struct pm_type {
     uint64_t addr;
     bool valid;          /* its type chain ends at `type` and its fields are sane */
@@ -50,10 +53,23 @@ typedef struct pm_object {
     const pm_type *type;
     int64_t ob_size;     /* for var-sized types */
     uint64_t size;       /* as sys.getsizeof() would report (generic rule) */
+    uint64_t footprint;  /* the object's own allocation from addr (no pre-header, no
+                          * separate buffers such as a dict's keys): where its body ends */
     bool bad_size;       /* ob_size cannot be: the items would run past any
                           * plausible size or out of mapped memory; size is then
                           * the fixed part only */
+    /* free-threaded builds: refcnt is ref_local + (ref_shared >> 2) */
+    bool ft;
+    uint32_t ref_local;  /* the owner thread's count; UINT32_MAX: immortal */
+    int64_t ref_shared;  /* other threads' count << 2 | merged/queued flags */
+    uint64_t tid;        /* ob_tid: the owner thread (0: none) */
+    uint8_t gc_bits;     /* ob_gc_bits */
 } pm_object;
+
+struct pm_layout;
+/* The biased count of a free-threaded object from its header bytes h. False
+ * when it cannot be a live object's (negative). */
+bool pm_object_ft_refcnt(const void *h, const struct pm_layout *L, pm_object *o);
 
 /* Reads and validates the object at addr: readable header, a valid type,
  * a plausible reference count. */

@@ -54,6 +54,7 @@ static const pm_value_layout *layout(pymac_session *s)
     pm_lookup_field(s, "PyTupleObject", "ob_item", &V->tuple_items);
     pm_lookup_field(s, "PyListObject", "ob_item", &V->list_items);
     pm_lookup_field(s, "PyListObject", "allocated", &V->list_allocated);
+    pm_dict_size_resolve(s, &V->dict_size);
     pm_lookup_field(s, "PySetObject", "mask", &V->set_mask);
     pm_lookup_field(s, "PySetObject", "table", &V->set_table);
     pm_lookup_field(s, "PySetObject", "smalltable", &V->set_smalltable);
@@ -147,6 +148,60 @@ static bool str_value(pymac_session *s, const pm_value_layout *V, uint64_t addr,
         put(o, "%c...(%llu chars)", q, (unsigned long long)len);
     else
         put(o, "%c", q);
+    return true;
+}
+
+/* The whole text of the str at addr as UTF-8 (lone surrogates in their
+ * three-byte form, so byte order stays code point order), NUL-terminated.
+ * False if addr is not a str, its text is unreadable or does not fit cap. */
+bool pm_str_utf8(pymac_session *s, uint64_t addr, char *buf, size_t cap)
+{
+    const pm_value_layout *V = layout(s);
+    uint64_t type, len, kind, compact, ascii, data;
+    if (!V || !V->t_str || !pm_read_u64(s, addr + (uint64_t)s->layout->ob_type.off, &type) ||
+        type != V->t_str || !pm_read_field(s, addr, &V->str_length, &len) ||
+        !pm_read_field(s, addr, &V->str_kind, &kind) || !pm_read_field(s, addr, &V->str_compact, &compact) ||
+        !pm_read_field(s, addr, &V->str_ascii, &ascii))
+        return false;
+    if ((kind != 1 && kind != 2 && kind != 4) || len >= cap)
+        return false;
+    if (compact)
+        data = addr + (ascii ? V->ascii_size : V->compact_size);
+    else if (!pm_read_field(s, addr, &V->str_data, &data))
+        return false;
+    size_t n = 0;
+    unsigned char chunk[256];
+    for (uint64_t i = 0; i < len;) {
+        uint64_t take = len - i < sizeof chunk / kind ? len - i : sizeof chunk / kind;
+        if (!pm_read(s, data + i * kind, chunk, take * kind))
+            return false;
+        for (uint64_t j = 0; j < take; j++) {
+            uint32_t c = (uint32_t)pm_get_uint(chunk, (uint32_t)(j * kind), (unsigned)kind);
+            unsigned char e[4];
+            size_t k = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+            if (c > 0x10ffff)
+                return false;
+            if (k == 1)
+                e[0] = (unsigned char)c;
+            else if (k == 2)
+                e[0] = (unsigned char)(0xc0 | c >> 6), e[1] = (unsigned char)(0x80 | (c & 0x3f));
+            else if (k == 3)
+                e[0] = (unsigned char)(0xe0 | c >> 12),
+                e[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3f)),
+                e[2] = (unsigned char)(0x80 | (c & 0x3f));
+            else
+                e[0] = (unsigned char)(0xf0 | c >> 18),
+                e[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3f)),
+                e[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3f)),
+                e[3] = (unsigned char)(0x80 | (c & 0x3f));
+            if (n + k >= cap)
+                return false;
+            memcpy(buf + n, e, k);
+            n += k;
+        }
+        i += take;
+    }
+    buf[n] = 0;
     return true;
 }
 
@@ -265,6 +320,8 @@ uint64_t pm_value_sizeof(pymac_session *s, const pm_object *ob)
         uint64_t extra = table != a + (uint64_t)V->set_smalltable.off ? (mask + 1) * 16 : 0;
         return ob->type->basicsize + extra + ob->type->presize;
     }
+    if (ob->type->flags & PM_TPFLAGS_DICT_SUBCLASS)
+        return pm_dict_sizeof(s, &V->dict_size, ob);
     return 0;
 }
 

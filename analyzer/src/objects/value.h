@@ -12,4 +12,8 @@ void pm_value_repr(pymac_session *s, const pm_object *o, char *buf, size_t cap);
  * their buffers; 0 for types that follow the generic rule. */
 uint64_t pm_value_sizeof(pymac_session *s, const pm_object *o);
 
+/* The whole text of the str object at addr, as UTF-8, into buf (cap bytes
+ * with the NUL); false if it is not a readable str that fits. */
+bool pm_str_utf8(pymac_session *s, uint64_t addr, char *buf, size_t cap);
+
 #endif

@@ -3,8 +3,10 @@
 #include <string.h>
 
 #include "json.h"
+#include "layout.h"
 #include "obmalloc.h"
 #include "pm.h"
+#include "render_mimalloc.h"
 
 static const char *const pool_state_names[] = {"used", "full", "empty"};
 
@@ -22,6 +24,8 @@ static void partial_footer(pymac_session *s, FILE *out, int partial)
 
 pymac_status pymac_render_arenas(pymac_session *s, pymac_format fmt, FILE *out, pymac_error *err)
 {
+    if (s->layout->free_threaded)
+        return pm_mi_render_arenas(s, fmt, out, err);
     const pymac_heap *h;
     pymac_status st = pymac_heap_walk(s, &h, err);
     if (st > PYMAC_PARTIAL)
@@ -112,6 +116,8 @@ static bool pool_consistent(pymac_session *s, const pymac_heap *h, const pymac_p
 pymac_status pymac_render_pools(pymac_session *s, const pymac_pool_filter *filter,
                                 pymac_format fmt, FILE *out, pymac_error *err)
 {
+    if (s->layout->free_threaded)
+        return pm_mi_render_pools(s, filter, fmt, out, err);
     const pymac_heap *h;
     pymac_status st = pymac_heap_walk(s, &h, err);
     if (st > PYMAC_PARTIAL)
@@ -194,6 +200,8 @@ static const char *const where_names[] = {"unmapped", "not in pymalloc", "arena 
 pymac_status pymac_render_whereis(pymac_session *s, uint64_t addr, pymac_format fmt, FILE *out,
                                   pymac_error *err)
 {
+    if (s->layout->free_threaded)
+        return pm_mi_render_whereis(s, addr, fmt, out, err);
     pymac_whereis w;
     pymac_status st = pymac_whereis_address(s, addr, &w, err);
     if (st > PYMAC_PARTIAL)

@@ -26,24 +26,50 @@ pymac_status pymac_render_info(pymac_session *s, pymac_format fmt, FILE *out, py
                 "\"main_interpreter\": \"0x%llx\", ",
                 in.hexversion, in.nthreads, (unsigned long long)in.runtime_address,
                 (unsigned long long)in.main_interpreter);
+        if (in.debuginfod_urls) {
+            pm_json_key(out, "debuginfod_urls");
+            pm_json_str(out, in.debuginfod_urls);
+            fputs(", ", out);
+        }
+        if (in.compression)
+            fprintf(out,
+                    "\"compressed\": {\"format\": \"%s\", \"compressed_bytes\": %llu, "
+                    "\"core_bytes\": %llu}, ",
+                    in.compression, (unsigned long long)in.compressed_bytes,
+                    (unsigned long long)in.core_bytes);
+        else
+            fputs("\"compressed\": null, ", out);
         pm_json_warnings(out, s);
         fputs("}\n", out);
         return PYMAC_OK;
     }
+    fprintf(out, "target:           %s (%s)\n", in.core_path, in.core_kind);
+    if (in.compression)
+        fprintf(out, "compressed:       %s (%.1f MiB -> %.1f MiB)\n", in.compression,
+                in.compressed_bytes / 1048576.0, in.core_bytes / 1048576.0);
     fprintf(out,
-            "target:           %s (%s)\n"
             "executable:       %s\n"
             "python:           CPython %s (hexversion 0x%08x)\n"
             "interpreter in:   %s\n"
-            "build-id:         %s\n"
-            "debug info:       %s (%s)\n"
+            "build-id:         %s\n",
+            in.executable, in.python_version, in.hexversion, in.python_module,
+            in.python_build_id[0] ? in.python_build_id : "none");
+    if (in.debuginfod_urls)
+        fprintf(out, "debug info:       debuginfod (%s), cached as %s\n", in.debuginfod_urls,
+                in.debuginfo_path ? in.debuginfo_path : "?");
+    else
+        fprintf(out, "debug info:       %s (%s)\n", in.debuginfo_path ? in.debuginfo_path : "?",
+                in.debuginfo_source);
+    fprintf(out,
             "threads:          %u\n"
             "_PyRuntime:       0x%llx\n"
             "main interpreter: 0x%llx\n",
-            in.core_path, in.core_kind, in.executable, in.python_version, in.hexversion,
-            in.python_module, in.python_build_id[0] ? in.python_build_id : "none",
-            in.debuginfo_path ? in.debuginfo_path : "?", in.debuginfo_source, in.nthreads,
-            (unsigned long long)in.runtime_address, (unsigned long long)in.main_interpreter);
+            in.nthreads, (unsigned long long)in.runtime_address,
+            (unsigned long long)in.main_interpreter);
+    if (in.untested_version)
+        fprintf(out, "untested:         CPython %s is newer than the newest version pymac was "
+                     "tested on (%s)\n",
+                in.python_version, in.newest_tested);
     pymac_render_warnings(s, out);
     return PYMAC_OK;
 }

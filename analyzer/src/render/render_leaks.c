@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "leaks.h"
+#include "retain.h"
 #include "object.h"
 #include "json.h"
 #include "type_diff.h"
@@ -103,10 +104,14 @@ void pm_leak_groups_json(FILE *out, const char *key, const pm_leak_group *gs, si
                 (unsigned long long)gs[i].bytes);
         if (refs)
             fprintf(out, ", \"unexplained_refs\": %llu", (unsigned long long)gs[i].refs);
+        fprintf(out, ", \"retained_bytes\": %llu", (unsigned long long)gs[i].retained);
         fputs(", \"examples\": [", out);
         for (uint64_t k = 0; k < gs[i].objects && k < EXAMPLES && gs[i].examples[k]; k++)
             fprintf(out, "%s\"0x%llx\"", k ? ", " : "", (unsigned long long)gs[i].examples[k]);
-        fputs("]}", out);
+        fputs("]", out);
+        if (gs[i].has_site)
+            pm_tm_site_json(out, &gs[i].site);
+        fputs("}", out);
     }
     fputs("]", out);
 }
@@ -122,18 +127,23 @@ static void print_groups(FILE *out, pymac_format fmt, const char *key, const cha
     if (!n)
         fputs("  (none)\n", out);
     for (size_t i = 0; i < n; i++) {
-        fprintf(out, "  %-28.28s %9llu objects %12llu bytes", gs[i].name,
-                (unsigned long long)gs[i].objects, (unsigned long long)gs[i].bytes);
+        fprintf(out, "  %-28.28s %9llu objects %12llu bytes %12llu retained", gs[i].name,
+                (unsigned long long)gs[i].objects, (unsigned long long)gs[i].bytes,
+                (unsigned long long)gs[i].retained);
         if (refs)
             fprintf(out, " %9llu refs", (unsigned long long)gs[i].refs);
         for (uint64_t k = 0; k < gs[i].objects && k < 3 && gs[i].examples[k]; k++)
             fprintf(out, "%s0x%llx", k ? " " : "  e.g. ", (unsigned long long)gs[i].examples[k]);
         fputc('\n', out);
+        if (gs[i].has_site)
+            pm_tm_site_text(out, &gs[i].site, "    ");
     }
 }
 
-static void add(group *g, const pm_object *o, uint64_t refs)
+static void add(group *g, const pm_object *o, uint64_t refs, const uint64_t *retained, long idx)
 {
+    /* each suspect is a root of its dominator tree: no two share what they retain */
+    g->retained += retained ? retained[idx] : o->size;
     if (g->objects < EXAMPLES)
         g->examples[g->objects] = o->addr;
     g->objects++;
@@ -185,6 +195,7 @@ pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_
     groups unexplained = {.v = &out->unexplained, .n = &out->nunexplained};
     groups unreachable = {.v = &out->unreachable, .n = &out->nunreachable};
     bool nomem = false;
+    pm_tm_sites *sites = pm_tm_sites_open(s); /* NULL unless tracemalloc traced */
     /* the GC-listed objects nothing reached */
     const pymac_gc *gc;
     if (pymac_gc_walk(s, &gc, NULL) <= PYMAC_PARTIAL) {
@@ -194,7 +205,9 @@ pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_
             if (idx >= 0 && !lk->reached[idx] && pm_object_read(s, gc->objects[i], &o)) {
                 group *gr = find_group(&unreachable, o.type->name);
                 if (gr)
-                    add(gr, &o, 0);
+                    add(gr, &o, 0, lk->garbage_bytes, idx);
+                if (gr)
+                    pm_tm_sites_add(sites, 1, (uint32_t)(gr - out->unreachable), &o);
                 nomem = !gr;
             }
         }
@@ -206,18 +219,30 @@ pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_
             continue;
         group *gr = find_group(&unexplained, o.type->name);
         if (gr)
-            add(gr, &o, lk->rc[i] - lk->incoming[i]);
+            add(gr, &o, lk->rc[i] - lk->incoming[i], lk->retained_bytes, (long)i);
+        if (gr)
+            pm_tm_sites_add(sites, 0, (uint32_t)(gr - out->unexplained), &o);
         nomem = !gr;
     }
     free(unexplained.slot);
     free(unreachable.slot);
+    for (size_t i = 0; i < out->nunexplained; i++) {
+        group *g = &out->unexplained[i];
+        g->has_site = pm_tm_sites_top(sites, 0, (uint32_t)i, &g->site);
+    }
+    for (size_t i = 0; i < out->nunreachable; i++) {
+        group *g = &out->unreachable[i];
+        g->has_site = pm_tm_sites_top(sites, 1, (uint32_t)i, &g->site);
+    }
+    bool sites_partial = pm_tm_sites_partial(sites);
+    pm_tm_sites_free(sites);
     if (nomem) {
         pm_leak_report_free(out);
         return pm_nomem(err);
     }
     pm_sort(out->unexplained, out->nunexplained, sizeof *out->unexplained, by_bytes);
     pm_sort(out->unreachable, out->nunreachable, sizeof *out->unreachable, by_bytes);
-    return PYMAC_OK;
+    return sites_partial ? PYMAC_PARTIAL : PYMAC_OK;
 }
 
 void pm_leak_report_free(pm_leak_report *r)
@@ -239,19 +264,21 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
             return gst;
         }
     }
-    pm_leaks lk;
-    pymac_status st = pm_leaks_analyze(s, &lk, err);
+    pm_retain *r;
+    pymac_status st = pm_retain_shared(s, &r, err);
     if (st > PYMAC_PARTIAL) {
         free(gr_rows);
         return st;
     }
+    const pm_leaks *lk = &r->lk;
     pm_leak_report rep;
-    pymac_status rst = pm_leak_report_build(s, &lk, &rep, err);
+    pymac_status rst = pm_leak_report_build(s, lk, &rep, err);
     if (rst > PYMAC_PARTIAL) {
         free(gr_rows);
-        pm_leaks_free(&lk);
         return rst;
     }
+    if (rst == PYMAC_PARTIAL) /* partial allocation sites */
+        st = PYMAC_PARTIAL;
     const group *un = rep.unexplained, *unr = rep.unreachable;
     size_t nun = rep.nunexplained, nunr = rep.nunreachable;
     if (fmt == PYMAC_JSON) {
@@ -267,10 +294,12 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
                 ",\n \"malloc_heap\": {\"heaps\": %zu, \"chunks\": %zu, \"free_chunks\": %zu, "
                 "\"tcache_chunks\": %zu, \"tcache_checked\": %s, \"stale_pointers\": %llu, "
                 "\"dead_objects\": %zu}",
-                lk.g.malloc_heap.nheaps, lk.g.malloc_heap.nchunks, lk.g.malloc_heap.nfree_chunks,
-                lk.g.malloc_heap.ntcache, lk.g.malloc_heap.tcache_bad ? "false" : "true",
-                (unsigned long long)lk.stale, lk.g.dead);
-        fprintf(out, ",\n \"objects\": %zu, \"edges\": %zu, \"partial\": %s, ", lk.g.n, lk.edges,
+                lk->g.malloc_heap.nheaps, lk->g.malloc_heap.nchunks, lk->g.malloc_heap.nfree_chunks,
+                lk->g.malloc_heap.ntcache, lk->g.malloc_heap.tcache_bad ? "false" : "true",
+                (unsigned long long)lk->stale, lk->g.dead);
+        fputs(",\n ", out);
+        pm_retain_top(s, r, PM_TOP_RETAINERS, fmt, out);
+        fprintf(out, ",\n \"objects\": %zu, \"edges\": %zu, \"partial\": %s, ", lk->g.n, lk->edges,
                 st == PYMAC_PARTIAL ? "true" : "false");
         pm_json_warnings(out, s);
         fputs("}\n", out);
@@ -287,15 +316,16 @@ pymac_status pymac_render_leaks(pymac_session *s, pymac_session *baseline, pymac
             print_groups(out, fmt, "",
                          "\ngrowth since the baseline core (objects and bytes added), by bytes:",
                          gr_rows, ngr, false);
+        fputs("\ntop retainers (what freeing each would free; pymac-analyze dominators):\n", out);
+        pm_retain_top(s, r, PM_TOP_RETAINERS, fmt, out);
         fprintf(out, "\n%zu live objects examined. Growth against an older core: pymac-analyze "
                      "diff OLDCORE NEWCORE\n",
-                lk.g.n);
+                lk->g.n);
         if (st == PYMAC_PARTIAL)
             fputs("PARTIAL: see the warnings\n", out);
         pymac_render_warnings(s, out);
     }
     free(gr_rows);
     pm_leak_report_free(&rep);
-    pm_leaks_free(&lk);
     return st;
 }

@@ -4,8 +4,10 @@
 
 #include "census.h"
 #include "json.h"
+#include "mimalloc.h"
 #include "layout.h"
 #include "referents.h"
+#include "render_tracemalloc.h"
 #include "value.h"
 
 typedef struct lister {
@@ -202,6 +204,11 @@ pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format f
     pm_object o;
     if (!pm_object_read(s, addr, &o))
         return not_an_object(s, addr, err);
+    if (o.ft && pm_mi_addr_state(s, addr) == 0)
+        return pm_fail(err, PYMAC_E_ADDRESS,
+                       "find object addresses with: pymac-analyze objects CORE --type NAME",
+                       "0x%llx is not a live object (a free mimalloc block)",
+                       (unsigned long long)addr);
     pymac_whereis w;
     if (pymac_whereis_address(s, addr, &w, NULL) <= PYMAC_PARTIAL && w.kind == PYMAC_WHERE_BLOCK &&
         !w.in_use)
@@ -221,13 +228,21 @@ pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format f
             fprintf(out, "%d", gen);
         else
             fputs("null", out);
+        if (o.ft) /* the biased count's parts and the owner thread */
+            fprintf(out, ", \"ref_local\": %u, \"ref_shared\": %lld, \"shared_flags\": \"%s\", "
+                         "\"ob_tid\": \"0x%llx\"",
+                    o.ref_local, (long long)o.ref_shared, pm_mi_shared_flags(o.ref_shared),
+                    (unsigned long long)o.tid);
         fputs(", \"where\": ", out);
         pm_json_str(out, where);
         fputs(", \"value\": ", out);
         pm_json_str(out, value);
+        pymac_status tst = pm_render_object_traceback(s, &o, fmt, out);
         fputs(", \"referents\": [", out);
         ref_printer rp = {s, out, fmt, 0};
         pymac_status st = pm_referents(s, &o, print_ref, &rp, 10000);
+        if (tst == PYMAC_PARTIAL)
+            st = PYMAC_PARTIAL;
         if (o.bad_size) {
             pm_warn(s, "ob_size %lld is impossible: the size shown is the fixed part only",
                     (long long)o.ob_size);
@@ -245,6 +260,10 @@ pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format f
             "size        %llu bytes (as sys.getsizeof)\n",
             (unsigned long long)addr, o.type->name, (unsigned long long)o.type->addr, rc,
             (unsigned long long)o.size);
+    if (o.ft)
+        fprintf(out, "refcount is local %u + shared %lld >> 2 (flags: %s); owner thread 0x%llx\n",
+                o.ref_local, (long long)o.ref_shared, pm_mi_shared_flags(o.ref_shared),
+                (unsigned long long)o.tid);
     if (gen >= 0)
         fprintf(out, "generation  %s\n", gen == 3 ? "permanent" : (char[]){(char)('0' + gen), 0});
     else
@@ -254,6 +273,8 @@ pymac_status pymac_render_object(pymac_session *s, uint64_t addr, pymac_format f
     pymac_status st = pm_referents(s, &o, print_ref, &rp, 1000);
     if (!rp.n)
         fputs("  (none)\n", out);
+    if (pm_render_object_traceback(s, &o, fmt, out) == PYMAC_PARTIAL)
+        st = PYMAC_PARTIAL;
     if (o.bad_size || st == PYMAC_PARTIAL) {
         if (o.bad_size)
             pm_warn(s, "ob_size %lld is impossible: the size shown is the fixed part only",

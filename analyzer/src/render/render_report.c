@@ -7,6 +7,7 @@
 
 #include "json.h"
 #include "leaks.h"
+#include "retain.h"
 #include "pm.h"
 
 enum { TOP_TYPES = 10, TOP_CLASSES = 3, TOP_SUSPECTS = 3 };
@@ -108,9 +109,12 @@ static void text_suspects(FILE *out, const char *title, const pm_leak_group *g, 
                 (unsigned long long)g[i].objects, (unsigned long long)g[i].bytes);
         if (refs)
             fprintf(out, " %7llu refs", (unsigned long long)g[i].refs);
+        fprintf(out, " %12llu retained", (unsigned long long)g[i].retained);
         if (g[i].examples[0])
             fprintf(out, "  e.g. 0x%llx", (unsigned long long)g[i].examples[0]);
         fputc('\n', out);
+        if (g[i].has_site)
+            pm_tm_site_text(out, &g[i].site, "      ");
     }
     if (n > TOP_SUSPECTS)
         fprintf(out, "    ... and %zu more types\n", n - TOP_SUSPECTS);
@@ -137,16 +141,16 @@ pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out, 
     if (st2 > PYMAC_PARTIAL)
         return st2;
     st = worse(st, st2);
-    pm_leaks lk;
-    st2 = pm_leaks_analyze(s, &lk, err);
+    pm_retain *r;
+    st2 = pm_retain_shared(s, &r, err);
     if (st2 > PYMAC_PARTIAL)
         return st2;
     st = worse(st, st2);
     pm_leak_report sus;
-    st2 = pm_leak_report_build(s, &lk, &sus, err);
-    pm_leaks_free(&lk);
+    st2 = pm_leak_report_build(s, &r->lk, &sus, err);
     if (st2 > PYMAC_PARTIAL)
         return st2;
+    st = worse(st, st2); /* partial allocation sites */
     if (fmt == PYMAC_JSON) {
         fputc('{', out);
         if ((st2 = embed(out, "info", pymac_render_info, s, err)) <= PYMAC_PARTIAL)
@@ -177,7 +181,8 @@ pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out, 
         fprintf(out, ", \"unexplained_types\": %zu,\n  ", sus.nunexplained);
         pm_leak_groups_json(out, "unreachable", sus.unreachable, sus.nunreachable, TOP_SUSPECTS,
                             false);
-        fprintf(out, ", \"unreachable_types\": %zu}", sus.nunreachable);
+        fprintf(out, ", \"unreachable_types\": %zu},\n ", sus.nunreachable);
+        pm_retain_top(s, r, PM_TOP_RETAINERS, fmt, out);
         fprintf(out, ",\n \"partial\": %s, ", st == PYMAC_PARTIAL ? "true" : "false");
         pm_json_warnings(out, s);
         fputs("}\n", out);
@@ -201,6 +206,8 @@ pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out, 
                   sus.unexplained, sus.nunexplained, true);
     text_suspects(out, "unreachable (on the GC lists, reached from no root: uncollected garbage)",
                   sus.unreachable, sus.nunreachable, false);
+    fputs("\ntop retainers (what freeing each would free):\n", out);
+    pm_retain_top(s, r, PM_TOP_RETAINERS, fmt, out);
     fputs("\nmore: pymac-analyze stats|arenas|pools|gc|types|objects|leaks CORE, "
           "object|referrers|path CORE ADDR\n",
           out);

@@ -6,6 +6,8 @@
 #include "freelists.h"
 #include "mallocstats.h"
 #include "pm.h"
+#include "layout.h"
+#include "render_stats_ft.h"
 
 /* "msg" padded to 35 columns, '=', the value right-aligned in 21 columns with
  * thousands separators. Returns value, so totals can be summed as printed. */
@@ -48,6 +50,8 @@ pymac_status pymac_render_stats(pymac_session *s, pymac_format fmt, FILE *out, p
     if (fmt != PYMAC_TEXT)
         return pm_fail(err, PYMAC_E_USAGE, "use arenas --json or pools --json for data",
                        "stats is CPython's own text report and has no JSON form");
+    if (s->layout->free_threaded)
+        return pm_ft_render_stats(s, out, err);
     const pymac_heap *h;
     pymac_status st = pymac_heap_walk(s, &h, err);
     if (st > PYMAC_PARTIAL)

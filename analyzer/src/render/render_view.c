@@ -22,6 +22,9 @@ static const pymac_view_name VIEWS[] = {
     {"referrers", PYMAC_VIEW_REFERRERS, PYMAC_VIEW_ADDRESSES},
     {"path", PYMAC_VIEW_PATH, PYMAC_VIEW_ADDRESSES},
     {"leaks", PYMAC_VIEW_LEAKS, 0},
+    {"tracemalloc", PYMAC_VIEW_TRACEMALLOC, 0},
+    {"retained", PYMAC_VIEW_RETAINED, PYMAC_VIEW_ADDRESSES},
+    {"dominators", PYMAC_VIEW_DOMINATORS, 0},
 };
 
 const pymac_view_name *pymac_view_by_name(const char *name)
@@ -49,6 +52,8 @@ pymac_status pymac_render_to(pymac_session *s, const pymac_view *v, pymac_sessio
     case PYMAC_VIEW_GC:
         return pymac_render_gc(s, v->format, out, err);
     case PYMAC_VIEW_TYPES:
+        if (v->retained)
+            return pymac_render_types_retained(s, v->format, out, err);
         return pymac_render_types(s, v->gc_only, v->format, out, err);
     case PYMAC_VIEW_OBJECTS:
         return pymac_render_objects(s, &v->objects, v->format, out, err);
@@ -62,6 +67,12 @@ pymac_status pymac_render_to(pymac_session *s, const pymac_view *v, pymac_sessio
         return pymac_render_leaks(s, other, v->format, out, err);
     case PYMAC_VIEW_REPORT:
         return pymac_render_report(s, v->format, out, err);
+    case PYMAC_VIEW_RETAINED:
+        return pymac_render_retained(s, v->address, v->format, out, err);
+    case PYMAC_VIEW_DOMINATORS:
+        return pymac_render_dominators(s, &v->dominators, v->format, out, err);
+    case PYMAC_VIEW_TRACEMALLOC:
+        return pymac_render_tracemalloc(s, &v->tracemalloc, v->format, out, err);
     case PYMAC_VIEW_DIFF:
         if (!other)
             return pm_fail(err, PYMAC_E_USAGE, NULL, "diff needs a second session");

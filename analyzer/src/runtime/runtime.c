@@ -144,9 +144,10 @@ pymac_status pm_runtime_open(pymac_session *s, pymac_error *err)
     if (!read_version(s, rt))
         return pm_fail(err, PYMAC_E_UNSUPPORTED, MISMATCH_HINT,
                        "cannot tell which CPython version %s is", s->python.path);
-    if (rt->minor < PM_MIN_MINOR || rt->minor > PM_MAX_MINOR)
-        return pm_fail(err, PYMAC_E_UNSUPPORTED, "pymac supports CPython 3.8 to 3.13",
+    if (rt->minor < PM_MIN_MINOR)
+        return pm_fail(err, PYMAC_E_UNSUPPORTED, "pymac supports CPython 3.8 and newer",
                        "CPython %s is not supported", rt->version);
+    rt->untested = rt->minor > PM_MAX_MINOR;
     pm_symbol runtime = pm_symbol_lookup(s, "_PyRuntime", NULL);
     if (!runtime.found)
         return pm_not_python(s, err);
@@ -167,5 +168,12 @@ pymac_status pm_runtime_open(pymac_session *s, pymac_error *err)
         return pm_fail(err, PYMAC_E_CORRUPT, "the core may be damaged",
                        "the main interpreter pointer 0x%llx is not mapped",
                        (unsigned long long)rt->main_interp);
+    if (L->free_threaded)
+        return PYMAC_OK; /* no pymalloc: the heaps are mimalloc's (mimalloc.c) */
     return locate_obmalloc(s, err);
+}
+
+const char *pymac_untested_version(const pymac_session *s)
+{
+    return s && s->rt && s->rt->untested ? PM_NEWEST_TESTED : NULL;
 }

@@ -8,23 +8,32 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "debuginfod.h"
 #include "pm.h"
 
 static const char DEFAULT_DEBUGINFO_PATH[] = ":.debug:/usr/lib/debug";
 
 static pymac_status build_search_path(pymac_session *s, pymac_error *err)
 {
-    size_t len = sizeof DEFAULT_DEBUGINFO_PATH + 1;
+    char *sysroot_debug = pm_sysroot_path(s, "/usr/lib/debug");
+    size_t len = sizeof DEFAULT_DEBUGINFO_PATH + 1 + (sysroot_debug ? strlen(sysroot_debug) + 1 : 0);
     for (size_t i = 0; i < s->n_debug_dirs; i++)
         len += strlen(s->debug_dirs[i]) + 1;
     /* A leading '-' tells libdwfl not to check .gnu_debuglink CRCs: build-ids decide. */
     char *p = malloc(len + 1);
-    if (!p)
+    if (!p) {
+        free(sysroot_debug);
         return pm_nomem(err);
+    }
     strcpy(p, "-");
     for (size_t i = 0; i < s->n_debug_dirs; i++) {
         strcat(p, s->debug_dirs[i]);
         strcat(p, ":");
+    }
+    if (sysroot_debug) { /* the target's own debug files before the host's */
+        strcat(p, sysroot_debug);
+        strcat(p, ":");
+        free(sysroot_debug);
     }
     strcat(p, DEFAULT_DEBUGINFO_PATH + 1);
     s->debuginfo_path = p;
@@ -147,14 +156,17 @@ static const char *describe_debug_source(const char *main_file, const char *debu
 
 pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
 {
-    pymac_status st = build_search_path(s, err);
+    int pid = pm_target_about_of(&s->target).pid;
+    pymac_status st = pid ? pm_sysroot_for_pid(s, pid, err) : PYMAC_OK;
+    if (!st)
+        st = build_search_path(s, err);
     if (st)
         return st;
     Dwfl_Callbacks *cb = calloc(1, sizeof *cb);
     if (!cb)
         return pm_nomem(err);
-    cb->find_elf = s->target.ops->find_elf;
-    cb->find_debuginfo = dwfl_standard_find_debuginfo;
+    cb->find_elf = s->sysroot ? pm_sysroot_find_elf : s->target.ops->find_elf;
+    cb->find_debuginfo = pm_find_debuginfo; /* the standard search, naming debuginfod's files */
     cb->debuginfo_path = &s->debuginfo_path;
     s->callbacks = cb;
     s->dwfl = dwfl_begin(cb);
@@ -163,6 +175,7 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
     dwfl_report_begin(s->dwfl);
     int n = s->target.ops->report_modules(&s->target, s->dwfl, s->exe_override);
     dwfl_report_end(s->dwfl, NULL, NULL);
+    pm_sysroot_attach(s);
     if (n < 0)
         return pm_fail(err, PYMAC_E_CORRUPT, "the target may be damaged",
                        "cannot list the modules of the %s: %s",
@@ -208,11 +221,24 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
                                path, have, py->path, py->build_id);
         }
     }
+    pymac_status said = dw ? PYMAC_OK : pm_debuginfod_explain(py->path, py->build_id, err);
+    if (said)
+        return said; /* what the debuginfod servers answered */
     if (!dw) {
         char pkg[64];
         const char *deb = debian_dbg_package(py->path, pkg, sizeof pkg);
         char hint[512];
-        if (deb)
+        /* ROOT/usr/bin/python3.X with a ROOT/usr/lib/debug: a system root's copy */
+        const char *usr = strstr(py->path, "/usr/");
+        char rootdebug[4096];
+        snprintf(rootdebug, sizeof rootdebug, "%.*s/usr/lib/debug",
+                 usr ? (int)(usr - py->path) : 0, py->path);
+        if (usr && usr != py->path && !s->sysroot && access(rootdebug, F_OK) == 0)
+            snprintf(hint, sizeof hint,
+                     "it lives in the system root %.*s: pass --sysroot %.*s to search its "
+                     "usr/lib/debug too",
+                     (int)(usr - py->path), py->path, (int)(usr - py->path), py->path);
+        else if (deb)
             snprintf(hint, sizeof hint,
                      "install the matching debug symbols: apt-get install %s (build-id %s), or "
                      "pass --debug-dir DIR",
@@ -229,7 +255,8 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
     py->dwarf = dw;
     py->bias = bias;
     py->debug_path = debugfile ? debugfile : py->path;
-    py->debug_source = describe_debug_source(mainfile, debugfile);
+    py->debug_source = pm_debuginfod_sent(mod) ? "debuginfod"
+                                               : describe_debug_source(mainfile, debugfile);
     return PYMAC_OK;
 }
 
@@ -278,17 +305,38 @@ pymac_status pm_not_python(pymac_session *s, pymac_error *err)
         char want[129] = "", have[129];
         if (mod)
             hex_build_id(mod, want, sizeof want);
-        file_build_id(s->exe_override && i == 0 ? s->exe_override : path, have, sizeof have);
-        if (want[0] && have[0] && strcmp(want, have) != 0)
-            return pm_fail(err, PYMAC_E_MISMATCH,
-                           "analyze the core on the machine that made it, or give the matching "
-                           "binary with --exe / its directory with --debug-dir",
-                           "%s on disk (build-id %s) is not the binary the core ran (build-id %s)",
-                           path, have, want);
-        if (!have[0] && access(path, R_OK) != 0)
+        char *rooted = pm_sysroot_path(s, path);
+        const char *disk = s->exe_override && i == 0 ? s->exe_override
+                           : rooted && access(rooted, F_OK) == 0 ? rooted
+                                                                 : path;
+        file_build_id(disk, have, sizeof have);
+        if (want[0] && have[0] && strcmp(want, have) != 0) {
+            pm_fail(err, PYMAC_E_MISMATCH,
+                    "analyze the core on the machine that made it, or give the matching "
+                    "binary with --exe / its directory with --debug-dir, or the root it ran in "
+                    "with --sysroot",
+                    "%s on disk (build-id %s) is not the binary the core ran (build-id %s)",
+                    disk, have, want);
+            free(rooted);
+            return PYMAC_E_MISMATCH;
+        }
+        bool missing = !have[0] && access(disk, R_OK) != 0;
+        free(rooted);
+        if (missing && s->sysroot)
             return pm_fail(err, PYMAC_E_IO,
-                           "analyze the core where the interpreter is installed, or pass --exe",
+                           "give the root the program ran in (the directory holding its usr/, "
+                           "e.g. a container's image) with --sysroot, or pass --exe",
+                           "the interpreter %s the core ran is not under the sysroot %s "
+                           "(nor on this machine)",
+                           path, s->sysroot);
+        if (missing && access(path, F_OK) != 0)
+            return pm_fail(err, PYMAC_E_IO,
+                           "if it ran in a container or chroot, pass that root with --sysroot DIR; "
+                           "else analyze the core where the interpreter is installed, or pass --exe",
                            "the interpreter %s the core ran is not on this machine", path);
+        if (missing)
+            return pm_fail(err, PYMAC_E_IO, "check its permissions, or pass --exe",
+                           "the interpreter %s the core ran cannot be read", path);
     }
     pm_target_about about = pm_target_about_of(&s->target);
     const char *what = about.execfn ? about.execfn : about.psargs ? about.psargs : "?";

@@ -38,6 +38,17 @@ pymac_status pm_not_python(pymac_session *s, pymac_error *err);
 pymac_status pm_explain_truncation(pymac_session *s, pymac_status st, bool at_open,
                                    pymac_error *err);
 
+/* ---- --sysroot (sysroot.c) ---- */
+/* path under the session's sysroot (malloc'd), or NULL without one */
+char *pm_sysroot_path(const pymac_session *s, const char *path);
+/* libdwfl's find_elf: the sysroot's copy first, then the target's own callback */
+int pm_sysroot_find_elf(Dwfl_Module *mod, void **userdata, const char *modname,
+                        Dwarf_Addr base, char **file_name, Elf **elfp);
+/* gives every reported module the session, for pm_sysroot_find_elf */
+void pm_sysroot_attach(pymac_session *s);
+/* a process whose root is not ours: /proc/PID/root becomes the sysroot */
+pymac_status pm_sysroot_for_pid(pymac_session *s, int pid, pymac_error *err);
+
 /* Finds a symbol in the python module by name; a file-static may carry a
  * compiler suffix (".0", ".lto_priv.0"), and file_hint ("floatobject.c")
  * picks among statics of the same name. */

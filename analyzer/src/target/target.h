@@ -44,6 +44,9 @@ typedef struct pm_target_about {
     uint64_t size;          /* bytes the target file holds (0: not a file) */
     uint64_t expected_size; /* bytes it should hold: more than size when cut short */
     uint64_t missing_reads; /* reads so far into the part a cut-short core lacks */
+    const char *compression;  /* a compressed core's format ("zstd", ...), or NULL */
+    uint64_t compressed_size; /* and the compressed file's size */
+    int pid;                  /* a live process's id, or 0 */
 } pm_target_about;
 
 typedef struct pm_target_ops {
@@ -62,6 +65,8 @@ typedef struct pm_target_ops {
     const pm_segment *(*ranges)(const pm_target *t, size_t *n);
     const pm_mapped_file *(*files)(const pm_target *t, size_t *n);
     unsigned (*threads)(const pm_target *t);
+    /* Optional: each thread's saved stack pointer (a core's NT_PRSTATUS). */
+    const uint64_t *(*thread_sps)(const pm_target *t, size_t *n);
     void (*about)(const pm_target *t, pm_target_about *out);
     /* Reports the loaded files to libdwfl (between dwfl_report_begin and
      * _end); -1 on failure. find_elf is the libdwfl callback that finds them. */
@@ -85,7 +90,8 @@ struct pm_target {
 };
 
 /* The kinds (each file's open function). */
-pymac_status pm_target_open_core(pm_target *t, const char *path, pymac_error *err);
+pymac_status pm_target_open_core(pm_target *t, const char *path, pymac_progress_fn progress,
+                                 void *progress_ctx, pymac_error *err);
 /* Attaches to pid (mode: PYMAC_STOP, PYMAC_NO_STOP or PYMAC_HELD). */
 pymac_status pm_target_open_pid(pm_target *t, int pid, int mode, pymac_error *err);
 /* A debugger's inferior (pymac_open_host). */
@@ -111,6 +117,12 @@ static inline const pm_mapped_file *pm_target_files(const pm_target *t, size_t *
 static inline unsigned pm_target_threads(const pm_target *t)
 {
     return t->ops ? t->ops->threads(t) : 0;
+}
+
+static inline const uint64_t *pm_target_thread_sps(const pm_target *t, size_t *n)
+{
+    *n = 0;
+    return t->ops && t->ops->thread_sps ? t->ops->thread_sps(t, n) : NULL;
 }
 
 static inline pm_target_about pm_target_about_of(const pm_target *t)

@@ -6,11 +6,15 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/procfs.h>
+#include <sys/reg.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core_resident.h"
+#include "decompress.h"
 #include "target_core.h"
 
 #ifndef NT_FILE
@@ -82,6 +86,20 @@ static void parse_auxv(pm_core *core, const unsigned char *desc, size_t len)
 
 static pymac_status parse_core(pm_core *core, const char *path, pymac_error *err);
 
+/* A thread's stack pointer from its NT_PRSTATUS (struct elf_prstatus, the
+ * x86-64 register set): the C stack below it is dead. */
+static void record_sp(pm_core *core, const unsigned char *desc, size_t len)
+{
+    size_t off = offsetof(struct elf_prstatus, pr_reg) + RSP * sizeof(elf_greg_t);
+    if (len < sizeof(struct elf_prstatus) || core->nsp == 100000)
+        return;
+    uint64_t *v = realloc(core->thread_sp, (core->nsp + 1) * sizeof *v);
+    if (!v)
+        return;
+    core->thread_sp = v;
+    memcpy(&v[core->nsp++], desc + off, 8);
+}
+
 static pymac_status parse_notes(pm_core *core, const GElf_Phdr *ph, pymac_error *err)
 {
     Elf_Data *data = elf_getdata_rawchunk(core->elf, (int64_t)ph->p_offset, ph->p_filesz,
@@ -104,6 +122,7 @@ static pymac_status parse_notes(pm_core *core, const GElf_Phdr *ph, pymac_error 
         switch (nh.n_type) {
         case NT_PRSTATUS:
             core->nthreads++;
+            record_sp(core, desc, nh.n_descsz);
             break;
         case NT_FILE:
             if (!core->files)
@@ -132,6 +151,33 @@ static pymac_status parse_notes(pm_core *core, const GElf_Phdr *ph, pymac_error 
 
 pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err)
 {
+    return pm_core_open_file(core, path, NULL, NULL, err);
+}
+
+/* A compressed core: core->fd becomes its decompressed copy (decompress.c). */
+static pymac_status decompress_core(pm_core *core, const char *path, pymac_progress_fn progress,
+                                    void *progress_ctx, pymac_error *err)
+{
+    unsigned char head[8];
+    ssize_t n = pread(core->fd, head, sizeof head, 0);
+    const char *format = n > 0 ? pm_compression_of(head, (size_t)n) : NULL;
+    if (!format)
+        return PYMAC_OK;
+    pm_decompressed d;
+    pymac_status st = pm_decompress(core->fd, path, format, progress, progress_ctx, &d, err);
+    if (st)
+        return st;
+    close(core->fd);
+    core->fd = d.fd;
+    core->size = d.bytes;
+    core->compression = d.format;
+    core->compressed_size = d.compressed_bytes;
+    return PYMAC_OK;
+}
+
+pymac_status pm_core_open_file(pm_core *core, const char *path, pymac_progress_fn progress,
+                               void *progress_ctx, pymac_error *err)
+{
     memset(core, 0, sizeof *core);
     core->fd = -1;
     elf_version(EV_CURRENT);
@@ -144,6 +190,9 @@ pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err)
         return pm_fail(err, PYMAC_E_IO, "give the path of a core file",
                        "%s is not a regular file", path);
     core->size = (size_t)st.st_size;
+    pymac_status dst = decompress_core(core, path, progress, progress_ctx, err);
+    if (dst)
+        return dst;
     if (core->size < EI_NIDENT)
         return pm_fail(err, PYMAC_E_NOT_CORE, "give a core file (gcore PID, or a kernel core dump)",
                        "%s is not an ELF file (%zu bytes)", path, core->size);
@@ -269,6 +318,7 @@ void pm_core_close(pm_core *core)
     free(core->files);
     free(core->file_strings);
     free(core->psargs);
+    free(core->thread_sp);
     free(core->execfn);
     memset(core, 0, sizeof *core);
     core->fd = -1;
@@ -405,6 +455,12 @@ static unsigned core_threads(const pm_target *t)
     return core_of(t)->nthreads;
 }
 
+static const uint64_t *core_thread_sps(const pm_target *t, size_t *n)
+{
+    *n = core_of(t)->nsp;
+    return core_of(t)->thread_sp;
+}
+
 static void core_about(const pm_target *t, pm_target_about *out)
 {
     const pm_core *c = core_of(t);
@@ -413,6 +469,8 @@ static void core_about(const pm_target *t, pm_target_about *out)
     out->size = c->image ? c->size : 0;
     out->expected_size = c->image ? c->expected_size : 0;
     out->missing_reads = c->missing_reads;
+    out->compression = c->compression;
+    out->compressed_size = c->compressed_size;
 }
 
 static int core_report_modules(pm_target *t, Dwfl *dwfl, const char *exe_override)
@@ -439,6 +497,7 @@ static const pm_target_ops core_ops = {
     .ranges = core_ranges,
     .files = core_files,
     .threads = core_threads,
+    .thread_sps = core_thread_sps,
     .about = core_about,
     .report_modules = core_report_modules,
     .find_elf = dwfl_build_id_find_elf,
@@ -453,13 +512,15 @@ static const pm_target_ops borrowed_core_ops = {
     .ranges = core_ranges,
     .files = core_files,
     .threads = core_threads,
+    .thread_sps = core_thread_sps,
     .about = core_about,
     .report_modules = core_report_modules,
     .find_elf = dwfl_build_id_find_elf,
     .close = borrowed_core_close,
 };
 
-pymac_status pm_target_open_core(pm_target *t, const char *path, pymac_error *err)
+pymac_status pm_target_open_core(pm_target *t, const char *path, pymac_progress_fn progress,
+                                 void *progress_ctx, pymac_error *err)
 {
     pm_core *core = calloc(1, sizeof *core);
     if (!core)
@@ -469,7 +530,7 @@ pymac_status pm_target_open_core(pm_target *t, const char *path, pymac_error *er
      * from what was parsed (pm_explain_truncation) */
     t->ops = &core_ops;
     t->impl = core;
-    pymac_status st = pm_core_open(core, path, err);
+    pymac_status st = pm_core_open_file(core, path, progress, progress_ctx, err);
     t->kind = core->kernel_core ? "kernel" : "gcore";
     t->space_bytes = core->size;
     return st;

@@ -19,6 +19,8 @@ typedef struct pm_core {
     size_t nfiles;
     char *file_strings;        /* storage for files[].path */
     unsigned nthreads;         /* NT_PRSTATUS notes */
+    uint64_t *thread_sp;       /* each NT_PRSTATUS's stack pointer (x86-64), nsp of them */
+    unsigned nsp;
     char *psargs;              /* NT_PRPSINFO command line */
     char *execfn;              /* AT_EXECFN, when the auxv note has it */
     bool kernel_core;          /* read-only file pages left out */
@@ -26,9 +28,15 @@ typedef struct pm_core {
     struct pm_resident *resident; /* bound on the image's resident pages, or NULL */
     uint64_t expected_size;    /* bytes the program headers say the core has */
     uint64_t missing_reads;    /* reads that fell into the missing tail of a truncated core */
+    const char *compression;   /* the file was compressed (decompress.h): its format */
+    uint64_t compressed_size;  /* and its size; fd is then the decompressed temporary file */
 } pm_core;
 
 pymac_status pm_core_open(pm_core *core, const char *path, pymac_error *err);
+/* The same, for a core that may be compressed, with progress while it is
+ * decompressed (progress may be NULL). */
+pymac_status pm_core_open_file(pm_core *core, const char *path, pymac_progress_fn progress,
+                               void *progress_ctx, pymac_error *err);
 /* The same parse of a core already in memory (size bytes at image, which must
  * outlive the core, and which libelf may rewrite in place if it is not native
  * x86-64: pass a private copy); name is for messages. For tests and fuzzing. */

@@ -253,13 +253,19 @@ static int proc_report_modules(pm_target *t, Dwfl *dwfl, const char *exe_overrid
     return dwfl_linux_proc_report(dwfl, ((struct pm_proc *)t->impl)->pid) == 0 ? 1 : -1;
 }
 
+static void proc_about(const pm_target *t, pm_target_about *out)
+{
+    pm_live_about(t, out);
+    out->pid = ((const struct pm_proc *)t->impl)->pid;
+}
+
 static const pm_target_ops proc_ops = {
     .read = pm_live_read,
     .mapped = pm_live_mapped,
     .ranges = pm_live_ranges,
     .files = pm_live_files,
     .threads = pm_live_threads,
-    .about = pm_live_about,
+    .about = proc_about,
     .report_modules = proc_report_modules,
     .find_elf = dwfl_linux_proc_find_elf,
     .flush = pm_live_flush,

@@ -1,0 +1,252 @@
+/* Reads tracemalloc's tables out of the target.
+ *
+ * 3.8-3.11 keep the state in file statics of Modules/_tracemalloc.c
+ * (tracemalloc_traces, tracemalloc_domains from 3.9, the traced memory and
+ * its peak) and the config in _Py_tracemalloc_config (obmalloc.c); 3.12+
+ * keep all of it in _PyRuntime.tracemalloc. The tables are _Py_hashtable_t:
+ * an array of buckets, each a singly linked chain of entries. 3.8's entries
+ * carry key and data inline after the entry header (the traces table's key
+ * is a pointer, or a packed {ptr, domain} once a domain other than 0 was
+ * used); 3.9+ entries hold key and value pointers, the traces table maps a
+ * pointer to a trace_t, and tracemalloc_domains maps each other domain to
+ * a traces table of its own. Every layout comes from DWARF by name. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "layout.h"
+#include "object.h"
+#include "tracemalloc.h"
+#include "value.h"
+
+/* Members of the module's types: as its CU defines them (found near one of
+ * its public functions), for types private to Modules/_tracemalloc.c. */
+static bool member(pymac_session *s, const char *type, const char *path, pm_field *f)
+{
+    pm_lookup_field_near(s, type, path, pm_symbol_lookup(s, "PyTraceMalloc_Track", NULL).addr, f);
+    return f->ok;
+}
+
+static uint32_t size_of(pymac_session *s, const char *type)
+{
+    int64_t n = pm_lookup_size_near(s, type, pm_symbol_lookup(s, "PyTraceMalloc_Track", NULL).addr);
+    return n > 0 ? (uint32_t)n : 0;
+}
+
+pymac_status pm_tm_layout_resolve(pymac_session *s, pm_tm_layout *T, pymac_error *err)
+{
+    memset(T, 0, sizeof *T);
+    const char *missing = NULL;
+    pm_field f;
+    if (!member(s, "_Py_hashtable_t", "buckets", &T->ht_buckets) ||
+        !member(s, "_Py_hashtable_entry_t", "_Py_slist_item.next", &T->e_next) ||
+        !(T->bucket_size = size_of(s, "_Py_slist_t")))
+        missing = "_Py_hashtable_entry_t._Py_slist_item.next";
+    else {
+        T->inline_entries = !member(s, "_Py_hashtable_entry_t", "key", &T->e_key);
+        T->entry_size = size_of(s, "_Py_hashtable_entry_t");
+        if (T->inline_entries) {
+            if (!member(s, "_Py_hashtable_t", "num_buckets", &T->ht_nbuckets) ||
+                !member(s, "_Py_hashtable_t", "entries", &T->ht_nentries) ||
+                !member(s, "_Py_hashtable_t", "key_size", &T->ht_key_size) ||
+                !member(s, "_Py_hashtable_t", "data_size", &T->ht_data_size))
+                missing = "_Py_hashtable_t.num_buckets";
+            else if (!member(s, "pointer_t", "ptr", &T->pk_ptr) ||
+                     !member(s, "pointer_t", "domain", &T->pk_domain))
+                missing = "pointer_t";
+            else
+                T->pointer_key_size = size_of(s, "pointer_t");
+        } else if (!member(s, "_Py_hashtable_t", "nbuckets", &T->ht_nbuckets) ||
+                   !member(s, "_Py_hashtable_t", "nentries", &T->ht_nentries) ||
+                   !member(s, "_Py_hashtable_entry_t", "value", &T->e_value))
+            missing = "_Py_hashtable_t.nbuckets";
+    }
+    if (!missing) {
+        const char *tb = member(s, "traceback_t", "nframe", &f) ? "traceback_t"
+                                                                : "tracemalloc_traceback";
+        const char *fr = pm_lookup_member_type(s, tb, "frames");
+        uint64_t esz = 0, n;
+        if (!member(s, "trace_t", "size", &T->tr_size) ||
+            !member(s, "trace_t", "traceback", &T->tr_traceback))
+            missing = "trace_t";
+        else if (!member(s, tb, "nframe", &T->tb_nframe) || !member(s, tb, "frames", &T->tb_frames))
+            missing = "traceback_t.frames";
+        else if (!fr || !pm_lookup_array(s, tb, "frames", &esz, &n) ||
+                 !member(s, fr, "filename", &T->fr_filename) ||
+                 !member(s, fr, "lineno", &T->fr_lineno))
+            missing = "frame_t";
+        else {
+            T->trace_size = size_of(s, "trace_t");
+            member(s, tb, "total_nframe", &T->tb_total_nframe); /* 3.9+ */
+            T->frame_size = (uint32_t)esz;
+        }
+    }
+    if (!missing && (!T->entry_size || !T->bucket_size || !T->frame_size || !T->trace_size ||
+                     T->ht_nbuckets.size != 8 || T->ht_buckets.size != 8 || T->e_next.size != 8))
+        missing = "the sizes of _Py_hashtable_t";
+    if (missing)
+        return pm_fail(err, PYMAC_E_UNSUPPORTED, "pass matching debug info with --debug-dir",
+                       "DWARF of %s (CPython %s) lacks %s, which tracemalloc's tables need",
+                       s->python.debug_path, s->rt->version, missing);
+    return PYMAC_OK;
+}
+
+static uint64_t static_var(pymac_session *s, const char *name, const char *file)
+{
+    pm_symbol sym = pm_symbol_lookup(s, name, file);
+    return sym.found ? sym.addr : 0;
+}
+
+pymac_status pm_tm_locate(pymac_session *s, pm_tm_vars *v, pymac_error *err)
+{
+    memset(v, 0, sizeof *v);
+    pm_field f;
+    if (!member(s, "_PyTraceMalloc_Config", "tracing", &f))
+        return pm_fail(err, PYMAC_E_UNSUPPORTED, "pass matching debug info with --debug-dir",
+                       "DWARF of CPython %s lacks struct _PyTraceMalloc_Config", s->rt->version);
+    v->int_size = f.size;
+    uint64_t config;
+    if (s->rt->minor >= 12) {
+        pm_field base;
+        if (!member(s, "_PyRuntimeState", "tracemalloc", &base))
+            return pm_fail(err, PYMAC_E_UNSUPPORTED, "pass matching debug info with --debug-dir",
+                           "DWARF of CPython %s lacks _PyRuntimeState.tracemalloc",
+                           s->rt->version);
+        uint64_t st = s->rt->runtime_addr;
+        static const struct {
+            const char *path;
+            size_t at;
+        } m[] = {
+            {"config", offsetof(pm_tm_vars, tracing)},
+            {"traced_memory", offsetof(pm_tm_vars, traced_memory)},
+            {"peak_traced_memory", offsetof(pm_tm_vars, peak_traced_memory)},
+            {"traces", offsetof(pm_tm_vars, traces)},
+            {"domains", offsetof(pm_tm_vars, domains)},
+        };
+        for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+            char path[64];
+            snprintf(path, sizeof path, "tracemalloc.%s", m[i].path);
+            if (!member(s, "_PyRuntimeState", path, &f))
+                return pm_fail(err, PYMAC_E_UNSUPPORTED,
+                               "pass matching debug info with --debug-dir",
+                               "DWARF of CPython %s lacks _PyRuntimeState.tracemalloc.%s",
+                               s->rt->version, m[i].path);
+            *(uint64_t *)((char *)v + m[i].at) = st + (uint64_t)f.off;
+        }
+        config = v->tracing;
+    } else {
+        config = static_var(s, "_Py_tracemalloc_config", "obmalloc.c");
+        v->traced_memory = static_var(s, "tracemalloc_traced_memory", "_tracemalloc.c");
+        v->peak_traced_memory = static_var(s, "tracemalloc_peak_traced_memory", "_tracemalloc.c");
+        v->traces = static_var(s, "tracemalloc_traces", "_tracemalloc.c");
+        if (s->rt->minor >= 9)
+            v->domains = static_var(s, "tracemalloc_domains", "_tracemalloc.c");
+        if (!config || !v->traced_memory || !v->peak_traced_memory || !v->traces ||
+            (s->rt->minor >= 9 && !v->domains))
+            return pm_fail(err, PYMAC_E_UNSUPPORTED, "pass matching debug info with --debug-dir",
+                           "the symbols of tracemalloc's state are missing from %s (CPython %s)",
+                           s->python.debug_path, s->rt->version);
+    }
+    member(s, "_PyTraceMalloc_Config", "tracing", &f);
+    v->tracing = config + (uint64_t)f.off;
+    if (!member(s, "_PyTraceMalloc_Config", "max_nframe", &f))
+        return pm_fail(err, PYMAC_E_UNSUPPORTED, NULL,
+                       "DWARF of CPython %s lacks _PyTraceMalloc_Config.max_nframe",
+                       s->rt->version);
+    v->max_nframe = config + (uint64_t)f.off;
+    if (member(s, "_PyTraceMalloc_Config", "use_domain", &f)) /* 3.8 */
+        v->use_domain = config + (uint64_t)f.off;
+    return PYMAC_OK;
+}
+
+static bool rd_field(pymac_session *s, uint64_t base, const pm_field *f, uint64_t *out)
+{
+    unsigned char b[8];
+    if (!f->ok || f->size == 0 || f->size > 8 || !pm_read(s, base + (uint64_t)f->off, b, f->size))
+        return false;
+    pm_field rel = *f;
+    rel.off = 0;
+    *out = pm_field_get(b, &rel);
+    return true;
+}
+
+pymac_status pm_tm_table_walk(pymac_session *s, const pm_tm_layout *T, uint64_t addr,
+                              pm_tm_entry_fn fn, void *ctx)
+{
+    uint64_t nbuckets, nentries, buckets, key_size = 8;
+    if (!rd_field(s, addr, &T->ht_nbuckets, &nbuckets) ||
+        !rd_field(s, addr, &T->ht_nentries, &nentries) ||
+        !rd_field(s, addr, &T->ht_buckets, &buckets) ||
+        (T->inline_entries && !rd_field(s, addr, &T->ht_key_size, &key_size))) {
+        pm_warn(s, "tracemalloc: the hash table at 0x%llx cannot be read",
+                (unsigned long long)addr);
+        return PYMAC_PARTIAL;
+    }
+    if (T->inline_entries && key_size != 8 && key_size != T->pointer_key_size) {
+        pm_warn(s, "tracemalloc: the hash table at 0x%llx has keys of %llu bytes",
+                (unsigned long long)addr, (unsigned long long)key_size);
+        return PYMAC_PARTIAL;
+    }
+    if (nentries == 0)
+        return PYMAC_OK;
+    /* as many buckets and entries as the memory can hold, no more */
+    if (!pm_span_readable(s, buckets, nbuckets, T->bucket_size) ||
+        nentries > s->target.space_bytes / T->entry_size) {
+        pm_warn(s, "tracemalloc: the hash table at 0x%llx claims %llu buckets at 0x%llx and %llu "
+                "entries: more than memory holds", (unsigned long long)addr,
+                (unsigned long long)nbuckets, (unsigned long long)buckets,
+                (unsigned long long)nentries);
+        return PYMAC_PARTIAL;
+    }
+    uint64_t seen = 0;
+    bool damaged = false;
+    for (uint64_t b = 0; b < nbuckets; b++) {
+        uint64_t e;
+        if (!pm_read_u64(s, buckets + b * T->bucket_size, &e)) {
+            if (!damaged)
+                pm_warn(s, "tracemalloc: bucket %llu of the hash table at 0x%llx cannot be read",
+                        (unsigned long long)b, (unsigned long long)addr);
+            damaged = true;
+            continue;
+        }
+        while (e) {
+            if (++seen > nentries) { /* a looping or foreign chain */
+                pm_warn(s, "tracemalloc: the hash table at 0x%llx has more entries than its "
+                        "count of %llu (a looping chain in bucket %llu): the rest is left out",
+                        (unsigned long long)addr, (unsigned long long)nentries,
+                        (unsigned long long)b);
+                return PYMAC_PARTIAL;
+            }
+            uint64_t key = 0, value, next, domain = 0;
+            bool ok = rd_field(s, e, &T->e_next, &next);
+            if (T->inline_entries) {
+                uint64_t k = e + T->entry_size;
+                if (key_size == 8) {
+                    ok = ok && pm_read_u64(s, k, &key);
+                } else {
+                    ok = ok && rd_field(s, k, &T->pk_ptr, &key) &&
+                         rd_field(s, k, &T->pk_domain, &domain);
+                }
+                value = k + key_size;
+            } else {
+                ok = ok && rd_field(s, e, &T->e_key, &key) && rd_field(s, e, &T->e_value, &value);
+            }
+            if (!ok) {
+                pm_warn(s, "tracemalloc: an entry of the hash table at 0x%llx at 0x%llx cannot be "
+                        "read: the rest of its bucket is left out", (unsigned long long)addr,
+                        (unsigned long long)e);
+                damaged = true;
+                break;
+            }
+            if (!fn(ctx, key, (uint32_t)domain, value))
+                return PYMAC_OK;
+            e = next;
+        }
+    }
+    if (!damaged && seen != nentries) {
+        pm_warn(s, "tracemalloc: the hash table at 0x%llx holds %llu entries, not the %llu it "
+                "counts", (unsigned long long)addr, (unsigned long long)seen,
+                (unsigned long long)nentries);
+        return PYMAC_PARTIAL;
+    }
+    return damaged ? PYMAC_PARTIAL : PYMAC_OK;
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""The tracemalloc view and the object tracebacks of one core, against what
+tracemalloc said in the process (fixtures/oracle_traced.py).
+
+  check_traced.py --cli PATH --dir COREDIR --label L --scenario S --kind K --results DIR
+
+A core of the traced scenario: for the statistics by lineno, filename,
+lineno cumulative and traceback, the rows of the scenario's file exactly as
+CPython gave them (traceback, size, count, in CPython's order, and the text
+of str(Statistic)); the traceback limit and domains exactly; the statistics
+by lineno add up to the traced memory and the trace count the core holds;
+the peak is at least what the oracle saw; and get_object_traceback() of
+every marked object exactly. A core of another scenario (no tracemalloc):
+the view says so in one line and exits 0.
+
+Exit 0 pass, 1 fail, 77 skip; one line in RESULTS/ for the version matrix.
+"""
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_core import Failure, SKIP, cli_each, cli_json, expect_eq, record, run_cli  # noqa: E402
+
+NOT_TRACING = ("tracemalloc: the process was not tracing memory allocations "
+               "(tracemalloc.is_tracing() was False)\n")
+
+
+def frames(tb):
+    return [[f["filename"], f["lineno"]] for f in tb]
+
+
+def rows_of(view, key, path):
+    """The view's rows whose most recent frame is in path, as the oracle has them."""
+    out = []
+    for r in view["statistics"]:
+        tb = frames(r["traceback"]) if key == "traceback" else [[r["filename"], r["lineno"]]]
+        if tb[-1][0] == path:
+            out.append({"traceback": tb, "size": r["size"], "count": r["count"]})
+    return out
+
+
+def check_traced(a, oracle):
+    snap = oracle["tracemalloc"]["snapshot"]
+    path = snap["file"]
+    for name, args in (("lineno", ["--key-type", "lineno"]),
+                       ("filename", ["--key-type", "filename"]),
+                       ("lineno_cumulative", ["--key-type", "lineno", "--cumulative"]),
+                       ("traceback", ["--key-type", "traceback"])):
+        view = cli_json(a.cli, "tracemalloc", "--limit", "0", *args, a.core)
+        expect_eq("%s: partial" % name, view["partial"], False)
+        key = "traceback" if name == "traceback" else "lineno"
+        want = [{k: r[k] for k in ("traceback", "size", "count")} for r in snap[name]]
+        if not want:
+            raise Failure("%s: the oracle recorded no statistics for %s" % (name, path))
+        expect_eq("%s: statistics of %s" % (name, os.path.basename(path)),
+                  rows_of(view, key, path), want)
+        # str(Statistic) of each, in the same order among the text's lines
+        text = run_cli(a.cli, "tracemalloc", "--limit", "0", *args, a.core).splitlines()
+        lines = [l for l in text if ": size=" in l and not l.startswith(" ")]
+        texts = [r["text"] for r in snap[name]]
+        pos = 0
+        for t in texts:
+            try:
+                pos = lines.index(t, pos) + 1
+            except ValueError:
+                raise Failure("%s: the text lacks %r (in this order)" % (name, t))
+        if name == "lineno":
+            expect_eq("traceback limit", view["traceback_limit"], snap["traceback_limit"])
+            expect_eq("domains", view["domains"], snap["domains"])
+            # every trace is in one lineno row: they add up to the core's own counters
+            expect_eq("lineno rows' bytes = traced memory",
+                      sum(r["size"] for r in view["statistics"]), view["traced_memory"])
+            expect_eq("lineno rows' count = traces",
+                      sum(r["count"] for r in view["statistics"]), view["traces"])
+            if view["peak_traced_memory"] < max(snap["peak_traced_memory"],
+                                                view["traced_memory"]):
+                raise Failure("peak %d below the oracle's %d or the current %d"
+                              % (view["peak_traced_memory"], snap["peak_traced_memory"],
+                                 view["traced_memory"]))
+    check_leak_sites(a, oracle, snap)
+    marked = oracle["tracemalloc"]["marked"]
+    names = sorted(marked)
+    docs = cli_each(a.cli, "object", a.core, [oracle["marked"][n]["id"] for n in names])
+    for n, doc in zip(names, docs):
+        got = None if doc["traceback"] is None else frames(doc["traceback"])
+        expect_eq("get_object_traceback(%s)" % n, got, marked[n])
+    if not any(marked[n] for n in names) or all(marked[n] for n in names):
+        raise Failure("the marked objects should include traced and untraced ones: %r" % marked)
+
+
+def check_leak_sites(a, oracle, snap):
+    """The leaked objects' suspect group in leaks and report: allocated at the
+    scenario's line marked "site: leak", every one of them, each a block of
+    the size tracemalloc counted for that line."""
+    path = snap["file"]
+    with open(path) as f:
+        line = next(i for i, l in enumerate(f, 1) if "# site: leak" in l)
+    want_n = oracle["expected_leaks"]["unexplained"]["Leaked"]
+    # the size of a Leaked object's block: the size most blocks of its line have
+    sizes = snap["block_sizes"].get(str(line), {})
+    per, blocks = max(((int(k), v) for k, v in sizes.items()), key=lambda kv: kv[1],
+                      default=(0, 0))
+    if blocks < want_n:
+        raise Failure("the oracle saw %r blocks at %s:%d, not %d Leaked" % (sizes, path, line,
+                                                                          want_n))
+    leaks = cli_json(a.cli, "leaks", a.core)
+    group = next((g for g in leaks["unexplained"] if g["type"] == "Leaked"), None)
+    if not group or group["objects"] < want_n * 9 // 10:
+        raise Failure("leaks: the Leaked suspects are %r" % group)
+    n = group["objects"]
+    expect_eq("leaks: Leaked allocated at", group.get("allocated_at"),
+              {"filename": path, "lineno": line, "objects": n, "bytes": n * per,
+               "traced_objects": n})
+    report = cli_json(a.cli, "report", a.core)
+    shown = [g for g in report["leaks"]["unexplained"] if g["type"] == "Leaked"]
+    if shown:
+        expect_eq("report: Leaked allocated at", shown[0].get("allocated_at"),
+                  group["allocated_at"])
+    text = run_cli(a.cli, "leaks", a.core)
+    want = "allocated at %s:%d: %d of %d traced objects, %d bytes" % (path, line, n, n, n * per)
+    if want not in text:
+        raise Failure("leaks text lacks %r" % want)
+
+
+def check_not_traced(a, oracle):
+    expect_eq("tracemalloc of a process that did not trace",
+              run_cli(a.cli, "tracemalloc", a.core), NOT_TRACING)
+    view = cli_json(a.cli, "tracemalloc", a.core)
+    expect_eq("JSON tracing", view["tracing"], False)
+    doc = cli_each(a.cli, "object", a.core, [oracle["marked"][sorted(oracle["marked"])[0]]["id"]])
+    expect_eq("object traceback without tracemalloc", doc[0]["traceback"], None)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for opt in ("--cli", "--dir", "--label", "--scenario", "--kind"):
+        ap.add_argument(opt, required=True)
+    ap.add_argument("--results", required=True)
+    a = ap.parse_args()
+    name = "%s/%s/%s/tracemalloc" % (a.label, a.scenario, a.kind)
+    a.core = os.path.join(a.dir, "core")
+    skipfile = os.path.join(a.dir, "skip.txt")
+    if os.path.exists(skipfile) or not os.path.exists(a.core):
+        why = open(skipfile).read().strip() if os.path.exists(skipfile) else "no core made"
+        print("skip: %s: %s" % (name, why))
+        record(a.results, name, "skip " + why)
+        return SKIP
+    with open(os.path.join(a.dir, "oracle.json")) as f:
+        oracle = json.load(f)
+    try:
+        (check_traced if "tracemalloc" in oracle else check_not_traced)(a, oracle)
+    except Failure as e:
+        print("FAIL %s: %s" % (name, e))
+        record(a.results, name, "fail")
+        return 1
+    record(a.results, name, "pass " + oracle["version"])
+    print("ok %s (CPython %s)" % (name, oracle["version"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,362 @@
+/* tracemalloc's tables (tracemalloc.c) on synthetic hash tables: empty, full,
+ * looping, miscounted and damaged, in both entry shapes (3.8's inline key and
+ * data, 3.9+'s key and value pointers); and Snapshot.statistics()'s grouping
+ * and order (tracemalloc_stats.c) on hand-made traces. The offsets below are
+ * those of the x86-64 builds (`ptype/o _Py_hashtable_entry_t`). */
+#include <CUnit/CUnit.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "synth.h"
+#include "tracemalloc.h"
+#include "unit.h"
+
+static pm_field fld(int32_t off, uint32_t size)
+{
+    pm_field f;
+    memset(&f, 0, sizeof f);
+    f.off = off;
+    f.size = size;
+    f.ok = true;
+    return f;
+}
+
+/* 3.9+: {next, key_hash, key, value}; table {nentries, nbuckets, buckets} */
+static pm_tm_layout layout_39(void)
+{
+    pm_tm_layout T;
+    memset(&T, 0, sizeof T);
+    T.entry_size = 32;
+    T.bucket_size = 8;
+    T.ht_nentries = fld(0, 8);
+    T.ht_nbuckets = fld(8, 8);
+    T.ht_buckets = fld(16, 8);
+    T.e_next = fld(0, 8);
+    T.e_key = fld(16, 8);
+    T.e_value = fld(24, 8);
+    return T;
+}
+
+/* 3.8: {next, key_hash} then key_size bytes of key and the data; table
+ * {num_buckets, entries, buckets, key_size, data_size}; pointer_t packed */
+static pm_tm_layout layout_38(void)
+{
+    pm_tm_layout T;
+    memset(&T, 0, sizeof T);
+    T.inline_entries = true;
+    T.entry_size = 16;
+    T.bucket_size = 8;
+    T.ht_nbuckets = fld(0, 8);
+    T.ht_nentries = fld(8, 8);
+    T.ht_buckets = fld(16, 8);
+    T.ht_key_size = fld(24, 8);
+    T.ht_data_size = fld(32, 8);
+    T.e_next = fld(0, 8);
+    T.pointer_key_size = 12;
+    T.pk_ptr = fld(0, 8);
+    T.pk_domain = fld(8, 4);
+    return T;
+}
+
+typedef struct entry {
+    uint64_t key, value;
+    uint32_t domain; /* 3.8 keys of 12 bytes */
+    uint64_t bucket;
+    uint64_t addr;   /* where it was written */
+} entry;
+
+/* A table whose buckets chain entries[] (each pushed at its bucket's head);
+ * `count` is what its header claims. */
+static uint64_t make_table(synth *sy, const pm_tm_layout *T, uint64_t nbuckets, entry *e,
+                           size_t n, uint64_t count, uint64_t key_size)
+{
+    uint64_t ht = synth_alloc(sy, 64);
+    uint64_t buckets = synth_alloc(sy, nbuckets * 8);
+    synth_wfield(sy, ht, &T->ht_nbuckets, nbuckets);
+    synth_wfield(sy, ht, &T->ht_nentries, count);
+    synth_wfield(sy, ht, &T->ht_buckets, buckets);
+    if (T->inline_entries) {
+        synth_wfield(sy, ht, &T->ht_key_size, key_size);
+        synth_wfield(sy, ht, &T->ht_data_size, 16);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t a = synth_alloc(sy, T->entry_size + key_size + 16);
+        uint64_t b = buckets + e[i].bucket * 8;
+        synth_wfield(sy, a, &T->e_next, synth_r64(sy, b));
+        if (T->inline_entries) {
+            synth_w64(sy, a + T->entry_size, e[i].key);
+            if (key_size == 12)
+                synth_w32(sy, a + T->entry_size + 8, e[i].domain);
+            e[i].value = a + T->entry_size + key_size; /* the inline data */
+        } else {
+            synth_wfield(sy, a, &T->e_key, e[i].key);
+            synth_wfield(sy, a, &T->e_value, e[i].value);
+        }
+        synth_w64(sy, b, a);
+        e[i].addr = a;
+    }
+    synth_sync(sy);
+    return ht;
+}
+
+typedef struct seen {
+    uint64_t key[64], value[64];
+    uint32_t domain[64];
+    size_t n;
+} seen;
+
+static bool collect(void *ctx, uint64_t key, uint32_t domain, uint64_t value)
+{
+    seen *s = ctx;
+    if (s->n < 64) {
+        s->key[s->n] = key;
+        s->domain[s->n] = domain;
+        s->value[s->n] = value;
+    }
+    s->n++;
+    return true;
+}
+
+/* Each entry reported once, with its own value. */
+static void expect_all(const seen *got, const entry *e, size_t n)
+{
+    CU_ASSERT_EQUAL_FATAL(got->n, n);
+    for (size_t i = 0; i < n; i++) {
+        size_t hits = 0;
+        for (size_t j = 0; j < got->n; j++)
+            if (got->key[j] == e[i].key && got->value[j] == e[i].value &&
+                got->domain[j] == e[i].domain)
+                hits++;
+        CU_ASSERT_EQUAL(hits, 1);
+    }
+}
+
+static void test_empty(void)
+{
+    synth *sy = synth_new(12);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sy);
+    pm_tm_layout T = layout_39();
+    seen got = {0};
+    uint64_t ht = make_table(sy, &T, 8, NULL, 0, 0, 8);
+    CU_ASSERT_EQUAL(pm_tm_table_walk(sy->s, &T, ht, collect, &got), PYMAC_OK);
+    CU_ASSERT_EQUAL(got.n, 0);
+    /* empty, whatever its buckets pointer says */
+    synth_w64(sy, ht + 16, synth_hole(sy));
+    synth_sync(sy);
+    CU_ASSERT_EQUAL(pm_tm_table_walk(sy->s, &T, ht, collect, &got), PYMAC_OK);
+    CU_ASSERT_EQUAL(got.n, 0);
+    CU_ASSERT_EQUAL(pymac_warning_count(sy->s), 0);
+    synth_free(sy);
+}
+
+static void test_full(void)
+{
+    synth *sy = synth_new(12);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sy);
+    pm_tm_layout T = layout_39();
+    /* 4 buckets: chains of 3, 0, 1 and 6 */
+    entry e[10];
+    uint64_t where[10] = {0, 0, 0, 2, 3, 3, 3, 3, 3, 3};
+    for (size_t i = 0; i < 10; i++)
+        e[i] = (entry){.key = 0x1000 + i * 16, .value = 0x9000 + i, .bucket = where[i]};
+    uint64_t ht = make_table(sy, &T, 4, e, 10, 10, 8);
+    seen got = {0};
+    CU_ASSERT_EQUAL(pm_tm_table_walk(sy->s, &T, ht, collect, &got), PYMAC_OK);
+    expect_all(&got, e, 10);
+    CU_ASSERT_EQUAL(pymac_warning_count(sy->s), 0);
+    synth_free(sy);
+}
+
+static void test_inline_38(void)
+{
+    synth *sy = synth_new(12);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sy);
+    pm_tm_layout T = layout_38();
+    entry e[3] = {{.key = 0x5000, .bucket = 1}, {.key = 0x6000, .bucket = 1},
+                  {.key = 0x7000, .bucket = 0}};
+    /* pointer keys: domain 0 */
+    uint64_t ht = make_table(sy, &T, 2, e, 3, 3, 8);
+    seen got = {0};
+    CU_ASSERT_EQUAL(pm_tm_table_walk(sy->s, &T, ht, collect, &got), PYMAC_OK);
+    expect_all(&got, e, 3);
+    /* {ptr, domain} keys once another domain was used */
+    entry d[3] = {{.key = 0x5000, .domain = 0, .bucket = 0},
+                  {.key = 0x5000, .domain = 7, .bucket = 0},
+                  {.key = 0x8000, .domain = 0xfffffffe, .bucket = 1}};
+    ht = make_table(sy, &T, 2, d, 3, 3, 12);
+    memset(&got, 0, sizeof got);
+    CU_ASSERT_EQUAL(pm_tm_table_walk(sy->s, &T, ht, collect, &got), PYMAC_OK);
+    expect_all(&got, d, 3);
+    /* a key size that is neither: nothing read, said so */
+    synth_w64(sy, ht + 24, 10);
+    synth_sync(sy);
+    memset(&got, 0, sizeof got);
+    CU_ASSERT_EQUAL(pm_tm_table_walk(sy->s, &T, ht, collect, &got), PYMAC_PARTIAL);
+    CU_ASSERT_EQUAL(got.n, 0);
+    CU_ASSERT_EQUAL(pymac_warning_count(sy->s), 1);
+    synth_free(sy);
+}
+
+static void test_looping_chain(void)
+{
+    synth *sy = synth_new(12);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sy);
+    pm_tm_layout T = layout_39();
+    entry e[4];
+    for (size_t i = 0; i < 4; i++)
+        e[i] = (entry){.key = 0x2000 + i * 16, .value = i, .bucket = i == 3};
+    uint64_t ht = make_table(sy, &T, 2, e, 4, 4, 8);
+    /* bucket 0 chains e2 -> e1 -> e0: point e0 back at e2 */
+    synth_w64(sy, e[0].addr, e[2].addr);
+    synth_sync(sy);
+    seen got = {0};
+    CU_ASSERT_EQUAL(pm_tm_table_walk(sy->s, &T, ht, collect, &got), PYMAC_PARTIAL);
+    CU_ASSERT(got.n <= 4); /* never more than the table counts */
+    CU_ASSERT(got.n >= 3);
+    CU_ASSERT_EQUAL(pymac_warning_count(sy->s), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(pymac_warning(sy->s, 0), "looping"));
+    /* a chain into itself, with a count that is huge */
+    synth_w64(sy, e[3].addr, e[3].addr);
+    synth_w64(sy, ht, 1000000);
+    synth_sync(sy);
+    memset(&got, 0, sizeof got);
+    CU_ASSERT_EQUAL(pm_tm_table_walk(sy->s, &T, ht, collect, &got), PYMAC_PARTIAL);
+    synth_free(sy);
+}
+
+static void test_damaged(void)
+{
+    synth *sy = synth_new(12);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sy);
+    pm_tm_layout T = layout_39();
+    entry e[4];
+    for (size_t i = 0; i < 4; i++)
+        e[i] = (entry){.key = 0x3000 + i * 16, .value = i, .bucket = i % 2};
+    /* fewer entries than counted */
+    uint64_t ht = make_table(sy, &T, 2, e, 4, 5, 8);
+    seen got = {0};
+    CU_ASSERT_EQUAL(pm_tm_table_walk(sy->s, &T, ht, collect, &got), PYMAC_PARTIAL);
+    expect_all(&got, e, 4);
+    /* a chain into an unmapped page: the other bucket still read */
+    synth_w64(sy, ht, 4);
+    synth_w64(sy, e[2].addr, synth_hole(sy)); /* bucket 0: e2 -> hole */
+    synth_sync(sy);
+    memset(&got, 0, sizeof got);
+    CU_ASSERT_EQUAL(pm_tm_table_walk(sy->s, &T, ht, collect, &got), PYMAC_PARTIAL);
+    CU_ASSERT_EQUAL(got.n, 3); /* e2, then e3 and e1 of bucket 1 */
+    /* buckets more than memory holds: nothing read */
+    synth_w64(sy, ht + 8, UINT64_MAX / 8);
+    synth_sync(sy);
+    memset(&got, 0, sizeof got);
+    CU_ASSERT_EQUAL(pm_tm_table_walk(sy->s, &T, ht, collect, &got), PYMAC_PARTIAL);
+    CU_ASSERT_EQUAL(got.n, 0);
+    /* a table header in a hole */
+    CU_ASSERT_EQUAL(pm_tm_table_walk(sy->s, &T, synth_hole(sy), collect, &got), PYMAC_PARTIAL);
+    synth_free(sy);
+}
+
+/* ---- statistics ---- */
+
+/* files: 0 "a.py" < 1 "b.py"; tracebacks most recent first */
+static void test_statistics(void)
+{
+    char *files[] = {"a.py", "b.py"};
+    pm_tm_frame frames[] = {
+        {0, 10}, {1, 5},          /* tb0: a.py:10 called from b.py:5 */
+        {0, 20}, {1, 5},          /* tb1: a.py:20 called from b.py:5 */
+        {0, 10}, {1, 7},          /* tb2: a.py:10 called from b.py:7 */
+        {1, 9},                   /* tb3: b.py:9 alone */
+    };
+    pm_tm_traceback tbs[] = {{1, 0, 2, 2}, {2, 2, 2, 2}, {3, 4, 2, 2}, {4, 6, 1, 1},
+                             {5, 7, 0, 0}}; /* tb4 unreadable */
+    pm_tm_trace traces[] = {
+        {.ptr = 1, .size = 100, .tb = 0}, {.ptr = 2, .size = 50, .tb = 0},
+        {.ptr = 3, .size = 150, .tb = 1}, {.ptr = 4, .size = 30, .tb = 2},
+        {.ptr = 5, .size = 120, .tb = 3}, {.ptr = 6, .size = 999, .tb = 4},
+    };
+    pm_tracemalloc tm = {.tracing = true, .max_nframe = 2, .traces = traces, .ntraces = 6,
+                         .tracebacks = tbs, .ntracebacks = 5, .frames = frames, .nframes = 7,
+                         .files = files, .nfiles = 2};
+    pm_tm_stat *st;
+    size_t n;
+    /* lineno: a.py:10 180/3, a.py:20 150/1, b.py:9 120/1 */
+    CU_ASSERT_EQUAL_FATAL(pm_tm_statistics(&tm, PM_TM_LINENO, false, &st, &n), PYMAC_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 3);
+    CU_ASSERT(st[0].size == 180 && st[0].count == 3 && st[0].one.file == 0 &&
+              st[0].one.lineno == 10);
+    CU_ASSERT(st[1].size == 150 && st[1].one.lineno == 20);
+    CU_ASSERT(st[2].size == 120 && st[2].one.file == 1 && st[2].one.lineno == 9);
+    free(st);
+    /* filename: a.py 330/4, b.py 120/1, lineno 0 */
+    CU_ASSERT_EQUAL_FATAL(pm_tm_statistics(&tm, PM_TM_FILENAME, false, &st, &n), PYMAC_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 2);
+    CU_ASSERT(st[0].size == 330 && st[0].count == 4 && st[0].one.file == 0 &&
+              st[0].one.lineno == 0);
+    CU_ASSERT(st[1].size == 120 && st[1].count == 1 && st[1].one.file == 1);
+    free(st);
+    /* cumulative lineno: b.py:5 300/3, a.py:10 180/3, a.py:20 150/1,
+     * b.py:9 120/1, b.py:7 30/1 */
+    CU_ASSERT_EQUAL_FATAL(pm_tm_statistics(&tm, PM_TM_LINENO, true, &st, &n), PYMAC_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 5);
+    CU_ASSERT(st[0].size == 300 && st[0].count == 3 && st[0].one.file == 1 &&
+              st[0].one.lineno == 5);
+    CU_ASSERT(st[1].size == 180 && st[1].one.lineno == 10);
+    CU_ASSERT(st[4].size == 30 && st[4].one.lineno == 7);
+    free(st);
+    /* traceback: tb1 150/1 and tb0 150/2 tie on size: the count decides */
+    CU_ASSERT_EQUAL_FATAL(pm_tm_statistics(&tm, PM_TM_TRACEBACK, false, &st, &n), PYMAC_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 4);
+    CU_ASSERT(st[0].frames == &frames[0] && st[0].count == 2);
+    CU_ASSERT(st[1].frames == &frames[2]);
+    CU_ASSERT(st[2].frames == &frames[6] && st[2].nframes == 1);
+    CU_ASSERT(st[3].frames == &frames[4]);
+    free(st);
+    CU_ASSERT_EQUAL(pm_tm_statistics(&tm, PM_TM_TRACEBACK, true, &st, &n), PYMAC_E_USAGE);
+}
+
+/* Equal size and count: Python compares the tracebacks oldest frame first,
+ * and sorts the larger first. */
+static void test_statistics_ties(void)
+{
+    char *files[] = {"a.py", "b.py", "c.py"};
+    pm_tm_frame frames[] = {
+        {2, 1}, {0, 9},  /* tb0: c.py:1 <- a.py:9 (oldest a.py:9) */
+        {0, 1}, {1, 1},  /* tb1: a.py:1 <- b.py:1 (oldest b.py:1) */
+        {1, 1},          /* tb2: b.py:1 alone: a prefix of tb1 in Python's order */
+    };
+    pm_tm_traceback tbs[] = {{1, 0, 2, 2}, {2, 2, 2, 2}, {3, 4, 1, 1}};
+    pm_tm_trace traces[] = {{.ptr = 1, .size = 8, .tb = 0}, {.ptr = 2, .size = 8, .tb = 1},
+                            {.ptr = 3, .size = 8, .tb = 2}};
+    pm_tracemalloc tm = {.tracing = true, .max_nframe = 2, .traces = traces, .ntraces = 3,
+                         .tracebacks = tbs, .ntracebacks = 3, .frames = frames, .nframes = 5,
+                         .files = files, .nfiles = 3};
+    pm_tm_stat *st;
+    size_t n;
+    /* (b.py:1, a.py:1) > (b.py:1,) > (a.py:9, c.py:1) */
+    CU_ASSERT_EQUAL_FATAL(pm_tm_statistics(&tm, PM_TM_TRACEBACK, false, &st, &n), PYMAC_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 3);
+    CU_ASSERT(st[0].frames == &frames[2]);
+    CU_ASSERT(st[1].frames == &frames[4]);
+    CU_ASSERT(st[2].frames == &frames[0]);
+    free(st);
+    /* lineno: c.py:1 > b.py:1 > a.py:1, all 8 bytes once */
+    CU_ASSERT_EQUAL_FATAL(pm_tm_statistics(&tm, PM_TM_LINENO, false, &st, &n), PYMAC_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 3);
+    CU_ASSERT(st[0].one.file == 2 && st[1].one.file == 1 && st[2].one.file == 0);
+    free(st);
+}
+
+bool register_tracemalloc_tests(void)
+{
+    static const unit_test tests[] = {
+        {"empty table", test_empty},
+        {"full table, chains of several entries", test_full},
+        {"3.8 inline entries, pointer and {ptr, domain} keys", test_inline_38},
+        {"looping chain", test_looping_chain},
+        {"miscounted and damaged tables", test_damaged},
+        {"statistics by lineno, filename, cumulative, traceback", test_statistics},
+        {"statistics ties in Python's order", test_statistics_ties},
+        {NULL, NULL},
+    };
+    return unit_add_suite("tracemalloc", NULL, NULL, tests);
+}
