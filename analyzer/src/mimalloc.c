@@ -826,3 +826,17 @@ uint64_t pm_mi_main_tstate(pymac_session *s)
     }
     return 0;
 }
+
+uint64_t pm_mi_block_rest(pymac_session *s, uint64_t addr)
+{
+    const pm_mi_walk *w;
+    if (pm_mi_session_walk(s, &w, NULL) > PYMAC_PARTIAL)
+        return 0;
+    const pm_mi_page *p = pm_mi_page_of(w, addr);
+    if (!p || p->bad)
+        return 0;
+    uint64_t b = (addr - p->start) / p->block_size;
+    if (b >= p->capacity || pm_mi_block_free(w, p, (uint32_t)b))
+        return 0;
+    return p->start + (b + 1) * p->block_size - addr;
+}
