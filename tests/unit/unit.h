@@ -17,6 +17,8 @@ bool register_value_hostile_tests(void);
 bool register_glibc_heap_tests(void);
 bool register_walk_tests(void);
 bool register_ranges_tests(void);
+bool register_html_tests(void);
+bool register_decompress_tests(void);
 
 /* Registers tests[] (NULL-terminated by name) in a new suite. */
 typedef struct unit_test {
