@@ -38,7 +38,9 @@ static const char USAGE[] =
     "  objects             address, type, refcount, size, generation and value of each object\n"
     "                      [--type NAME] [--gen N] [--min-size B] [--limit N]\n"
     "  object ADDR...      one object: header, type, refcount, size, where it lives, value\n"
-    "  diff NEWCORE        per type, objects and bytes in CORE and NEWCORE, by bytes grown\n"
+    "  diff NEWCORE        per type, objects and bytes in CORE and NEWCORE, by bytes grown;\n"
+    "                      --by site: per allocation site of two traced cores, as\n"
+    "                      Snapshot.compare_to() [--key-type K] [--cumulative] [--limit N]\n"
     "  referrers ADDR...   who refers to the object at ADDR, and how\n"
     "  path ADDR...        the shortest chain of references from a root to ADDR\n"
     "  leaks               unexplained references and unreachable GC objects, by type\n"
@@ -66,6 +68,7 @@ static const char USAGE[] =
     "  --limit N           objects, tracemalloc: print at most N rows (default 100; 0: all)\n"
     "  --key-type K        tracemalloc: group by lineno (default), filename or traceback\n"
     "  --cumulative        tracemalloc: count every frame of each traceback (lineno, filename)\n"
+    "  --by type|site      diff: per type name (the default) or per tracemalloc allocation site\n"
     "  -h, --help          this text\n"
     "  --version           pymac's version\n"
     "\n"
@@ -214,7 +217,8 @@ int main(int argc, char **argv)
         {"pid", required_argument, NULL, 'p'}, {"no-stop", no_argument, NULL, 'n'},
         {"type", required_argument, NULL, 't'}, {"gen", required_argument, NULL, 'G'},
         {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},
-        {"key-type", required_argument, NULL, 'k'}, {"cumulative", no_argument, NULL, 'c'},    {NULL, 0, NULL, 0},
+        {"key-type", required_argument, NULL, 'k'}, {"cumulative", no_argument, NULL, 'c'},
+        {"by", required_argument, NULL, 'B'},    {NULL, 0, NULL, 0},
     };
     pymac_format fmt = PYMAC_TEXT;
     const char *exe = NULL;
@@ -228,7 +232,7 @@ int main(int argc, char **argv)
     pymac_object_filter ofilter = {NULL, -1, 0, 100};
     bool object_filters = false, limit_given = false;
     pymac_tracemalloc_options tmo = {PYMAC_TM_LINENO, 0, 100};
-    bool tm_options = false;
+    bool tm_options = false, by_site = false, by_given = false;
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -305,6 +309,12 @@ int main(int argc, char **argv)
                                    optarg);
             tm_options = true;
             break;
+        case 'B':
+            if (strcmp(optarg, "site") && strcmp(optarg, "type"))
+                return usage_error("--by takes type or site, not '%s'", optarg);
+            by_site = strcmp(optarg, "site") == 0;
+            by_given = true;
+            break;
         case 'c':
             tmo.cumulative = 1;
             tm_options = true;
@@ -351,10 +361,14 @@ int main(int argc, char **argv)
                            pos[0]);
     if (view != V_POOLS && (filter.arena || filter.size_class >= 0))
         return usage_error("%s", "--arena and --size-class go with the pools view");
-    if (view != V_OBJECTS && view != V_TRACEMALLOC && limit_given)
-        return usage_error("%s", "--limit goes with the objects and tracemalloc views");
-    if (view != V_TRACEMALLOC && tm_options)
-        return usage_error("%s", "--key-type and --cumulative go with the tracemalloc view");
+    bool tm_view = view == V_TRACEMALLOC || (view == V_DIFF && by_site);
+    if (view != V_DIFF && by_given)
+        return usage_error("%s", "--by goes with the diff view");
+    if (view != V_OBJECTS && !tm_view && limit_given)
+        return usage_error("%s", "--limit goes with objects, tracemalloc and diff --by site");
+    if (!tm_view && tm_options)
+        return usage_error("%s",
+                           "--key-type and --cumulative go with tracemalloc and diff --by site");
     if (tmo.cumulative && tmo.key_type == PYMAC_TM_TRACEBACK)
         return usage_error("%s", "--cumulative goes with --key-type lineno or filename");
     tmo.limit = ofilter.limit;
@@ -447,7 +461,8 @@ int main(int argc, char **argv)
         pymac_session *s2;
         st = pymac_open_core(&o2, &s2, &err);
         if (!st) {
-            st = pymac_render_diff(s, s2, fmt, stdout, &err);
+            st = by_site ? pymac_render_diff_sites(s, s2, &tmo, fmt, stdout, &err)
+                         : pymac_render_diff(s, s2, fmt, stdout, &err);
             pymac_close(s2);
         }
         break;
