@@ -65,7 +65,7 @@ static const char USAGE[] =
     "  --type NAME         objects: only objects whose type's __name__ is NAME\n"
     "  --gen N             objects: only objects on GC generation N (3: permanent)\n"
     "  --min-size B        objects: only objects of at least B bytes\n"
-    "  --limit N           objects, tracemalloc: print at most N rows (default 100; 0: all)\n"
+    "  --limit N           objects, tracemalloc, diff --by site: at most N rows (default 100; 0: all)\n"
     "  --key-type K        tracemalloc: group by lineno (default), filename or traceback\n"
     "  --cumulative        tracemalloc: count every frame of each traceback (lineno, filename)\n"
     "  --by type|site      diff: per type name (the default) or per tracemalloc allocation site\n"
