@@ -371,6 +371,12 @@ typedef struct pymac_tracemalloc_options {
 PYMAC_API pymac_status pymac_render_tracemalloc(pymac_session *s,
                                                 const pymac_tracemalloc_options *o,
                                                 pymac_format fmt, FILE *out, pymac_error *err);
+/* Two traced cores of one program per allocation site: what
+ * new_snapshot.compare_to(old_snapshot, key_type, cumulative) returns,
+ * sorted as it sorts (by the size grown, largest first). */
+PYMAC_API pymac_status pymac_render_diff_sites(pymac_session *old, pymac_session *new_,
+                                               const pymac_tracemalloc_options *o,
+                                               pymac_format fmt, FILE *out, pymac_error *err);
 
 /* Retention (render_retain.c): what an object keeps alive (itself and all it
  * dominates: every path from the roots to those passes through it), its
