@@ -5,7 +5,8 @@
 #                     then build with ASan+UBSan (leak checking on) and run every test again,
 #                     then run the fuzz targets briefly (tests/fuzz/run --smoke)
 # BUILD_DIR (default: build) picks the build tree; CI=true turns warnings into errors;
-# SKIP_SANITIZE=1 skips the sanitizer pass, SKIP_FUZZ=1 the fuzz smoke.
+# SKIP_SANITIZE=1 skips the sanitizer pass, SKIP_FUZZ=1 the fuzz smoke, SKIP_INTERPRETERS=1
+# making the sid root and the 3.13 builds (PYMAC_CACHE, default /var/cache/pymac).
 set -euo pipefail
 cd "$(dirname "$0")"
 mode=${1:-demo}
@@ -29,6 +30,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# --- 1b. the test interpreters the project makes itself ------------------------
+# Debian's 3.14 and 3.15 in a root of the newest suite, and 3.13 built from Debian's
+# source package (default and free-threaded), made once into ${PYMAC_CACHE:-/var/cache/pymac}
+# and reused (stamps). The root is fetched while the builds compile. Before the
+# build step: the integration tests' CMake finds them there.
+interp_status=0
+if [ "$mode" = test ] && [ "${SKIP_INTERPRETERS:-}" != 1 ]; then
+  t0=$SECONDS
+  rootlog=$(mktemp)
+  fixtures/roots/make-sid-root >"$rootlog" 2>&1 &
+  rootpid=$!
+  fixtures/builders/build-debian-python || interp_status=1
+  wait "$rootpid" || interp_status=1
+  cat "$rootlog"; rm -f "$rootlog"
+  echo "setup: test interpreters ready in $((SECONDS - t0)) s"
+  [ $interp_status = 0 ] || echo "setup: a test interpreter could not be made (its rows are skipped)" >&2
 fi
 
 # --- 2. build --------------------------------------------------------------
@@ -59,7 +78,7 @@ if [ "$mode" = demo ]; then
   "$build/analyzer/pymac-analyze" "$build/demo/core"
   exit 0
 fi
-status=0
+status=$interp_status
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" || status=$?
 python3 tests/integration/matrix.py "$build" || status=1
 if [ "${SKIP_SANITIZE:-}" != 1 ]; then

@@ -114,7 +114,7 @@ class _View(ctypes.Structure):
     _fields_ = [("kind", ctypes.c_int), ("format", ctypes.c_int), ("address", ctypes.c_uint64),
                 ("gc_only", ctypes.c_int), ("pools", _PoolFilter), ("objects", _ObjectFilter),
                 ("retained", ctypes.c_int), ("dominators", _DominatorsFilter),
-                ("tracemalloc", _TracemallocOptions)]
+                ("tracemalloc", _TracemallocOptions), ("diff_by_site", ctypes.c_int)]
 
 
 class _ViewName(ctypes.Structure):

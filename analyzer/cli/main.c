@@ -39,7 +39,9 @@ static const char USAGE[] =
     "  objects             address, type, refcount, size, generation and value of each object\n"
     "                      [--type NAME] [--gen N] [--min-size B] [--limit N]\n"
     "  object ADDR...      one object: header, type, refcount, size, where it lives, value\n"
-    "  diff NEWCORE        per type, objects and bytes in CORE and NEWCORE, by bytes grown\n"
+    "  diff NEWCORE        per type, objects and bytes in CORE and NEWCORE, by bytes grown;\n"
+    "                      --by site: per allocation site of two traced cores, as\n"
+    "                      Snapshot.compare_to() [--key-type K] [--cumulative] [--limit N]\n"
     "  referrers ADDR...   who refers to the object at ADDR, and how\n"
     "  path ADDR...        the shortest chain of references from a root to ADDR\n"
     "  leaks               unexplained references and unreachable GC objects, by type\n"
@@ -75,9 +77,11 @@ static const char USAGE[] =
     "  --type NAME         objects, dominators: only objects whose type's __name__ is NAME\n"
     "  --gen N             objects: only objects on GC generation N (3: permanent)\n"
     "  --min-size B        objects: only objects of at least B bytes\n"
-    "  --limit N           objects, tracemalloc, dominators: at most N rows (default 100, 100, 25; 0: all)\n"
+    "  --limit N           objects, tracemalloc, dominators, diff --by site: at most N rows\n"
+    "                      (default 100; dominators 25; 0: all)\n"
     "  --key-type K        tracemalloc: group by lineno (default), filename or traceback\n"
     "  --cumulative        tracemalloc: count every frame of each traceback (lineno, filename)\n"
+    "  --by type|site      diff: per type name (the default) or per tracemalloc allocation site\n"
     "  --html FILE         report: write it to FILE as one self-contained HTML page\n"
     "  -h, --help          this text\n"
     "  --version           pymac's version\n"
@@ -224,9 +228,10 @@ int main(int argc, char **argv)
         {"type", required_argument, NULL, 't'}, {"gen", required_argument, NULL, 'G'},
         {"min-size", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'l'},
         {"key-type", required_argument, NULL, 'k'}, {"cumulative", no_argument, NULL, 'c'},
-        {"html", required_argument, NULL, 'H'},    
+        {"html", required_argument, NULL, 'H'},
         {"min-bytes", required_argument, NULL, 'B'}, {"all", no_argument, NULL, 'A'},
-        {"folded", no_argument, NULL, 'F'},   {"retained", no_argument, NULL, 'R'},    {NULL, 0, NULL, 0},
+        {"folded", no_argument, NULL, 'F'},   {"retained", no_argument, NULL, 'R'},
+        {"by", required_argument, NULL, 'y'},   {NULL, 0, NULL, 0},
     };
     pymac_format fmt = PYMAC_TEXT;
     const char *exe = NULL, *sysroot = NULL;
@@ -241,7 +246,7 @@ int main(int argc, char **argv)
     pymac_object_filter ofilter = {NULL, -1, 0, 100};
     bool object_filters = false, limit_given = false;
     pymac_tracemalloc_options tmo = {PYMAC_TM_LINENO, 0, 100};
-    bool tm_options = false;
+    bool tm_options = false, by_site = false, by_given = false;
     bool type_only = true; /* type_only: no --gen, --min-size */
     pymac_dominators_filter dfilter = {NULL, 0, 25, 0, 0};
     bool dominator_flags = false;
@@ -348,6 +353,12 @@ int main(int argc, char **argv)
                                    optarg);
             tm_options = true;
             break;
+        case 'y':
+            if (strcmp(optarg, "site") && strcmp(optarg, "type"))
+                return usage_error("--by takes type or site, not '%s'", optarg);
+            by_site = strcmp(optarg, "site") == 0;
+            by_given = true;
+            break;
         case 'c':
             tmo.cumulative = 1;
             tm_options = true;
@@ -392,11 +403,15 @@ int main(int argc, char **argv)
                            pos[0]);
     if (view != PYMAC_VIEW_POOLS && (filter.arena || filter.size_class >= 0))
         return usage_error("%s", "--arena and --size-class go with the pools view");
-    if (view != PYMAC_VIEW_OBJECTS && view != PYMAC_VIEW_TRACEMALLOC &&
-        view != PYMAC_VIEW_DOMINATORS && limit_given)
-        return usage_error("%s", "--limit goes with the objects, tracemalloc and dominators views");
-    if (view != PYMAC_VIEW_TRACEMALLOC && tm_options)
-        return usage_error("%s", "--key-type and --cumulative go with the tracemalloc view");
+    bool tm_view = view == PYMAC_VIEW_TRACEMALLOC || (view == PYMAC_VIEW_DIFF && by_site);
+    if (view != PYMAC_VIEW_DIFF && by_given)
+        return usage_error("%s", "--by goes with the diff view");
+    if (view != PYMAC_VIEW_OBJECTS && !tm_view && view != PYMAC_VIEW_DOMINATORS && limit_given)
+        return usage_error("%s", "--limit goes with objects, tracemalloc, dominators and diff "
+                                 "--by site");
+    if (!tm_view && tm_options)
+        return usage_error("%s",
+                           "--key-type and --cumulative go with tracemalloc and diff --by site");
     if (tmo.cumulative && tmo.key_type == PYMAC_TM_TRACEBACK)
         return usage_error("%s", "--cumulative goes with --key-type lineno or filename");
     tmo.limit = ofilter.limit;
@@ -463,7 +478,7 @@ int main(int argc, char **argv)
     }
     pymac_view v = {.kind = view, .format = fmt, .gc_only = gc_only, .pools = filter,
                     .objects = ofilter, .retained = types_retained, .dominators = dfilter,
-                    .tracemalloc = tmo};
+                    .tracemalloc = tmo, .diff_by_site = by_site};
     /* the second core of diff (NEWCORE) and of leaks --baseline */
     const char *second = view == PYMAC_VIEW_DIFF ? pos[1] : baseline;
     pymac_session *other = NULL;

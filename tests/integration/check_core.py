@@ -31,8 +31,13 @@ def record(results, name, verdict):
         f.write(verdict + "\n")
 
 
+# --sysroot ROOT for cores taken in a system root (make-core --root: meta.json's
+# "root"), set by main(): the core names its files by their paths inside ROOT.
+SYSROOT = []
+
+
 def run_cli(cli, *args, expect=(0,)):
-    p = subprocess.run([cli, *args], capture_output=True, text=True, timeout=240)
+    p = subprocess.run([cli, *SYSROOT, *args], capture_output=True, text=True, timeout=240)
     if p.returncode not in expect:
         raise Failure("%s exited %d: %s" % (" ".join(args), p.returncode, p.stderr.strip()))
     return p.stdout
@@ -86,9 +91,16 @@ def check_info(a, oracle):
         raise Failure("threads: %r" % info["threads"])
     if not os.path.basename(info["python_module"]).startswith(("libpython3", "python3")):
         raise Failure("python_module: %r" % info["python_module"])
-    if a.label.startswith("debian") and info["debuginfo_source"] != "build-id directory":
+    # Debian's packaged interpreters (/usr/bin/python3.X, in a root or not) have their
+    # DWARF in -dbg, i.e. under [the sysroot's] /usr/lib/debug/.build-id; a build
+    # from Debian's source package keeps it in the module itself.
+    packaged = a.label.startswith("debian") and oracle["executable"].startswith("/usr/")
+    if packaged and info["debuginfo_source"] != "build-id directory":
         raise Failure("debian debug info should come from /usr/lib/debug/.build-id, got %r"
                       % info["debuginfo_path"])
+    if SYSROOT and not info["python_module"].startswith(SYSROOT[1] + "/"):
+        raise Failure("python_module %r is not under the sysroot %s"
+                      % (info["python_module"], SYSROOT[1]))
     text = run_cli(a.cli, "info", a.core)
     if oracle["version"] not in text:
         raise Failure("text info does not name CPython %s" % oracle["version"])
@@ -274,12 +286,16 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def gdb_views(a, oracle, commands, source=True):
     """Runs pymac commands in batch GDB on the core; returns {command: output}."""
     argv = ["gdb", "-batch", "-iex", "set auto-load off"]
+    exe = oracle["executable"]
+    if SYSROOT:   # GDB's own setting, which the pymac commands follow
+        argv += ["-iex", "set sysroot " + SYSROOT[1]]
+        exe = SYSROOT[1] + exe
     if source:
         argv[1:1] = ["-nx"]
         argv += ["-ex", "source " + os.path.join(REPO, "gdb", "pymac.py")]
     for i, c in enumerate(commands):
         argv += ["-ex", "echo @@BEGIN %d\\n" % i, "-ex", c, "-ex", "echo @@END\\n"]
-    argv += [oracle["executable"], a.core]
+    argv += [exe, a.core]
     env = dict(os.environ, PYMAC_LIBRARY=os.path.join(os.path.dirname(a.cli), "libpymac.so"))
     # one stream, so that error messages stay between the markers
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -661,6 +677,13 @@ def main():
         return SKIP
     with open(os.path.join(a.dir, "oracle.json")) as f:
         oracle = json.load(f)
+    try:
+        with open(os.path.join(a.dir, "meta.json")) as f:
+            root = json.load(f).get("root")
+    except (OSError, ValueError):
+        root = None
+    if root:
+        SYSROOT[:] = ["--sysroot", root]
     try:
         CHECKS[a.check](a, oracle)
     except Failure as e:

@@ -3,6 +3,7 @@
 tracemalloc said in the process (fixtures/oracle_traced.py).
 
   check_traced.py --cli PATH --dir COREDIR --label L --scenario S --kind K --results DIR
+                  [--baseline-dir STEP1COREDIR]
 
 A core of the traced scenario: for the statistics by lineno, filename,
 lineno cumulative and traceback, the rows of the scenario's file exactly as
@@ -11,7 +12,8 @@ of str(Statistic)); the traceback limit and domains exactly; the statistics
 by lineno add up to the traced memory and the trace count the core holds;
 the peak is at least what the oracle saw; and get_object_traceback() of
 every marked object exactly. A core of another scenario (no tracemalloc):
-the view says so in one line and exits 0.
+the view says so in one line and exits 0. With --baseline-dir (two cores of
+the traced scenario, the second with PYMAC_TRACED_STEP=2): diff --by site.
 
 Exit 0 pass, 1 fail, 77 skip; one line in RESULTS/ for the version matrix.
 """
@@ -124,6 +126,42 @@ def check_leak_sites(a, oracle, snap):
         raise Failure("leaks text lacks %r" % want)
 
 
+def check_diff_sites(a, oracle):
+    """diff --by site from the step-1 core (--baseline-dir) to this one (the
+    cache doubled): for the scenario's lines, what StatisticDiff would say
+    from the two oracles' statistics: sizes, counts, their changes, the text
+    of str(StatisticDiff), and compare_to()'s order (the sort and the text
+    are tracemalloc's own, from this checker's interpreter)."""
+    import tracemalloc
+    with open(os.path.join(a.baseline_dir, "oracle.json")) as f:
+        old = json.load(f)
+    path = oracle["tracemalloc"]["snapshot"]["file"]
+    if old["tracemalloc"]["snapshot"]["file"] != path:
+        raise Failure("the two cores ran different files")
+    new_rows = {r["traceback"][0][1]: r for r in oracle["tracemalloc"]["snapshot"]["lineno"]}
+    old_rows = {r["traceback"][0][1]: r for r in old["tracemalloc"]["snapshot"]["lineno"]}
+    want = []
+    for line in set(new_rows) | set(old_rows):
+        n, o = new_rows.get(line), old_rows.get(line)
+        size, count = (n["size"], n["count"]) if n else (0, 0)
+        tb = tracemalloc.Traceback(((path, line),))
+        want.append(tracemalloc.StatisticDiff(tb, size, size - (o["size"] if o else 0), count,
+                                              count - (o["count"] if o else 0)))
+    want.sort(reverse=True, key=tracemalloc.StatisticDiff._sort_key)
+    if not any(d.size_diff for d in want):
+        raise Failure("the oracles show no growth between the cores")
+    old_core = os.path.join(a.baseline_dir, "core")
+    view = cli_json(a.cli, "diff", "--by", "site", "--limit", "0", old_core, a.core)
+    expect_eq("diff --by site: partial", view["partial"], False)
+    got = [[r["lineno"], r["size"], r["size_diff"], r["count"], r["count_diff"]]
+           for r in view["statistics"] if r["filename"] == path]
+    expect_eq("diff --by site: the scenario's lines", got,
+              [[d.traceback[0].lineno, d.size, d.size_diff, d.count, d.count_diff] for d in want])
+    text = run_cli(a.cli, "diff", "--by", "site", "--limit", "0", old_core, a.core).splitlines()
+    lines = [l for l in text if l.startswith(path + ":")]
+    expect_eq("diff --by site: str(StatisticDiff)", lines, [str(d) for d in want])
+
+
 def check_not_traced(a, oracle):
     expect_eq("tracemalloc of a process that did not trace",
               run_cli(a.cli, "tracemalloc", a.core), NOT_TRACING)
@@ -138,8 +176,10 @@ def main():
     for opt in ("--cli", "--dir", "--label", "--scenario", "--kind"):
         ap.add_argument(opt, required=True)
     ap.add_argument("--results", required=True)
+    ap.add_argument("--baseline-dir", help="diff --by site: the step-1 core's directory")
     a = ap.parse_args()
-    name = "%s/%s/%s/tracemalloc" % (a.label, a.scenario, a.kind)
+    name = "%s/%s/%s/%s" % (a.label, a.scenario, a.kind,
+                            "diff_sites" if a.baseline_dir else "tracemalloc")
     a.core = os.path.join(a.dir, "core")
     skipfile = os.path.join(a.dir, "skip.txt")
     if os.path.exists(skipfile) or not os.path.exists(a.core):
@@ -150,7 +190,12 @@ def main():
     with open(os.path.join(a.dir, "oracle.json")) as f:
         oracle = json.load(f)
     try:
-        (check_traced if "tracemalloc" in oracle else check_not_traced)(a, oracle)
+        if a.baseline_dir:
+            check_diff_sites(a, oracle)
+        elif "tracemalloc" in oracle:
+            check_traced(a, oracle)
+        else:
+            check_not_traced(a, oracle)
     except Failure as e:
         print("FAIL %s: %s" % (name, e))
         record(a.results, name, "fail")

@@ -36,7 +36,8 @@ int main(int argc, char **argv)
         !register_value_hostile_tests() || !register_resident_tests() ||
         !register_glibc_heap_tests() || !register_walk_tests() ||
         !register_ranges_tests() || !register_tracemalloc_tests() ||
-        !register_dominators_tests() || !register_mimalloc_tests()) {
+        !register_dominators_tests() || !register_mimalloc_tests() ||
+        !register_html_tests() || !register_decompress_tests()) {
         fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
         CU_cleanup_registry();
         return 1;

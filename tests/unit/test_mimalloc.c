@@ -71,6 +71,11 @@ static void test_pages_and_free_lists(void)
     for (uint32_t b = 0; b < 10; b++)
         CU_ASSERT_EQUAL(pm_mi_block_free(w, p, b), is_free[b]);
     CU_ASSERT_PTR_EQUAL(pm_mi_page_of(w, block_at(SEG1, 1, 64, 6) + 5), p);
+    CU_ASSERT_EQUAL(pm_mi_addr_state(&y->s, block_at(SEG1, 1, 64, 6) + 5), 1);
+    CU_ASSERT_EQUAL(pm_mi_addr_state(&y->s, block_at(SEG1, 1, 64, 8)), 0); /* delayed free */
+    CU_ASSERT_EQUAL(pm_mi_addr_state(&y->s, SEG1 + SLICE), -1); /* before the first block */
+    CU_ASSERT_EQUAL(pm_mi_block_rest(&y->s, block_at(SEG1, 1, 64, 6) + 8), 56);
+    CU_ASSERT_EQUAL(pm_mi_block_rest(&y->s, block_at(SEG1, 1, 64, 7) + 8), 0);
 
     p = find_page(w, PAGE_AT(SEG1, 2));
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);

@@ -20,6 +20,8 @@ bool register_ranges_tests(void);
 bool register_tracemalloc_tests(void);
 bool register_dominators_tests(void);
 bool register_mimalloc_tests(void);
+bool register_html_tests(void);
+bool register_decompress_tests(void);
 
 /* Registers tests[] (NULL-terminated by name) in a new suite. */
 typedef struct unit_test {

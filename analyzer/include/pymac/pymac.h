@@ -416,6 +416,12 @@ typedef struct pymac_tracemalloc_options {
 PYMAC_API pymac_status pymac_render_tracemalloc(pymac_session *s,
                                                 const pymac_tracemalloc_options *o,
                                                 pymac_format fmt, FILE *out, pymac_error *err);
+/* Two traced cores of one program per allocation site: what
+ * new_snapshot.compare_to(old_snapshot, key_type, cumulative) returns,
+ * sorted as it sorts (by the size grown, largest first). */
+PYMAC_API pymac_status pymac_render_diff_sites(pymac_session *old, pymac_session *new_,
+                                               const pymac_tracemalloc_options *o,
+                                               pymac_format fmt, FILE *out, pymac_error *err);
 
 /* Retention (render_retain.c): what an object keeps alive (itself and all it
  * dominates: every path from the roots to those passes through it), its
@@ -455,7 +461,8 @@ typedef struct pymac_view {
     pymac_object_filter objects;   /* objects */
     int retained;                  /* types: with retained bytes */
     pymac_dominators_filter dominators; /* dominators */
-    pymac_tracemalloc_options tracemalloc; /* tracemalloc */
+    pymac_tracemalloc_options tracemalloc; /* tracemalloc; diff by site */
+    int diff_by_site;              /* diff: per tracemalloc allocation site, not per type */
 } pymac_view;
 
 /* Returns the rendered text (free it with pymac_free), or NULL on error with

@@ -30,8 +30,9 @@ uint32_t pm_ft_object_offset(unsigned kind)
 
 /* The object in a used block, if its header validates for the heap it is in:
  * GC types in the GC heaps (with the pre-header exactly in GC_PRE), others
- * in the object heap, and (unless the GC lists it) a fixed part and inline
- * items that fit the block (sys.getsizeof also counts storage elsewhere). */
+ * in the object heap, and (unless the GC lists it) inline items that fit the
+ * block. Not the whole tp_basicsize: compact strs and naive datetime.times
+ * are allocated smaller than it, and sys.getsizeof counts storage elsewhere. */
 bool pm_ft_object_in_block(pymac_session *s, const pm_mi_page *p, uint64_t block, pm_object *o,
                            bool tracked)
 {
@@ -45,8 +46,7 @@ bool pm_ft_object_in_block(pymac_session *s, const pm_mi_page *p, uint64_t block
     if (tracked)
         return true;
     uint64_t n = o->type->itemsize ? pm_object_nitems(s, o->type, o->ob_size) : 0;
-    return !o->bad_size && o->type->basicsize <= p->block_size - off &&
-           n <= (p->block_size - off - o->type->basicsize) / (o->type->itemsize ? o->type->itemsize : 1);
+    return !o->bad_size && n <= (p->block_size - off) / (o->type->itemsize ? o->type->itemsize : 1);
 }
 
 /* ob_gc_bits of the object in a GC heap block; false if unreadable. */

@@ -15,6 +15,7 @@
 #include "census.h"
 #include "graph.h"
 #include "layout.h"
+#include "mimalloc.h"
 
 enum {
     MAX_SCAN_BYTES = 1 << 24,    /* per object or array */
@@ -139,6 +140,8 @@ static void candidate(reach *r, uint64_t w, int depth)
      * would pass the chunk-header test by chance) */
     if (depth == 0 && !pm_target_in_file(&r->s->target, w)) {
         uint64_t n = malloc_usable(r, w);
+        if (!n && r->s->layout->free_threaded) /* or a used mimalloc block */
+            n = pm_mi_block_rest(r->s, w);
         if (n)
             scan_words(r, w, n, depth + 1);
     }

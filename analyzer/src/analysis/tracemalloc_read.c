@@ -190,7 +190,8 @@ static pymac_status resolve_tracebacks(reader *r)
         free(fileaddr);
         return PYMAC_E_NOMEM;
     }
-    memcpy(objs, fileaddr, tm->nframes * sizeof *objs);
+    if (tm->nframes) /* fileaddr is NULL when there are none */
+        memcpy(objs, fileaddr, tm->nframes * sizeof *objs);
     size_t nobj = distinct_u64(objs, tm->nframes);
     char **text = calloc(nobj ? nobj : 1, sizeof *text);
     uint32_t *index = calloc(nobj ? nobj : 1, sizeof *index);

@@ -824,3 +824,35 @@ uint64_t pm_mi_main_tstate(pymac_session *s)
     }
     return 0;
 }
+
+uint64_t pm_mi_block_rest(pymac_session *s, uint64_t addr)
+{
+    const pm_mi_walk *w;
+    if (pm_mi_session_walk(s, &w, NULL) > PYMAC_PARTIAL)
+        return 0;
+    const pm_mi_page *p = pm_mi_page_of(w, addr);
+    if (!p || p->bad)
+        return 0;
+    uint64_t b = (addr - p->start) / p->block_size;
+    if (b >= p->capacity || pm_mi_block_free(w, p, (uint32_t)b))
+        return 0;
+    return p->start + (b + 1) * p->block_size - addr;
+}
+
+bool pm_mi_describe(pymac_session *s, uint64_t addr, char *buf, size_t cap)
+{
+    const pm_mi_walk *w;
+    if (pm_mi_session_walk(s, &w, NULL) > PYMAC_PARTIAL)
+        return false;
+    const pm_mi_page *p = pm_mi_page_of(w, addr);
+    if (!p || !p->block_size)
+        return false;
+    uint64_t b = (addr - p->start) / p->block_size;
+    snprintf(buf, cap, "mimalloc segment 0x%llx%s, page 0x%llx (%s heap, %llu-byte blocks), "
+             "block 0x%llx%s",
+             (unsigned long long)p->segment, p->abandoned ? " (abandoned)" : "",
+             (unsigned long long)p->addr, pm_mi_heap_name(p->kind),
+             (unsigned long long)p->block_size, (unsigned long long)(p->start + b * p->block_size),
+             b < p->capacity && !p->bad && !pm_mi_block_free(w, p, (uint32_t)b) ? "" : " (FREE)");
+    return true;
+}

@@ -9,6 +9,7 @@
 
 #include "leaks.h"
 #include "pm.h"
+#include "render_html.h"
 
 /* a heap map cell is CELL_W x ROW_H pixels; the arena's address goes left of its row */
 enum { MAX_ROWS = 128, MAX_SLOTS = 256, TOP_TYPES = 20, TOP_SUSPECTS = 10, CELL_W = 12, ROW_H = 14,
@@ -56,7 +57,7 @@ static long pool_slot(const pymac_heap *h, const pymac_arena *a, const pymac_poo
     return i < a->pools_total && i < MAX_SLOTS ? (long)i : -1;
 }
 
-static void heap_map(FILE *out, const pymac_heap *h)
+void pm_html_heap_map(FILE *out, const pymac_heap *h)
 {
     size_t per_row = (h->narenas + MAX_ROWS - 1) / MAX_ROWS;
     if (per_row == 0)
@@ -316,7 +317,7 @@ pymac_status pymac_render_html(pymac_session *s, FILE *out, pymac_error *err)
                  "arenas (%llu MiB), %zu pools carved, %llu blocks in use (%llu bytes)</p>\n",
             h->narenas, (unsigned long long)h->narenas * h->arena_size >> 20, h->npools,
             (unsigned long long)blocks, (unsigned long long)bytes);
-    heap_map(out, h);
+    pm_html_heap_map(out, h);
     fprintf(out, "<h2>Largest types</h2>\n<p>Of %llu objects, %llu bytes.</p>\n",
             (unsigned long long)c->objects, (unsigned long long)c->bytes);
     types_chart(out, c);

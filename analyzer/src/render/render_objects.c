@@ -121,6 +121,8 @@ static const char *where_text(pymac_session *s, uint64_t addr, char *buf, size_t
 {
     pymac_whereis w;
     pymac_error e;
+    if (s->layout->free_threaded && pm_mi_describe(s, addr, buf, cap))
+        return buf;
     if (pymac_whereis_address(s, addr, &w, &e) > PYMAC_PARTIAL)
         return "unknown";
     if (w.kind == PYMAC_WHERE_BLOCK)

@@ -76,6 +76,8 @@ pymac_status pymac_render_to(pymac_session *s, const pymac_view *v, pymac_sessio
     case PYMAC_VIEW_DIFF:
         if (!other)
             return pm_fail(err, PYMAC_E_USAGE, NULL, "diff needs a second session");
+        if (v->diff_by_site)
+            return pymac_render_diff_sites(s, other, &v->tracemalloc, v->format, out, err);
         return pymac_render_diff(s, other, v->format, out, err);
     }
     return pm_fail(err, PYMAC_E_USAGE, NULL, "unknown view %d", (int)v->kind);

@@ -18,6 +18,8 @@ import sys
 import time
 
 SKIP = 77
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "fixtures")
+sys.dont_write_bytecode = True
 # Exit codes documented in README.md and pymac.h.
 USAGE, IO, NOT_CORE, TRUNCATED, NOT_PYTHON, NO_DEBUGINFO, MISMATCH, ADDRESS = 2, 3, 4, 5, 6, 7, 8, 10
 
@@ -30,7 +32,7 @@ def pyenv_pythons():
     return found
 
 
-def kernel_core(argv, workdir, env=None, timeout=60):
+def kernel_core(argv, workdir, env=None, timeout=60, preexec=None):
     """Runs argv (which must abort) with core dumps on; returns the core's path."""
     os.makedirs(workdir, exist_ok=True)
     for old in glob.glob(os.path.join(workdir, "core*")):
@@ -39,6 +41,8 @@ def kernel_core(argv, workdir, env=None, timeout=60):
 
     def limits():
         resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        if preexec:
+            preexec()
 
     subprocess.run(argv, cwd=workdir, env=env, preexec_fn=limits, timeout=timeout,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -103,8 +107,44 @@ def setup(a):
         shutil.copy(olib, os.path.join(mdir, os.path.basename(lib)))
         with open(os.path.join(a.work, "mismatch", "libdir"), "w") as f:
             f.write(mdir)
+    # A core taken "in a container": the interpreter brought into a small root
+    # at /opt/python (a path the host does not have), with the host's C
+    # libraries, run there with chroot (fixtures/rootrun.py).
+    if os.geteuid() == 0 and not chroot_core(py, prefix, os.path.join(a.work, "root")):
+        print("FAIL: no core from the interpreter run in a root")
+        return 1
     print("ok: inputs in %s" % a.work)
     return 0
+
+
+def chroot_core(py, prefix, root):
+    """ROOT/opt/python (hard links to prefix, else copies), the shared libraries
+    py needs at their own paths, ROOT/work/core from os.abort() inside ROOT."""
+    sys.path.insert(0, FIXTURES)
+    import rootrun
+
+    def link_copy(src, dst):
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+    shutil.copytree(prefix, os.path.join(root, "opt", "python"), symlinks=True,
+                    copy_function=link_copy)
+    exe = os.path.join(root, "opt", "python", "bin", os.path.basename(py))
+    libs = glob.glob(os.path.join(prefix, "lib", "libpython3.*.so.1.0"))
+    deps = subprocess.run(["ldd", py] + libs, capture_output=True, text=True).stdout
+    for line in deps.split():
+        if line.startswith("/") and os.path.exists(line) and not line.startswith(prefix):
+            dst = os.path.join(root, line.lstrip("/"))
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy2(os.path.realpath(line), dst)
+    for d in ("proc", "tmp", "work"):
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    inside = "/opt/python/bin/" + os.path.basename(exe)
+    env = dict(os.environ, LD_LIBRARY_PATH="/opt/python/lib")
+    env.pop("PYTHONHOME", None)
+    return kernel_core([inside, "-I", "-c", "import os; os.abort()"], os.path.join(root, "work"),
+                       env=env, preexec=rootrun.enter(root, "/work"))
 
 
 def run(a, args, want, why, timeout=60):
@@ -294,6 +334,42 @@ def case_mismatch(a):
     finally:
         shutil.rmtree(libdir, ignore_errors=True)
         shutil.move(saved, libdir)
+
+
+def case_sysroot(a):
+    """A core whose interpreter is not on the host: the error names the file
+    and suggests --sysroot; a wrong --sysroot says so; the right one works."""
+    if os.geteuid() != 0:
+        print("skip: making a core in a root needs root privileges")
+        sys.exit(SKIP)
+    root = os.path.join(a.work, "root")
+    core = need(os.path.join(root, "work", "core"))
+    ok = run(a, ["stats", core], IO, "interpreter only in a root, no --sysroot")
+    ok = expect_in(a, ["stats", core], ["/opt/python/bin/python3.", "--sysroot"]) and ok
+    ok = run(a, ["--sysroot", a.work, "stats", core], IO, "a --sysroot without it") and ok
+    ok = expect_in(a, ["--sysroot", a.work, "stats", core], ["not under the sysroot " + a.work]) and ok
+    ok = run(a, ["--sysroot", "", "stats", core], USAGE, "an empty --sysroot") and ok
+    p = subprocess.run([a.cli, "--sysroot", root, "info", "--json", core],
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        print("FAIL --sysroot: exit %d: %s" % (p.returncode, p.stderr))
+        return False
+    import json
+    info = json.loads(p.stdout)
+    if not info["python_module"].startswith(root + "/opt/python/"):
+        print("FAIL --sysroot: interpreter from %s" % info["python_module"])
+        return False
+    print("ok --sysroot: %s, CPython %s" % (info["python_module"], info["python_version"]))
+    return ok
+
+
+def expect_in(a, args, words):
+    p = subprocess.run([a.cli, *args], capture_output=True, text=True, timeout=60)
+    missing = [w for w in words if w not in p.stderr]
+    if missing:
+        print("FAIL: the error of %s lacks %r: %s" % (" ".join(args), missing, p.stderr.strip()))
+        return False
+    return True
 
 
 def case_bad_address(a):

@@ -2,7 +2,11 @@
 """pymac-analyze --pid on real processes. Each case leaves the target as it
 found it: running processes keep running and exit normally when asked.
 
-  live_check.py --cli PATH --python PATH --case CASE [--work DIR]
+  live_check.py --cli PATH --python PATH --case CASE [--work DIR] [--root ROOT]
+
+With --root, PATH is inside the system root ROOT and the target runs there as in a
+container (fixtures/rootrun.py: its own mount namespace, chroot): pymac finds its
+files through /proc/PID/root with no option.
 
 Cases:
   oracle    the oracle (small scenario) stops itself after recording what
@@ -31,6 +35,20 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "..", "..", "fixtures")
 SKIP = 77
+sys.dont_write_bytecode = True
+sys.path.insert(0, FIXTURES)
+import rootrun  # noqa: E402
+ROOT = None     # --root
+STAGED = None   # --stage-prefix: that prefix inside the root
+
+
+def spawn(python, args, work=None, **kw):
+    """Popen of python with args; inside ROOT (working directory work) with --root."""
+    if ROOT:
+        kw["preexec_fn"] = rootrun.enter(ROOT, rootrun.inside(ROOT, work or os.path.join(ROOT, "tmp")))
+    if STAGED:
+        kw["env"] = dict(os.environ, LD_LIBRARY_PATH=STAGED + "/lib")
+    return subprocess.Popen([python, *args], **kw)
 
 # A process with a heap worth walking that runs until SIGUSR1, then exits 0.
 RUNNER = r"""
@@ -64,7 +82,7 @@ def state(pid):
 
 
 def start_runner(python):
-    p = subprocess.Popen([python, "-I", "-c", RUNNER], stdout=subprocess.PIPE, text=True)
+    p = spawn(python, ["-I", "-c", RUNNER], stdout=subprocess.PIPE, text=True)
     if p.stdout.readline().strip() != "ready":
         p.kill()
         raise Failure("the target process did not start")
@@ -96,11 +114,17 @@ def cli(a, *args, expect=(0,)):
 
 
 def case_oracle(a):
-    work = tempfile.mkdtemp(prefix="pymac-live-")
+    if ROOT:   # the oracle and the scenarios copied into the root
+        work = rootrun.workdir(ROOT)
+        there = rootrun.inside(ROOT, work)
+        oracle_py = there + "/oracle.py"
+    else:
+        work = there = tempfile.mkdtemp(prefix="pymac-live-")
+        oracle_py = os.path.join(FIXTURES, "oracle.py")
     try:
         stats = open(os.path.join(work, "mallocstats.txt"), "w")
-        p = subprocess.Popen([a.python, "-I", os.path.join(FIXTURES, "oracle.py"), "small", work,
-                              "stop"], stderr=stats, stdout=subprocess.DEVNULL)
+        p = spawn(a.python, ["-I", oracle_py, "small", there, "stop"], work,
+                  stderr=stats, stdout=subprocess.DEVNULL)
         for _ in range(600):
             if state(p.pid)[0] == "T":
                 break
@@ -305,9 +329,22 @@ def main():
     ap.add_argument("--cli", required=True)
     ap.add_argument("--python", required=True)
     ap.add_argument("--case", required=True, choices=sorted(CASES))
+    ap.add_argument("--root", help="run the target inside this system root")
+    ap.add_argument("--stage-prefix", help="with --root: bring this host prefix into ROOT/opt")
     a = ap.parse_args()
-    if not os.path.exists(a.python):
-        print("skip: no interpreter at %s" % a.python)
+    global ROOT, STAGED
+    ROOT = os.path.abspath(a.root) if a.root else None
+    host_python = os.path.join(ROOT, a.python.lstrip("/")) if ROOT else a.python
+    if ROOT and a.stage_prefix:
+        if not os.path.exists(os.path.join(a.stage_prefix, rootrun.STAMP)):
+            print("skip: no finished interpreter build in %s" % a.stage_prefix)
+            return SKIP
+        STAGED = rootrun.stage(ROOT, a.stage_prefix)
+    if not os.path.exists(host_python):
+        print("skip: no interpreter at %s" % host_python)
+        return SKIP
+    if ROOT and os.geteuid() != 0:
+        print("skip: running in a root needs root privileges")
         return SKIP
     try:
         CASES[a.case](a)

@@ -30,9 +30,11 @@ def complete(a, words, cword=None, env=None):
     script = ('source "$1" || exit 1; shift; COMP_WORDS=("$@"); COMP_CWORD=%d; '
               'COMP_LINE="${COMP_WORDS[*]}"; _pymac_analyze; printf "%%s\\n" "${COMPREPLY[@]}"'
               % cword)
+    # a generous census timeout but where the timeout itself is tested: a busy
+    # machine must not make a test of the names fail
+    env = dict(os.environ, **dict({"PYMAC_COMPLETE_TIMEOUT": "120"}, **(env or {})))
     p = subprocess.run(["bash", "--norc", "--noprofile", "-c", script, "bash", a.script, *words],
-                       capture_output=True, text=True, timeout=60, cwd=a.work,
-                       env=dict(os.environ, **(env or {})))
+                       capture_output=True, text=True, timeout=300, cwd=a.work, env=env)
     if p.returncode:
         raise Failure("bash failed on %r: %s" % (words, p.stderr))
     return [w for w in p.stdout.splitlines() if w]
