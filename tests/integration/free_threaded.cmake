@@ -3,7 +3,7 @@
 # (colon-separated paths to interpreters built by hand, e.g. upstream 3.14t;
 # read when cmake configures). Each absent one is a test that skips, saying so.
 # Included from CMakeLists.txt, whose variables (check, cores, ...) it uses.
-set(ft_candidates "debian-3.13t=/var/cache/pymac/builds/python-3.13.15t/bin/python3.13t")
+set(ft_candidates "build-3.13t=/var/cache/pymac/builds/python-3.13.15t/bin/python3.13t")
 if(DEFINED ENV{PYMAC_EXTRA_PYTHONS} AND NOT "$ENV{PYMAC_EXTRA_PYTHONS}" STREQUAL "")
   string(REPLACE ":" ";" ft_extra "$ENV{PYMAC_EXTRA_PYTHONS}")
   foreach(path ${ft_extra})

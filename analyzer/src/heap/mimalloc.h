@@ -32,6 +32,9 @@ enum {
 
 const char *pm_mi_heap_name(unsigned kind);
 
+/* Bound on an interpreter's PyThreadState list. */
+#define PM_MI_MAX_THREADS (1u << 14)
+
 /* Where the walk reads, from DWARF. */
 typedef struct pm_mi_layout {
     /* the interpreter's threads and their heaps */

@@ -475,9 +475,11 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
             member(&e, o->addr, &R->ht_module, ".__module__ (ht_module)");
         }
     } else if (o->type->flags & PM_TPFLAGS_HEAPTYPE) {
+        /* __slots__ and C-level members: a managed dict (3.11+) lives before
+         * the object, not in it, but a C base's fields (property's fget, a
+         * ctypes or extension struct) do */
         uint64_t counted = instance_attrs(&e, R, o);
-        if (!(o->type->flags & (PM_TPFLAGS_MANAGED_DICT)))
-            conservative(&e, R, o, counted); /* __slots__ and C-level members */
+        conservative(&e, R, o, counted);
     } else if (!(t == R->t_float ||
                  (tf & (PM_TPFLAGS_LONG_SUBCLASS | PM_TPFLAGS_BYTES_SUBCLASS |
                         PM_TPFLAGS_UNICODE_SUBCLASS)))) {

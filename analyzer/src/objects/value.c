@@ -76,6 +76,22 @@ typedef struct out {
     bool truncated;
 } out;
 
+/* Cuts a UTF-8 sequence that truncation left incomplete at the end of o
+ * (the output must stay valid UTF-8: JSON and terminals read it). */
+static void utf8_trim(out *o)
+{
+    size_t i = o->n, cont = 0;
+    while (i > 0 && cont < 4 && ((unsigned char)o->p[i - 1] & 0xc0) == 0x80)
+        i--, cont++;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)o->p[i - 1];
+    size_t want = lead >= 0xf0 ? 3 : lead >= 0xe0 ? 2 : lead >= 0xc0 ? 1 : 0;
+    if (lead >= 0x80 && cont < want)
+        o->n = i - 1;
+    o->p[o->n] = '\0';
+}
+
 static void put(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(out *o, const char *fmt, ...)
 {
@@ -92,6 +108,7 @@ static void put(out *o, const char *fmt, ...)
     if ((size_t)k >= o->cap - o->n) {
         o->n = o->cap - 1;
         o->truncated = true;
+        utf8_trim(o);
     } else {
         o->n += (size_t)k;
     }
@@ -557,6 +574,9 @@ void pm_value_repr(pymac_session *s, const pm_object *ob, char *buf, size_t cap)
         buf[0] = '\0';
         put(&o, "<%s object>", ob->type->name);
     }
-    if (o.truncated && cap > 4)
-        strcpy(buf + cap - 4, "...");
+    if (o.truncated && cap > 4) {
+        o.n = cap - 4; /* room for "...", not inside a character */
+        utf8_trim(&o);
+        strcpy(buf + o.n, "...");
+    }
 }

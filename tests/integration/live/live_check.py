@@ -5,8 +5,9 @@ found it: running processes keep running and exit normally when asked.
   live_check.py --cli PATH --python PATH --case CASE [--work DIR] [--root ROOT]
 
 With --root, PATH is inside the system root ROOT and the target runs there as in a
-container (fixtures/rootrun.py: its own mount namespace, chroot): pymac finds its
-files through /proc/PID/root with no option.
+container (fixtures/rootrun.py: its own mount namespace with ROOT as its root, by
+pivot_root, so that the host sees only the paths inside ROOT in /proc/PID/maps):
+pymac must find its files through /proc/PID/root with no option.
 
 Cases:
   oracle    the oracle (small scenario) stops itself after recording what
@@ -45,7 +46,8 @@ STAGED = None   # --stage-prefix: that prefix inside the root
 def spawn(python, args, work=None, **kw):
     """Popen of python with args; inside ROOT (working directory work) with --root."""
     if ROOT:
-        kw["preexec_fn"] = rootrun.enter(ROOT, rootrun.inside(ROOT, work or os.path.join(ROOT, "tmp")))
+        kw["preexec_fn"] = rootrun.enter(ROOT, rootrun.inside(ROOT, work or os.path.join(ROOT, "tmp")),
+                                         pivot=True)
     if STAGED:
         kw["env"] = dict(os.environ, LD_LIBRARY_PATH=STAGED + "/lib")
     return subprocess.Popen([python, *args], **kw)
@@ -166,6 +168,9 @@ def case_running(a):
         info = json.loads(cli(a, "--pid", str(p.pid), "info", "--json").stdout)
         if info["core_kind"] != "live":
             raise Failure("info says %r" % info["core_kind"])
+        if ROOT and not info["python_module"].startswith("/proc/%d/root/" % p.pid):
+            raise Failure("in a root, the interpreter should be found through /proc/%d/root, "
+                          "not at %r" % (p.pid, info["python_module"]))
         cli(a, "--pid", str(p.pid), "gc")
         types = json.loads(cli(a, "--pid", str(p.pid), "types", "--json").stdout)
         strs = sum(t["count"] for t in types if t["type"] == "str")
