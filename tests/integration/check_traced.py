@@ -23,6 +23,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import check_core  # noqa: E402
 from check_core import Failure, SKIP, cli_each, cli_json, expect_eq, record, run_cli  # noqa: E402
 
 NOT_TRACING = ("tracemalloc: the process was not tracing memory allocations "
@@ -189,6 +190,13 @@ def main():
         return SKIP
     with open(os.path.join(a.dir, "oracle.json")) as f:
         oracle = json.load(f)
+    try:  # a core made inside a root (make-core --root) reads its files there
+        with open(os.path.join(a.dir, "meta.json")) as f:
+            root = json.load(f).get("root")
+    except (OSError, ValueError):
+        root = None
+    if root:
+        check_core.SYSROOT[:] = ["--sysroot", root]
     try:
         if a.baseline_dir:
             check_diff_sites(a, oracle)
