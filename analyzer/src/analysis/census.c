@@ -67,9 +67,12 @@ static bool object_in_block(pymac_session *s, uint64_t block, uint32_t block_siz
         uint32_t off = offsets[i];
         if (off + L->object_size > block_size || !pm_object_read(s, block + off, o))
             continue;
-        /* an impossible length: stale block contents, not an object */
-        if (o->type->presize != off || o->footprint > block_size - off ||
-            o->bad_size)
+        /* an impossible length: stale block contents, not an object. The
+         * object's own allocation must fit; a type with its own tp_alloc may
+         * allocate a fixed-size object smaller than basicsize. */
+        uint64_t room = block_size - off;
+        bool smaller = o->type->custom_alloc && !o->type->itemsize && room >= L->object_size;
+        if (o->type->presize != off || (o->footprint > room && !smaller) || o->bad_size)
             continue;
         if (off && (o->type->flags & PM_TPFLAGS_HAVE_GC)) {
             /* not on a GC list, so the GC head must say "untracked" */

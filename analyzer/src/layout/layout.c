@@ -239,6 +239,7 @@ static void resolve_objects(resolver *r, pm_layout *L)
         field(r, "PyTypeObject", "tp_basicsize", &L->tp_basicsize);
         field(r, "PyTypeObject", "tp_itemsize", &L->tp_itemsize);
         field(r, "PyTypeObject", "tp_flags", &L->tp_flags);
+        pm_lookup_field(r->s, "PyTypeObject", "tp_alloc", &L->tp_alloc);
     }
 }
 

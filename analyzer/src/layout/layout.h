@@ -89,6 +89,7 @@ typedef struct pm_layout {
     bool free_threaded;
     pm_field ob_tid, ob_ref_local, ob_ref_shared, ob_gc_bits;
     pm_field tp_name, tp_basicsize, tp_itemsize, tp_flags;
+    pm_field tp_alloc; /* optional (ok false in synthetic layouts) */
 } pm_layout;
 
 /* The allocator's state variables, wherever this version keeps them. */

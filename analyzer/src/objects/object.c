@@ -18,8 +18,10 @@ static pm_type_table *table(pymac_session *s)
 {
     if (!s->types) {
         s->types = calloc(1, sizeof *s->types);
-        if (s->types)
+        if (s->types) {
             s->types->type_type = pm_symbol_lookup(s, "PyType_Type", NULL).addr;
+            s->types->generic_alloc = pm_symbol_lookup(s, "PyType_GenericAlloc", NULL).addr;
+        }
     }
     return s->types;
 }
@@ -138,6 +140,10 @@ static bool validate(pymac_session *s, pm_type *t, uint64_t type_type)
     const char *dot = strrchr(name, '.');
     snprintf(t->name, sizeof t->name, "%s", dot ? dot + 1 : name);
     t->presize = presize_of(s, t->flags);
+    uint64_t alloc;
+    t->custom_alloc = L->tp_alloc.ok && s->types->generic_alloc &&
+                      pm_read_field(s, t->addr, &L->tp_alloc, &alloc) && alloc &&
+                      alloc != s->types->generic_alloc;
     return true;
 }
 
@@ -306,9 +312,12 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
     uint64_t special = pm_value_sizeof(s, o);
     if (special)
         o->size = special;
-    /* a dict's getsizeof counts its keys and values tables, which are
-     * separate allocations */
-    o->footprint = (o->type->flags & PM_TPFLAGS_DICT_SUBCLASS) ? size : o->size - o->type->presize;
+    /* the object's own allocation: a dict's getsizeof counts its keys and
+     * values tables, and others' (a 3.15 untracked frozenset's table) their
+     * separate buffers too, which are other allocations */
+    uint64_t own = size + o->type->presize;
+    o->footprint = (o->type->flags & PM_TPFLAGS_DICT_SUBCLASS) ? size
+                   : (o->size < own ? o->size : own) - o->type->presize;
     return true;
 }
 

@@ -27,6 +27,9 @@ typedef struct pm_type {
     char name[96];       /* type(o).__name__ */
     uint64_t basicsize, itemsize, flags;
     uint32_t presize;    /* bytes before the object: GC head and pre-header */
+    bool custom_alloc;   /* tp_alloc is not PyType_GenericAlloc: an object may be
+                          * allocated smaller than basicsize (3.14+'s
+                          * datetime.time without tzinfo: 32 bytes of 40) */
     uint32_t index;      /* dense index, for per-type tables */
 } pm_type;
 
@@ -37,6 +40,7 @@ typedef struct pm_type_table {
                           * pm_type pointer stays valid for the session */
     size_t nblocks;
     uint64_t type_type;  /* &PyType_Type */
+    uint64_t generic_alloc; /* &PyType_GenericAlloc, 0 if unknown */
     const pm_type *last; /* the last valid type returned */
     uint64_t *bad;       /* addresses known not to be types (a bounded cache) */
     size_t bad_cap, bad_n;
