@@ -32,6 +32,16 @@ for _label in ("debian-3.14", "debian-3.15"):
         GAPS["%s/retention/%s/retention_gdb" % (_label, _kind)] = _RETAIN_314
 
 
+# 3.15 keeps a traced frame's file name as a C string (struct
+# tracemalloc_frame {const char *filename; unsigned int lineno;}) in a flexible
+# array, where 3.12-3.14 keep a str object: not read yet. Issue 16.
+_TM_315 = (16, "which tracemalloc's tables need",
+           "3.15's tracemalloc frames hold a C string, not a str object")
+for _kind in ("gcore", "kernel"):
+    GAPS["debian-3.15/traced/%s/tracemalloc" % _kind] = _TM_315
+GAPS["debian-3.15/traced2/gcore/diff_sites"] = _TM_315
+
+
 def known_gap(name, message):
     """The gap's line for a failure of test name with message, or None."""
     gap = GAPS.get(name)
