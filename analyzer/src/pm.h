@@ -85,6 +85,7 @@ typedef struct pm_module {
     Elf *elf;                /* main ELF file */
     uint64_t elf_bias;
     Dwarf *dwarf;            /* its debug info; DIE addresses + bias = run time */
+    char no_dwarf_hint[512]; /* without DWARF: how to get it (package, --debug-dir) */
 } pm_module;
 
 typedef struct pm_symbol {

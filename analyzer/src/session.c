@@ -10,6 +10,7 @@
 #include "object.h"
 #include "target_proc.h"
 #include "layout.h"
+#include "layout_table.h"
 
 static pymac_session *new_session(const pymac_open_options *opts)
 {
@@ -334,5 +335,14 @@ pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err)
     out->runtime_address = s->rt->runtime_addr;
     out->main_interpreter = s->rt->main_interp;
     out->obmalloc_state = s->rt->obmalloc_state;
+    out->layout_source = s->rt->layout_source;
+    const pm_layout_table *t = s->rt->table;
+    if (t) {
+        out->layout_table = t->name;
+        out->layout_versions = s->rt->layout_versions;
+        out->layout_build = t->free_threaded ? "free-threaded" : "default";
+        out->layout_proven_on = t->proven_on;
+    }
+    out->debug_offsets_checked = s->rt->debug_offsets_checked;
     return PYMAC_OK;
 }

@@ -121,6 +121,15 @@ typedef struct pymac_info {
     uint64_t runtime_address;      /* &_PyRuntime */
     uint64_t main_interpreter;     /* interpreters.main */
     uint64_t obmalloc_state;       /* 0 on 3.8-3.11 (file statics) */
+    /* Where struct layouts came from: "dwarf", "table" (a committed layout
+     * table, no DWARF found) or "debug_offsets+table" (3.13+: the table,
+     * checked against the build's _Py_DebugOffsets). */
+    const char *layout_source;
+    const char *layout_table;      /* the table's name ("py312"), NULL with DWARF */
+    const char *layout_versions;   /* its range, "3.12.0-3.12.255" */
+    const char *layout_build;      /* "default" or "free-threaded" */
+    const char *layout_proven_on;  /* the builds it was generated from, "3.12.1" */
+    unsigned debug_offsets_checked; /* _Py_DebugOffsets members that agreed */
 } pymac_info;
 
 PYMAC_API pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err);

@@ -205,20 +205,19 @@ long pm_graph_index(const pm_graph *g, uint64_t addr)
 
 static bool interp_member(pymac_session *s, const char *const *paths, uint64_t *out)
 {
-    Dwarf_Die t;
     pm_field f;
-    if (!pm_find_type(s, "PyInterpreterState", &t))
-        return false;
-    for (; *paths; paths++)
-        if (pm_dwarf_member(&t, *paths, &f))
+    for (; *paths; paths++) {
+        pm_lookup_field(s, "PyInterpreterState", *paths, &f);
+        if (f.ok)
             return pm_read_u64(s, s->rt->main_interp + (uint64_t)f.off, out);
+    }
     return false;
 }
 
 static bool tstate_field(pymac_session *s, const char *path, pm_field *f)
 {
-    Dwarf_Die t;
-    return pm_find_type(s, "PyThreadState", &t) && pm_dwarf_member(&t, path, f);
+    pm_lookup_field(s, "PyThreadState", path, f);
+    return f->ok;
 }
 
 /* The references of one 3.11+ interpreter frame: its object fields and the
@@ -259,15 +258,16 @@ static void frame_roots(pymac_session *s, pm_root_fn fn, void *ctx)
     bool objects = tstate_field(s, "frame", &frame) && s->rt->minor <= 10;
     bool via_cframe = tstate_field(s, "cframe", &cframe);
     bool direct = tstate_field(s, "current_frame", &current);
-    Dwarf_Die ft, cf;
     pm_field previous = {0}, cur = {0};
     if (!objects) {
-        if (!pm_find_type(s, "_PyInterpreterFrame", &ft) ||
-            !pm_dwarf_member(&ft, "previous", &previous))
+        pm_lookup_field(s, "_PyInterpreterFrame", "previous", &previous);
+        if (!previous.ok)
             return;
-        if (via_cframe && (!pm_find_type(s, "_PyCFrame", &cf) ||
-                           !pm_dwarf_member(&cf, "current_frame", &cur)))
-            return;
+        if (via_cframe) {
+            pm_lookup_field(s, "_PyCFrame", "current_frame", &cur);
+            if (!cur.ok)
+                return;
+        }
     }
     char label[64];
     for (int t = 0; ts && t < MAX_THREADS; t++) {

@@ -290,16 +290,11 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
     if (l.nbases)
         pm_sort(l.bases, l.nbases, sizeof *l.bases, pm_cmp_u64);
     /* buffers of containers, so that the non-object scan skips them */
-    Dwarf_Die t;
-    pm_field list_items = {0}, ma_keys = {0}, ma_values = {0}, set_table = {0};
-    if (pm_find_type(s, "PyListObject", &t))
-        pm_dwarf_member(&t, "ob_item", &list_items);
-    if (pm_find_type(s, "PyDictObject", &t)) {
-        pm_dwarf_member(&t, "ma_keys", &ma_keys);
-        pm_dwarf_member(&t, "ma_values", &ma_values);
-    }
-    if (pm_find_type(s, "PySetObject", &t))
-        pm_dwarf_member(&t, "table", &set_table);
+    pm_field list_items, ma_keys, ma_values, set_table;
+    pm_lookup_field(s, "PyListObject", "ob_item", &list_items);
+    pm_lookup_field(s, "PyDictObject", "ma_keys", &ma_keys);
+    pm_lookup_field(s, "PyDictObject", "ma_values", &ma_values);
+    pm_lookup_field(s, "PySetObject", "table", &set_table);
     const pm_field *list_buf[] = {&list_items, NULL}, *dict_buf[] = {&ma_keys, &ma_values, NULL},
                    *set_buf[] = {&set_table, NULL};
     uint64_t set_type = pm_symbol_lookup(s, "PySet_Type", NULL).addr;

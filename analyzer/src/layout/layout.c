@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "layout.h"
+#include "layout_table.h"
 
 typedef struct resolver {
     pymac_session *s;
@@ -11,114 +12,90 @@ typedef struct resolver {
     char buf[160];
 } resolver;
 
-static bool type_of(resolver *r, const char *name, Dwarf_Die *out)
+static void note_missing(resolver *r, const char *what, const char *tname, const char *path)
 {
-    if (pm_find_type(r->s, name, out))
-        return true;
     if (!r->missing) {
-        snprintf(r->buf, sizeof r->buf, "type %s", name);
-        r->missing = r->buf;
-    }
-    return false;
-}
-
-static void field(resolver *r, Dwarf_Die *type, const char *tname, const char *path,
-                  pm_field *out)
-{
-    if (pm_dwarf_member(type, path, out))
-        return;
-    out->ok = false;
-    if (!r->missing) {
-        snprintf(r->buf, sizeof r->buf, "%s.%s", tname, path);
+        snprintf(r->buf, sizeof r->buf, what, tname, path);
         r->missing = r->buf;
     }
 }
 
-static uint32_t size_of(resolver *r, Dwarf_Die *type, const char *tname)
+static void field(resolver *r, const char *tname, const char *path, pm_field *out)
 {
-    int64_t n = pm_dwarf_sizeof(type);
-    if (n <= 0 && !r->missing) {
-        snprintf(r->buf, sizeof r->buf, "sizeof(%s)", tname);
-        r->missing = r->buf;
-    }
-    return n > 0 ? (uint32_t)n : 0;
+    pm_lookup_field(r->s, tname, path, out);
+    if (!out->ok)
+        note_missing(r, "%s.%s", tname, path);
+}
+
+static uint32_t size_of(resolver *r, const char *tname)
+{
+    uint32_t n = pm_lookup_size(r->s, tname);
+    if (!n)
+        note_missing(r, "sizeof(%s)%s", tname, "");
+    return n;
+}
+
+static void array_len(resolver *r, const char *tname, const char *path, uint64_t *elem_size,
+                      uint64_t *count)
+{
+    if (!pm_lookup_array(r->s, tname, path, elem_size, count))
+        note_missing(r, "%s.%s[]", tname, path);
 }
 
 static void resolve_arena_and_pool(resolver *r, pm_layout *L)
 {
-    Dwarf_Die t;
-    if (type_of(r, "arena_object", &t)) {
-        L->arena_object_size = size_of(r, &t, "struct arena_object");
-        field(r, &t, "arena_object", "address", &L->ao_address);
-        field(r, &t, "arena_object", "pool_address", &L->ao_pool_address);
-        field(r, &t, "arena_object", "nfreepools", &L->ao_nfreepools);
-        field(r, &t, "arena_object", "ntotalpools", &L->ao_ntotalpools);
-        field(r, &t, "arena_object", "freepools", &L->ao_freepools);
-        field(r, &t, "arena_object", "nextarena", &L->ao_nextarena);
-        field(r, &t, "arena_object", "prevarena", &L->ao_prevarena);
-    }
-    if (type_of(r, "pool_header", &t)) {
-        L->pool_header_size = size_of(r, &t, "struct pool_header");
-        field(r, &t, "pool_header", "ref.count", &L->ph_count);
-        field(r, &t, "pool_header", "freeblock", &L->ph_freeblock);
-        field(r, &t, "pool_header", "nextpool", &L->ph_nextpool);
-        field(r, &t, "pool_header", "prevpool", &L->ph_prevpool);
-        field(r, &t, "pool_header", "arenaindex", &L->ph_arenaindex);
-        field(r, &t, "pool_header", "szidx", &L->ph_szidx);
-        field(r, &t, "pool_header", "nextoffset", &L->ph_nextoffset);
-        field(r, &t, "pool_header", "maxnextoffset", &L->ph_maxnextoffset);
-    }
+    L->arena_object_size = size_of(r, "arena_object");
+    field(r, "arena_object", "address", &L->ao_address);
+    field(r, "arena_object", "pool_address", &L->ao_pool_address);
+    field(r, "arena_object", "nfreepools", &L->ao_nfreepools);
+    field(r, "arena_object", "ntotalpools", &L->ao_ntotalpools);
+    field(r, "arena_object", "freepools", &L->ao_freepools);
+    field(r, "arena_object", "nextarena", &L->ao_nextarena);
+    field(r, "arena_object", "prevarena", &L->ao_prevarena);
+    L->pool_header_size = size_of(r, "pool_header");
+    field(r, "pool_header", "ref.count", &L->ph_count);
+    field(r, "pool_header", "freeblock", &L->ph_freeblock);
+    field(r, "pool_header", "nextpool", &L->ph_nextpool);
+    field(r, "pool_header", "prevpool", &L->ph_prevpool);
+    field(r, "pool_header", "arenaindex", &L->ph_arenaindex);
+    field(r, "pool_header", "szidx", &L->ph_szidx);
+    field(r, "pool_header", "nextoffset", &L->ph_nextoffset);
+    field(r, "pool_header", "maxnextoffset", &L->ph_maxnextoffset);
 }
 
 /* Node sizes and fan-out of the arena_map radix tree, from the node types. */
 static void resolve_radix(resolver *r, pm_layout *L)
 {
-    Dwarf_Die top, mid, bot, cov;
-    L->has_radix = pm_find_type(r->s, "arena_map_bot", &bot);
+    L->has_radix = pm_layout_has_type(r->s, "arena_map_bot");
     if (!L->has_radix)
         return;
     pm_field f;
     uint64_t esz;
-    Dwarf_Die elem;
-    if (type_of(r, "arena_map_top", &top)) {
-        L->map_root_size = size_of(r, &top, "arena_map_top");
-        field(r, &top, "arena_map_top", "ptrs", &f);
-        if (f.ok && !pm_dwarf_array_elem(&f.type, &elem, &esz, &L->map_top_len))
-            r->missing = "arena_map_top.ptrs[]";
-    }
-    if (type_of(r, "arena_map_mid", &mid)) {
-        L->map_mid_size = size_of(r, &mid, "arena_map_mid");
-        field(r, &mid, "arena_map_mid", "ptrs", &f);
-        if (f.ok && !pm_dwarf_array_elem(&f.type, &elem, &esz, &L->map_mid_len))
-            r->missing = "arena_map_mid.ptrs[]";
-    }
-    L->map_bot_size = size_of(r, &bot, "arena_map_bot");
-    field(r, &bot, "arena_map_bot", "arenas", &f);
-    if (f.ok && !pm_dwarf_array_elem(&f.type, &elem, &esz, &L->map_bot_len))
-        r->missing = "arena_map_bot.arenas[]";
-    if (type_of(r, "arena_coverage_t", &cov)) {
-        L->coverage_size = size_of(r, &cov, "arena_coverage_t");
-        field(r, &cov, "arena_coverage_t", "tail_hi", &L->cov_tail_hi);
-        field(r, &cov, "arena_coverage_t", "tail_lo", &L->cov_tail_lo);
-    }
+    L->map_root_size = size_of(r, "arena_map_top");
+    field(r, "arena_map_top", "ptrs", &f);
+    if (f.ok)
+        array_len(r, "arena_map_top", "ptrs", &esz, &L->map_top_len);
+    L->map_mid_size = size_of(r, "arena_map_mid");
+    field(r, "arena_map_mid", "ptrs", &f);
+    if (f.ok)
+        array_len(r, "arena_map_mid", "ptrs", &esz, &L->map_mid_len);
+    L->map_bot_size = size_of(r, "arena_map_bot");
+    field(r, "arena_map_bot", "arenas", &f);
+    if (f.ok)
+        array_len(r, "arena_map_bot", "arenas", &esz, &L->map_bot_len);
+    L->coverage_size = size_of(r, "arena_coverage_t");
+    field(r, "arena_coverage_t", "tail_hi", &L->cov_tail_hi);
+    field(r, "arena_coverage_t", "tail_lo", &L->cov_tail_lo);
 }
 
 static void resolve_runtime(resolver *r, pm_layout *L, unsigned minor)
 {
-    Dwarf_Die rt, interp;
-    if (type_of(r, "_PyRuntimeState", &rt)) {
-        field(r, &rt, "_PyRuntimeState", "interpreters.main", &L->rt_interp_main);
-        field(r, &rt, "_PyRuntimeState", "interpreters.head", &L->rt_interp_head);
-    }
-    if (!type_of(r, "PyInterpreterState", &interp))
-        return;
-    field(r, &interp, "PyInterpreterState", "next", &L->interp_next);
+    field(r, "_PyRuntimeState", "interpreters.main", &L->rt_interp_main);
+    field(r, "_PyRuntimeState", "interpreters.head", &L->rt_interp_head);
+    field(r, "PyInterpreterState", "next", &L->interp_next);
     if (minor < 12)
         return;
-    field(r, &interp, "PyInterpreterState", "obmalloc", &L->interp_obmalloc);
-    Dwarf_Die om;
-    if (!type_of(r, "_obmalloc_state", &om))
-        return;
+    field(r, "PyInterpreterState", "obmalloc", &L->interp_obmalloc);
     static const struct {
         const char *path;
         size_t off;
@@ -138,57 +115,41 @@ static void resolve_runtime(resolver *r, pm_layout *L, unsigned minor)
         {"usage.arena_map_bot_count", offsetof(pm_layout, om_arena_map_bot_count)},
     };
     for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
-        field(r, &om, "_obmalloc_state", members[i].path,
+        field(r, "_obmalloc_state", members[i].path,
               (pm_field *)((char *)L + members[i].off));
 }
 
 static void resolve_gc(resolver *r, pm_layout *L, unsigned minor)
 {
-    Dwarf_Die rt, interp, st, gen, head;
-    if (minor == 8) {
-        if (type_of(r, "_PyRuntimeState", &rt))
-            field(r, &rt, "_PyRuntimeState", "gc", &L->gc_state);
-    } else if (type_of(r, "PyInterpreterState", &interp)) {
-        field(r, &interp, "PyInterpreterState", "gc", &L->gc_state);
-    }
-    if (type_of(r, "_gc_runtime_state", &st)) {
-        field(r, &st, "_gc_runtime_state", "generations", &L->gc_generations);
-        field(r, &st, "_gc_runtime_state", "permanent_generation", &L->gc_permanent);
-        field(r, &st, "_gc_runtime_state", "collecting", &L->gc_collecting);
-        uint64_t esz;
-        Dwarf_Die elem;
-        if (L->gc_generations.ok &&
-            pm_dwarf_array_elem(&L->gc_generations.type, &elem, &esz, &L->gc_ngenerations))
-            L->gc_generation_size = (uint32_t)esz;
-    }
-    if (type_of(r, "gc_generation", &gen)) {
-        field(r, &gen, "gc_generation", "head", &L->gen_head);
-        field(r, &gen, "gc_generation", "threshold", &L->gen_threshold);
-        field(r, &gen, "gc_generation", "count", &L->gen_count);
-    }
-    if (type_of(r, "PyGC_Head", &head)) {
-        L->gc_head_size = size_of(r, &head, "PyGC_Head");
-        field(r, &head, "PyGC_Head", "_gc_next", &L->gch_next);
-        field(r, &head, "PyGC_Head", "_gc_prev", &L->gch_prev);
-    }
+    if (minor == 8)
+        field(r, "_PyRuntimeState", "gc", &L->gc_state);
+    else
+        field(r, "PyInterpreterState", "gc", &L->gc_state);
+    field(r, "_gc_runtime_state", "generations", &L->gc_generations);
+    field(r, "_gc_runtime_state", "permanent_generation", &L->gc_permanent);
+    field(r, "_gc_runtime_state", "collecting", &L->gc_collecting);
+    uint64_t esz;
+    if (L->gc_generations.ok &&
+        pm_lookup_array(r->s, "_gc_runtime_state", "generations", &esz, &L->gc_ngenerations))
+        L->gc_generation_size = (uint32_t)esz;
+    field(r, "gc_generation", "head", &L->gen_head);
+    field(r, "gc_generation", "threshold", &L->gen_threshold);
+    field(r, "gc_generation", "count", &L->gen_count);
+    L->gc_head_size = size_of(r, "PyGC_Head");
+    field(r, "PyGC_Head", "_gc_next", &L->gch_next);
+    field(r, "PyGC_Head", "_gc_prev", &L->gch_prev);
 }
 
 static void resolve_objects(resolver *r, pm_layout *L)
 {
-    Dwarf_Die t;
-    if (type_of(r, "PyObject", &t)) {
-        L->object_size = size_of(r, &t, "PyObject");
-        field(r, &t, "PyObject", "ob_refcnt", &L->ob_refcnt);
-        field(r, &t, "PyObject", "ob_type", &L->ob_type);
-    }
-    if (type_of(r, "PyVarObject", &t))
-        field(r, &t, "PyVarObject", "ob_size", &L->ob_size);
-    if (type_of(r, "PyTypeObject", &t)) {
-        field(r, &t, "PyTypeObject", "tp_name", &L->tp_name);
-        field(r, &t, "PyTypeObject", "tp_basicsize", &L->tp_basicsize);
-        field(r, &t, "PyTypeObject", "tp_itemsize", &L->tp_itemsize);
-        field(r, &t, "PyTypeObject", "tp_flags", &L->tp_flags);
-    }
+    L->object_size = size_of(r, "PyObject");
+    field(r, "PyObject", "ob_refcnt", &L->ob_refcnt);
+    field(r, "PyObject", "ob_type", &L->ob_type);
+    field(r, "PyVarObject", "ob_size", &L->ob_size);
+    field(r, "PyTypeObject", "tp_name", &L->tp_name);
+    field(r, "PyTypeObject", "tp_basicsize", &L->tp_basicsize);
+    field(r, "PyTypeObject", "tp_itemsize", &L->tp_itemsize);
+    field(r, "PyTypeObject", "tp_flags", &L->tp_flags);
 }
 
 pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err)
@@ -203,6 +164,10 @@ pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err)
     resolve_runtime(&r, L, s->rt->minor);
     resolve_gc(&r, L, s->rt->minor);
     resolve_objects(&r, L);
+    if (r.missing && s->rt->table)
+        return pm_fail(err, PYMAC_E_NO_DEBUGINFO, s->python.no_dwarf_hint,
+                       "%s has no DWARF, and the layout table %s (CPython %s) lacks %s",
+                       s->python.path, s->rt->table->name, s->rt->version, r.missing);
     if (r.missing)
         return pm_fail(err, PYMAC_E_UNSUPPORTED,
                        "the debug info found does not match this CPython build; pass the right "
@@ -212,8 +177,9 @@ pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err)
     /* The radix tree arrived with 3.10; its presence must agree with the version. */
     if (L->has_radix != (s->rt->minor >= 10))
         return pm_fail(err, PYMAC_E_MISMATCH, "pass the debug info of this build with --debug-dir",
-                       "debug info %s does not fit CPython %s (arena map %s)",
-                       s->python.debug_path, s->rt->version,
+                       "%s %s does not fit CPython %s (arena map %s)",
+                       s->rt->table ? "layout table" : "debug info",
+                       s->rt->table ? s->rt->table->name : s->python.debug_path, s->rt->version,
                        L->has_radix ? "present" : "missing");
     return PYMAC_OK;
 }

@@ -67,6 +67,12 @@ typedef struct pm_runtime {
     pm_dwarf dw;
     uint64_t anchors_obmalloc[2]; /* functions whose CUs define the types we need */
     uint64_t anchors_runtime[2];
+    /* Where layouts come from: DWARF (dw.dwarf set), else this table. */
+    const struct pm_layout_table *table;
+    const char *layout_source; /* "dwarf", "table" or "debug_offsets+table" */
+    unsigned debug_offsets_checked; /* members _Py_DebugOffsets confirmed */
+    char layout_versions[48];       /* the table's range, "3.12.0-3.12.255" */
+    const char *layout_log_path; /* PYMAC_LAYOUT_LOG: every lookup is appended there */
 } pm_runtime;
 
 #define PM_MIN_MINOR 8
@@ -74,12 +80,24 @@ typedef struct pm_runtime {
 
 pymac_status pm_runtime_open(pymac_session *s, pymac_error *err);
 pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err);
-/* Looks a type up near the interpreter's runtime or allocator code. */
+/* The layout lookups (layout_source.c), answered by DWARF or by the layout
+ * table; every key is listed in layout_keys.def. */
+/* Looks a type up near the interpreter's runtime or allocator code (DWARF only). */
 bool pm_find_type(pymac_session *s, const char *name, Dwarf_Die *out);
-/* type.path resolved by name; out->ok is false when DWARF lacks it (for
- * members only some versions have). */
+/* type.path resolved by name; out->ok is false when the source lacks it (for
+ * members only some versions have). out->type is set by DWARF only. */
 void pm_lookup_field(pymac_session *s, const char *type, const char *path, pm_field *out);
 /* sizeof(type), 0 when unknown. */
 uint32_t pm_lookup_size(pymac_session *s, const char *type);
+/* sizeof(type) as the file defining `function` sees it (names several files define). */
+uint32_t pm_lookup_size_near(pymac_session *s, const char *type, const char *function);
+/* Element size and count of the array member type.path. */
+bool pm_lookup_array(pymac_session *s, const char *type, const char *path, uint64_t *elem_size,
+                     uint64_t *count);
+bool pm_layout_has_type(pymac_session *s, const char *type);
+/* 3.13+ without DWARF: the table's facts against the build's _Py_DebugOffsets. */
+pymac_status pm_debug_offsets_check(pymac_session *s, pymac_error *err);
+/* Chooses the layout source for this interpreter (after its version is known). */
+pymac_status pm_layout_choose(pymac_session *s, pymac_error *err);
 
 #endif

@@ -70,14 +70,6 @@ static const fl_version *for_minor(unsigned minor)
     return NULL;
 }
 
-static bool type_near(pymac_session *s, const char *name, const char *anchor, Dwarf_Die *out)
-{
-    uint64_t a[1] = {anchor ? pm_symbol_lookup(s, anchor, NULL).addr : 0};
-    if (a[0] && pm_dwarf_find_type(&s->rt->dw, name, a, 1, out))
-        return true;
-    return pm_find_type(s, name, out);
-}
-
 /* Where a counter lives: a file static, or a member of the main interpreter. */
 static bool locate(pymac_session *s, const char *file, const char *interp_path, pm_var *out)
 {
@@ -86,10 +78,9 @@ static bool locate(pymac_session *s, const char *file, const char *interp_path, 
         *out = (pm_var){sym.addr, (uint32_t)sym.size, sym.found};
         return sym.found;
     }
-    Dwarf_Die interp;
     pm_field f;
-    if (!pm_find_type(s, "PyInterpreterState", &interp) ||
-        !pm_dwarf_member(&interp, interp_path, &f))
+    pm_lookup_field(s, "PyInterpreterState", interp_path, &f);
+    if (!f.ok)
         return false;
     *out = (pm_var){s->rt->main_interp + (uint64_t)f.off, f.size, true};
     return true;
@@ -105,10 +96,10 @@ pymac_status pm_freelist_stats(pymac_session *s, pm_freelist_stat *out, size_t c
                        s->rt->version);
     for (size_t i = 0; i < sizeof v->lines / sizeof v->lines[0] && v->lines[i].label; i++) {
         const fl_line *l = &v->lines[i];
-        Dwarf_Die t;
         pm_var var;
         uint64_t count;
-        if (!type_near(s, l->size_type, l->anchor, &t) || !locate(s, l->file, l->interp_path, &var))
+        uint32_t elem_size = pm_lookup_size_near(s, l->size_type, l->anchor);
+        if (!elem_size || !locate(s, l->file, l->interp_path, &var))
             return pm_fail(err, PYMAC_E_UNSUPPORTED, "pass matching debug info with --debug-dir",
                            "cannot find the %s free list in CPython %s", l->label,
                            s->rt->version);
@@ -120,16 +111,15 @@ pymac_status pm_freelist_stats(pymac_session *s, pm_freelist_stat *out, size_t c
         pm_freelist_stat *o = &out[(*n)++];
         snprintf(o->name, sizeof o->name, "free %s", l->label);
         o->count = (int32_t)count; /* the counters are C ints */
-        o->elem_size = (uint64_t)pm_dwarf_sizeof(&t);
+        o->elem_size = elem_size;
     }
     /* Tuples: one line per saved size, from a counter array. */
-    Dwarf_Die tuple;
     pm_var arr;
-    if (!type_near(s, "PyTupleObject", "PyTuple_New", &tuple) ||
-        !locate(s, v->tuple_file, v->tuple_path, &arr))
+    uint32_t tuple_size = pm_lookup_size_near(s, "PyTupleObject", "PyTuple_New");
+    if (!tuple_size || !locate(s, v->tuple_file, v->tuple_path, &arr))
         return pm_fail(err, PYMAC_E_UNSUPPORTED, NULL, "cannot find the tuple free lists");
     /* sizeof(PyTupleObject) holds one item slot already. */
-    uint64_t base = (uint64_t)pm_dwarf_sizeof(&tuple) - 8;
+    uint64_t base = (uint64_t)tuple_size - 8;
     uint32_t entries = arr.size / 4;
     uint32_t first = v->tuple_index_is_size ? 1 : 0;
     for (uint32_t idx = first; idx < entries; idx++) {

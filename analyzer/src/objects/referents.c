@@ -85,6 +85,10 @@ static const ref_layout *layout(pymac_session *s)
     pm_lookup_field(s, "PyTypeObject", "tp_weaklistoffset", &R->tp_weaklistoffset);
     pm_lookup_field(s, "PyHeapTypeObject", "ht_cached_keys", &R->ht_cached_keys);
     R->set_dummy = pm_symbol_lookup(s, "_dummy_struct", "setobject.c").addr;
+    /* stripped: the file static is unnamed, but the exported _PySet_Dummy points to it */
+    pm_symbol dummy = pm_symbol_lookup(s, "_PySet_Dummy", NULL);
+    if (!R->set_dummy && dummy.found)
+        pm_read_u64(s, dummy.addr, &R->set_dummy);
     R->resolved = true;
     s->refs = R;
     return R;

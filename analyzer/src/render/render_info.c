@@ -26,6 +26,25 @@ pymac_status pymac_render_info(pymac_session *s, pymac_format fmt, FILE *out, py
                 "\"main_interpreter\": \"0x%llx\", ",
                 in.hexversion, in.nthreads, (unsigned long long)in.runtime_address,
                 (unsigned long long)in.main_interpreter);
+        pm_json_key(out, "layout_source");
+        pm_json_str(out, in.layout_source);
+        fputs(", ", out);
+        pm_json_key(out, "layout_table");
+        if (in.layout_table) {
+            fputc('{', out);
+            const char *tk[] = {"name", "versions", "build", "proven_on"};
+            const char *tv[] = {in.layout_table, in.layout_versions, in.layout_build,
+                                in.layout_proven_on};
+            for (size_t i = 0; i < 4; i++) {
+                if (i)
+                    fputs(", ", out);
+                pm_json_key(out, tk[i]);
+                pm_json_str(out, tv[i]);
+            }
+            fprintf(out, ", \"debug_offsets_checked\": %u}, ", in.debug_offsets_checked);
+        } else {
+            fputs("null, ", out);
+        }
         pm_json_warnings(out, s);
         fputs("}\n", out);
         return PYMAC_OK;
@@ -44,6 +63,15 @@ pymac_status pymac_render_info(pymac_session *s, pymac_format fmt, FILE *out, py
             in.python_module, in.python_build_id[0] ? in.python_build_id : "none",
             in.debuginfo_path ? in.debuginfo_path : "?", in.debuginfo_source, in.nthreads,
             (unsigned long long)in.runtime_address, (unsigned long long)in.main_interpreter);
+    if (in.layout_table)
+        fprintf(out, "layouts:          %s: table %s (CPython %s, %s build; generated from %s)",
+                in.layout_source, in.layout_table, in.layout_versions, in.layout_build,
+                in.layout_proven_on);
+    else
+        fprintf(out, "layouts:          %s", in.layout_source);
+    if (in.debug_offsets_checked)
+        fprintf(out, ", %u offsets confirmed by _Py_DebugOffsets", in.debug_offsets_checked);
+    fputc('\n', out);
     pymac_render_warnings(s, out);
     return PYMAC_OK;
 }

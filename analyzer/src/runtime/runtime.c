@@ -50,27 +50,6 @@ static bool read_version(pymac_session *s, pm_runtime *rt)
     return false;
 }
 
-bool pm_find_type(pymac_session *s, const char *name, Dwarf_Die *out)
-{
-    pm_runtime *rt = s->rt;
-    uint64_t anchors[4] = {rt->anchors_obmalloc[0], rt->anchors_runtime[0],
-                           rt->anchors_obmalloc[1], rt->anchors_runtime[1]};
-    return pm_dwarf_find_type(&rt->dw, name, anchors, 4, out);
-}
-
-void pm_lookup_field(pymac_session *s, const char *type, const char *path, pm_field *out)
-{
-    Dwarf_Die t;
-    out->ok = pm_find_type(s, type, &t) && pm_dwarf_member(&t, path, out);
-}
-
-uint32_t pm_lookup_size(pymac_session *s, const char *type)
-{
-    Dwarf_Die t;
-    int64_t n = pm_find_type(s, type, &t) ? pm_dwarf_sizeof(&t) : -1;
-    return n > 0 ? (uint32_t)n : 0;
-}
-
 static pm_var var_from_symbol(pymac_session *s, const char *name)
 {
     pm_symbol sym = pm_symbol_lookup(s, name, "obmalloc.c");
@@ -142,12 +121,20 @@ static pymac_status locate_obmalloc(pymac_session *s, pymac_error *err)
         {"narenas_highwater", &om->narenas_highwater},
         {"usedpools", &om->usedpools},
     };
-    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        if (!required[i].v->ok && !s->python.dwarf && rt->minor <= 11)
+            /* 3.8-3.11 keep the allocator in file statics that only the
+             * symbol table names; a stripped build has none */
+            return pm_fail(err, PYMAC_E_NO_DEBUGINFO, s->python.no_dwarf_hint,
+                           "%s is stripped: CPython %s keeps pymalloc's '%s' in a file static "
+                           "that only its symbol table or DWARF names",
+                           s->python.path, rt->version, required[i].name);
         if (!required[i].v->ok)
             return pm_fail(err, PYMAC_E_UNSUPPORTED,
                            "pymalloc state not found: was this CPython built --without-pymalloc?",
                            "the allocator variable '%s' is missing from %s", required[i].name,
                            s->python.path);
+    }
     if (L->has_radix && (!om->arena_map_root.ok || !om->arena_map_mid_count.ok ||
                          !om->arena_map_bot_count.ok))
         return pm_fail(err, PYMAC_E_UNSUPPORTED, MISMATCH_HINT,
@@ -167,19 +154,27 @@ pymac_status pm_runtime_open(pymac_session *s, pymac_error *err)
     if (!read_version(s, rt))
         return pm_fail(err, PYMAC_E_UNSUPPORTED, MISMATCH_HINT,
                        "cannot tell which CPython version %s is", s->python.path);
-    if (rt->minor < PM_MIN_MINOR || rt->minor > PM_MAX_MINOR)
+    if (rt->minor < PM_MIN_MINOR)
         return pm_fail(err, PYMAC_E_UNSUPPORTED, "pymac supports CPython 3.8 to 3.13",
                        "CPython %s is not supported", rt->version);
     pm_symbol runtime = pm_symbol_lookup(s, "_PyRuntime", NULL);
     if (!runtime.found)
         return pm_not_python(s, err);
     rt->runtime_addr = runtime.addr;
+    /* Without DWARF, a version no layout table covers fails here (exit 7,
+     * naming how to get DWARF); with either, a version pymac does not know. */
+    pymac_status st = pm_layout_choose(s, err);
+    if (st)
+        return st;
+    if (rt->minor > PM_MAX_MINOR)
+        return pm_fail(err, PYMAC_E_UNSUPPORTED, "pymac supports CPython 3.8 to 3.13",
+                       "CPython %s is not supported", rt->version);
     rt->anchors_obmalloc[0] = pm_symbol_lookup(s, "PyObject_Malloc", NULL).addr;
     rt->anchors_obmalloc[1] = pm_symbol_lookup(s, "_PyObject_DebugMallocStats", NULL).addr;
     rt->anchors_runtime[0] = pm_symbol_lookup(s, "PyInterpreterState_New", NULL).addr;
     rt->anchors_runtime[1] = pm_symbol_lookup(s, "_PyRuntimeState_Init", NULL).addr;
 
-    pymac_status st = pm_layout_resolve(s, err);
+    st = pm_layout_resolve(s, err);
     if (st)
         return st;
     pm_layout *L = s->layout;

@@ -241,9 +241,13 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
                      "build CPython with -g, or pass --debug-dir DIR holding "
                      ".build-id/%.2s/%s.debug",
                      py->build_id, py->build_id[0] ? py->build_id + 2 : "");
-        return pm_fail(err, PYMAC_E_NO_DEBUGINFO, hint,
-                       "no DWARF debug info for %s (build-id %s)", py->path,
-                       py->build_id[0] ? py->build_id : "unknown");
+        /* Not an error yet: the layout may come from a table (layout_source.c),
+         * which reports this hint if it cannot. */
+        snprintf(py->no_dwarf_hint, sizeof py->no_dwarf_hint, "%s", hint);
+        py->dwarf = NULL;
+        py->debug_path = NULL;
+        py->debug_source = "none";
+        return PYMAC_OK;
     }
     py->dwarf = dw;
     py->bias = bias;
