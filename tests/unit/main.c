@@ -35,7 +35,7 @@ int main(int argc, char **argv)
         !register_value_tests() || !register_value_mem_tests() ||
         !register_value_hostile_tests() || !register_resident_tests() ||
         !register_glibc_heap_tests() || !register_walk_tests() ||
-        !register_ranges_tests()) {
+        !register_ranges_tests() || !register_layout_table_tests()) {
         fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
         CU_cleanup_registry();
         return 1;

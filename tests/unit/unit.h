@@ -17,6 +17,7 @@ bool register_value_hostile_tests(void);
 bool register_glibc_heap_tests(void);
 bool register_walk_tests(void);
 bool register_ranges_tests(void);
+bool register_layout_table_tests(void);
 
 /* Registers tests[] (NULL-terminated by name) in a new suite. */
 typedef struct unit_test {

@@ -255,8 +255,31 @@ def case_truncated(a):
 
 
 def case_no_debuginfo(a):
+    """libpython without DWARF: the layouts come from the committed layout
+    table of its version, and stats prints what the DWARF run prints."""
     core = need(os.path.join(a.work, "nodebug", "core"))
-    return run(a, ["stats", core], NO_DEBUGINFO, "libpython without DWARF")
+    import json
+    p = subprocess.run([a.cli, "info", "--json", core], capture_output=True, text=True,
+                       timeout=60)
+    if p.returncode != 0:
+        print("FAIL libpython without DWARF: info exit %d: %s" % (p.returncode, p.stderr))
+        return False
+    info = json.loads(p.stdout)
+    if info["layout_source"] not in ("table", "debug_offsets+table") or info["debuginfo_path"]:
+        print("FAIL libpython without DWARF: layout_source %r, debug info %r"
+              % (info["layout_source"], info["debuginfo_path"]))
+        return False
+    table = subprocess.run([a.cli, "stats", core], capture_output=True, text=True, timeout=60)
+    dwarf = subprocess.run([a.cli, "--debug-dir", os.path.join(a.work, "debug-dir"), "stats", core],
+                           capture_output=True, text=True, timeout=60)
+    if table.returncode != 0 or dwarf.returncode != 0 or table.stdout != dwarf.stdout:
+        print("FAIL libpython without DWARF: stats exit %d (DWARF %d), output %s"
+              % (table.returncode, dwarf.returncode,
+                 "same" if table.stdout == dwarf.stdout else "differs"))
+        return False
+    print("ok libpython without DWARF: layouts from table %s (%s), stats identical to the "
+          "DWARF run" % (info["layout_table"]["name"], info["layout_table"]["versions"]))
+    return True
 
 
 def case_debug_dir(a):

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""The stripped matrix: one interpreter, stripped as slim images ship it
+(make_stripped.py), analyzed with no DWARF reachable, must give what the
+DWARF run gives.
+
+  stripped_check.py --python PY --label L --cli CLI --work DIR --results DIR
+
+1. A stripped copy of PY (strip --strip-all of the executable and libpython),
+   and cores of it (small and leaky scenarios, gcore).
+2. The DWARF run: every view (compare_binaries.views_for), text and JSON, with
+   --debug-dir pointing at the original's DWARF by build-id (Debian's -dbg
+   files are found in /usr/lib/debug); info must say "layout_source": "dwarf".
+3. In a private mount namespace (unshare -m, root) in which the pyenv
+   versions directory and /usr/lib/debug are empty tmpfs mounts: info must say
+   "table" or "debug_offsets+table"; every view's stdout, stderr and exit
+   status equal the DWARF run's (info aside, whose debug-info and layout
+   lines differ by design); and every oracle check of check_core.py passes.
+
+Exit 0 pass, 1 fail, 77 skip (not root, no unshare, interpreter missing, or
+a version whose stripped build pymac cannot read yet: it must then exit 7
+naming what is missing, which is printed)."""
+import argparse
+import json
+import re
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+sys.path.insert(0, os.path.dirname(HERE))
+from compare_binaries import views_for  # noqa: E402
+
+SKIP = 77
+CHECKS = {"small": ["info", "stats", "heap", "whereis", "gc", "census", "objects", "graph",
+                    "leaks_clean"],
+          "leaky": ["leaks", "report"]}
+
+
+def pyenv_versions():
+    return os.path.join(os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv")), "versions")
+
+
+def build_id(path):
+    out = subprocess.run(["readelf", "-n", path], capture_output=True, text=True).stdout
+    return out.split("Build ID:")[1].split()[0] if "Build ID:" in out else None
+
+
+def interpreter_elf(python):
+    """The ELF holding the interpreter: libpython or the executable."""
+    q = subprocess.run([python, "-c", "import sys, sysconfig, os; print(os.path.realpath("
+                        "sys.executable), os.path.join(sysconfig.get_config_var('LIBDIR'), "
+                        "sysconfig.get_config_var('LDLIBRARY')))"],
+                       capture_output=True, text=True, check=True).stdout.split()
+    dyn = subprocess.run(["readelf", "-d", q[0]], capture_output=True, text=True).stdout
+    return os.path.realpath(q[1]) if "libpython3" in dyn else q[0]
+
+
+HOST_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
+
+def normalize(cmd, out):
+    """The report names where debug info and layouts came from: by design
+    what differs between the two runs (a line of text; keys of JSON)."""
+    if "report" not in cmd:
+        return out
+    if "--json" in cmd:
+        def drop(x):
+            if isinstance(x, dict):
+                return {k: drop(v) for k, v in x.items() if "debug" not in k and not k.startswith("layout")}
+            if isinstance(x, list):
+                return [drop(v) for v in x]
+            return x
+        return json.dumps(drop(json.loads(out)), sort_keys=True)
+    return re.sub(r"\(debug info: [^)]*\)", "(debug info: -)", out)
+
+
+def run(cli, args, extra=()):
+    p = subprocess.run([cli, *extra, *args], capture_output=True, timeout=900)
+    return p.returncode, p.stdout, p.stderr
+
+
+def outside(a):
+    if os.geteuid() != 0 or not shutil_which("unshare"):
+        print("skip: the stripped matrix needs root and unshare(1) for its mount namespace")
+        return SKIP
+    if not os.path.exists(a.python):
+        print("skip %s: %s not installed" % (a.label, a.python))
+        return SKIP
+    os.makedirs(a.work, exist_ok=True)
+    stripped = subprocess.run([sys.executable, os.path.join(HERE, "make_stripped.py"), a.python,
+                               os.path.join(a.work, "python")], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    # the original's DWARF, by build-id, for the DWARF run
+    elf = interpreter_elf(a.python)
+    bid = build_id(elf)
+    debug_dir = os.path.join(a.work, "debug")
+    link = os.path.join(debug_dir, ".build-id", bid[:2], bid[2:] + ".debug")
+    if not os.path.lexists(link) and elf.startswith(pyenv_versions()):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(elf, link)
+    cores = {}
+    for scenario in CHECKS:
+        d = os.path.join(a.work, "core-" + scenario)
+        if not os.path.exists(os.path.join(d, "meta.json")):
+            p = subprocess.run([os.path.join(ROOT, "fixtures", "make-core"), "--python", stripped,
+                                "--scenario", scenario, "--kind", "gcore", "--out", d])
+            if p.returncode != 0:
+                print("FAIL: no %s core from %s" % (scenario, stripped))
+                return 1
+        cores[scenario] = d
+    # the DWARF run
+    runs = [cmd for d in cores.values() for cmd in views_for(d, a.work)]
+    dwarf = {}
+    for cmd in runs:
+        dwarf[" ".join(cmd)] = run(a.cli, cmd, ["--debug-dir", debug_dir])
+    info = json.loads(run(a.cli, ["info", "--json", os.path.join(cores["small"], "core")],
+                          ["--debug-dir", debug_dir])[1])
+    if info.get("layout_source") != "dwarf":
+        print("FAIL: the DWARF run's info says layout_source %r" % info.get("layout_source"))
+        return 1
+    with open(os.path.join(a.work, "dwarf.json"), "w") as f:
+        json.dump({k: [v[0], v[1].decode("latin-1"), v[2].decode("latin-1")]
+                   for k, v in dwarf.items()}, f)
+    print("DWARF run: %d views (%s)" % (len(runs), info["debuginfo_path"]))
+    return subprocess.run(["unshare", "-m", HOST_PYTHON, os.path.abspath(__file__), "--inside",
+                           *sys.argv[1:]]).returncode
+
+
+def shutil_which(name):
+    import shutil
+    return shutil.which(name)
+
+
+def inside(a):
+    for d in (pyenv_versions(), "/usr/lib/debug"):
+        if os.path.isdir(d):
+            subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+            subprocess.run(["mount", "-t", "tmpfs", "none", d], check=True)
+    small = os.path.join(a.work, "core-small", "core")
+    p = subprocess.run([a.cli, "info", "--json", small], capture_output=True, text=True)
+    if p.returncode == 7 and "file static" in p.stderr:
+        # 3.8-3.11: pymalloc's file statics are unnamed in a stripped build
+        print("skip %s: not yet without DWARF: %s" % (a.label, p.stderr.strip()))
+        return SKIP
+    if p.returncode != 0:
+        print("FAIL: info without DWARF exited %d: %s" % (p.returncode, p.stderr.strip()))
+        return 1
+    info = json.loads(p.stdout)
+    if info["layout_source"] not in ("table", "debug_offsets+table") or info["debuginfo_path"]:
+        print("FAIL: without DWARF, info says layout_source %r, debug info %r"
+              % (info["layout_source"], info["debuginfo_path"]))
+        return 1
+    t = info["layout_table"]
+    print("%s: layout_source %s, table %s (%s, %s build, generated from %s), %d _Py_DebugOffsets "
+          "checks" % (a.label, info["layout_source"], t["name"], t["versions"], t["build"],
+                      t["proven_on"], t["debug_offsets_checked"]))
+    with open(os.path.join(a.work, "dwarf.json")) as f:
+        dwarf = json.load(f)
+    ndiff = nsame = 0
+    for key, (rc, out, err) in dwarf.items():
+        cmd = key.split(" ")
+        if "info" in cmd:
+            continue
+        got = run(a.cli, cmd)
+        if (got[0], normalize(cmd, got[1].decode("latin-1")), got[2].decode("latin-1")) != \
+                (rc, normalize(cmd, out), err):
+            ndiff += 1
+            print("DIFFERS from the DWARF run: %s (exit %d, DWARF %d)" % (key, got[0], rc))
+        else:
+            nsame += 1
+    print("%d views identical to the DWARF run, %d differ" % (nsame, ndiff))
+    nfail = 0
+    for scenario, checks in CHECKS.items():
+        for what in checks:
+            p = subprocess.run([HOST_PYTHON, os.path.join(os.path.dirname(HERE), "check_core.py"),
+                                "--check", what, "--cli", a.cli,
+                                "--dir", os.path.join(a.work, "core-" + scenario),
+                                "--label", "stripped-" + a.label, "--scenario", scenario,
+                                "--kind", "gcore", "--results", a.results],
+                               capture_output=True, text=True)
+            last = (p.stdout.strip().splitlines() or [p.stderr.strip()])[-1]
+            print("  %s" % last)
+            nfail += p.returncode != 0
+    print("%d oracle checks failed" % nfail)
+    return 1 if ndiff or nfail or not nsame else 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--python", required=True)
+    ap.add_argument("--label", required=True)
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--inside", action="store_true")
+    a = ap.parse_args()
+    a.cli = os.path.abspath(a.cli)
+    a.work = os.path.abspath(a.work)
+    a.results = os.path.abspath(a.results)
+    return inside(a) if a.inside else outside(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
