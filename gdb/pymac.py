@@ -80,9 +80,16 @@ class _View(ctypes.Structure):
                 ("gc_only", ctypes.c_int), ("pools", _PoolFilter), ("objects", _ObjectFilter)]
 
 
-VIEWS = {"info": 0, "stats": 1, "arenas": 2, "pools": 3, "whereis": 4, "gc": 5, "types": 6,
-         "objects": 7, "object": 8, "referrers": 9, "path": 10, "leaks": 11,
-         "report": 12}
+class _ViewName(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("kind", ctypes.c_int), ("args", ctypes.c_int)]
+
+
+def _view_kind(name):
+    """The library's number for a view: its table is the one the CLI uses."""
+    p = _library().pymac_view_by_name(name.encode())
+    if not p:
+        raise gdb.GdbError("pymac: the library has no view %r" % name)
+    return p.contents.kind
 
 _lib = None
 
@@ -105,6 +112,8 @@ def _library():
         lib.pymac_render_view.argtypes = [ctypes.c_void_p, ctypes.POINTER(_View),
                                           ctypes.POINTER(ctypes.c_int), ctypes.POINTER(_Error)]
         lib.pymac_free.argtypes = [ctypes.c_void_p]
+        lib.pymac_view_by_name.restype = ctypes.POINTER(_ViewName)
+        lib.pymac_view_by_name.argtypes = [ctypes.c_char_p]
         lib.pymac_symbol_bias.restype = ctypes.c_int
         lib.pymac_symbol_bias.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint64,
                                           ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(_Error)]
@@ -327,8 +336,8 @@ class _View_Command(gdb.Command):
         super().__init__("pymac " + name, gdb.COMMAND_DATA)
 
     def make_view(self, opts, pos):
-        return _View(VIEWS[self.view], 1 if opts.get("json") else 0, 0, 0, _PoolFilter(0, -1),
-                     _ObjectFilter(None, -1, 0, 0))
+        return _View(_view_kind(self.view), 1 if opts.get("json") else 0, 0, 0,
+                     _PoolFilter(0, -1), _ObjectFilter(None, -1, 0, 0))
 
     def invoke(self, arg, from_tty):
         argv = gdb.string_to_argv(arg)
@@ -417,7 +426,7 @@ def _complete_type(word):
         except gdb.GdbError:
             return []
         try:
-            v = _View(VIEWS["types"], 1, 0, 1, _PoolFilter(0, -1), _ObjectFilter(None, -1, 0, 0))
+            v = _View(_view_kind("types"), 1, 0, 1, _PoolFilter(0, -1), _ObjectFilter(None, -1, 0, 0))
             status, err = ctypes.c_int(), _Error()
             text = lib.pymac_render_view(session, ctypes.byref(v), ctypes.byref(status),
                                          ctypes.byref(err))
@@ -527,7 +536,7 @@ Example: pymac refcount op"""
         import json
         if not arg.strip():
             raise gdb.GdbError("pymac: give an address or expression")
-        v = _View(VIEWS["object"], 1, _address(arg), 0, _PoolFilter(0, -1),
+        v = _View(_view_kind("object"), 1, _address(arg), 0, _PoolFilter(0, -1),
                   _ObjectFilter(None, -1, 0, 0))
         lib = _library()
         session = _open_session()

@@ -69,21 +69,7 @@ static const char USAGE[] =
     "debug info, 9 unsupported version, 10 bad address, 11 corrupt interpreter state,\n"
     "12 out of memory, 13 internal error.\n";
 
-enum { ADDRS = -1 };
-
-typedef enum { V_REPORT, V_INFO, V_STATS, V_ARENAS, V_POOLS, V_WHEREIS, V_GC, V_TYPES, V_OBJECTS, V_OBJECT, V_DIFF, V_REFERRERS, V_PATH, V_LEAKS } view_t;
-
-static const struct {
-    const char *name;
-    view_t view;
-    int extra_args; /* positional arguments after CORE; ADDRS: one or more addresses */
-} VIEWS[] = {
-    {"report", V_REPORT, 0}, {"info", V_INFO, 0},   {"stats", V_STATS, 0},
-    {"arenas", V_ARENAS, 0}, {"pools", V_POOLS, 0}, {"whereis", V_WHEREIS, ADDRS},
-    {"gc", V_GC, 0},         {"types", V_TYPES, 0},  {"summary", V_TYPES, 0},
-    {"objects", V_OBJECTS, 0},   {"object", V_OBJECT, ADDRS},   {"diff", V_DIFF, 1},
-    {"referrers", V_REFERRERS, ADDRS}, {"path", V_PATH, ADDRS}, {"leaks", V_LEAKS, 0},
-};
+enum { ADDRS = PYMAC_VIEW_ADDRESSES };
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -129,29 +115,15 @@ static void json_string(FILE *out, const char *t)
     fputc('"', out);
 }
 
-static pymac_status render_one(pymac_session *s, view_t view, uint64_t addr, pymac_format fmt,
-                               FILE *out, pymac_error *err)
-{
-    switch (view) {
-    case V_WHEREIS:
-        return pymac_render_whereis(s, addr, fmt, out, err);
-    case V_OBJECT:
-        return pymac_render_object(s, addr, fmt, out, err);
-    case V_REFERRERS:
-        return pymac_render_referrers(s, addr, fmt, out, err);
-    default:
-        return pymac_render_path(s, addr, fmt, out, err);
-    }
-}
-
 /* The address views, for one address or several: one session answers them
  * all (the census and graph are built once). Several addresses give a JSON
  * array, with {"address", "error", "status"} in place of a failed one, or
  * the texts one after another; an error is reported for its address and the
  * others go on. The exit status is the worst of them. */
-static pymac_status render_addresses(pymac_session *s, view_t view, const uint64_t *addrs,
-                                     size_t n, pymac_format fmt)
+static pymac_status render_addresses(pymac_session *s, pymac_view view, const uint64_t *addrs,
+                                     size_t n)
 {
+    pymac_format fmt = view.format;
     pymac_status worst = PYMAC_OK;
     if (fmt == PYMAC_JSON && n > 1)
         fputs("[\n", stdout);
@@ -160,7 +132,8 @@ static pymac_status render_addresses(pymac_session *s, view_t view, const uint64
         char *text = NULL;
         size_t len = 0;
         FILE *mem = open_memstream(&text, &len);
-        pymac_status st = mem ? render_one(s, view, addrs[i], fmt, mem, &err)
+        view.address = addrs[i];
+        pymac_status st = mem ? pymac_render_to(s, &view, NULL, mem, &err)
                               : (err.status = PYMAC_E_NOMEM);
         if (mem)
             fclose(mem);
@@ -297,16 +270,14 @@ int main(int argc, char **argv)
         return usage_error("%s", "no core file given");
     if (stop == PYMAC_NO_STOP && !pid)
         return usage_error("%s", "--no-stop goes with --pid");
-    view_t view = V_REPORT;
+    pymac_view_kind view = PYMAC_VIEW_REPORT;
     int extra = 0;
-    for (size_t i = 0; npos && i < sizeof VIEWS / sizeof VIEWS[0]; i++) {
-        if (strcmp(pos[0], VIEWS[i].name) == 0) {
-            view = VIEWS[i].view;
-            extra = VIEWS[i].extra_args;
-            pos++;
-            npos--;
-            break;
-        }
+    const pymac_view_name *named = npos ? pymac_view_by_name(pos[0]) : NULL;
+    if (named) {
+        view = named->kind;
+        extra = named->args;
+        pos++;
+        npos--;
     }
     /* with --pid there is no CORE: shift the arguments so pos[1] is the first */
     if (pid) {
@@ -321,13 +292,13 @@ int main(int argc, char **argv)
         return usage_error(extra == ADDRS ? "give one or more addresses after the core '%s'"
                                           : "wrong number of arguments after the core '%s'",
                            pos[0]);
-    if (view != V_POOLS && (filter.arena || filter.size_class >= 0))
+    if (view != PYMAC_VIEW_POOLS && (filter.arena || filter.size_class >= 0))
         return usage_error("%s", "--arena and --size-class go with the pools view");
-    if (view != V_OBJECTS && object_filters)
+    if (view != PYMAC_VIEW_OBJECTS && object_filters)
         return usage_error("%s", "--type, --gen, --min-size and --limit go with the objects view");
-    if (view != V_LEAKS && baseline)
+    if (view != PYMAC_VIEW_LEAKS && baseline)
         return usage_error("%s", "--baseline goes with the leaks view");
-    if (view != V_TYPES && gc_only)
+    if (view != PYMAC_VIEW_TYPES && gc_only)
         return usage_error("%s", "--gc-only goes with the types view");
     /* the addresses of whereis, object, referrers and path */
     int naddrs = extra == ADDRS ? npos - 1 : 0;
@@ -360,64 +331,26 @@ int main(int argc, char **argv)
     }
     if (st)
         return report_error(&err);
-    switch (view) {
-    case V_REPORT:
-        st = pymac_render_report(s, fmt, stdout, &err);
-        break;
-    case V_INFO:
-        st = pymac_render_info(s, fmt, stdout, &err);
-        break;
-    case V_STATS:
-        st = pymac_render_stats(s, fmt, stdout, &err);
-        break;
-    case V_ARENAS:
-        st = pymac_render_arenas(s, fmt, stdout, &err);
-        break;
-    case V_POOLS:
-        st = pymac_render_pools(s, &filter, fmt, stdout, &err);
-        break;
-    case V_WHEREIS:
-    case V_OBJECT:
-    case V_REFERRERS:
-    case V_PATH:
-        st = render_addresses(s, view, addrs, (size_t)naddrs, fmt);
-        break;
-    case V_GC:
-        st = pymac_render_gc(s, fmt, stdout, &err);
-        break;
-    case V_TYPES:
-        st = pymac_render_types(s, gc_only, fmt, stdout, &err);
-        break;
-    case V_OBJECTS:
-        st = pymac_render_objects(s, &ofilter, fmt, stdout, &err);
-        break;
-    case V_LEAKS: {
-        pymac_session *old = NULL;
-        if (baseline) {
-            pymac_open_options ob = o;
-            ob.core_path = baseline;
-            st = pymac_open_core(&ob, &old, &err);
-        }
-        if (!st)
-            st = pymac_render_leaks(s, old, fmt, stdout, &err);
-        pymac_close(old);
-        break;
-    }
-    case V_DIFF: {
+    pymac_view v = {.kind = view, .format = fmt, .gc_only = gc_only, .pools = filter,
+                    .objects = ofilter};
+    /* the second core of diff (NEWCORE) and of leaks --baseline */
+    const char *second = view == PYMAC_VIEW_DIFF ? pos[1] : baseline;
+    pymac_session *other = NULL;
+    if (second) {
         pymac_open_options o2 = o;
-        o2.core_path = pos[1];
-        pymac_session *s2;
-        st = pymac_open_core(&o2, &s2, &err);
-        if (!st) {
-            st = pymac_render_diff(s, s2, fmt, stdout, &err);
-            pymac_close(s2);
-        }
-        break;
+        o2.core_path = second;
+        st = pymac_open_core(&o2, &other, &err);
     }
-    }
+    if (st)
+        ; /* the second core did not open */
+    else if (extra == ADDRS)
+        st = render_addresses(s, v, addrs, (size_t)naddrs);
+    else
+        st = pymac_render_to(s, &v, other, stdout, &err);
+    pymac_close(other);
     if (st > PYMAC_PARTIAL && naddrs == 0)
         report_error(&err); /* (render_addresses reports its own) */
-    else if (st <= PYMAC_PARTIAL && fmt == PYMAC_TEXT && view == V_STATS)
+    else if (st <= PYMAC_PARTIAL && fmt == PYMAC_TEXT && view == PYMAC_VIEW_STATS)
         pymac_render_warnings(s, stderr); /* stats is CPython's text: warnings go apart */
     g_live = NULL;
     pymac_close(s);

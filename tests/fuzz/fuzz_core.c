@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pm.h"
+#include "target_core.h"
 
 static volatile unsigned char sink;
 

@@ -36,12 +36,14 @@
 #include "object.h"
 #include "obmalloc.h"
 #include "referents.h"
+#include "target_core.h"
 #include "value.h"
 
 enum { MAX_RECORDS = 512, REC_HDR = 10 };
 
 static pymac_session *S;
-static pm_core real_core;
+static pm_target real_target; /* kept open: the symbols read its files */
+static pm_core fuzz_core;      /* the input as a core: the session's target */
 static uint64_t type_type;
 static pm_segment segs[MAX_RECORDS];
 
@@ -212,9 +214,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     }
     type_type = S->types ? S->types->type_type : 0;
     pm_session_drop_walks(S);
-    real_core = S->core;
-    S->core.elf = NULL;
-    S->core.fd = -1;
+    /* the real core's files and threads, with the input's bytes (below) */
+    real_target = S->target;
+    fuzz_core = *(const pm_core *)real_target.impl;
+    fuzz_core.elf = NULL;
+    fuzz_core.fd = -1;
+    pm_target_of_core(&S->target, &fuzz_core);
     return 0;
 }
 
@@ -232,13 +237,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                      .filesz = len, .flags = 5};
         off += len;
     }
-    S->core.image = data;
-    S->core.size = size;
-    S->core.segs = segs;
-    S->core.nsegs = n;
-    S->core.last = NULL;
-    S->space_bytes = size;
-    pm_core_sort_segments(&S->core);
+    fuzz_core.image = data;
+    fuzz_core.size = size;
+    fuzz_core.segs = segs;
+    fuzz_core.nsegs = n;
+    fuzz_core.last = NULL;
+    S->target.space_bytes = size;
+    pm_core_sort_segments(&fuzz_core);
     pm_session_drop_walks(S);
     S->types = calloc(1, sizeof *S->types);
     if (!S->types)
@@ -288,7 +293,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const pymac_census *c;
     pymac_census_build(S, 0, &c, &err);
     pm_session_drop_walks(S);
-    S->core.image = NULL;
-    S->core.nsegs = 0;
+    fuzz_core.image = NULL;
+    fuzz_core.nsegs = 0;
     return 0;
 }

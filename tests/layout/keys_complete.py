@@ -43,7 +43,9 @@ def main():
                 subprocess.run([cli] + cmd, capture_output=True, env=env, timeout=900)
                 nruns += 1
         seen = {tuple(line.split()) for line in open(log)} if os.path.exists(log) else set()
-    missing = sorted(k for k in seen if k not in keys)
+    types = {k[1] for k in keys}
+    # "t TYPE -": the type's existence, which any listed fact of it answers
+    missing = sorted(k for k in seen if k not in keys and not (k[0] == "t" and k[1] in types))
     for k in missing:
         print("FAIL: looked up but not in layout_keys.def: %s %s %s" % k)
     print("%d runs on %d cores: %d distinct lookups, %d keys listed, %d missing"

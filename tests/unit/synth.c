@@ -157,7 +157,7 @@ void synth_header(synth *sy, uint64_t obj, uint64_t refcnt, uint64_t type)
 void synth_flush(synth *sy)
 {
     pymac_session *s = sy->s;
-    pm_mem_cache_flush(s->cache);
+    s->target.ops->flush(&s->target);
     uint64_t tt = s->types->type_type;
     pm_type_table_free(s->types);
     s->types = calloc(1, sizeof *s->types);
@@ -395,11 +395,11 @@ synth *synth_new(unsigned minor)
     memset(sy->mapped, 1, IMAGE_SIZE / SYNTH_PAGE);
     sy->mapped[0] = 0; /* a guard page */
     sy->next = sy->base + SYNTH_PAGE;
-    s->core.fd = -1;
-    s->target_kind = "synthetic";
-    s->reader.read = synth_read;
-    s->reader.ctx = sy;
-    s->space_bytes = IMAGE_SIZE;
+    if (pm_target_open_reader(&s->target, (pm_reader){synth_read, sy}, "synthetic", IMAGE_SIZE,
+                              NULL)) {
+        synth_free(sy);
+        return NULL;
+    }
     s->layout = calloc(1, sizeof *s->layout);
     s->rt = calloc(1, sizeof *s->rt);
     s->values = calloc(1, sizeof *s->values);
@@ -457,7 +457,7 @@ uint64_t synth_class(synth *sy, const char *name, uint64_t cached_keys)
 void synth_sync(synth *sy)
 {
     if (sy->dirty)
-        pm_mem_cache_flush(sy->s->cache);
+        sy->s->target.ops->flush(&sy->s->target);
     sy->dirty = false;
 }
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pm.h"
+#include "target_core.h"
 #include "unit.h"
 
 #ifndef NT_FILE

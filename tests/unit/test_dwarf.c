@@ -257,13 +257,14 @@ static void test_pool_header(void)
     ph.nextoffset = 0x4000;
     ph.nextpool = (struct pool_header *)(uintptr_t)0x7f0011223344ull;
     pm_field f;
+    Dwarf_Die ft;
     CU_ASSERT_TRUE_FATAL(pm_dwarf_member(&d, "ref.count", &f));
     CU_ASSERT_EQUAL(pm_field_get(&ph, &f), 0x12345678u);
     CU_ASSERT_TRUE_FATAL(pm_dwarf_member(&d, "nextoffset", &f));
     CU_ASSERT_EQUAL(pm_field_get(&ph, &f), 0x4000);
-    CU_ASSERT_TRUE_FATAL(pm_dwarf_member(&d, "nextpool", &f));
+    CU_ASSERT_TRUE_FATAL(pm_dwarf_member_typed(&d, "nextpool", &f, &ft));
     CU_ASSERT_EQUAL(pm_field_get(&ph, &f), 0x7f0011223344ull);
-    CU_ASSERT_EQUAL(dwarf_tag(&f.type), DW_TAG_pointer_type);
+    CU_ASSERT_EQUAL(dwarf_tag(&ft), DW_TAG_pointer_type);
 }
 
 static void test_arena_object(void)
@@ -310,14 +311,15 @@ static void test_obmalloc_state(void)
     MEMBER(d, struct _obmalloc_state, qualified);
 
     pm_field f;
-    CU_ASSERT_TRUE_FATAL(pm_dwarf_member(&d, "qualified", &f));
-    CU_ASSERT_EQUAL(dwarf_tag(&f.type), DW_TAG_base_type); /* const volatile typedef stripped */
-    name_is(&f.type, "unsigned int", __LINE__);
-    CU_ASSERT_TRUE_FATAL(pm_dwarf_member(&d, "mgmt", &f));
-    CU_ASSERT_EQUAL(dwarf_tag(&f.type), DW_TAG_structure_type);
-    name_is(&f.type, "_obmalloc_mgmt", __LINE__);
+    Dwarf_Die ft;
+    CU_ASSERT_TRUE_FATAL(pm_dwarf_member_typed(&d, "qualified", &f, &ft));
+    CU_ASSERT_EQUAL(dwarf_tag(&ft), DW_TAG_base_type); /* const volatile typedef stripped */
+    name_is(&ft, "unsigned int", __LINE__);
+    CU_ASSERT_TRUE_FATAL(pm_dwarf_member_typed(&d, "mgmt", &f, &ft));
+    CU_ASSERT_EQUAL(dwarf_tag(&ft), DW_TAG_structure_type);
+    name_is(&ft, "_obmalloc_mgmt", __LINE__);
     /* A member's type resolves further members relative to itself. */
-    member_at(&f.type, "narenas_highwater", offsetof(struct _obmalloc_mgmt, narenas_highwater),
+    member_at(&ft, "narenas_highwater", offsetof(struct _obmalloc_mgmt, narenas_highwater),
               sizeof(size_t), __LINE__);
 }
 
@@ -347,36 +349,37 @@ static void test_arrays(void)
 {
     Dwarf_Die d = type_die("_obmalloc_state"), elem;
     pm_field f;
+    Dwarf_Die ft;
     uint64_t esz = 0, count = 0;
-    CU_ASSERT_TRUE_FATAL(pm_dwarf_member(&d, "mgmt.nfp2lasta", &f));
-    CU_ASSERT_EQUAL(dwarf_tag(&f.type), DW_TAG_array_type);
-    CU_ASSERT_TRUE(pm_dwarf_array_elem(&f.type, &elem, &esz, &count));
+    CU_ASSERT_TRUE_FATAL(pm_dwarf_member_typed(&d, "mgmt.nfp2lasta", &f, &ft));
+    CU_ASSERT_EQUAL(dwarf_tag(&ft), DW_TAG_array_type);
+    CU_ASSERT_TRUE(pm_dwarf_array_elem(&ft, &elem, &esz, &count));
     CU_ASSERT_EQUAL(esz, sizeof(struct arena_object *));
     CU_ASSERT_EQUAL(count, SAMPLE_MAX_POOLS_IN_ARENA + 1);
     CU_ASSERT_EQUAL(dwarf_tag(&elem), DW_TAG_pointer_type);
 
-    CU_ASSERT_TRUE_FATAL(pm_dwarf_member(&d, "pools.used", &f));
-    CU_ASSERT_TRUE(pm_dwarf_array_elem(&f.type, &elem, &esz, &count));
+    CU_ASSERT_TRUE_FATAL(pm_dwarf_member_typed(&d, "pools.used", &f, &ft));
+    CU_ASSERT_TRUE(pm_dwarf_array_elem(&ft, &elem, &esz, &count));
     CU_ASSERT_EQUAL(esz, sizeof(poolp));
     CU_ASSERT_EQUAL(count, 2 * SAMPLE_NB_SMALL_SIZE_CLASSES);
 
-    CU_ASSERT_TRUE_FATAL(pm_dwarf_member(&d, "usage.ptrs", &f));
-    CU_ASSERT_TRUE(pm_dwarf_array_elem(&f.type, &elem, &esz, &count));
+    CU_ASSERT_TRUE_FATAL(pm_dwarf_member_typed(&d, "usage.ptrs", &f, &ft));
+    CU_ASSERT_TRUE(pm_dwarf_array_elem(&ft, &elem, &esz, &count));
     CU_ASSERT_EQUAL(esz, 8);
     CU_ASSERT_EQUAL(count, 4);
 
     /* An array of typedef'd anonymous structs, and a member of its element. */
     Dwarf_Die bot = type_die("arena_map_bot_t");
-    CU_ASSERT_TRUE_FATAL(pm_dwarf_member(&bot, "arenas", &f));
-    CU_ASSERT_TRUE_FATAL(pm_dwarf_array_elem(&f.type, &elem, &esz, &count));
+    CU_ASSERT_TRUE_FATAL(pm_dwarf_member_typed(&bot, "arenas", &f, &ft));
+    CU_ASSERT_TRUE_FATAL(pm_dwarf_array_elem(&ft, &elem, &esz, &count));
     CU_ASSERT_EQUAL(esz, sizeof(arena_coverage_t));
     CU_ASSERT_EQUAL(count, 32);
     member_at(&elem, "tail_lo", offsetof(arena_coverage_t, tail_lo), sizeof(int32_t), __LINE__);
 
     /* Not arrays. */
     CU_ASSERT_FALSE(pm_dwarf_array_elem(&d, &elem, &esz, &count));
-    CU_ASSERT_TRUE_FATAL(pm_dwarf_member(&d, "mgmt.arenas", &f));
-    CU_ASSERT_FALSE(pm_dwarf_array_elem(&f.type, &elem, &esz, &count));
+    CU_ASSERT_TRUE_FATAL(pm_dwarf_member_typed(&d, "mgmt.arenas", &f, &ft));
+    CU_ASSERT_FALSE(pm_dwarf_array_elem(&ft, &elem, &esz, &count));
 
     /* A flexible array member: found, at the end, zero bytes. */
     Dwarf_Die fx = type_die("flex_sample");

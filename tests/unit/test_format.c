@@ -138,11 +138,7 @@ static void test_json_str(void)
 
 static void free_warnings(pymac_session *s)
 {
-    for (size_t i = 0; i < s->nwarnings; i++)
-        free(s->warnings[i]);
-    free(s->warnings);
-    s->warnings = NULL;
-    s->nwarnings = 0;
+    pm_warnings_clear(&s->warnings);
 }
 
 static void test_warnings(void)

@@ -9,6 +9,7 @@
 #include "gc.h"
 #include "layout.h"
 #include "object.h"
+#include "target_core.h"
 #include "unit.h"
 
 enum {
@@ -25,6 +26,7 @@ typedef struct synth {
     pm_layout L;
     pm_runtime rt;
     pm_segment seg;
+    pm_core core; /* the image as a core, the session's target */
     unsigned char image[IMAGE];
 } synth;
 
@@ -105,15 +107,14 @@ static synth *synth_new(void)
     y->seg = (pm_segment){.vaddr = BASE, .memsz = IMAGE, .offset = 0, .filesz = IMAGE,
                           .flags = 6};
     pymac_session *s = &y->s;
-    s->core.fd = -1;
-    s->core.image = y->image;
-    s->core.size = IMAGE;
-    s->core.segs = &y->seg;
-    s->core.nsegs = 1;
-    s->space_bytes = IMAGE;
+    y->core.fd = -1;
+    y->core.image = y->image;
+    y->core.size = IMAGE;
+    y->core.segs = &y->seg;
+    y->core.nsegs = 1;
+    pm_target_of_core(&s->target, &y->core); /* kind gcore, IMAGE bytes */
     s->layout = L;
     s->rt = rt;
-    s->target_kind = "gcore";
     /* a type table with no PyType_Type: no symbol lookups needed */
     s->types = calloc(1, sizeof *s->types);
     return y;
@@ -125,10 +126,7 @@ static void synth_free(synth *y)
     /* the parts synth owns itself (in *y), not the session */
     s->layout = NULL;
     s->rt = NULL;
-    s->core.image = NULL;
-    s->core.segs = NULL;
-    s->core.nsegs = 0;
-    pm_session_release(s);
+    pm_session_release(s); /* the target borrows y->core */
     free(y);
 }
 

@@ -85,7 +85,7 @@ static void resolve(pm_dwarf *dw, const uint64_t *anchors, const key *k, pm_layo
     f->type = k->type;
     f->path = k->path;
     f->kind = k->kind;
-    Dwarf_Die t, elem;
+    Dwarf_Die t, elem, mt;
     pm_field m;
     if (!find_type(dw, anchors, k, &t))
         return;
@@ -106,8 +106,8 @@ static void resolve(pm_dwarf *dw, const uint64_t *anchors, const key *k, pm_layo
         }
         break;
     case PM_FACT_ARRAY:
-        f->present = pm_dwarf_member(&t, k->path, &m) &&
-                     pm_dwarf_array_elem(&m.type, &elem, &f->elem_size, &f->count);
+        f->present = pm_dwarf_member_typed(&t, k->path, &m, &mt) &&
+                     pm_dwarf_array_elem(&mt, &elem, &f->elem_size, &f->count);
         break;
     }
 }

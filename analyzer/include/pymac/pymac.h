@@ -277,6 +277,51 @@ typedef struct pymac_census {
 PYMAC_API pymac_status pymac_census_build(pymac_session *s, int gc_only,
                                           const pymac_census **out, pymac_error *err);
 
+/* Who refers to the object at addr, and how; every root and live object is
+ * asked (the session's reference graph, built once). */
+typedef struct pymac_referrer {
+    uint64_t address;  /* the referring object; 0 for a root */
+    char *type;        /* its type's name, or the root's label */
+    char *via;         /* how: "[3]", ".name", "['key']"; "(root)" for a root */
+    int conservative;  /* found by a conservative scan of memory */
+} pymac_referrer;
+
+typedef struct pymac_referrers {
+    uint64_t address;
+    uint64_t refcnt;   /* the object's own count (immortal: see below) */
+    int immortal;
+    size_t n;
+    pymac_referrer *referrers; /* roots first, then objects by address */
+    int partial;
+} pymac_referrers;
+
+/* PYMAC_E_ADDRESS if addr is not a live object. Free with pymac_referrers_free. */
+PYMAC_API pymac_status pymac_find_referrers(pymac_session *s, uint64_t addr,
+                                            pymac_referrers **out, pymac_error *err);
+PYMAC_API void pymac_referrers_free(pymac_referrers *r);
+
+/* The shortest chain of references from a root (sys.modules, builtins, sys,
+ * interned strings first; then thread frames) to the object at addr. */
+typedef struct pymac_path_step {
+    uint64_t address;
+    char *type;        /* "?" if it cannot be read */
+    char *via;         /* how the step before refers to it; "" for the first */
+    char *value;       /* a short repr ("" if none) */
+} pymac_path_step;
+
+typedef struct pymac_path {
+    uint64_t address;
+    char *type;        /* the object's type's name */
+    int found;         /* 0: not reachable from any root */
+    char *root;        /* the root's label */
+    size_t n;
+    pymac_path_step *steps; /* the root's object first, the object itself last */
+} pymac_path;
+
+PYMAC_API pymac_status pymac_find_path(pymac_session *s, uint64_t addr, pymac_path **out,
+                                       pymac_error *err);
+PYMAC_API void pymac_path_free(pymac_path *p);
+
 /* ---- rendering: the views both front ends print -------------------------- */
 
 typedef enum pymac_format { PYMAC_TEXT = 0, PYMAC_JSON = 1 } pymac_format;
@@ -345,7 +390,7 @@ typedef enum pymac_view_kind {
     PYMAC_VIEW_INFO, PYMAC_VIEW_STATS, PYMAC_VIEW_ARENAS, PYMAC_VIEW_POOLS,
     PYMAC_VIEW_WHEREIS, PYMAC_VIEW_GC, PYMAC_VIEW_TYPES, PYMAC_VIEW_OBJECTS,
     PYMAC_VIEW_OBJECT, PYMAC_VIEW_REFERRERS, PYMAC_VIEW_PATH, PYMAC_VIEW_LEAKS,
-    PYMAC_VIEW_REPORT,
+    PYMAC_VIEW_REPORT, PYMAC_VIEW_DIFF,
 } pymac_view_kind;
 
 typedef struct pymac_view {
@@ -361,6 +406,22 @@ typedef struct pymac_view {
  * *status and err set. *status is PYMAC_PARTIAL for incomplete results. */
 PYMAC_API char *pymac_render_view(pymac_session *s, const pymac_view *v, pymac_status *status,
                                   pymac_error *err);
+/* One view onto out. other is the second session of the views that take
+ * one: diff's new core (required), leaks' baseline (or NULL). */
+PYMAC_API pymac_status pymac_render_to(pymac_session *s, const pymac_view *v,
+                                       pymac_session *other, FILE *out, pymac_error *err);
+
+/* The views by name, as front ends spell them (one table for the CLI, GDB
+ * and any other): each name's kind and what follows the core on a command
+ * line. */
+enum { PYMAC_VIEW_ADDRESSES = -1 };
+typedef struct pymac_view_name {
+    const char *name;     /* "types"; aliases too ("summary") */
+    pymac_view_kind kind;
+    int args;             /* 0; 1: another core (diff); PYMAC_VIEW_ADDRESSES: one or more */
+} pymac_view_name;
+/* The view called name, or NULL. */
+PYMAC_API const pymac_view_name *pymac_view_by_name(const char *name);
 PYMAC_API void pymac_free(void *p);
 /* The load bias of an ELF file given the run-time address of one of its
  * symbols (for debuggers that know where a symbol is but not the bias). */

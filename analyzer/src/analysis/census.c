@@ -161,9 +161,10 @@ static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *
 {
     pymac_session *s = w->s;
     pymac_census *c = w->c;
-    const pm_layout *L = s->layout;    uint8_t *is_free = malloc(h->pool_size / 16 + 1);
+    const pm_layout *L = s->layout;
+    uint8_t *is_free = malloc(h->pool_size / 16 + 1);
     if (!is_free)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     for (size_t i = 0; i < h->npools; i++) {
         const pymac_pool *p = &h->pools[i];
         if (p->state == PYMAC_POOL_EMPTY)
@@ -190,7 +191,7 @@ static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *
             bool listed = false;
             if (pending && !visit_pending(w, pending, base, block, p->block_size, &listed)) {
                 free(is_free);
-                return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+                return pm_nomem(err);
             }
             if (listed || pm_block_known(&w->map, L, block, p->block_size))
                 continue;
@@ -202,13 +203,13 @@ static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *
                 c->freelisted++;
             } else if (!pm_walk_found(w, &o, -1)) {
                 free(is_free);
-                return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+                return pm_nomem(err);
             }
         }
     }
     free(is_free);
     if (!visit_leftovers(w))
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     return PYMAC_OK;
 }
 
@@ -229,11 +230,11 @@ pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit
     pymac_status hst = pymac_heap_walk(s, &h, err);
     if (hst > PYMAC_PARTIAL)
         return hst;
-    uint64_t missing_before = s->core.missing_reads;
+    uint64_t missing_before = pm_target_about_of(&s->target).missing_reads;
     pm_walk w = {.s = s, .c = c, .visit = visit, .ctx = ctx};
     if (!pm_objmap_init(&w.map, h)) {
         pm_objmap_free(&w.map);
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     }
     c->gc_only = gc_only;
     c->partial = st == PYMAC_PARTIAL || hst == PYMAC_PARTIAL;
@@ -249,7 +250,7 @@ pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit
         if ((defer && pm_objmap_pend(&w.map, gc->objects[i], &nomem)) ||
             (!nomem && visit_listed(&w, gc->objects[i], gen)))
             continue;
-        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        st = pm_nomem(err);
     }
     if (!gc_only && !st)
         st = scan_pymalloc(&w, h, err);
@@ -269,11 +270,12 @@ pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit
                     (unsigned long long)w.bad_size);
         c->partial = 1;
     }
-    if (s->core.missing_reads != missing_before) {
+    uint64_t missing_reads = pm_target_about_of(&s->target).missing_reads;
+    if (missing_reads != missing_before) {
         /* a pointer into the part a truncated core lacks: what is there is unknown */
         pm_warn(s, "%llu reads fell into the missing part of the truncated core: objects "
                 "there are not counted",
-                (unsigned long long)(s->core.missing_reads - missing_before));
+                (unsigned long long)(missing_reads - missing_before));
         c->partial = 1;
     }
     return c->partial ? PYMAC_PARTIAL : PYMAC_OK;
@@ -290,7 +292,7 @@ pymac_status pymac_census_build(pymac_session *s, int gc_only, const pymac_censu
     *out = NULL;
     pymac_census *c = calloc(1, sizeof *c);
     if (!c)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     tally t = {0};
     pymac_status st = pm_objects_walk(s, gc_only ? PM_WALK_GC_ONLY : 0, tally_count, &t, c, err);
     if (st > PYMAC_PARTIAL) {

@@ -85,14 +85,6 @@ static uint64_t malloc_usable(reach *r, uint64_t p)
     return size - 8;
 }
 
-static bool in_mapped_file(const pm_core *c, uint64_t addr)
-{
-    for (size_t i = 0; i < c->nfiles; i++)
-        if (addr >= c->files[i].start && addr < c->files[i].end)
-            return true;
-    return false;
-}
-
 /* A heap object's count cannot exceed the references memory can hold: one
  * per mapped word. Stale memory fails this where it only looks like an
  * object: an array of pointers to a type reads as objects of that type whose
@@ -101,14 +93,16 @@ static bool in_mapped_file(const pm_core *c, uint64_t addr)
 static bool count_possible(const reach *r, const pm_object *o, uint64_t addr)
 {
     return o->immortal || !r->max_refcnt || o->refcnt <= r->max_refcnt ||
-           in_mapped_file(&r->s->core, addr);
+           pm_target_in_file(&r->s->target, addr);
 }
 
-static uint64_t mapped_words(const pm_core *c)
+static uint64_t mapped_words(const pm_target *t)
 {
+    size_t n;
+    const pm_segment *segs = pm_target_ranges(t, &n);
     uint64_t bytes = 0;
-    for (size_t i = 0; i < c->nsegs; i++)
-        bytes += c->segs[i].memsz;
+    for (size_t i = 0; i < n; i++)
+        bytes += segs[i].memsz;
     return bytes / 8;
 }
 
@@ -143,7 +137,7 @@ static void candidate(reach *r, uint64_t w, int depth)
     }
     /* a malloc chunk, if it is not in a mapped file's data (static memory
      * would pass the chunk-header test by chance) */
-    if (depth == 0 && !in_mapped_file(&r->s->core, w)) {
+    if (depth == 0 && !pm_target_in_file(&r->s->target, w)) {
         uint64_t n = malloc_usable(r, w);
         if (n)
             scan_words(r, w, n, depth + 1);
@@ -177,7 +171,7 @@ static void scan_object(reach *r, uint64_t addr)
     const pm_layout *L = r->s->layout;
     uint64_t tp;
     /* the type alone decides whether to scan; the object was validated when found */
-    if (!pm_read_uint(r->s, addr + (uint64_t)L->ob_type.off, 8, &tp))
+    if (!pm_read_field(r->s, addr, &L->ob_type, &tp))
         return;
     const pm_type *type = pm_type_get(r->s, tp);
     if (!type || pointer_free(r, type))
@@ -213,7 +207,7 @@ pymac_status pm_census_reach(pm_walk *w, pymac_error *err)
 {
     pymac_session *s = w->s;
     pm_objmap *m = &w->map;
-    reach r = {.s = s, .w = w, .m = m, .max_refcnt = mapped_words(&s->core)};
+    reach r = {.s = s, .w = w, .m = m, .max_refcnt = mapped_words(&s->target)};
     r.float_type = pm_symbol_lookup(s, "PyFloat_Type", NULL).addr;
     const pymac_heap *h = m->heap;
     /* objects found outside pymalloc so far (big GC objects) */
@@ -239,6 +233,6 @@ pymac_status pm_census_reach(pm_walk *w, pymac_error *err)
     free(r.work);
     free(r.buf);
     if (r.nomem)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     return PYMAC_OK;
 }

@@ -130,7 +130,7 @@ pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
     if (g->malloc_heap.nomem) {
         free(c.v);
         pm_glibc_heap_release(&g->malloc_heap);
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     }
     size_t m = 0;
     for (size_t i = 0; i < c.n; i++)
@@ -141,7 +141,7 @@ pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
     g->n = m;
     if (!index_pages(g)) {
         pm_graph_close(g);
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     }
     g->partial = st == PYMAC_PARTIAL;
     return st;
@@ -160,7 +160,7 @@ pymac_status pm_graph_shared(pymac_session *s, const pm_graph **out, pymac_error
     if (!s->graph) {
         pm_graph *g = malloc(sizeof *g);
         if (!g)
-            return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+            return pm_nomem(err);
         pymac_status st = pm_graph_open(s, g, err);
         if (st > PYMAC_PARTIAL) {
             free(g);
@@ -206,6 +206,8 @@ long pm_graph_index(const pm_graph *g, uint64_t addr)
 static bool interp_member(pymac_session *s, const char *const *paths, uint64_t *out)
 {
     pm_field f;
+    if (!pm_lookup_type(s, "PyInterpreterState"))
+        return false;
     for (; *paths; paths++) {
         pm_lookup_field(s, "PyInterpreterState", *paths, &f);
         if (f.ok)
@@ -237,7 +239,7 @@ static void frame_words(pymac_session *s, uint64_t f, const char *label, pm_root
     pm_lookup_field(s, "_PyInterpreterFrame", "localsplus", &localsplus);
     pm_lookup_field(s, "_PyInterpreterFrame", "stacktop", &stacktop);
     if (!localsplus.ok || !stacktop.ok ||
-        !pm_read_uint(s, f + (uint64_t)stacktop.off, stacktop.size, &top))
+        !pm_read_field(s, f, &stacktop, &top))
         return;
     top = (uint64_t)(int64_t)(int32_t)top;
     for (uint64_t w = 0; w < top && w < FRAME_SCAN_WORDS * 64; w++)
@@ -263,11 +265,10 @@ static void frame_roots(pymac_session *s, pm_root_fn fn, void *ctx)
         pm_lookup_field(s, "_PyInterpreterFrame", "previous", &previous);
         if (!previous.ok)
             return;
-        if (via_cframe) {
+        if (via_cframe)
             pm_lookup_field(s, "_PyCFrame", "current_frame", &cur);
-            if (!cur.ok)
-                return;
-        }
+        if (via_cframe && !cur.ok)
+            return;
     }
     char label[64];
     for (int t = 0; ts && t < MAX_THREADS; t++) {

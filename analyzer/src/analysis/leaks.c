@@ -10,6 +10,7 @@
  *    roots of path, immortal objects, and every object whose refcount
  *    exceeds the references other objects hold.
  * Each node is read once; its referents are decoded once, into CSR edges. */
+#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,11 +168,12 @@ typedef void (*ext_fn)(leaks *l, long idx);
 static void scan_external(leaks *l, ext_fn fn)
 {
     pymac_session *s = l->s;
-    const pm_core *c = &s->core;
+    size_t nsegs;
+    const pm_segment *segs = pm_target_ranges(&s->target, &nsegs);
     uint64_t first = l->g->n ? l->g->nodes[0] : 0, last = l->g->n ? l->g->nodes[l->g->n - 1] : 0;
-    for (size_t i = 0; i < c->nsegs; i++) {
-        const pm_segment *sg = &c->segs[i];
-        if (!(sg->flags & 2) || sg->memsz > MAX_SCAN)
+    for (size_t i = 0; i < nsegs; i++) {
+        const pm_segment *sg = &segs[i];
+        if (!(sg->flags & PF_W) || sg->memsz > MAX_SCAN)
             continue; /* read-only memory holds no counted references */
         for (uint64_t a = sg->vaddr; a + 8 <= sg->vaddr + sg->memsz;) {
             /* skip pymalloc arenas whole: their blocks are objects or buffers */
@@ -280,7 +282,7 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
     }
     l.bases = malloc((h->narenas + 1) * sizeof *l.bases);
     if (!l.incoming || !l.rc || !l.edge_off || !l.reached || !l.queue || !l.bases) {
-        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        st = pm_nomem(err);
         goto done;
     }
     for (size_t k = 0; k < h->narenas; k++)
@@ -290,7 +292,7 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
     if (l.nbases)
         pm_sort(l.bases, l.nbases, sizeof *l.bases, pm_cmp_u64);
     /* buffers of containers, so that the non-object scan skips them */
-    pm_field list_items, ma_keys, ma_values, set_table;
+    pm_field list_items = {0}, ma_keys = {0}, ma_values = {0}, set_table = {0};
     pm_lookup_field(s, "PyListObject", "ob_item", &list_items);
     pm_lookup_field(s, "PyDictObject", "ma_keys", &ma_keys);
     pm_lookup_field(s, "PyDictObject", "ma_values", &ma_values);
@@ -344,13 +346,13 @@ pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
     }
     l.edge_off[gp->n] = (uint32_t)l.nedges;
     if (l.nomem) {
-        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        st = pm_nomem(err);
         goto done;
     }
     /* chunks that hold a dead object */
     cover_dead_chunks(&l);
     if (l.nomem) {
-        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        st = pm_nomem(err);
         goto done;
     }
     /* the ranges may overlap (a buffer inside a dead chunk) */

@@ -44,7 +44,7 @@ pymac_status pm_type_diff_build(const pymac_census *old, const pymac_census *new
     pm_diff_row *rows = d->rows = calloc(c[0]->nrows + c[1]->nrows + 1, sizeof *rows);
     if (!r[0] || !r[1] || !rows) {
         pm_type_diff_free(d);
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     }
     size_t i = 0, j = 0, n = 0;
     while (i < c[0]->nrows || j < c[1]->nrows) {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pm.h"
+#include "base.h"
 
 static const char *const status_names[] = {
     [PYMAC_OK] = "ok",
@@ -52,10 +52,15 @@ pymac_status pm_fail(pymac_error *err, pymac_status status, const char *hint, co
     return status;
 }
 
-void pm_warn(pymac_session *s, const char *fmt, ...)
+pymac_status pm_nomem(pymac_error *err)
+{
+    return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+}
+
+void pm_warnings_add(pm_warnings *w, const char *fmt, ...)
 {
     enum { MAX_WARNINGS = 1000 };
-    if (s->nwarnings >= MAX_WARNINGS)
+    if (w->n >= MAX_WARNINGS)
         return;
     char buf[512];
     va_list ap;
@@ -63,29 +68,22 @@ void pm_warn(pymac_session *s, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     one_line(buf);
-    char **grown = realloc(s->warnings, (s->nwarnings + 1) * sizeof *grown);
+    char **grown = realloc(w->v, (w->n + 1) * sizeof *grown);
     if (!grown)
         return;
-    s->warnings = grown;
+    w->v = grown;
     char *copy = pm_strdup(buf);
     if (copy)
-        s->warnings[s->nwarnings++] = copy;
+        w->v[w->n++] = copy;
 }
 
-size_t pymac_warning_count(const pymac_session *s)
+void pm_warnings_clear(pm_warnings *w)
 {
-    return s ? s->nwarnings : 0;
-}
-
-const char *pymac_warning(const pymac_session *s, size_t i)
-{
-    return s && i < s->nwarnings ? s->warnings[i] : NULL;
-}
-
-void pymac_render_warnings(const pymac_session *s, FILE *out)
-{
-    for (size_t i = 0; s && i < s->nwarnings; i++)
-        fprintf(out, "warning: %s\n", s->warnings[i]);
+    for (size_t i = 0; i < w->n; i++)
+        free(w->v[i]);
+    free(w->v);
+    w->v = NULL;
+    w->n = 0;
 }
 
 char *pm_strdup(const char *s)

@@ -67,10 +67,10 @@ void pm_json_warnings(FILE *out, const struct pymac_session *s)
 {
     pm_json_key(out, "warnings");
     fputc('[', out);
-    for (size_t i = 0; i < pymac_warning_count(s); i++) {
+    for (size_t i = 0; i < s->warnings.n; i++) {
         if (i)
             fputs(", ", out);
-        pm_json_str(out, pymac_warning(s, i));
+        pm_json_str(out, s->warnings.v[i]);
     }
     fputc(']', out);
 }

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "gc.h"
-#include "json.h"
 #include "layout.h"
 
 enum { GC_LINK_FLAGS = 3 };
@@ -38,11 +37,11 @@ static pymac_status walk_list(pymac_session *s, uint64_t head, const char *name,
                               uint64_t *len, int *partial)
 {
     const pm_layout *L = s->layout;
-    uint64_t bound = s->space_bytes / (L->gc_head_size + L->object_size) + 1;
+    uint64_t bound = s->target.space_bytes / (L->gc_head_size + L->object_size) + 1;
     uint64_t prev = head, node;
     unsigned char scratch[64];
     *len = 0;
-    if (!pm_read_uint(s, head + (uint64_t)L->gch_next.off, L->gch_next.size, &node)) {
+    if (!pm_read_field(s, head, &L->gch_next, &node)) {
         pm_warn(s, "GC %s: list head 0x%llx unreadable", name, (unsigned long long)head);
         *partial = 1;
         return PYMAC_OK;
@@ -97,10 +96,9 @@ pymac_status pymac_gc_walk(pymac_session *s, const pymac_gc **out, pymac_error *
     uint64_t state = owner + (uint64_t)L->gc_state.off;
     pymac_gc *gc = calloc(1, sizeof *gc);
     if (!gc)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     uint64_t collecting = 0;
-    if (!pm_read_uint(s, state + (uint64_t)L->gc_collecting.off, L->gc_collecting.size,
-                      &collecting)) {
+    if (!pm_read_field(s, state, &L->gc_collecting, &collecting)) {
         free(gc);
         pm_fail(err, PYMAC_E_CORRUPT, "the core lacks the interpreter's data pages",
                 "cannot read the GC state at 0x%llx", (unsigned long long)state);
@@ -124,9 +122,9 @@ pymac_status pymac_gc_walk(pymac_session *s, const pymac_gc **out, pymac_error *
         pymac_gc_generation *g = perm ? &gc->permanent : &gc->generations[i];
         uint64_t v;
         g->head = gen + (uint64_t)L->gen_head.off;
-        if (pm_read_uint(s, gen + (uint64_t)L->gen_count.off, L->gen_count.size, &v))
+        if (pm_read_field(s, gen, &L->gen_count, &v))
             g->count = sign_extend(v, L->gen_count.size);
-        if (pm_read_uint(s, gen + (uint64_t)L->gen_threshold.off, L->gen_threshold.size, &v))
+        if (pm_read_field(s, gen, &L->gen_threshold, &v))
             g->threshold = sign_extend(v, L->gen_threshold.size);
         g->first = objs.n;
         char name[32];
@@ -151,39 +149,4 @@ void pm_gc_free(pymac_gc *gc)
         free(gc->objects);
         free(gc);
     }
-}
-
-pymac_status pymac_render_gc(pymac_session *s, pymac_format fmt, FILE *out, pymac_error *err)
-{
-    const pymac_gc *gc;
-    pymac_status st = pymac_gc_walk(s, &gc, err);
-    if (st > PYMAC_PARTIAL)
-        return st;
-    if (fmt == PYMAC_JSON) {
-        fputs("{\"generations\": [", out);
-        for (uint32_t i = 0; i < gc->ngenerations; i++)
-            fprintf(out, "%s{\"objects\": %llu, \"count\": %lld, \"threshold\": %lld}",
-                    i ? ", " : "", (unsigned long long)gc->generations[i].objects,
-                    (long long)gc->generations[i].count, (long long)gc->generations[i].threshold);
-        fprintf(out, "],\n \"permanent\": {\"objects\": %llu}, \"collecting\": %s, \"partial\": %s, ",
-                (unsigned long long)gc->permanent.objects, gc->collecting ? "true" : "false",
-                gc->partial ? "true" : "false");
-        pm_json_warnings(out, s);
-        fputs("}\n", out);
-        return st;
-    }
-    fprintf(out, "%-12s %12s %8s %10s\n", "generation", "objects", "count", "threshold");
-    uint64_t total = 0;
-    for (uint32_t i = 0; i < gc->ngenerations; i++) {
-        const pymac_gc_generation *g = &gc->generations[i];
-        fprintf(out, "%-12u %12llu %8lld %10lld\n", i, (unsigned long long)g->objects,
-                (long long)g->count, (long long)g->threshold);
-        total += g->objects;
-    }
-    fprintf(out, "%-12s %12llu\n", "permanent", (unsigned long long)gc->permanent.objects);
-    fprintf(out, "%-12s %12llu\n", "total", (unsigned long long)(total + gc->permanent.objects));
-    if (gc->partial)
-        fputs("PARTIAL: the GC lists could not be walked completely; see the warnings\n", out);
-    pymac_render_warnings(s, out);
-    return st;
 }

@@ -26,6 +26,7 @@
  *
  * Fastbin chunks also keep P set; they are not found (they need main_arena,
  * a libc-private symbol), so stale pointers in them still count. */
+#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -235,11 +236,12 @@ static bool session_read(void *ctx, uint64_t addr, void *buf, size_t len)
 
 void pm_glibc_heap_scan(pymac_session *s, pm_glibc_heap *h)
 {
-    const pm_core *c = &s->core;
-    for (size_t i = 0; i < c->nsegs && !h->nomem; i++) {
-        const pm_segment *sg = &c->segs[i];
+    size_t nsegs;
+    const pm_segment *segs = pm_target_ranges(&s->target, &nsegs);
+    for (size_t i = 0; i < nsegs && !h->nomem; i++) {
+        const pm_segment *sg = &segs[i];
         uint64_t lo = sg->vaddr, hi = sg->vaddr + sg->memsz;
-        if (!(sg->flags & 2) || sg->memsz < 4096)
+        if (!(sg->flags & PF_W) || sg->memsz < 4096)
             continue;
         /* the main heap: chunks from the start of the [heap] mapping */
         if (pm_glibc_heap_add(h, session_read, s, lo, hi))

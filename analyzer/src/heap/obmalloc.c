@@ -72,7 +72,7 @@ static pymac_status read_counters(pymac_session *s, pymac_heap *h, pymac_error *
     /* The table lies in the target's memory: a count larger than that memory
      * is garbage, and would cost a huge allocation before the read fails. */
     if (h->maxarenas > PM_MAX_ARENAS ||
-        (uint64_t)h->maxarenas * s->layout->arena_object_size > s->space_bytes)
+        (uint64_t)h->maxarenas * s->layout->arena_object_size > s->target.space_bytes)
         return pm_fail(err, PYMAC_E_CORRUPT, "the core may be damaged",
                        "pymalloc's arena table claims %u entries", h->maxarenas);
     return PYMAC_OK;
@@ -185,7 +185,7 @@ static pymac_status walk_arena(pymac_session *s, pymac_heap *h, const void *ao, 
                        L->pool_header_size);
     for (uint64_t p = first; p < pool_address; p += h->pool_size) {
         if (!grow((void **)&h->pools, pool_cap, h->npools + 1, sizeof *h->pools))
-            return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+            return pm_nomem(err);
         const void *hdr = pm_read_sparse(s, p, scratch, L->pool_header_size) ? scratch : NULL;
         pymac_pool *pool = &h->pools[h->npools];
         char why[96];
@@ -273,7 +273,7 @@ pymac_status pymac_heap_walk(pymac_session *s, const pymac_heap **out, pymac_err
     *out = NULL;
     pymac_heap *h = calloc(1, sizeof *h);
     if (!h)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     pymac_status st = geometry(s, h, err);
     if (!st)
         st = read_counters(s, h, err);
@@ -291,7 +291,7 @@ pymac_status pymac_heap_walk(pymac_session *s, const pymac_heap **out, pymac_err
         table = malloc(table_len);
         h->arenas = calloc(h->maxarenas, sizeof *h->arenas);
         if (!table || !h->arenas)
-            st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+            st = pm_nomem(err);
         else if (!pm_read(s, table_addr, table, table_len))
             st = pm_fail(err, PYMAC_E_CORRUPT, "the core may be truncated or damaged",
                          "the arena table (%u entries at 0x%llx) is not in the core",

@@ -36,8 +36,8 @@ static int radix_lookup(pymac_session *s, const pymac_heap *h, uint64_t p)
     if (!bot)
         return 0;
     uint64_t cov = bot + (uint64_t)L->coverage_size * i3;
-    if (!pm_read_uint(s, cov + (uint64_t)L->cov_tail_hi.off, 4, &hi) ||
-        !pm_read_uint(s, cov + (uint64_t)L->cov_tail_lo.off, 4, &lo))
+    if (!pm_read_field(s, cov, &L->cov_tail_hi, &hi) ||
+        !pm_read_field(s, cov, &L->cov_tail_lo, &lo))
         return -1;
     int32_t shi = (int32_t)(uint32_t)hi, slo = (int32_t)(uint32_t)lo;
     int32_t tail = (int32_t)(p & (h->arena_size - 1));

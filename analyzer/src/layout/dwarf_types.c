@@ -117,22 +117,6 @@ static int64_t bit_position(Dwarf_Die *member, int64_t byte_off, Dwarf_Word *bit
     return -1;
 }
 
-uint64_t pm_field_get(const void *base, const pm_field *f)
-{
-    const unsigned char *p = (const unsigned char *)base + f->off;
-    if (!f->bit_size) {
-        uint64_t v = 0;
-        for (unsigned i = 0; i < f->size && i < 8; i++)
-            v |= (uint64_t)p[i] << (8 * i);
-        return v;
-    }
-    uint64_t v = 0;
-    unsigned nbytes = (f->bit_off + f->bit_size + 7) / 8;
-    for (unsigned i = 0; i < nbytes && i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return (v >> f->bit_off) & ((1ull << f->bit_size) - 1);
-}
-
 /* Finds a direct member, looking through anonymous structs and unions.
  * *holder is the offset of the struct that directly holds it (bit offsets of
  * bitfields count from there). */
@@ -168,7 +152,7 @@ static bool find_member(Dwarf_Die *agg, const char *name, size_t namelen, Dwarf_
     return false;
 }
 
-bool pm_dwarf_member(Dwarf_Die *type, const char *path, pm_field *out)
+bool pm_dwarf_member_typed(Dwarf_Die *type, const char *path, pm_field *out, Dwarf_Die *mtype_out)
 {
     Dwarf_Die cur = *type;
     int64_t total = 0, bitpos = -1, container = 0;
@@ -214,8 +198,14 @@ bool pm_dwarf_member(Dwarf_Die *type, const char *path, pm_field *out)
         out->bit_size = (uint8_t)bits;
     }
     out->ok = true;
-    out->type = cur;
+    if (mtype_out)
+        *mtype_out = cur;
     return true;
+}
+
+bool pm_dwarf_member(Dwarf_Die *type, const char *path, pm_field *out)
+{
+    return pm_dwarf_member_typed(type, path, out, NULL);
 }
 
 int64_t pm_dwarf_sizeof(Dwarf_Die *type)

@@ -7,23 +7,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "field.h"
+
 typedef struct pm_dwarf {
     Dwfl_Module *mod;
     Dwarf *dwarf;
 } pm_dwarf;
-
-/* A resolved struct member: offset from the start of the outer struct, the
- * byte size of the member, and its (typedef-stripped) type. */
-typedef struct pm_field {
-    int32_t off;
-    uint32_t size;
-    bool ok;
-    uint8_t bit_off, bit_size; /* bit_size != 0: a bitfield at bit bit_off of the byte at off */
-    Dwarf_Die type;
-} pm_field;
-
-/* Value of a field (bitfields included) from a buffer holding the struct. */
-uint64_t pm_field_get(const void *base, const pm_field *f);
 
 /* Strips typedefs and qualifiers in place. */
 bool pm_dwarf_strip(Dwarf_Die *die);
@@ -33,6 +22,8 @@ bool pm_dwarf_find_type(pm_dwarf *dw, const char *name, const uint64_t *anchors,
                         Dwarf_Die *out);
 /* Resolves a dotted member path ("mgmt.arenas") in a struct type. */
 bool pm_dwarf_member(Dwarf_Die *type, const char *path, pm_field *out);
+/* The same, and the member's (typedef-stripped) type in *mtype. */
+bool pm_dwarf_member_typed(Dwarf_Die *type, const char *path, pm_field *out, Dwarf_Die *mtype);
 int64_t pm_dwarf_sizeof(Dwarf_Die *type);
 bool pm_dwarf_array_elem(Dwarf_Die *array, Dwarf_Die *elem, uint64_t *elem_size,
                          uint64_t *count);

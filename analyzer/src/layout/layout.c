@@ -1,5 +1,6 @@
-/* Resolves, once per session, every struct member the walkers read. A name
- * that DWARF lacks is an error naming it, never a guessed offset. */
+/* Resolves, once per session, every struct member the walkers read, from the
+ * session's layout source. A name the source lacks is an error naming it,
+ * never a guessed offset. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,90 +13,109 @@ typedef struct resolver {
     char buf[160];
 } resolver;
 
-static void note_missing(resolver *r, const char *what, const char *tname, const char *path)
+static bool type_of(resolver *r, const char *name)
 {
+    if (pm_lookup_type(r->s, name))
+        return true;
     if (!r->missing) {
-        snprintf(r->buf, sizeof r->buf, what, tname, path);
+        snprintf(r->buf, sizeof r->buf, "type %s", name);
         r->missing = r->buf;
     }
+    return false;
 }
 
 static void field(resolver *r, const char *tname, const char *path, pm_field *out)
 {
     pm_lookup_field(r->s, tname, path, out);
-    if (!out->ok)
-        note_missing(r, "%s.%s", tname, path);
+    if (out->ok)
+        return;
+    out->ok = false;
+    if (!r->missing) {
+        snprintf(r->buf, sizeof r->buf, "%s.%s", tname, path);
+        r->missing = r->buf;
+    }
 }
 
-static uint32_t size_of(resolver *r, const char *tname)
+static uint32_t size_of(resolver *r, const char *tname, const char *label)
 {
-    uint32_t n = pm_lookup_size(r->s, tname);
-    if (!n)
-        note_missing(r, "sizeof(%s)%s", tname, "");
-    return n;
-}
-
-static void array_len(resolver *r, const char *tname, const char *path, uint64_t *elem_size,
-                      uint64_t *count)
-{
-    if (!pm_lookup_array(r->s, tname, path, elem_size, count))
-        note_missing(r, "%s.%s[]", tname, path);
+    int64_t n = pm_lookup_size_near(r->s, tname, 0);
+    if (n <= 0 && !r->missing) {
+        snprintf(r->buf, sizeof r->buf, "sizeof(%s)", label);
+        r->missing = r->buf;
+    }
+    return n > 0 ? (uint32_t)n : 0;
 }
 
 static void resolve_arena_and_pool(resolver *r, pm_layout *L)
 {
-    L->arena_object_size = size_of(r, "arena_object");
-    field(r, "arena_object", "address", &L->ao_address);
-    field(r, "arena_object", "pool_address", &L->ao_pool_address);
-    field(r, "arena_object", "nfreepools", &L->ao_nfreepools);
-    field(r, "arena_object", "ntotalpools", &L->ao_ntotalpools);
-    field(r, "arena_object", "freepools", &L->ao_freepools);
-    field(r, "arena_object", "nextarena", &L->ao_nextarena);
-    field(r, "arena_object", "prevarena", &L->ao_prevarena);
-    L->pool_header_size = size_of(r, "pool_header");
-    field(r, "pool_header", "ref.count", &L->ph_count);
-    field(r, "pool_header", "freeblock", &L->ph_freeblock);
-    field(r, "pool_header", "nextpool", &L->ph_nextpool);
-    field(r, "pool_header", "prevpool", &L->ph_prevpool);
-    field(r, "pool_header", "arenaindex", &L->ph_arenaindex);
-    field(r, "pool_header", "szidx", &L->ph_szidx);
-    field(r, "pool_header", "nextoffset", &L->ph_nextoffset);
-    field(r, "pool_header", "maxnextoffset", &L->ph_maxnextoffset);
+    if (type_of(r, "arena_object")) {
+        L->arena_object_size = size_of(r, "arena_object", "struct arena_object");
+        field(r, "arena_object", "address", &L->ao_address);
+        field(r, "arena_object", "pool_address", &L->ao_pool_address);
+        field(r, "arena_object", "nfreepools", &L->ao_nfreepools);
+        field(r, "arena_object", "ntotalpools", &L->ao_ntotalpools);
+        field(r, "arena_object", "freepools", &L->ao_freepools);
+        field(r, "arena_object", "nextarena", &L->ao_nextarena);
+        field(r, "arena_object", "prevarena", &L->ao_prevarena);
+    }
+    if (type_of(r, "pool_header")) {
+        L->pool_header_size = size_of(r, "pool_header", "struct pool_header");
+        field(r, "pool_header", "ref.count", &L->ph_count);
+        field(r, "pool_header", "freeblock", &L->ph_freeblock);
+        field(r, "pool_header", "nextpool", &L->ph_nextpool);
+        field(r, "pool_header", "prevpool", &L->ph_prevpool);
+        field(r, "pool_header", "arenaindex", &L->ph_arenaindex);
+        field(r, "pool_header", "szidx", &L->ph_szidx);
+        field(r, "pool_header", "nextoffset", &L->ph_nextoffset);
+        field(r, "pool_header", "maxnextoffset", &L->ph_maxnextoffset);
+    }
 }
 
 /* Node sizes and fan-out of the arena_map radix tree, from the node types. */
 static void resolve_radix(resolver *r, pm_layout *L)
 {
-    L->has_radix = pm_layout_has_type(r->s, "arena_map_bot");
+    L->has_radix = pm_lookup_type(r->s, "arena_map_bot");
     if (!L->has_radix)
         return;
     pm_field f;
     uint64_t esz;
-    L->map_root_size = size_of(r, "arena_map_top");
-    field(r, "arena_map_top", "ptrs", &f);
-    if (f.ok)
-        array_len(r, "arena_map_top", "ptrs", &esz, &L->map_top_len);
-    L->map_mid_size = size_of(r, "arena_map_mid");
-    field(r, "arena_map_mid", "ptrs", &f);
-    if (f.ok)
-        array_len(r, "arena_map_mid", "ptrs", &esz, &L->map_mid_len);
-    L->map_bot_size = size_of(r, "arena_map_bot");
+    if (type_of(r, "arena_map_top")) {
+        L->map_root_size = size_of(r, "arena_map_top", "arena_map_top");
+        field(r, "arena_map_top", "ptrs", &f);
+        if (f.ok && !pm_lookup_array(r->s, "arena_map_top", "ptrs", &esz, &L->map_top_len))
+            r->missing = "arena_map_top.ptrs[]";
+    }
+    if (type_of(r, "arena_map_mid")) {
+        L->map_mid_size = size_of(r, "arena_map_mid", "arena_map_mid");
+        field(r, "arena_map_mid", "ptrs", &f);
+        if (f.ok && !pm_lookup_array(r->s, "arena_map_mid", "ptrs", &esz, &L->map_mid_len))
+            r->missing = "arena_map_mid.ptrs[]";
+    }
+    L->map_bot_size = size_of(r, "arena_map_bot", "arena_map_bot");
     field(r, "arena_map_bot", "arenas", &f);
-    if (f.ok)
-        array_len(r, "arena_map_bot", "arenas", &esz, &L->map_bot_len);
-    L->coverage_size = size_of(r, "arena_coverage_t");
-    field(r, "arena_coverage_t", "tail_hi", &L->cov_tail_hi);
-    field(r, "arena_coverage_t", "tail_lo", &L->cov_tail_lo);
+    if (f.ok && !pm_lookup_array(r->s, "arena_map_bot", "arenas", &esz, &L->map_bot_len))
+        r->missing = "arena_map_bot.arenas[]";
+    if (type_of(r, "arena_coverage_t")) {
+        L->coverage_size = size_of(r, "arena_coverage_t", "arena_coverage_t");
+        field(r, "arena_coverage_t", "tail_hi", &L->cov_tail_hi);
+        field(r, "arena_coverage_t", "tail_lo", &L->cov_tail_lo);
+    }
 }
 
 static void resolve_runtime(resolver *r, pm_layout *L, unsigned minor)
 {
-    field(r, "_PyRuntimeState", "interpreters.main", &L->rt_interp_main);
-    field(r, "_PyRuntimeState", "interpreters.head", &L->rt_interp_head);
+    if (type_of(r, "_PyRuntimeState")) {
+        field(r, "_PyRuntimeState", "interpreters.main", &L->rt_interp_main);
+        field(r, "_PyRuntimeState", "interpreters.head", &L->rt_interp_head);
+    }
+    if (!type_of(r, "PyInterpreterState"))
+        return;
     field(r, "PyInterpreterState", "next", &L->interp_next);
     if (minor < 12)
         return;
     field(r, "PyInterpreterState", "obmalloc", &L->interp_obmalloc);
+    if (!type_of(r, "_obmalloc_state"))
+        return;
     static const struct {
         const char *path;
         size_t off;
@@ -121,42 +141,55 @@ static void resolve_runtime(resolver *r, pm_layout *L, unsigned minor)
 
 static void resolve_gc(resolver *r, pm_layout *L, unsigned minor)
 {
-    if (minor == 8)
-        field(r, "_PyRuntimeState", "gc", &L->gc_state);
-    else
+    if (minor == 8) {
+        if (type_of(r, "_PyRuntimeState"))
+            field(r, "_PyRuntimeState", "gc", &L->gc_state);
+    } else if (type_of(r, "PyInterpreterState")) {
         field(r, "PyInterpreterState", "gc", &L->gc_state);
-    field(r, "_gc_runtime_state", "generations", &L->gc_generations);
-    field(r, "_gc_runtime_state", "permanent_generation", &L->gc_permanent);
-    field(r, "_gc_runtime_state", "collecting", &L->gc_collecting);
-    uint64_t esz;
-    if (L->gc_generations.ok &&
-        pm_lookup_array(r->s, "_gc_runtime_state", "generations", &esz, &L->gc_ngenerations))
-        L->gc_generation_size = (uint32_t)esz;
-    field(r, "gc_generation", "head", &L->gen_head);
-    field(r, "gc_generation", "threshold", &L->gen_threshold);
-    field(r, "gc_generation", "count", &L->gen_count);
-    L->gc_head_size = size_of(r, "PyGC_Head");
-    field(r, "PyGC_Head", "_gc_next", &L->gch_next);
-    field(r, "PyGC_Head", "_gc_prev", &L->gch_prev);
+    }
+    if (type_of(r, "_gc_runtime_state")) {
+        field(r, "_gc_runtime_state", "generations", &L->gc_generations);
+        field(r, "_gc_runtime_state", "permanent_generation", &L->gc_permanent);
+        field(r, "_gc_runtime_state", "collecting", &L->gc_collecting);
+        uint64_t esz;
+        if (L->gc_generations.ok && pm_lookup_array(r->s, "_gc_runtime_state", "generations",
+                                                    &esz, &L->gc_ngenerations))
+            L->gc_generation_size = (uint32_t)esz;
+    }
+    if (type_of(r, "gc_generation")) {
+        field(r, "gc_generation", "head", &L->gen_head);
+        field(r, "gc_generation", "threshold", &L->gen_threshold);
+        field(r, "gc_generation", "count", &L->gen_count);
+    }
+    if (type_of(r, "PyGC_Head")) {
+        L->gc_head_size = size_of(r, "PyGC_Head", "PyGC_Head");
+        field(r, "PyGC_Head", "_gc_next", &L->gch_next);
+        field(r, "PyGC_Head", "_gc_prev", &L->gch_prev);
+    }
 }
 
 static void resolve_objects(resolver *r, pm_layout *L)
 {
-    L->object_size = size_of(r, "PyObject");
-    field(r, "PyObject", "ob_refcnt", &L->ob_refcnt);
-    field(r, "PyObject", "ob_type", &L->ob_type);
-    field(r, "PyVarObject", "ob_size", &L->ob_size);
-    field(r, "PyTypeObject", "tp_name", &L->tp_name);
-    field(r, "PyTypeObject", "tp_basicsize", &L->tp_basicsize);
-    field(r, "PyTypeObject", "tp_itemsize", &L->tp_itemsize);
-    field(r, "PyTypeObject", "tp_flags", &L->tp_flags);
+    if (type_of(r, "PyObject")) {
+        L->object_size = size_of(r, "PyObject", "PyObject");
+        field(r, "PyObject", "ob_refcnt", &L->ob_refcnt);
+        field(r, "PyObject", "ob_type", &L->ob_type);
+    }
+    if (type_of(r, "PyVarObject"))
+        field(r, "PyVarObject", "ob_size", &L->ob_size);
+    if (type_of(r, "PyTypeObject")) {
+        field(r, "PyTypeObject", "tp_name", &L->tp_name);
+        field(r, "PyTypeObject", "tp_basicsize", &L->tp_basicsize);
+        field(r, "PyTypeObject", "tp_itemsize", &L->tp_itemsize);
+        field(r, "PyTypeObject", "tp_flags", &L->tp_flags);
+    }
 }
 
 pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err)
 {
     pm_layout *L = calloc(1, sizeof *L);
     if (!L)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     s->layout = L;
     resolver r = {.s = s};
     resolve_arena_and_pool(&r, L);

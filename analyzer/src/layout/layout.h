@@ -1,9 +1,10 @@
-/* Where things are in this build of CPython: struct member offsets resolved
- * from DWARF by name, and the addresses of the interpreter's state. */
+/* Where things are in this build of CPython: struct member offsets by name,
+ * from the session's layout source, and the addresses of the interpreter's
+ * state. */
 #ifndef PYMAC_LAYOUT_H
 #define PYMAC_LAYOUT_H
 
-#include "dwarf_types.h"
+#include "field.h"
 #include "pm.h"
 
 /* A variable in the target: address and byte size. */
@@ -12,6 +13,34 @@ typedef struct pm_var {
     uint32_t size;
     bool ok;
 } pm_var;
+
+/* Where layouts come from: one source per session, asked by name
+ * ("PyTypeObject", "tp_flags"), so that no walker knows which. DWARF is the
+ * only one today (source_dwarf.c); _Py_DebugOffsets (3.13+) and tables
+ * generated from CPython's headers (stripped builds) plug in here. */
+typedef struct pm_layout_source {
+    const char *name; /* provenance: "DWARF" */
+    bool (*has)(struct pm_layout_source *src, const char *type);
+    /* type.path ("mgmt.arenas": nested members) in out; out->ok false if absent */
+    bool (*field)(struct pm_layout_source *src, const char *type, const char *path,
+                  pm_field *out);
+    /* sizeof(type), -1 if unknown; near: a function address whose compilation
+     * unit's definition is preferred (0: the runtime's and allocator's) */
+    int64_t (*size)(struct pm_layout_source *src, const char *type, uint64_t near);
+    /* the element size and count of the array member type.path */
+    bool (*array)(struct pm_layout_source *src, const char *type, const char *path,
+                  uint64_t *elem_size, uint64_t *count);
+    void (*close)(struct pm_layout_source *src);
+} pm_layout_source;
+
+/* Opens the DWARF source of the interpreter's module (s->layout_source);
+ * leaves none when the module has no DWARF. */
+pymac_status pm_layout_source_dwarf(pymac_session *s, pymac_error *err);
+/* Without DWARF, once the version is known: the committed layout table of
+ * this version and build kind as the source (exit 7 if there is none), checked
+ * against _Py_DebugOffsets on 3.13+. */
+pymac_status pm_layout_source_table(pymac_session *s, pymac_error *err);
+pymac_status pm_debug_offsets_check(pymac_session *s, pymac_error *err);
 
 typedef struct pm_layout {
     /* struct arena_object */
@@ -64,15 +93,12 @@ typedef struct pm_runtime {
     uint64_t main_interp;
     uint64_t obmalloc_state;  /* 3.12+: the main interpreter's state */
     pm_obmalloc_vars om;
-    pm_dwarf dw;
-    uint64_t anchors_obmalloc[2]; /* functions whose CUs define the types we need */
-    uint64_t anchors_runtime[2];
-    /* Where layouts come from: DWARF (dw.dwarf set), else this table. */
-    const struct pm_layout_table *table;
-    const char *layout_source; /* "dwarf", "table" or "debug_offsets+table" */
-    unsigned debug_offsets_checked; /* members _Py_DebugOffsets confirmed */
-    char layout_versions[48];       /* the table's range, "3.12.0-3.12.255" */
-    const char *layout_log_path; /* PYMAC_LAYOUT_LOG: every lookup is appended there */
+    /* Where layouts came from: "dwarf", "table" or "debug_offsets+table". */
+    const char *layout_source;
+    const struct pm_layout_table *table; /* without DWARF: the table (source_table.c) */
+    char layout_versions[48];            /* its range, "3.12.0-3.12.255" */
+    unsigned debug_offsets_checked;      /* members _Py_DebugOffsets confirmed */
+    const char *layout_log_path;         /* PYMAC_LAYOUT_LOG: every lookup appended there */
 } pm_runtime;
 
 #define PM_MIN_MINOR 8
@@ -80,24 +106,19 @@ typedef struct pm_runtime {
 
 pymac_status pm_runtime_open(pymac_session *s, pymac_error *err);
 pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err);
-/* The layout lookups (layout_source.c), answered by DWARF or by the layout
- * table; every key is listed in layout_keys.def. */
-/* Looks a type up near the interpreter's runtime or allocator code (DWARF only). */
-bool pm_find_type(pymac_session *s, const char *name, Dwarf_Die *out);
+/* The layout source's answers (false, 0 or ok false without a source). */
+bool pm_lookup_type(pymac_session *s, const char *type);
 /* type.path resolved by name; out->ok is false when the source lacks it (for
- * members only some versions have). out->type is set by DWARF only. */
+ * members only some versions have). */
 void pm_lookup_field(pymac_session *s, const char *type, const char *path, pm_field *out);
-/* sizeof(type), 0 when unknown. */
-uint32_t pm_lookup_size(pymac_session *s, const char *type);
-/* sizeof(type) as the file defining `function` sees it (names several files define). */
-uint32_t pm_lookup_size_near(pymac_session *s, const char *type, const char *function);
-/* Element size and count of the array member type.path. */
+/* The element size and count of the array member type.path. */
 bool pm_lookup_array(pymac_session *s, const char *type, const char *path, uint64_t *elem_size,
                      uint64_t *count);
-bool pm_layout_has_type(pymac_session *s, const char *type);
-/* 3.13+ without DWARF: the table's facts against the build's _Py_DebugOffsets. */
-pymac_status pm_debug_offsets_check(pymac_session *s, pymac_error *err);
-/* Chooses the layout source for this interpreter (after its version is known). */
-pymac_status pm_layout_choose(pymac_session *s, pymac_error *err);
+/* sizeof(type) as defined near the function at near (see pm_layout_source.size), -1 if unknown. */
+int64_t pm_lookup_size_near(pymac_session *s, const char *type, uint64_t near);
+/* Reads the member f of the struct at base (up to 8 bytes; bitfields too). */
+bool pm_read_field(pymac_session *s, uint64_t base, const pm_field *f, uint64_t *out);
+/* sizeof(type), 0 when unknown. */
+uint32_t pm_lookup_size(pymac_session *s, const char *type);
 
 #endif

@@ -4,7 +4,7 @@
 #ifndef PYMAC_REF_LAYOUT_H
 #define PYMAC_REF_LAYOUT_H
 
-#include "dwarf_types.h"
+#include "field.h"
 
 typedef struct ref_layout {
     bool resolved;

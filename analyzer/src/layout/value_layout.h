@@ -4,7 +4,7 @@
 #ifndef PYMAC_VALUE_LAYOUT_H
 #define PYMAC_VALUE_LAYOUT_H
 
-#include "dwarf_types.h"
+#include "field.h"
 
 typedef struct pm_value_layout {
     bool resolved;

@@ -70,6 +70,12 @@ static const fl_version *for_minor(unsigned minor)
     return NULL;
 }
 
+/* sizeof(name) as the file defining the function anchor has it; -1 if unknown. */
+static int64_t size_near(pymac_session *s, const char *name, const char *anchor)
+{
+    return pm_lookup_size_near(s, name, anchor ? pm_symbol_lookup(s, anchor, NULL).addr : 0);
+}
+
 /* Where a counter lives: a file static, or a member of the main interpreter. */
 static bool locate(pymac_session *s, const char *file, const char *interp_path, pm_var *out)
 {
@@ -96,10 +102,10 @@ pymac_status pm_freelist_stats(pymac_session *s, pm_freelist_stat *out, size_t c
                        s->rt->version);
     for (size_t i = 0; i < sizeof v->lines / sizeof v->lines[0] && v->lines[i].label; i++) {
         const fl_line *l = &v->lines[i];
+        int64_t elem_size = size_near(s, l->size_type, l->anchor);
         pm_var var;
         uint64_t count;
-        uint32_t elem_size = pm_lookup_size_near(s, l->size_type, l->anchor);
-        if (!elem_size || !locate(s, l->file, l->interp_path, &var))
+        if (elem_size < 0 || !locate(s, l->file, l->interp_path, &var))
             return pm_fail(err, PYMAC_E_UNSUPPORTED, "pass matching debug info with --debug-dir",
                            "cannot find the %s free list in CPython %s", l->label,
                            s->rt->version);
@@ -111,12 +117,12 @@ pymac_status pm_freelist_stats(pymac_session *s, pm_freelist_stat *out, size_t c
         pm_freelist_stat *o = &out[(*n)++];
         snprintf(o->name, sizeof o->name, "free %s", l->label);
         o->count = (int32_t)count; /* the counters are C ints */
-        o->elem_size = elem_size;
+        o->elem_size = (uint64_t)elem_size;
     }
     /* Tuples: one line per saved size, from a counter array. */
+    int64_t tuple_size = size_near(s, "PyTupleObject", "PyTuple_New");
     pm_var arr;
-    uint32_t tuple_size = pm_lookup_size_near(s, "PyTupleObject", "PyTuple_New");
-    if (!tuple_size || !locate(s, v->tuple_file, v->tuple_path, &arr))
+    if (tuple_size < 0 || !locate(s, v->tuple_file, v->tuple_path, &arr))
         return pm_fail(err, PYMAC_E_UNSUPPORTED, NULL, "cannot find the tuple free lists");
     /* sizeof(PyTupleObject) holds one item slot already. */
     uint64_t base = (uint64_t)tuple_size - 8;

@@ -76,11 +76,6 @@ static pm_type *insert(pm_type_table *t, uint64_t addr)
     return e;
 }
 
-static bool read_field(pymac_session *s, uint64_t base, const pm_field *f, uint64_t *out)
-{
-    return pm_read_uint(s, base + (uint64_t)f->off, f->size > 8 ? 8 : f->size, out);
-}
-
 /* Is `mt` type or a metatype? Follows type(type(...)) to PyType_Type. */
 static bool is_metatype(pymac_session *s, uint64_t mt, uint64_t type_type)
 {
@@ -89,9 +84,9 @@ static bool is_metatype(pymac_session *s, uint64_t mt, uint64_t type_type)
         if (mt == type_type)
             return true;
         uint64_t flags;
-        if (!read_field(s, mt, &L->tp_flags, &flags) || !(flags & PM_TPFLAGS_TYPE_SUBCLASS))
+        if (!pm_read_field(s, mt, &L->tp_flags, &flags) || !(flags & PM_TPFLAGS_TYPE_SUBCLASS))
             return false;
-        if (!read_field(s, mt, &L->ob_type, &mt))
+        if (!pm_read_field(s, mt, &L->ob_type, &mt))
             return false;
     }
     return false;
@@ -114,12 +109,12 @@ static bool validate(pymac_session *s, pm_type *t, uint64_t type_type)
 {
     const pm_layout *L = s->layout;
     uint64_t mt, name_ptr;
-    if (!read_field(s, t->addr, &L->ob_type, &mt) || !is_metatype(s, mt, type_type))
+    if (!pm_read_field(s, t->addr, &L->ob_type, &mt) || !is_metatype(s, mt, type_type))
         return false;
-    if (!read_field(s, t->addr, &L->tp_flags, &t->flags) ||
-        !read_field(s, t->addr, &L->tp_basicsize, &t->basicsize) ||
-        !read_field(s, t->addr, &L->tp_itemsize, &t->itemsize) ||
-        !read_field(s, t->addr, &L->tp_name, &name_ptr))
+    if (!pm_read_field(s, t->addr, &L->tp_flags, &t->flags) ||
+        !pm_read_field(s, t->addr, &L->tp_basicsize, &t->basicsize) ||
+        !pm_read_field(s, t->addr, &L->tp_itemsize, &t->itemsize) ||
+        !pm_read_field(s, t->addr, &L->tp_name, &name_ptr))
         return false;
     /* READY is not required: 3.9 never readies functools._lru_list_elem, yet it has
      * instances. */
@@ -244,7 +239,7 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
     if ((addr & 7) || L->object_size + 8 > sizeof hdr)
         return false;
     /* header and ob_size in one view when the core holds them */
-    const void *h = s->core.image ? pm_core_ptr(&s->core, addr, L->object_size + 8) : NULL;
+    const void *h = pm_target_view(&s->target, addr, L->object_size + 8);
     if (!h)
         h = pm_view(s, addr, L->object_size, hdr);
     if (!h)
@@ -265,7 +260,7 @@ bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
         uint64_t v;
         if (h != hdr && (uint32_t)L->ob_size.off + L->ob_size.size <= L->object_size + 8)
             v = pm_get_uint(h, L->ob_size.off, L->ob_size.size);
-        else if (!pm_read_uint(s, addr + (uint64_t)L->ob_size.off, L->ob_size.size, &v))
+        else if (!pm_read_field(s, addr, &L->ob_size, &v))
             return false;
         o->ob_size = (int64_t)v;
         uint64_t n = pm_object_nitems(s, o->type, o->ob_size);

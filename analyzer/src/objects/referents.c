@@ -94,11 +94,6 @@ static const ref_layout *layout(pymac_session *s)
     return R;
 }
 
-static bool rd(pymac_session *s, uint64_t base, const pm_field *f, uint64_t *v)
-{
-    return f->ok && pm_read_uint(s, base + (uint64_t)f->off, f->size > 8 ? 8 : f->size, v);
-}
-
 /* ---- dicts ---- */
 
 typedef struct dict_keys {
@@ -114,23 +109,23 @@ typedef struct dict_keys {
 static bool keys_entries(pymac_session *s, const ref_layout *R, uint64_t keys, dict_keys *k)
 {
     uint64_t n, size, indices = keys + (uint64_t)R->dk_indices.off;
-    if (!R->dk_indices.ok || !rd(s, keys, &R->dk_nentries, &n) || n > MAX_DICT_ENTRIES)
+    if (!R->dk_indices.ok || !pm_read_field(s, keys, &R->dk_nentries, &n) || n > MAX_DICT_ENTRIES)
         return false;
     k->nentries = n;
     k->key = &R->entry_key;
     k->value = &R->entry_value;
     k->esize = R->entry_size;
     if (R->dk_size.ok) {
-        if (!rd(s, keys, &R->dk_size, &size) || size > MAX_DICT_ENTRIES * 2ull || !size ||
+        if (!pm_read_field(s, keys, &R->dk_size, &size) || size > MAX_DICT_ENTRIES * 2ull || !size ||
             (size & (size - 1)))
             return false;
         unsigned ix = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffull ? 4 : 8;
         k->entries = indices + size * ix;
     } else {
         uint64_t log2_size, log2_index, kind;
-        if (!rd(s, keys, &R->dk_log2_size, &log2_size) || log2_size > 32 ||
-            !rd(s, keys, &R->dk_log2_index_bytes, &log2_index) ||
-            !rd(s, keys, &R->dk_kind, &kind) || kind > 2 /* GENERAL, UNICODE, SPLIT */)
+        if (!pm_read_field(s, keys, &R->dk_log2_size, &log2_size) || log2_size > 32 ||
+            !pm_read_field(s, keys, &R->dk_log2_index_bytes, &log2_index) ||
+            !pm_read_field(s, keys, &R->dk_kind, &kind) || kind > 2 /* GENERAL, UNICODE, SPLIT */)
             return false;
         unsigned wide = log2_size < 8 ? 0 : log2_size < 16 ? 1 : log2_size < 32 ? 2 : 3;
         if (log2_index != log2_size + wide)
@@ -165,7 +160,7 @@ static bool keys_items(pymac_session *s, const ref_layout *R, uint64_t keys, uin
     uint64_t array = values ? values_array(R, values) : 0, capacity = UINT64_MAX;
     if (!keys_entries(s, R, keys, &k))
         return false;
-    if (values && R->values_capacity.ok && !rd(s, values, &R->values_capacity, &capacity))
+    if (values && R->values_capacity.ok && !pm_read_field(s, values, &R->values_capacity, &capacity))
         return false;
     for (uint64_t i = 0; i < k.nentries; i++) {
         uint64_t e = k.entries + i * k.esize, key, value;
@@ -189,9 +184,9 @@ bool pm_dict_items(pymac_session *s, uint64_t dict, pm_dict_fn fn, void *ctx)
 {
     const ref_layout *R = layout(s);
     uint64_t keys, values = 0;
-    if (!R || !rd(s, dict, &R->ma_keys, &keys) || !keys)
+    if (!R || !pm_read_field(s, dict, &R->ma_keys, &keys) || !keys)
         return false;
-    rd(s, dict, &R->ma_values, &values);
+    pm_read_field(s, dict, &R->ma_values, &values);
     return keys_items(s, R, keys, values, fn, ctx);
 }
 
@@ -222,7 +217,7 @@ static void edge(emit *e, uint64_t target, const char *via, bool conservative)
 static void member(emit *e, uint64_t base, const pm_field *f, const char *via)
 {
     uint64_t v;
-    if (rd(e->s, base, f, &v))
+    if (pm_read_field(e->s, base, f, &v))
         edge(e, v, via, false);
 }
 
@@ -288,7 +283,7 @@ static void set_items(emit *e, const ref_layout *R, uint64_t set)
 {
     uint64_t table, mask;
     /* mask + 1 is the table's size, a power of two */
-    if (!rd(e->s, set, &R->set_table, &table) || !rd(e->s, set, &R->set_mask, &mask) ||
+    if (!pm_read_field(e->s, set, &R->set_table, &table) || !pm_read_field(e->s, set, &R->set_mask, &mask) ||
         mask > MAX_DICT_ENTRIES || (mask & (mask + 1)) || !R->set_entry_size ||
         !pm_span_readable(e->s, table, mask + 1, R->set_entry_size))
         return;
@@ -325,7 +320,7 @@ static uint64_t instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
             pm_read_u64(s, o->addr - 32, &values);
         if (minor >= 13 && !dictptr && (flags & (1ul << 2) /* INLINE_VALUES */))
             values = o->addr + o->type->basicsize;
-    } else if (rd(s, o->type->addr, &R->tp_dictoffset, &offset) && (int64_t)offset > 0 &&
+    } else if (pm_read_field(s, o->type->addr, &R->tp_dictoffset, &offset) && (int64_t)offset > 0 &&
                offset < o->type->basicsize) {
         pm_read_u64(s, o->addr + offset, &dictptr);
     } else if ((int64_t)offset < 0 && (int64_t)offset > -4096 && o->type->itemsize) {
@@ -352,7 +347,7 @@ static uint64_t instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
         pm_dict_items(s, dictptr, dict_edge, e);
     } else if (values) {
         uint64_t keys;
-        if (rd(s, o->type->addr, &R->ht_cached_keys, &keys) && keys)
+        if (pm_read_field(s, o->type->addr, &R->ht_cached_keys, &keys) && keys)
             keys_items(s, R, keys, values, dict_edge, e);
     }
     e->prefix = NULL;
@@ -366,7 +361,7 @@ static uint64_t instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
 static void conservative(emit *e, const ref_layout *R, const pm_object *o, uint64_t skip)
 {
     uint64_t weak = 0;
-    if (e->exact && (!rd(e->s, o->type->addr, &R->tp_weaklistoffset, &weak) ||
+    if (e->exact && (!pm_read_field(e->s, o->type->addr, &R->tp_weaklistoffset, &weak) ||
                      (int64_t)weak <= 0 || weak >= o->type->basicsize))
         weak = 0;
     uint64_t n = (o->size - o->type->presize) / 8, start = 2; /* skip refcnt, type */
@@ -426,9 +421,9 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
             /* list has no item size: its length is read here, not by
              * pm_object_read; a length beyond the allocated slots is damage */
             uint64_t len, alloc = 0;
-            if (rd(s, o->addr, &R->list_items, &v) &&
+            if (pm_read_field(s, o->addr, &R->list_items, &v) &&
                 pm_read_u64(s, o->addr + (uint64_t)s->layout->ob_size.off, &len) && len) {
-                if (R->list_allocated.ok && (!rd(s, o->addr, &R->list_allocated, &alloc) ||
+                if (R->list_allocated.ok && (!pm_read_field(s, o->addr, &R->list_allocated, &alloc) ||
                                              len > alloc || alloc > MAX_EDGES)) {
                     pm_warn(s, "list 0x%llx has length %lld but %lld allocated slots: its "
                             "items are not read", (unsigned long long)o->addr, (long long)len,
@@ -476,7 +471,7 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
         member(&e, o->addr, &R->tp_subclasses, ".__subclasses__");
         /* a heap type owns its base and the names and slots of its header */
         uint64_t tflags = 0;
-        if (rd(s, o->addr, &s->layout->tp_flags, &tflags) && (tflags & PM_TPFLAGS_HEAPTYPE)) {
+        if (pm_read_field(s, o->addr, &s->layout->tp_flags, &tflags) && (tflags & PM_TPFLAGS_HEAPTYPE)) {
             member(&e, o->addr, &R->tp_base, ".__base__");
             member(&e, o->addr, &R->ht_name, ".__name__");
             member(&e, o->addr, &R->ht_qualname, ".__qualname__");

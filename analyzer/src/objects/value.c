@@ -96,17 +96,6 @@ static void put(out *o, const char *fmt, ...)
     }
 }
 
-static bool rd(pymac_session *s, uint64_t base, const pm_field *f, uint64_t *v)
-{
-    unsigned char b[16];
-    if (!f->ok || !pm_read(s, base + (uint64_t)f->off, b, f->bit_size ? 8 : f->size))
-        return false;
-    pm_field rel = *f;
-    rel.off = 0;
-    *v = pm_field_get(b, &rel);
-    return true;
-}
-
 /* Appends a code point as repr() shows it between `quote`s. */
 static void put_char(out *o, uint32_t c, char quote)
 {
@@ -134,17 +123,17 @@ static char quote_for(const unsigned char *buf, uint64_t n, unsigned kind)
 static bool str_value(pymac_session *s, const pm_value_layout *V, uint64_t addr, out *o)
 {
     uint64_t len, kind, compact, ascii, data;
-    if (!rd(s, addr, &V->str_length, &len) || !rd(s, addr, &V->str_kind, &kind) ||
-        !rd(s, addr, &V->str_compact, &compact) || !rd(s, addr, &V->str_ascii, &ascii))
+    if (!pm_read_field(s, addr, &V->str_length, &len) || !pm_read_field(s, addr, &V->str_kind, &kind) ||
+        !pm_read_field(s, addr, &V->str_compact, &compact) || !pm_read_field(s, addr, &V->str_ascii, &ascii))
         return false;
     if (kind != 1 && kind != 2 && kind != 4)
         return false;
     if (compact)
         data = addr + (ascii ? V->ascii_size : V->compact_size);
-    else if (!rd(s, addr, &V->str_data, &data))
+    else if (!pm_read_field(s, addr, &V->str_data, &data))
         return false;
     /* the text and its NUL must be in memory: a longer length is corrupt */
-    if (len >= s->space_bytes || !pm_span_readable(s, data, len + 1, kind))
+    if (len >= s->target.space_bytes || !pm_span_readable(s, data, len + 1, kind))
         return false;
     uint64_t n = len < MAX_TEXT ? len : MAX_TEXT;
     unsigned char buf[MAX_TEXT * 4];
@@ -167,7 +156,7 @@ static bool int_value(pymac_session *s, const pm_value_layout *V, uint64_t addr,
                       out *o)
 {
     uint64_t tag;
-    if (!rd(s, addr, &V->long_tag, &tag) || !V->long_digits.ok)
+    if (!pm_read_field(s, addr, &V->long_tag, &tag) || !V->long_digits.ok)
         return false;
     uint64_t ndigits;
     bool negative;
@@ -218,7 +207,7 @@ static bool bytes_value(pymac_session *s, const pm_value_layout *V, const pm_obj
     uint64_t sval = ob->addr + (uint64_t)V->bytes_sval.off;
     unsigned char buf[MAX_TEXT];
     /* the bytes and their NUL must be in memory */
-    if (!V->bytes_sval.ok || ob->ob_size < 0 || len >= s->space_bytes ||
+    if (!V->bytes_sval.ok || ob->ob_size < 0 || len >= s->target.space_bytes ||
         !pm_span_readable(s, sval, len + 1, 1) || !pm_read(s, sval, buf, n))
         return false;
     char q = quote_for(buf, n, 1);
@@ -256,21 +245,21 @@ uint64_t pm_value_sizeof(pymac_session *s, const pm_object *ob)
         uint64_t len = pm_field_get(h, &V->str_length), kind = pm_field_get(h, &V->str_kind),
                  compact = pm_field_get(h, &V->str_compact),
                  ascii = pm_field_get(h, &V->str_ascii), data;
-        if (len > (1ull << 40) || len >= s->space_bytes || (kind != 1 && kind != 2 && kind != 4))
+        if (len > (1ull << 40) || len >= s->target.space_bytes || (kind != 1 && kind != 2 && kind != 4))
             return 0;
         if (compact)
             return (ascii ? V->ascii_size : V->compact_size) + (len + 1) * kind;
-        return V->unicode_size + (rd(s, a, &V->str_data, &data) && data ? (len + 1) * kind : 0);
+        return V->unicode_size + (pm_read_field(s, a, &V->str_data, &data) && data ? (len + 1) * kind : 0);
     }
     if (t == V->t_list) {
         uint64_t allocated;
-        if (!rd(s, a, &V->list_allocated, &allocated) || allocated > (1ull << 40))
+        if (!pm_read_field(s, a, &V->list_allocated, &allocated) || allocated > (1ull << 40))
             return 0;
         return ob->type->basicsize + allocated * 8 + ob->type->presize;
     }
     if (t == V->t_set || t == V->t_frozenset) {
         uint64_t table, mask;
-        if (!rd(s, a, &V->set_table, &table) || !rd(s, a, &V->set_mask, &mask) ||
+        if (!pm_read_field(s, a, &V->set_table, &table) || !pm_read_field(s, a, &V->set_mask, &mask) ||
             mask > (1ull << 40))
             return 0;
         uint64_t extra = table != a + (uint64_t)V->set_smalltable.off ? (mask + 1) * 16 : 0;
@@ -371,7 +360,7 @@ static bool str_at(pymac_session *s, const pm_value_layout *V, uint64_t base, co
 {
     uint64_t p;
     pm_object so;
-    return rd(s, base, f, &p) && pm_object_read(s, p, &so) && so.type->addr == V->t_str &&
+    return pm_read_field(s, base, f, &p) && pm_object_read(s, p, &so) && so.type->addr == V->t_str &&
            str_value(s, V, p, o);
 }
 
@@ -396,14 +385,14 @@ static bool decode(pymac_session *s, const pm_object *ob, out *o, int depth)
     if (t == V->t_tuple && V->tuple_items.ok)
         return seq_value(s, ob, ob->addr + (uint64_t)V->tuple_items.off, (uint64_t)ob->ob_size,
                          "(", ")", o, depth);
-    if (t == V->t_list && rd(s, ob->addr, &V->list_items, &v)) {
+    if (t == V->t_list && pm_read_field(s, ob->addr, &V->list_items, &v)) {
         uint64_t len, allocated;
-        if (!pm_read_uint(s, ob->addr + (uint64_t)s->layout->ob_size.off, 8, &len) ||
-            !rd(s, ob->addr, &V->list_allocated, &allocated) || len > allocated)
+        if (!pm_read_field(s, ob->addr, &s->layout->ob_size, &len) ||
+            !pm_read_field(s, ob->addr, &V->list_allocated, &allocated) || len > allocated)
             return false; /* 0 <= len <= allocated, always */
         return seq_value(s, ob, v, len, "[", "]", o, depth);
     }
-    if (t == V->t_dict && rd(s, ob->addr, &V->dict_used, &v)) {
+    if (t == V->t_dict && pm_read_field(s, ob->addr, &V->dict_used, &v)) {
         dict_preview dp = {s, o, 0, depth};
         put(o, "{");
         if (depth == 0)
@@ -412,7 +401,7 @@ static bool decode(pymac_session *s, const pm_object *ob, out *o, int depth)
             (unsigned long long)v);
         return true;
     }
-    if ((t == V->t_set || t == V->t_frozenset) && rd(s, ob->addr, &V->set_used, &v)) {
+    if ((t == V->t_set || t == V->t_frozenset) && pm_read_field(s, ob->addr, &V->set_used, &v)) {
         /* repr() lists a set's items in table order: its first three */
         bool frozen = t == V->t_frozenset;
         if (!v) {
@@ -436,7 +425,7 @@ static bool decode(pymac_session *s, const pm_object *ob, out *o, int depth)
         /* a static type's repr() is its whole tp_name ("collections.OrderedDict");
          * a class's would add its __module__, which is not read here */
         char full[sizeof ty->name];
-        if (!(ty->flags & PM_TPFLAGS_HEAPTYPE) && rd(s, ob->addr, &s->layout->tp_name, &v) &&
+        if (!(ty->flags & PM_TPFLAGS_HEAPTYPE) && pm_read_field(s, ob->addr, &s->layout->tp_name, &v) &&
             pm_read_cstr(s, v, full, sizeof full))
             put(o, "<class '%s'>", full);
         else
@@ -460,7 +449,7 @@ static bool decode(pymac_session *s, const pm_object *ob, out *o, int depth)
         bool ok = str_at(s, V, ob->addr, &V->code_name, o);
         put(o, " ");
         ok = ok && str_at(s, V, ob->addr, &V->code_filename, o);
-        if (ok && rd(s, ob->addr, &V->code_firstlineno, &v))
+        if (ok && pm_read_field(s, ob->addr, &V->code_firstlineno, &v))
             put(o, ":%lld", (long long)(int32_t)v);
         put(o, ">");
         return ok;

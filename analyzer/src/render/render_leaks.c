@@ -160,7 +160,7 @@ static pymac_status growth(pymac_session *s, pymac_session *base, group **gs, si
     *gs = calloc(td.n + 1, sizeof **gs);
     if (!*gs) {
         pm_type_diff_free(&td);
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     }
     for (size_t i = 0; i < td.n; i++) {
         const pm_diff_row *d = &td.rows[i];
@@ -213,7 +213,7 @@ pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_
     free(unreachable.slot);
     if (nomem) {
         pm_leak_report_free(out);
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     }
     pm_sort(out->unexplained, out->nunexplained, sizeof *out->unexplained, by_bytes);
     pm_sort(out->unreachable, out->nunreachable, sizeof *out->unreachable, by_bytes);

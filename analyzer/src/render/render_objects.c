@@ -178,7 +178,7 @@ static pymac_status not_an_object(pymac_session *s, uint64_t addr, pymac_error *
     uint64_t tp;
     if (w.kind == PYMAC_WHERE_BLOCK && !w.in_use) {
         what = w.free_reason ? w.free_reason : "a free block";
-    } else if (pm_read_uint(s, addr + (uint64_t)s->layout->ob_type.off, 8, &tp)) {
+    } else if (pm_read_field(s, addr, &s->layout->ob_type, &tp)) {
         /* say what is wrong with the header: its type pointer, or the type */
         snprintf(why, sizeof why, "%s 0x%llx",
                  !pm_mapped(s, tp) ? "its type pointer is unmapped:"

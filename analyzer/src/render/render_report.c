@@ -21,7 +21,7 @@ static pymac_status embed(FILE *out, const char *key, pymac_status (*render)(pym
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
     if (!mem)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     pymac_status st = render(s, PYMAC_JSON, mem, err);
     fclose(mem);
     if (st <= PYMAC_PARTIAL) {

@@ -1,15 +1,39 @@
-/* Views rendered into strings, for front ends without a FILE*; and the
- * symbol-to-bias helper debuggers need to describe their modules. */
-#include <fcntl.h>
-#include <gelf.h>
+/* The views by name, one dispatch for every front end, and views rendered
+ * into strings for front ends without a FILE*. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "pm.h"
 
-static pymac_status render(pymac_session *s, const pymac_view *v, FILE *out, pymac_error *err)
+static const pymac_view_name VIEWS[] = {
+    {"report", PYMAC_VIEW_REPORT, 0},
+    {"info", PYMAC_VIEW_INFO, 0},
+    {"stats", PYMAC_VIEW_STATS, 0},
+    {"arenas", PYMAC_VIEW_ARENAS, 0},
+    {"pools", PYMAC_VIEW_POOLS, 0},
+    {"whereis", PYMAC_VIEW_WHEREIS, PYMAC_VIEW_ADDRESSES},
+    {"gc", PYMAC_VIEW_GC, 0},
+    {"types", PYMAC_VIEW_TYPES, 0},
+    {"summary", PYMAC_VIEW_TYPES, 0},
+    {"objects", PYMAC_VIEW_OBJECTS, 0},
+    {"object", PYMAC_VIEW_OBJECT, PYMAC_VIEW_ADDRESSES},
+    {"diff", PYMAC_VIEW_DIFF, 1},
+    {"referrers", PYMAC_VIEW_REFERRERS, PYMAC_VIEW_ADDRESSES},
+    {"path", PYMAC_VIEW_PATH, PYMAC_VIEW_ADDRESSES},
+    {"leaks", PYMAC_VIEW_LEAKS, 0},
+};
+
+const pymac_view_name *pymac_view_by_name(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof VIEWS / sizeof VIEWS[0]; i++)
+        if (strcmp(name, VIEWS[i].name) == 0)
+            return &VIEWS[i];
+    return NULL;
+}
+
+pymac_status pymac_render_to(pymac_session *s, const pymac_view *v, pymac_session *other,
+                             FILE *out, pymac_error *err)
 {
     switch (v->kind) {
     case PYMAC_VIEW_INFO:
@@ -35,9 +59,13 @@ static pymac_status render(pymac_session *s, const pymac_view *v, FILE *out, pym
     case PYMAC_VIEW_PATH:
         return pymac_render_path(s, v->address, v->format, out, err);
     case PYMAC_VIEW_LEAKS:
-        return pymac_render_leaks(s, NULL, v->format, out, err);
+        return pymac_render_leaks(s, other, v->format, out, err);
     case PYMAC_VIEW_REPORT:
         return pymac_render_report(s, v->format, out, err);
+    case PYMAC_VIEW_DIFF:
+        if (!other)
+            return pm_fail(err, PYMAC_E_USAGE, NULL, "diff needs a second session");
+        return pymac_render_diff(s, other, v->format, out, err);
     }
     return pm_fail(err, PYMAC_E_USAGE, NULL, "unknown view %d", (int)v->kind);
 }
@@ -49,10 +77,10 @@ char *pymac_render_view(pymac_session *s, const pymac_view *v, pymac_status *sta
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
     if (!out) {
-        *status = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        *status = pm_nomem(err);
         return NULL;
     }
-    *status = render(s, v, out, err);
+    *status = pymac_render_to(s, v, NULL, out, err);
     fclose(out);
     if (*status > PYMAC_PARTIAL) {
         free(buf);
@@ -64,39 +92,4 @@ char *pymac_render_view(pymac_session *s, const pymac_view *v, pymac_status *sta
 void pymac_free(void *p)
 {
     free(p);
-}
-
-pymac_status pymac_symbol_bias(const char *path, const char *symbol, uint64_t runtime_address,
-                               uint64_t *bias, pymac_error *err)
-{
-    elf_version(EV_CURRENT);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return pm_fail(err, PYMAC_E_IO, NULL, "cannot open %s: %m", path);
-    Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-    pymac_status st = pm_fail(err, PYMAC_E_NOT_PYTHON, NULL, "%s does not define %s", path,
-                              symbol);
-    Elf_Scn *scn = NULL;
-    while (e && (scn = elf_nextscn(e, scn))) {
-        GElf_Shdr sh;
-        if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
-            continue;
-        Elf_Data *d = elf_getdata(scn, NULL);
-        size_t n = d && sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-        for (size_t i = 0; i < n; i++) {
-            GElf_Sym sym;
-            const char *nm;
-            if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
-                !(nm = elf_strptr(e, sh.sh_link, sym.st_name)) || strcmp(nm, symbol) != 0)
-                continue;
-            *bias = runtime_address - sym.st_value;
-            st = PYMAC_OK;
-            goto done;
-        }
-    }
-done:
-    if (e)
-        elf_end(e);
-    close(fd);
-    return st;
 }

@@ -147,10 +147,8 @@ pymac_status pm_runtime_open(pymac_session *s, pymac_error *err)
 {
     pm_runtime *rt = calloc(1, sizeof *rt);
     if (!rt)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     s->rt = rt;
-    rt->dw.mod = s->python.mod;
-    rt->dw.dwarf = s->python.dwarf;
     if (!read_version(s, rt))
         return pm_fail(err, PYMAC_E_UNSUPPORTED, MISMATCH_HINT,
                        "cannot tell which CPython version %s is", s->python.path);
@@ -161,18 +159,21 @@ pymac_status pm_runtime_open(pymac_session *s, pymac_error *err)
     if (!runtime.found)
         return pm_not_python(s, err);
     rt->runtime_addr = runtime.addr;
-    /* Without DWARF, a version no layout table covers fails here (exit 7,
-     * naming how to get DWARF); with either, a version pymac does not know. */
-    pymac_status st = pm_layout_choose(s, err);
+    const char *log = getenv("PYMAC_LAYOUT_LOG");
+    rt->layout_log_path = log && *log ? log : NULL;
+    /* Without DWARF, the layout table of this version: a version no table
+     * covers fails here (exit 7, naming how to get DWARF); with either, a
+     * version pymac does not know fails next. */
+    pymac_status st = PYMAC_OK;
+    if (s->layout_source)
+        rt->layout_source = s->layout_source->name;
+    else
+        st = pm_layout_source_table(s, err);
     if (st)
         return st;
     if (rt->minor > PM_MAX_MINOR)
         return pm_fail(err, PYMAC_E_UNSUPPORTED, "pymac supports CPython 3.8 to 3.13",
                        "CPython %s is not supported", rt->version);
-    rt->anchors_obmalloc[0] = pm_symbol_lookup(s, "PyObject_Malloc", NULL).addr;
-    rt->anchors_obmalloc[1] = pm_symbol_lookup(s, "_PyObject_DebugMallocStats", NULL).addr;
-    rt->anchors_runtime[0] = pm_symbol_lookup(s, "PyInterpreterState_New", NULL).addr;
-    rt->anchors_runtime[1] = pm_symbol_lookup(s, "_PyRuntimeState_Init", NULL).addr;
 
     st = pm_layout_resolve(s, err);
     if (st)

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "pm.h"
-#include "target_proc.h"
 
 static const char DEFAULT_DEBUGINFO_PATH[] = ":.debug:/usr/lib/debug";
 
@@ -21,7 +20,7 @@ static pymac_status build_search_path(pymac_session *s, pymac_error *err)
     /* A leading '-' tells libdwfl not to check .gnu_debuglink CRCs: build-ids decide. */
     char *p = malloc(len + 1);
     if (!p)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     strcpy(p, "-");
     for (size_t i = 0; i < s->n_debug_dirs; i++) {
         strcat(p, s->debug_dirs[i]);
@@ -146,18 +145,6 @@ static const char *describe_debug_source(const char *main_file, const char *debu
     return ".gnu_debuglink";
 }
 
-/* A debugger told us which files are loaded where (pymac_open_host). */
-static int report_host_modules(pymac_session *s)
-{
-    int n = 0;
-    for (size_t i = 0; i < s->nhost_modules; i++) {
-        const pymac_host_module *m = &s->host_modules[i];
-        if (dwfl_report_elf(s->dwfl, m->path, m->path, -1, m->bias, false))
-            n++;
-    }
-    return n ? n : -1;
-}
-
 pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
 {
     pymac_status st = build_search_path(s, err);
@@ -165,9 +152,8 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
         return st;
     Dwfl_Callbacks *cb = calloc(1, sizeof *cb);
     if (!cb)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
-    int pid = pm_proc_pid(s->proc);
-    cb->find_elf = pid ? dwfl_linux_proc_find_elf : dwfl_build_id_find_elf;
+        return pm_nomem(err);
+    cb->find_elf = s->target.ops->find_elf;
     cb->find_debuginfo = dwfl_standard_find_debuginfo;
     cb->debuginfo_path = &s->debuginfo_path;
     s->callbacks = cb;
@@ -175,17 +161,12 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
     if (!s->dwfl)
         return pm_fail(err, PYMAC_E_INTERNAL, NULL, "libdwfl: %s", dwfl_errmsg(-1));
     dwfl_report_begin(s->dwfl);
-    int n;
-    if (pid)
-        n = dwfl_linux_proc_report(s->dwfl, pid) == 0 ? 1 : -1;
-    else if (s->host_modules)
-        n = report_host_modules(s);
-    else
-        n = dwfl_core_file_report(s->dwfl, s->core.elf, s->exe_override);
+    int n = s->target.ops->report_modules(&s->target, s->dwfl, s->exe_override);
     dwfl_report_end(s->dwfl, NULL, NULL);
     if (n < 0)
         return pm_fail(err, PYMAC_E_CORRUPT, "the target may be damaged",
-                       "cannot list the modules of the %s: %s", pid ? "process" : "core",
+                       "cannot list the modules of the %s: %s",
+                       strcmp(s->target.kind, "live") == 0 ? "process" : "core",
                        dwfl_errmsg(-1));
 
     struct pick pk = {0};
@@ -256,17 +237,48 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
     return PYMAC_OK;
 }
 
+pymac_status pm_explain_truncation(pymac_session *s, pymac_status st, bool at_open,
+                                   pymac_error *err)
+{
+    pm_target_about c = pm_target_about_of(&s->target);
+    if ((st != PYMAC_E_CORRUPT && st != PYMAC_E_NOT_PYTHON) || !c.size ||
+        c.expected_size <= c.size || (!at_open && !c.missing_reads))
+        return st;
+    if (st == PYMAC_E_NOT_PYTHON) {
+        /* only if an interpreter was mapped: a cut core of /bin/sh is still not Python */
+        bool python = false;
+        size_t nfiles;
+        const pm_mapped_file *files = pm_target_files(&s->target, &nfiles);
+        for (size_t i = 0; i < nfiles && !python; i++)
+            python = pm_is_python_name(files[i].path);
+        if (!python)
+            return st;
+    }
+    /* what could not be read, when it says more than "no interpreter" */
+    char what[sizeof err->message + 4] = "";
+    if (err && st == PYMAC_E_CORRUPT)
+        snprintf(what, sizeof what, " (%s)", err->message);
+    return pm_fail(err, PYMAC_E_TRUNCATED,
+                   "the core was cut short while being written (ulimit -c, a full disk, an "
+                   "interrupted copy); take it again with room for all of it",
+                   "core truncated: %zu of %llu bytes, and the interpreter's own state is in "
+                   "the missing part%s",
+                   (size_t)c.size, (unsigned long long)c.expected_size, what);
+}
+
 /* No module defines _PyRuntime: either this is not Python, or the interpreter
  * binary found on disk is not the one that ran (libdwfl drops a module whose
  * file has another build-id). Tell the two apart. */
 pymac_status pm_not_python(pymac_session *s, pymac_error *err)
 {
-    for (size_t i = 0; i < s->core.nfiles; i++) {
-        const char *path = s->core.files[i].path;
+    size_t nfiles;
+    const pm_mapped_file *files = pm_target_files(&s->target, &nfiles);
+    for (size_t i = 0; i < nfiles; i++) {
+        const char *path = files[i].path;
         if (!pm_is_python_name(path))
             continue;
         /* The module list holds the build-id found in the core's memory. */
-        Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, s->core.files[i].start);
+        Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, files[i].start);
         char want[129] = "", have[129];
         if (mod)
             hex_build_id(mod, want, sizeof want);
@@ -282,7 +294,8 @@ pymac_status pm_not_python(pymac_session *s, pymac_error *err)
                            "analyze the core where the interpreter is installed, or pass --exe",
                            "the interpreter %s the core ran is not on this machine", path);
     }
-    const char *what = s->core.execfn ? s->core.execfn : s->core.psargs ? s->core.psargs : "?";
+    pm_target_about about = pm_target_about_of(&s->target);
+    const char *what = about.execfn ? about.execfn : about.psargs ? about.psargs : "?";
     return pm_fail(err, PYMAC_E_NOT_PYTHON,
                    "pymac analyzes cores of CPython 3.8-3.13 processes",
                    "no CPython interpreter in this core (program: %s)", what);
@@ -373,7 +386,7 @@ pm_symbol pm_symbol_lookup(pymac_session *s, const char *name, const char *file_
 
 bool pm_module_file_read(pymac_session *s, uint64_t addr, void *buf, size_t len)
 {
-    Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, addr);
+    Dwfl_Module *mod = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
     if (!mod)
         return false;
     Dwarf_Addr bias;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pm.h"
+#include "target_live.h"
 
 enum { PAGE = 4096, PAGES = 4, CHUNK = PAGE * PAGES, SLOTS = 2048 }; /* 32 MiB at most */
 
@@ -35,35 +35,36 @@ void pm_mem_cache_flush(pm_mem_cache *c)
         c->slots[i].base = 0;
 }
 
-static const chunk *fetch(pymac_session *s, uint64_t base)
+static const chunk *fetch(pm_mem_cache **cache, const pm_reader *r, uint64_t base)
 {
-    if (!s->cache && !(s->cache = calloc(1, sizeof *s->cache)))
+    if (!*cache && !(*cache = calloc(1, sizeof **cache)))
         return NULL;
-    chunk *c = &s->cache->slots[(base / CHUNK) % SLOTS];
+    chunk *c = &(*cache)->slots[(base / CHUNK) % SLOTS];
     if (c->base == base + 1)
         return c;
     if (!c->data && !(c->data = malloc(CHUNK)))
         return NULL;
     c->base = base + 1;
     c->page_ok = 0;
-    if (s->reader.read(s->reader.ctx, base, c->data, CHUNK)) {
+    if (r->read(r->ctx, base, c->data, CHUNK)) {
         c->page_ok = (1u << PAGES) - 1;
     } else {
         /* the chunk straddles the end of a mapping: page by page */
         for (unsigned p = 0; p < PAGES; p++)
-            if (s->reader.read(s->reader.ctx, base + p * PAGE, c->data + p * PAGE, PAGE))
+            if (r->read(r->ctx, base + p * PAGE, c->data + p * PAGE, PAGE))
                 c->page_ok |= (uint8_t)(1u << p);
     }
     return c;
 }
 
-bool pm_mem_cache_read(pymac_session *s, uint64_t addr, void *buf, size_t len)
+bool pm_mem_cache_read(pm_mem_cache **cache, const pm_reader *r, uint64_t addr, void *buf,
+                       size_t len)
 {
     unsigned char *dst = buf;
     while (len) {
         uint64_t base = addr & ~(uint64_t)(CHUNK - 1), off = addr - base;
         size_t n = CHUNK - off < len ? CHUNK - off : len;
-        const chunk *c = fetch(s, base);
+        const chunk *c = fetch(cache, r, base);
         if (!c)
             return false;
         for (uint64_t p = off / PAGE; p <= (off + n - 1) / PAGE; p++)

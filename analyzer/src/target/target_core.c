@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "core_resident.h"
-#include "pm.h"
+#include "target_core.h"
 
 #ifndef NT_FILE
 #define NT_FILE 0x46494c45
@@ -202,7 +202,7 @@ static pymac_status parse_core(pm_core *core, const char *path, pymac_error *err
                        "%s: program headers run past the end of the file", path);
     core->segs = calloc(nph ? nph : 1, sizeof *core->segs);
     if (!core->segs)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     GElf_Phdr note = {0};
     bool have_note = false;
     uint64_t need = core->size; /* bytes the segments say the core has */
@@ -334,4 +334,151 @@ bool pm_core_mapped(const pm_core *core, uint64_t addr)
         if (addr >= core->files[i].start && addr < core->files[i].end)
             return true;
     return false;
+}
+
+/* ---- the core as a target ---- */
+
+static pm_core *core_of(const pm_target *t)
+{
+    return t->impl;
+}
+
+static bool core_read(pm_target *t, uint64_t addr, void *buf, size_t len)
+{
+    const pm_core *core = core_of(t);
+    unsigned char *dst = buf;
+    while (len) {
+        if (addr + len < addr)
+            return false;
+        /* Take the longest run the core holds, piece by piece across segments. */
+        size_t n = len;
+        const void *p = pm_core_ptr(core, addr, n);
+        /* (when the core lacks even the first byte, no shorter run helps) */
+        while (!p && n > 1 && pm_core_ptr(core, addr, 1)) {
+            n = (n + 1) / 2;
+            p = pm_core_ptr(core, addr, n);
+        }
+        if (p) {
+            memcpy(dst, p, n);
+        } else {
+            /* Left out of the core: read-only file pages come from the ELF file. */
+            n = len;
+            if (!t->fill.read || !t->fill.read(t->fill.ctx, addr, dst, n))
+                return false;
+        }
+        dst += n;
+        addr += n;
+        len -= n;
+    }
+    return true;
+}
+
+static const void *core_view(pm_target *t, uint64_t addr, size_t len)
+{
+    return pm_core_ptr(core_of(t), addr, len);
+}
+
+static bool core_read_sparse(pm_target *t, uint64_t addr, void *buf, size_t len)
+{
+    return pm_core_copy(core_of(t), addr, buf, len) || core_read(t, addr, buf, len);
+}
+
+static bool core_mapped(pm_target *t, uint64_t addr)
+{
+    return pm_core_mapped(core_of(t), addr);
+}
+
+static const pm_segment *core_ranges(const pm_target *t, size_t *n)
+{
+    *n = core_of(t)->nsegs;
+    return core_of(t)->segs;
+}
+
+static const pm_mapped_file *core_files(const pm_target *t, size_t *n)
+{
+    *n = core_of(t)->nfiles;
+    return core_of(t)->files;
+}
+
+static unsigned core_threads(const pm_target *t)
+{
+    return core_of(t)->nthreads;
+}
+
+static void core_about(const pm_target *t, pm_target_about *out)
+{
+    const pm_core *c = core_of(t);
+    out->execfn = c->execfn;
+    out->psargs = c->psargs;
+    out->size = c->image ? c->size : 0;
+    out->expected_size = c->image ? c->expected_size : 0;
+    out->missing_reads = c->missing_reads;
+}
+
+static int core_report_modules(pm_target *t, Dwfl *dwfl, const char *exe_override)
+{
+    return dwfl_core_file_report(dwfl, core_of(t)->elf, exe_override);
+}
+
+static void core_close(pm_target *t)
+{
+    pm_core_close(core_of(t));
+    free(t->impl);
+}
+
+static void borrowed_core_close(pm_target *t)
+{
+    (void)t; /* the caller's core */
+}
+
+static const pm_target_ops core_ops = {
+    .read = core_read,
+    .view = core_view,
+    .read_sparse = core_read_sparse,
+    .mapped = core_mapped,
+    .ranges = core_ranges,
+    .files = core_files,
+    .threads = core_threads,
+    .about = core_about,
+    .report_modules = core_report_modules,
+    .find_elf = dwfl_build_id_find_elf,
+    .close = core_close,
+};
+
+static const pm_target_ops borrowed_core_ops = {
+    .read = core_read,
+    .view = core_view,
+    .read_sparse = core_read_sparse,
+    .mapped = core_mapped,
+    .ranges = core_ranges,
+    .files = core_files,
+    .threads = core_threads,
+    .about = core_about,
+    .report_modules = core_report_modules,
+    .find_elf = dwfl_build_id_find_elf,
+    .close = borrowed_core_close,
+};
+
+pymac_status pm_target_open_core(pm_target *t, const char *path, pymac_error *err)
+{
+    pm_core *core = calloc(1, sizeof *core);
+    if (!core)
+        return pm_nomem(err);
+    core->fd = -1;
+    /* open even when the parse fails: a truncated core's failure is explained
+     * from what was parsed (pm_explain_truncation) */
+    t->ops = &core_ops;
+    t->impl = core;
+    pymac_status st = pm_core_open(core, path, err);
+    t->kind = core->kernel_core ? "kernel" : "gcore";
+    t->space_bytes = core->size;
+    return st;
+}
+
+void pm_target_of_core(pm_target *t, pm_core *core)
+{
+    t->ops = &borrowed_core_ops;
+    t->impl = core;
+    t->kind = core->kernel_core ? "kernel" : "gcore";
+    t->space_bytes = core->size;
 }

@@ -1,4 +1,4 @@
-/* A running process as the target.
+/* A running process as the target (pm_target_open_pid).
  *
  * For a consistent snapshot every thread is stopped with PTRACE_SEIZE +
  * PTRACE_INTERRUPT (no signal is sent, so the program cannot observe one)
@@ -7,6 +7,7 @@
  * thread is never left stopped. Memory is read with process_vm_readv, or
  * /proc/PID/mem where that is refused. */
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,12 +21,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pm.h"
-#include "target_proc.h"
+#include "target_live.h"
 
 enum { MAX_THREADS = 65536, ATTACH_ROUNDS = 8 };
 
 struct pm_proc {
+    pm_live live;                /* first: the live ops read through it */
     pid_t pid;
     int mem_fd;                  /* /proc/PID/mem, the fallback reader */
     bool use_vm_readv;
@@ -54,14 +55,13 @@ static bool proc_read(void *ctx, uint64_t addr, void *buf, size_t len)
 }
 
 /* /proc/PID/maps -> segments (no bytes: filesz 0) and mapped files. */
-static pymac_status read_maps(pymac_session *s, pid_t pid, pymac_error *err)
+static pymac_status read_maps(pm_target *t, pm_core *c, pid_t pid, pymac_error *err)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
     FILE *f = fopen(path, "re");
     if (!f)
         return pm_fail(err, PYMAC_E_IO, "check the process id", "cannot read %s: %m", path);
-    pm_core *c = &s->core;
     size_t cap = 0, strcap = 0, strlen_total = 0;
     char line[4096];
     char *names = NULL;
@@ -83,8 +83,9 @@ static pymac_status read_maps(pymac_session *s, pid_t pid, pymac_error *err)
         memset(sg, 0, sizeof *sg);
         sg->vaddr = lo;
         sg->memsz = hi - lo;
-        sg->flags = (perms[0] == 'r' ? 4 : 0) | (perms[1] == 'w' ? 2 : 0) | (perms[2] == 'x' ? 1 : 0);
-        s->space_bytes += hi - lo;
+        sg->flags = (perms[0] == 'r' ? PF_R : 0) | (perms[1] == 'w' ? PF_W : 0) |
+                    (perms[2] == 'x' ? PF_X : 0);
+        t->space_bytes += hi - lo;
         char *name = line + consumed;
         while (*name == ' ')
             name++;
@@ -127,7 +128,7 @@ nomem:
     fclose(f);
     free(names);
     free(name_off);
-    return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+    return pm_nomem(err);
 }
 
 /* Why PTRACE_SEIZE failed, and what fixes it. */
@@ -228,15 +229,55 @@ static pymac_status stop_all(struct pm_proc *p, pymac_error *err)
                    "process %d keeps starting threads; could not stop them all", (int)p->pid);
 }
 
-pymac_status pm_proc_attach(pymac_session *s, int pid, int mode, pymac_error *err)
+static void pm_proc_release(struct pm_proc *p);
+
+static void proc_release(pm_target *t)
+{
+    pm_proc_release(t->impl);
+}
+
+static void proc_close(pm_target *t)
+{
+    struct pm_proc *p = t->impl;
+    pm_proc_release(p);
+    if (p->mem_fd >= 0)
+        close(p->mem_fd);
+    pm_live_release(&p->live);
+    free(p->tids);
+    free(p);
+}
+
+static int proc_report_modules(pm_target *t, Dwfl *dwfl, const char *exe_override)
+{
+    (void)exe_override;
+    return dwfl_linux_proc_report(dwfl, ((struct pm_proc *)t->impl)->pid) == 0 ? 1 : -1;
+}
+
+static const pm_target_ops proc_ops = {
+    .read = pm_live_read,
+    .mapped = pm_live_mapped,
+    .ranges = pm_live_ranges,
+    .files = pm_live_files,
+    .threads = pm_live_threads,
+    .about = pm_live_about,
+    .report_modules = proc_report_modules,
+    .find_elf = dwfl_linux_proc_find_elf,
+    .flush = pm_live_flush,
+    .release = proc_release,
+    .close = proc_close,
+};
+
+pymac_status pm_target_open_pid(pm_target *t, int pid, int mode, pymac_error *err)
 {
     struct pm_proc *p = calloc(1, sizeof *p);
     if (!p)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
+    p->live.map.fd = -1;
     p->pid = pid;
     p->mem_fd = -1;
     p->use_vm_readv = true;
-    s->proc = p;
+    t->ops = &proc_ops;
+    t->impl = p;
     char path[64];
     snprintf(path, sizeof path, "/proc/%d", pid);
     struct stat st;
@@ -259,51 +300,34 @@ pymac_status pm_proc_attach(pymac_session *s, int pid, int mode, pymac_error *er
         if (rc)
             return rc;
     }
-    s->core.nthreads = 0;
+    pm_core *map = &p->live.map;
+    map->nthreads = 0;
     snprintf(path, sizeof path, "/proc/%d/task", pid);
     DIR *d = opendir(path);
     for (struct dirent *de; d && (de = readdir(d));)
         if (atoi(de->d_name) > 0)
-            s->core.nthreads++;
+            map->nthreads++;
     if (d)
         closedir(d);
-    pymac_status rc = read_maps(s, pid, err);
+    pymac_status rc = read_maps(t, map, pid, err);
     if (rc)
         return rc;
     snprintf(path, sizeof path, "/proc/%d/mem", pid);
     p->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
-    s->reader.read = proc_read;
-    s->reader.ctx = p;
-    s->target_kind = "live";
-    if (mode == PYMAC_NO_STOP)
-        pm_warn(s, "process %d was not stopped (--no-stop): it ran while being read, so the "
-                   "results may be inconsistent",
-                pid);
+    p->live.reader = (pm_reader){proc_read, p};
+    t->kind = "live";
     char exe[64], buf[4096];
     snprintf(exe, sizeof exe, "/proc/%d/exe", pid);
     ssize_t n = readlink(exe, buf, sizeof buf - 1);
     if (n > 0) {
         buf[n] = '\0';
-        s->core.execfn = pm_strdup(buf);
+        map->execfn = pm_strdup(buf);
     }
     return PYMAC_OK;
 }
 
-void pm_proc_detach(pymac_session *s)
-{
-    struct pm_proc *p = s->proc;
-    if (!p)
-        return;
-    pm_proc_release(p);
-    if (p->mem_fd >= 0)
-        close(p->mem_fd);
-    free(p->tids);
-    free(p);
-    s->proc = NULL;
-}
-
 /* Async-signal-safe: only ptrace(2) on a fixed array. */
-void pm_proc_release(struct pm_proc *p)
+static void pm_proc_release(struct pm_proc *p)
 {
     if (!p)
         return;
@@ -314,9 +338,4 @@ void pm_proc_release(struct pm_proc *p)
     for (size_t i = 0; i < n; i++)
         ptrace(PTRACE_DETACH, p->tids[i], 0,
                (void *)(uintptr_t)(p->was_stopped && p->tids[i] == p->pid ? SIGSTOP : 0));
-}
-
-int pm_proc_pid(const struct pm_proc *p)
-{
-    return p ? p->pid : 0;
 }

@@ -1,0 +1,60 @@
+/* The floor every layer stands on: error values, strings, byte and sort
+ * helpers. Knows nothing of targets or CPython. */
+#ifndef PYMAC_BASE_H
+#define PYMAC_BASE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "pymac/pymac.h"
+
+/* ---- errors (error.c) ---- */
+
+/* Sets err (may be NULL) and returns status, so callers can `return pm_fail(...)`. */
+pymac_status pm_fail(pymac_error *err, pymac_status status, const char *hint, const char *fmt,
+                     ...) __attribute__((format(printf, 4, 5)));
+/* Warnings: what a view could not read, said beside a partial result. */
+typedef struct pm_warnings {
+    char **v;
+    size_t n;
+} pm_warnings;
+/* Appends a message (one line; at most 1000 are kept). */
+void pm_warnings_add(pm_warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pm_warnings_clear(pm_warnings *w);
+
+/* The one out-of-memory failure: pm_nomem(err). */
+pymac_status pm_nomem(pymac_error *err);
+
+/* Little-endian field extraction from a buffer. */
+static inline uint64_t pm_get_uint(const void *base, uint32_t off, unsigned size)
+{
+    const unsigned char *p = (const unsigned char *)base + off;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size && i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* qsort comparator of uint64_t keys (a [lo, hi) pair sorts by its lo). */
+static inline int pm_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* qsort, but for empty or single-element arrays, which may be NULL (qsort's
+ * base must never be, even for zero elements: found by UBSan on a core whose
+ * damage left nothing to sort). */
+static inline void pm_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
+char *pm_strdup(const char *s);
+char *pm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,49 @@
+/* Modules, symbols and debug info (libdwfl): the interpreter's module found
+ * among the target's, its symbols, and read-only file bytes a core lacks. */
+#ifndef PYMAC_SYMBOLS_H
+#define PYMAC_SYMBOLS_H
+
+#include <elfutils/libdwfl.h>
+
+#include "base.h"
+
+typedef struct pm_module {
+    Dwfl_Module *mod;
+    const char *name;        /* name as the core reports it */
+    const char *path;        /* the ELF file found for it */
+    uint64_t low, high;      /* mapped range */
+    uint64_t bias;
+    char build_id[129];      /* hex; empty if none */
+    const char *debug_path;  /* where the DWARF came from */
+    const char *debug_source;
+    Elf *elf;                /* main ELF file */
+    uint64_t elf_bias;
+    Dwarf *dwarf;            /* its debug info; DIE addresses + bias = run time */
+    char no_dwarf_hint[512]; /* without DWARF: how to get it (package, --debug-dir) */
+} pm_module;
+
+typedef struct pm_symbol {
+    uint64_t addr;  /* run-time address (bias applied) */
+    uint64_t size;
+    bool found;
+} pm_symbol;
+
+/* Reports the target's modules to libdwfl, then finds the interpreter. */
+pymac_status pm_modules_open(pymac_session *s, pymac_error *err);
+/* Is the file at path, by its name, a CPython interpreter or libpython? */
+bool pm_is_python_name(const char *path);
+pymac_status pm_not_python(pymac_session *s, pymac_error *err);
+/* A failure (corrupt state, no interpreter found) in a truncated core whose
+ * missing part was read (or, at_open, any such failure while opening one) is
+ * reported as truncation, which is what it is; other statuses pass through. */
+pymac_status pm_explain_truncation(pymac_session *s, pymac_status st, bool at_open,
+                                   pymac_error *err);
+
+/* Finds a symbol in the python module by name; a file-static may carry a
+ * compiler suffix (".0", ".lto_priv.0"), and file_hint ("floatobject.c")
+ * picks among statics of the same name. */
+pm_symbol pm_symbol_lookup(pymac_session *s, const char *name, const char *file_hint);
+/* Reads bytes from the module's ELF file at a run-time address. */
+bool pm_module_file_read(pymac_session *s, uint64_t addr, void *buf, size_t len);
+
+#endif
