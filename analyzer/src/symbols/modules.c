@@ -313,7 +313,7 @@ static bool suffix_matches(const char *sym, const char *name)
 /* One pass over the symbol table. With a file hint, local symbols must follow
  * that file's STT_FILE entry; *matches counts the candidates. */
 static pm_symbol lookup_pass(Dwfl_Module *mod, const char *name, const char *file_hint,
-                             int *matches)
+                             bool count_all, int *matches)
 {
     pm_symbol out = {0};
     int n = dwfl_module_getsymtab(mod);
@@ -344,7 +344,7 @@ static pm_symbol lookup_pass(Dwfl_Module *mod, const char *name, const char *fil
             out.size = sym.st_size;
             out.found = true;
         }
-        if (exact)
+        if (exact && !count_all)
             break; /* an exact name beats a suffixed copy */
     }
     return out;
@@ -353,12 +353,14 @@ static pm_symbol lookup_pass(Dwfl_Module *mod, const char *name, const char *fil
 static pm_symbol lookup_uncached(pymac_session *s, const char *name, const char *file_hint)
 {
     int matches;
-    pm_symbol out = lookup_pass(s->python.mod, name, file_hint, &matches);
+    pm_symbol out = lookup_pass(s->python.mod, name, file_hint, false, &matches);
     if (out.found || !file_hint)
         return out;
     /* LTO builds (Debian's) merge files, so STT_FILE no longer names the
-     * source: accept a hint-less match only when it is the only one. */
-    out = lookup_pass(s->python.mod, name, NULL, &matches);
+     * source (and objcopy --strip-debug drops STT_FILE): accept a hint-less
+     * match only when it is the only one (this pass counts them all: it
+     * stopped at the first exact name, and took one of several statics). */
+    out = lookup_pass(s->python.mod, name, NULL, true, &matches);
     if (matches != 1)
         out.found = false;
     return out;
