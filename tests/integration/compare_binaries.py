@@ -5,6 +5,10 @@ the exit status. For changes that must not change behaviour.
 
   compare_binaries.py OLD_CLI NEW_CLI CORES_DIR [-j N] [--only SUBSTRING]
 
+Cores go small, leaky, growth, then medium (each over every interpreter and
+kind), and a line per core says how it went, so that a run cut short still
+says what it covered.
+
 CORES_DIR is a build tree's cores/ (ctest -R '^core/' makes them): one
 directory per interpreter x scenario x kind, each with core and oracle.json.
 The address views take the addresses the oracle marked (and one that is no
@@ -26,14 +30,13 @@ def views_for(core_dir, cores_dir):
              if isinstance(m, dict) and 'id' in m]
     addrs.append('0x10')  # not an object: the error path of each address view
     v = [['report'], ['info'], ['stats'], ['arenas'], ['pools'], ['pools', '--size-class', '3'],
-         ['gc'], ['types'], ['types', '--gc-only'], ['summary'],
+         ['gc'], ['types'], ['types', '--gc-only'],
          ['objects', '--limit', '40'], ['objects', '--type', 'str', '--limit', '25'],
          ['objects', '--gen', '2', '--min-size', '200', '--limit', '30'],
          ['objects', '--type', 'dict', '--limit', '0'],
          ['leaks']]
     for view in ('whereis', 'object', 'referrers', 'path'):
-        v.append([view] + addrs)
-        v.append([view, addrs[0]])
+        v.append([view] + addrs)  # (one address alone is the same code path)
     name = os.path.basename(core_dir)
     if '-growth2-' in name:
         base = os.path.join(cores_dir, name.replace('-growth2-', '-growth1-'), 'core')
@@ -69,22 +72,29 @@ def main():
     ap.add_argument('-j', type=int, default=2)
     ap.add_argument('--only', default='', help='only core directories whose name has this')
     a = ap.parse_args()
-    dirs = sorted(d for d in os.listdir(a.cores)
-                  if a.only in d and os.path.exists(os.path.join(a.cores, d, 'core'))
-                  and os.path.exists(os.path.join(a.cores, d, 'oracle.json')))
-    jobs = [cmd for d in dirs for cmd in views_for(os.path.join(a.cores, d), a.cores)]
-    ndiff = 0
+    rank = ['-small-', '-leaky-', '-growth', '-medium-']
+    dirs = sorted((d for d in os.listdir(a.cores)
+                   if a.only in d and os.path.exists(os.path.join(a.cores, d, 'core'))
+                   and os.path.exists(os.path.join(a.cores, d, 'oracle.json'))),
+                  key=lambda d: ([i for i, r in enumerate(rank) if r in d] + [9])[0:1] + [d])
+    ndiff = njobs = 0
     statuses = {}
     with concurrent.futures.ThreadPoolExecutor(a.j) as ex:
-        for cmd, same, ra, rb in ex.map(lambda c: compare(a.old, a.new, c), jobs):
-            statuses[ra[0]] = statuses.get(ra[0], 0) + 1
-            if not same:
-                ndiff += 1
-                what = [n for n, x, y in zip(('status', 'stdout', 'stderr'), ra, rb) if x != y]
-                print(f'DIFFERS ({", ".join(what)}): {" ".join(cmd)}', flush=True)
-    print(f'{len(dirs)} cores, {len(jobs)} runs compared (exit statuses: '
+        for d in dirs:
+            jobs = views_for(os.path.join(a.cores, d), a.cores)
+            before = ndiff
+            for cmd, same, ra, rb in ex.map(lambda c: compare(a.old, a.new, c), jobs):
+                statuses[ra[0]] = statuses.get(ra[0], 0) + 1
+                if not same:
+                    ndiff += 1
+                    what = [n for n, x, y in zip(('status', 'stdout', 'stderr'), ra, rb)
+                            if x != y]
+                    print(f'DIFFERS ({", ".join(what)}): {" ".join(cmd)}', flush=True)
+            njobs += len(jobs)
+            print(f'{d}: {len(jobs)} runs, {ndiff - before} differences', flush=True)
+    print(f'{len(dirs)} cores, {njobs} runs compared (exit statuses: '
           f'{", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))}), {ndiff} differences')
-    return 1 if ndiff or not jobs else 0
+    return 1 if ndiff or not njobs else 0
 
 
 if __name__ == '__main__':
