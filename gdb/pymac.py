@@ -2,6 +2,7 @@
 # a live process, a gdbserver target). Thin: it hands libpymac a reader for
 # the inferior's memory and the interpreter module's path and load bias, and
 # prints what the library renders. Load with `source /path/to/pymac.py`.
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -145,6 +146,8 @@ def _library():
         lib.pymac_open_host.argtypes = [ctypes.POINTER(_Host), ctypes.POINTER(_OpenOptions),
                                         ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(_Error)]
         lib.pymac_close.argtypes = [ctypes.c_void_p]
+        lib.pymac_warning_count.restype = ctypes.c_size_t
+        lib.pymac_warning_count.argtypes = [ctypes.c_void_p]
         lib.pymac_render_view.restype = ctypes.c_void_p
         lib.pymac_render_view.argtypes = [ctypes.c_void_p, ctypes.POINTER(_View),
                                           ctypes.POINTER(ctypes.c_int), ctypes.POINTER(_Error)]
@@ -279,12 +282,68 @@ def _open_session():
     return session
 
 
-def render(view):
-    """Renders one view with a fresh session (memory may have changed since
-    the last command) and prints it through GDB's pager."""
-    lib = _library()
+class _CoreSessions:
+    """One session per loaded core, kept across commands: a core never changes,
+    and opening one (its files, DWARF, the runtime) is most of a command's time.
+    Keyed by everything the open depends on; a new core or setting opens anew."""
+
+    def __init__(self):
+        self.key = None
+        self.session = None
+
+    def get(self, key):
+        if self.session is not None and self.key == key:
+            return self.session
+        self.drop()
+        self.session = _open_session()
+        self.key = key
+        return self.session
+
+    def drop(self, *_):
+        if self.session is not None:
+            _library().pymac_close(self.session)
+        self.session = self.key = None
+
+
+_core_sessions = _CoreSessions()
+if hasattr(gdb.events, "gdb_exiting"):   # GDB 12+
+    gdb.events.gdb_exiting.connect(_core_sessions.drop)
+
+
+@contextlib.contextmanager
+def _session():
+    """A session on the current target: a loaded core's cached one, else a fresh
+    one closed after the command."""
+    core = _core_file()
+    if core:
+        try:
+            st = os.stat(core)
+            stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = None
+        key = (core, stamp, gdb.current_progspace().filename, _gdb_setting("sysroot"),
+               _gdb_setting("debug-file-directory"))
+        session = _core_sessions.get(key)
+        try:
+            yield session
+        finally:
+            # a view that warned (a damaged core) must not pass its warnings,
+            # or its partial status, on to the next command: open anew then
+            if _library().pymac_warning_count(session):
+                _core_sessions.drop()
+        return
     session = _open_session()
     try:
+        yield session
+    finally:
+        _library().pymac_close(session)
+
+
+def render(view):
+    """Renders one view and prints it through GDB's pager: a process's session
+    is fresh (memory may have changed since the last command), a core's kept."""
+    lib = _library()
+    with _session() as session:
         status = ctypes.c_int()
         err = _Error()
         text = lib.pymac_render_view(session, ctypes.byref(view), ctypes.byref(status),
@@ -295,8 +354,6 @@ def render(view):
             out = ctypes.string_at(text).decode(errors="replace")
         finally:
             lib.pymac_free(text)
-    finally:
-        lib.pymac_close(session)
     gdb.write(out)
     if status.value == 1:
         gdb.write("pymac: partial results, see the warnings above\n")
@@ -489,20 +546,18 @@ def _complete_type(word):
         import json
         lib = _library()
         try:
-            session = _open_session()
+            with _session() as session:
+                v = _View(_view_kind("types"), 1, 0, 1, _PoolFilter(0, -1),
+                          _ObjectFilter(None, -1, 0, 0))
+                status, err = ctypes.c_int(), _Error()
+                text = lib.pymac_render_view(session, ctypes.byref(v), ctypes.byref(status),
+                                             ctypes.byref(err))
+                names = []
+                if text:
+                    names = sorted({r["type"] for r in json.loads(ctypes.string_at(text).decode())})
+                    lib.pymac_free(text)
         except gdb.GdbError:
             return []
-        try:
-            v = _View(_view_kind("types"), 1, 0, 1, _PoolFilter(0, -1), _ObjectFilter(None, -1, 0, 0))
-            status, err = ctypes.c_int(), _Error()
-            text = lib.pymac_render_view(session, ctypes.byref(v), ctypes.byref(status),
-                                         ctypes.byref(err))
-            names = []
-            if text:
-                names = sorted({r["type"] for r in json.loads(ctypes.string_at(text).decode())})
-                lib.pymac_free(text)
-        finally:
-            lib.pymac_close(session)
         _type_names[key] = names
     return [n for n in _type_names[key] if n.startswith(word)]
 
@@ -615,8 +670,7 @@ Example: pymac refcount op"""
         v = _View(_view_kind("object"), 1, _address(arg), 0, _PoolFilter(0, -1),
                   _ObjectFilter(None, -1, 0, 0))
         lib = _library()
-        session = _open_session()
-        try:
+        with _session() as session:
             status, err = ctypes.c_int(), _Error()
             text = lib.pymac_render_view(session, ctypes.byref(v), ctypes.byref(status),
                                          ctypes.byref(err))
@@ -624,8 +678,6 @@ Example: pymac refcount op"""
                 raise gdb.GdbError(_error_text(err))
             obj = json.loads(ctypes.string_at(text).decode(errors="replace"))
             lib.pymac_free(text)
-        finally:
-            lib.pymac_close(session)
         gdb.write("%s\n" % obj["refcnt"])
 
 
