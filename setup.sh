@@ -87,6 +87,8 @@ if [ "${SKIP_SANITIZE:-}" != 1 ]; then
   cmake -S . -B "$asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPYMAC_WERROR=$werror \
         -DPYMAC_SANITIZE=ON -DPYMAC_TEST_SCENARIOS=small >/dev/null
   cmake --build "$asan" -j"$(nproc)" >/dev/null
+  # the cores the pass above made are linked in, not made again (fixtures/make-core)
+  PYMAC_REUSE_CORES="$(cd "$build" && pwd)/cores" \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$asan" --output-on-failure -j"$(nproc)" || status=$?
 fi
