@@ -93,7 +93,7 @@ if [ "${SKIP_SANITIZE:-}" != 1 ]; then
     ctest --test-dir "$asan" --output-on-failure -j"$(nproc)" || status=$?
 fi
 if [ "${SKIP_FUZZ:-}" != 1 ]; then
-  echo "setup: fuzz smoke: each libFuzzer target for 40 s (tests/fuzz/run --smoke)"
+  echo "setup: fuzz smoke: each libFuzzer run for 30 s (tests/fuzz/run --smoke)"
   tests/fuzz/run --smoke --build-dir "$build-fuzz" || status=1
 fi
 exit $status

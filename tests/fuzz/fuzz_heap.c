@@ -1,7 +1,8 @@
 /* libFuzzer target: the heap walkers over a memory image.
  *
  * A real session is opened ONCE, from the seed core named by
- * $PYMAC_FUZZ_CORE: that gives the CPython layout (DWARF member offsets),
+ * $PYMAC_FUZZ_CORE (taken in a system root: $PYMAC_FUZZ_SYSROOT names it, as
+ * --sysroot does): that gives the CPython layout (DWARF member offsets),
  * the runtime's addresses (_PyRuntime, the allocator's state, the GC state)
  * and the interpreter's ELF file for read-only pages, exactly as pymac sees
  * them on a real core. The fuzz input then replaces the core's memory: it is
@@ -190,7 +191,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                         "(fixtures/make-core --scenario small)\n");
         exit(2);
     }
-    pymac_open_options opts = {.core_path = core};
+    /* a core taken in a system root (make-core --root) names its files inside it */
+    pymac_open_options opts = {.core_path = core, .sysroot = getenv("PYMAC_FUZZ_SYSROOT")};
     pymac_error err;
     if (pymac_open_core(&opts, &S, &err) != PYMAC_OK) {
         fprintf(stderr, "fuzz_heap: cannot open %s: %s\n", core, err.message);

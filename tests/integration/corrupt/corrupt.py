@@ -2,8 +2,12 @@
 """The corruption matrix: a small fixture core, damaged in one known place per
 case, must never make pymac crash, hang, write files or lie.
 
-  corrupt.py --cli PATH --python PY --work DIR setup
-  corrupt.py --cli PATH --python PY --work DIR CASE
+  corrupt.py --cli PATH --python PY --work DIR [--root ROOT] setup
+  corrupt.py --cli PATH --python PY --work DIR [--root ROOT] CASE
+
+With --root, PY is a path inside ROOT (a Debian root of the newest suite, as
+fixtures/roots/make-sid-root makes it): the fixture runs there as in a
+container, and pymac reads its core with --sysroot ROOT, GDB with its sysroot.
 
 `setup` makes the fixture core (fixtures/make-core, small scenario, gcore) and
 records where the structures are: addresses from pymac's own JSON views (used
@@ -157,6 +161,8 @@ def run_cli(a, args, timeout=None):
         # 12 times as long.
         limit = timeout or TIME_LIMIT
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if a.root:
+            args = ["--sysroot", a.root, *args]
         try:
             p = subprocess.run([a.cli, *args], capture_output=True, text=True, cwd=dirs["cwd"],
                                env=env, timeout=12 * limit, errors="replace")
@@ -212,8 +218,11 @@ def expect_view(a, core, view, allowed, label, opts=()):
 
 # ---- setup: the fixture and where its structures are ----
 
-def gdb_layout(module):
+def gdb_layout(module, root=None):
     cmds = []
+    if root:   # a packaged interpreter's DWARF is in -dbg, under the root's /usr/lib/debug
+        cmds += ["-iex", "set sysroot " + root,
+                 "-iex", "set debug-file-directory " + root + "/usr/lib/debug"]
     for expr in DWARF_EXPRS.values():
         cmds += ["-ex", "print/d (long)(%s)" % expr]
     p = subprocess.run(["gdb", "-batch", "-nx", *cmds, module], capture_output=True, text=True,
@@ -227,18 +236,20 @@ def gdb_layout(module):
 
 def setup(a):
     os.makedirs(a.work, exist_ok=True)
-    if not os.path.exists(a.python):
-        print("skip: %s is not installed" % a.python)
+    host_python = (a.root + a.python) if a.root else a.python
+    if not os.path.exists(host_python):
+        print("skip: %s is not installed" % host_python)
         return SKIP
     fix = os.path.join(a.work, "fixture")
+    root_args = ["--root", a.root] if a.root else []
     p = subprocess.run([MAKE_CORE, "--python", a.python, "--scenario", "small", "--kind", "gcore",
-                        "--out", fix], timeout=300)
+                        "--out", fix, *root_args], timeout=300)
     if p.returncode:
         return p.returncode
     core = os.path.join(fix, "core")
     info = cli_json(a, "info", "--json", core)
     loc = {"core": core, "module": info["python_module"], "version": info["python_version"],
-           "layout": gdb_layout(info["python_module"])}
+           "layout": gdb_layout(info["python_module"], a.root)}
     arenas = cli_json(a, "arenas", "--json", core)
     loc["arenas"], loc["arena_size"] = arenas["arenas"], arenas["arena_size"]
     loc["pools"] = cli_json(a, "pools", "--json", core)["pools"]
@@ -595,6 +606,7 @@ def main():
     ap.add_argument("--cli", required=True)
     ap.add_argument("--python", required=True)
     ap.add_argument("--work", required=True)
+    ap.add_argument("--root", help="the system root the interpreter runs in")
     ap.add_argument("what", choices=["setup"] + sorted(CASES))
     a = ap.parse_args()
     a.cli = os.path.abspath(a.cli)
