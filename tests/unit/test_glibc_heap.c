@@ -125,6 +125,82 @@ static void test_bad_tcache(void)
     pm_glibc_heap_release(&h);
 }
 
+/* glibc 2.42+: the tcache_perthread_struct (num_slots[76], entries[76],
+ * chunk 0x300) is not the heap's first chunk; num_slots counts the room left,
+ * so chains are followed to NULL, and every entry carries the same key. */
+#define N_LOC (BASE + 0x000)   /* 0x20 in use (the locale's, before the tcache) */
+#define N_TC (BASE + 0x020)    /* 0x300 tcache_perthread_struct */
+#define N_USED1 (BASE + 0x320) /* 0x30 in use */
+#define N_T0A (BASE + 0x350)   /* 0x20 in tcache bin 0 (first) */
+#define N_T0B (BASE + 0x370)   /* 0x20 in tcache bin 0 (second) */
+#define N_T1 (BASE + 0x390)    /* 0x30 in tcache bin 1 */
+#define N_USED2 (BASE + 0x3c0) /* 0x50 in use */
+#define N_TOP (BASE + 0x410)   /* top */
+
+static uint64_t protect(uint64_t at, uint64_t next)
+{
+    return next ^ (at >> 12);
+}
+
+static void build_242(image *im, uint64_t key_b)
+{
+    memset(im, 0, sizeof *im);
+    put64(im, N_LOC + 8, 0x20 | 1);
+    put64(im, N_TC + 8, 0x300 | 1);
+    put64(im, N_USED1 + 8, 0x30 | 1);
+    put64(im, N_USED1 + 16, 0x7f0000001000);
+    put64(im, N_T0A + 8, 0x20 | 1);
+    put64(im, N_T0B + 8, 0x20 | 1);
+    put64(im, N_T1 + 8, 0x30 | 1);
+    put64(im, N_USED2 + 8, 0x50 | 1);
+    put64(im, N_TOP + 8, (IMAGE - (N_TOP - BASE)) | 1);
+    for (unsigned i = 0; i < 76; i++) /* room left: 16 less what each bin holds */
+        put16(im, N_TC + 16 + 2 * i, (uint16_t)(i == 0 ? 14 : i == 1 ? 15 : 16));
+    put64(im, N_TC + 16 + 152, N_T0A + 16);
+    put64(im, N_TC + 16 + 152 + 8, N_T1 + 16);
+    put64(im, N_T0A + 16, protect(N_T0A + 16, N_T0B + 16));
+    put64(im, N_T0A + 24, 0x5eed5eed5eed5eed);
+    put64(im, N_T0B + 16, protect(N_T0B + 16, 0));
+    put64(im, N_T0B + 24, key_b);
+    put64(im, N_T1 + 16, protect(N_T1 + 16, 0));
+    put64(im, N_T1 + 24, 0x5eed5eed5eed5eed);
+    put64(im, N_T1 + 32, 0x7f0000003000); /* stale pointer in a tcache chunk */
+}
+
+static void test_tcache_242(void)
+{
+    static image im;
+    build_242(&im, 0x5eed5eed5eed5eed);
+    pm_glibc_heap h = {0};
+    CU_ASSERT_TRUE(pm_glibc_heap_add(&h, image_read, &im, BASE, BASE + IMAGE));
+    pm_glibc_heap_finish(&h, image_read, &im);
+    CU_ASSERT_EQUAL(h.ntcache, 3);
+    CU_ASSERT_FALSE(h.tcache_bad);
+    CU_ASSERT_TRUE(pm_glibc_heap_is_free(&h, N_T0A + 16));
+    CU_ASSERT_TRUE(pm_glibc_heap_is_free(&h, N_T0B + 24));
+    CU_ASSERT_TRUE(pm_glibc_heap_is_free(&h, N_T1 + 32));
+    CU_ASSERT_FALSE(pm_glibc_heap_is_free(&h, N_TC + 16));
+    CU_ASSERT_FALSE(pm_glibc_heap_is_free(&h, N_USED1 + 16));
+    CU_ASSERT_FALSE(pm_glibc_heap_is_free(&h, N_USED2 + 16));
+    pm_glibc_heap_release(&h);
+}
+
+/* A chunk of the struct's size that does not check out (an entry with
+ * another key) is not a tcache: nothing taken from it, nothing marked bad. */
+static void test_tcache_242_not(void)
+{
+    static image im;
+    build_242(&im, 0x1111);
+    pm_glibc_heap h = {0};
+    CU_ASSERT_TRUE(pm_glibc_heap_add(&h, image_read, &im, BASE, BASE + IMAGE));
+    pm_glibc_heap_finish(&h, image_read, &im);
+    CU_ASSERT_EQUAL(h.ntcache, 0);
+    CU_ASSERT_FALSE(h.tcache_bad);
+    CU_ASSERT_FALSE(pm_glibc_heap_is_free(&h, N_T0A + 16));
+    CU_ASSERT_FALSE(pm_glibc_heap_is_free(&h, N_T1 + 32));
+    pm_glibc_heap_release(&h);
+}
+
 /* Memory that is not a heap adds nothing. */
 static void test_not_a_heap(void)
 {
@@ -160,6 +236,8 @@ bool register_glibc_heap_tests(void)
         {"tcache without safe-linking (glibc < 2.32)", test_plain_tcache},
         {"a tcache bin that does not check out", test_bad_tcache},
         {"memory that is not a heap", test_not_a_heap},
+        {"glibc 2.42+ tcache after other chunks", test_tcache_242},
+        {"a 2.42-sized chunk that is not a tcache", test_tcache_242_not},
         {NULL, NULL},
     };
     return unit_add_suite("glibc heap", NULL, NULL, tests);

@@ -8,16 +8,22 @@
  * A heap is a run of chunks, each starting where the previous one ends; the
  * last is the top chunk, which reaches the end of the heap. A chunk is free
  * when the next chunk's P bit is clear. Chunks in the tcache (glibc 2.26+)
- * keep P set, so they are found through the tcache_perthread_struct, which
- * is the first chunk of the heap its thread first allocated from:
+ * keep P set, so they are found through the tcache_perthread_struct, a
+ * chunk near the start of the heap its thread first allocated from (the
+ * first one up to 2.41; 2.42+ allocates it lazily, after e.g. the locale's):
  *   2.26-2.29: uint8_t counts[64];  tcache_entry *entries[64]  (chunk 0x250)
- *   2.30+:     uint16_t counts[64]; tcache_entry *entries[64]  (chunk 0x290)
- * entries[i] points to the user data of the first chunk of size 32 + 16 i;
- * each entry's first word is the next one, since 2.32 stored as
- * (address of that word >> 12) ^ next ("safe-linking", PROTECT_PTR). Both
- * forms are tried, and a bin counts only if its whole chain checks out: every
- * entry the user data of a walked chunk of the bin's size, exactly counts[i]
- * of them, then NULL.
+ *   2.30-2.41: uint16_t counts[64]; tcache_entry *entries[64]  (chunk 0x290)
+ *   2.42+:     uint16_t num_slots[76]; tcache_entry *entries[76] (chunk 0x300)
+ * entries[i] (i < 64) points to the user data of the first chunk of size
+ * 32 + 16 i; 2.42's 12 large bins hold bigger chunks. num_slots counts the
+ * room left, not the entries, so 2.42+ chains are followed to NULL. Each
+ * entry's first word is the next one, since 2.32 stored as (address of that
+ * word >> 12) ^ next ("safe-linking", PROTECT_PTR); its second the tcache
+ * key, one random value per process (2.29+). Both forms are tried, and a bin
+ * counts only if its whole chain checks out: every entry the user data of a
+ * walked chunk of the bin's size, exactly counts[i] of them (2.42+: all with
+ * the same key), then NULL. A candidate that is not the heap's first chunk is
+ * taken only when every bin checks out and one holds a chunk.
  *
  * Thread arenas' heaps are 64 MiB-aligned mmaps that start with a heap_info
  * (ar_ptr, prev, size, ...); their chunks begin after it (and, in an arena's
@@ -37,7 +43,9 @@
 enum {
     MINSIZE = 32,
     ALIGN = 16,
-    TCACHE_BINS = 64,
+    TCACHE_BINS = 64,       /* up to 2.41; 2.42+: these small bins ... */
+    TCACHE_BINS_242 = 76,   /* ... and 12 large ones */
+    TCACHE_PROBE = 16,      /* chunks at a heap's start tried as the tcache */
     MAX_TCACHE_COUNT = 65535,
     MAX_TCACHES = 4096,
     MAX_HEAP_PROBE = 4096, /* bytes after heap_info to look for the first chunk */
@@ -117,17 +125,22 @@ bool pm_glibc_heap_add(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx, uint64_t
     if (!add_free(h, prev + 16, hi))
         return false;
     h->nheaps++;
-    /* a tcache_perthread_struct as the first chunk? (checked when resolved) */
-    uint64_t first_size = h->chunks[2 * (h->nchunks - n) + 1];
-    if ((first_size == 0x250 || first_size == 0x290) && h->ntcache_structs < MAX_TCACHES) {
+    /* a tcache_perthread_struct among the first chunks? (checked when resolved) */
+    for (size_t i = 0; i < n && i < TCACHE_PROBE; i++) {
+        uint64_t at = h->chunks[2 * (h->nchunks - n + i)];
+        uint64_t size = h->chunks[2 * (h->nchunks - n + i) + 1];
+        if ((size != 0x250 && size != 0x290 && size != 0x300) ||
+            h->ntcache_structs >= MAX_TCACHES)
+            continue;
         pm_tcache_ref *t = realloc(h->tcache_structs, (h->ntcache_structs + 1) * sizeof *t);
         if (!t) {
             h->nomem = true;
             return false;
         }
         h->tcache_structs = t;
-        t[h->ntcache_structs].mem = first + 16;
-        t[h->ntcache_structs].size = first_size;
+        t[h->ntcache_structs].mem = at + 16;
+        t[h->ntcache_structs].size = size;
+        t[h->ntcache_structs].first = i == 0;
         h->ntcache_structs++;
     }
     return true;
@@ -150,54 +163,106 @@ static uint64_t walked_chunk(const pm_glibc_heap *h, uint64_t mem)
     return lo < h->nchunks && h->chunks[2 * lo] == p ? h->chunks[2 * lo + 1] : 0;
 }
 
-/* Follows one tcache bin; on success adds its chunks and returns true. */
-static bool tcache_bin(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx, uint64_t head,
-                       uint64_t count, uint64_t size, bool protect, bool commit)
+/* One tcache bin's chain from head: count entries (or, with count
+ * UINT64_MAX, up to NULL), each the user data of a walked chunk of the bin's
+ * size (size 0: any chunk bigger than the small bins'), and with a key, each
+ * holding *key (0: taken from the first) as its second word. Adds the chunks
+ * as free with commit. Returns the entries found, or UINT64_MAX. */
+static uint64_t tcache_bin(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx, uint64_t head,
+                           uint64_t count, uint64_t size, bool protect, uint64_t *key,
+                           bool commit)
 {
-    uint64_t e = head;
-    for (uint64_t k = 0; k < count; k++) {
-        uint64_t next;
-        if (walked_chunk(h, e) != size || !rd64(rd, ctx, e, &next))
-            return false;
-        if (commit && !add_free(h, e, e + size - 8))
-            return false;
+    uint64_t e = head, k = 0;
+    uint64_t bound = count == UINT64_MAX ? MAX_TCACHE_COUNT : count;
+    for (; k < bound && e; k++) {
+        uint64_t next, got = walked_chunk(h, e), word;
+        if (!got || (size ? got != size : got <= MINSIZE + ALIGN * (TCACHE_BINS - 1)) ||
+            !rd64(rd, ctx, e, &next))
+            return UINT64_MAX;
+        if (key) {
+            if (!rd64(rd, ctx, e + 8, &word) || (*key && word != *key) || !word)
+                return UINT64_MAX;
+            *key = word;
+        }
+        if (commit && !add_free(h, e, e + got - 8))
+            return UINT64_MAX;
         e = protect ? next ^ (e >> 12) : next;
     }
-    return e == 0;
+    if (e != 0 || (count != UINT64_MAX && k != count))
+        return UINT64_MAX;
+    return k;
+}
+
+/* The struct's bins: how many, the width of counts[] (0: 2.42's num_slots,
+ * which do not count entries). */
+static void tcache_shape(uint64_t size, unsigned *nbins, unsigned *cw)
+{
+    *nbins = size == 0x300 ? TCACHE_BINS_242 : TCACHE_BINS;
+    *cw = size == 0x250 ? 1 : size == 0x290 ? 2 : 0;
+}
+
+/* Checks (commit false) or adds (commit true) the candidate's bins. A first
+ * chunk of the old sizes keeps the bins that check out and marks the others
+ * bad; any other candidate is all or nothing. Returns the chunks found, or
+ * UINT64_MAX when the candidate is not a tcache. */
+static uint64_t tcache_bins(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx,
+                            const pm_tcache_ref *t, bool commit)
+{
+    unsigned nbins, cw;
+    tcache_shape(t->size, &nbins, &cw);
+    bool lenient = t->first && cw;
+    unsigned char counts[TCACHE_BINS_242 * 2];
+    uint64_t entries[TCACHE_BINS_242], key = 0, total = 0;
+    unsigned cbytes = cw ? cw : 2;
+    if (!rd(ctx, t->mem, counts, nbins * cbytes) ||
+        !rd(ctx, t->mem + ((nbins * cbytes + 7) & ~7u), entries, nbins * sizeof entries[0])) {
+        if (lenient)
+            h->tcache_bad = true;
+        return UINT64_MAX;
+    }
+    for (unsigned i = 0; i < nbins; i++) {
+        uint64_t count = cw == 2   ? (uint64_t)counts[2 * i] | (uint64_t)counts[2 * i + 1] << 8
+                         : cw == 1 ? counts[i]
+                                   : UINT64_MAX;
+        uint64_t size = i < TCACHE_BINS ? MINSIZE + (uint64_t)ALIGN * i : 0;
+        if (!entries[i] && (!cw || !count))
+            continue;
+        uint64_t found = UINT64_MAX;
+        bool protect = true;
+        if (count == UINT64_MAX || count <= MAX_TCACHE_COUNT) {
+            uint64_t *kp = cw ? NULL : &key;
+            found = tcache_bin(h, rd, ctx, entries[i], count, size, true, kp, false);
+            if (found == UINT64_MAX) {
+                protect = false;
+                found = tcache_bin(h, rd, ctx, entries[i], count, size, false, kp, false);
+            }
+        }
+        if (found == UINT64_MAX) {
+            if (!lenient)
+                return UINT64_MAX;
+            if (commit)
+                h->tcache_bad = true;
+            continue;
+        }
+        if (commit && tcache_bin(h, rd, ctx, entries[i], count, size, protect, NULL, true) ==
+                          UINT64_MAX)
+            return UINT64_MAX; /* out of memory */
+        total += found;
+    }
+    return total;
 }
 
 static void tcache_resolve(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx, const pm_tcache_ref *t)
 {
-    unsigned cw = t->size == 0x290 ? 2 : 1; /* width of counts[] */
-    unsigned char counts[TCACHE_BINS * 2];
-    uint64_t entries[TCACHE_BINS];
-    if (!rd(ctx, t->mem, counts, TCACHE_BINS * cw) ||
-        !rd(ctx, t->mem + TCACHE_BINS * cw, entries, sizeof entries)) {
-        h->tcache_bad = true;
-        return;
+    bool lenient = t->first && t->size != 0x300;
+    if (!lenient) {
+        uint64_t n = tcache_bins(h, rd, ctx, t, false);
+        if (n == UINT64_MAX || n == 0)
+            return; /* not this process's tcache, or nothing in it */
     }
-    for (unsigned i = 0; i < TCACHE_BINS; i++) {
-        uint64_t count = cw == 2 ? (uint64_t)counts[2 * i] | (uint64_t)counts[2 * i + 1] << 8
-                                 : counts[i];
-        uint64_t size = MINSIZE + (uint64_t)ALIGN * i;
-        if (!count && !entries[i])
-            continue;
-        if (count > MAX_TCACHE_COUNT) {
-            h->tcache_bad = true;
-            continue;
-        }
-        bool protect = true;
-        if (!tcache_bin(h, rd, ctx, entries[i], count, size, true, false)) {
-            protect = false;
-            if (!tcache_bin(h, rd, ctx, entries[i], count, size, false, false)) {
-                h->tcache_bad = true;
-                continue;
-            }
-        }
-        if (!tcache_bin(h, rd, ctx, entries[i], count, size, protect, true))
-            return; /* out of memory */
-        h->ntcache += count;
-    }
+    uint64_t n = tcache_bins(h, rd, ctx, t, true);
+    if (n != UINT64_MAX)
+        h->ntcache += n;
 }
 
 void pm_glibc_heap_finish(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx)

@@ -13,7 +13,8 @@ typedef bool (*pm_heap_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len)
 
 typedef struct pm_tcache_ref {
     uint64_t mem;  /* user data of a tcache_perthread_struct */
-    uint64_t size; /* its chunk size: 0x250 (glibc 2.26-2.29) or 0x290 */
+    uint64_t size; /* its chunk size: 0x250 (glibc 2.26-2.29), 0x290 (2.30-2.41), 0x300 */
+    bool first;    /* the heap's first chunk (where glibc up to 2.41 puts it) */
 } pm_tcache_ref;
 
 typedef struct pm_glibc_heap {
