@@ -28,6 +28,7 @@ typedef struct leaks {
     pymac_session *s;
     pm_graph *g;
     uint32_t *incoming;
+    uint32_t *exact;    /* of incoming, the references decoded exactly */
     uint32_t *rc;       /* the refcount references must explain; RC_IMMORTAL: none */
     uint32_t *edge_off; /* CSR: node i's referents are edges[edge_off[i] .. edge_off[i+1]) */
     uint32_t *edges;
@@ -48,16 +49,20 @@ typedef struct leaks {
 
 /* ---- incoming references from objects ---- */
 
+/* A CSR edge found by a conservative scan, until spare_edges decides on it. */
+#define EDGE_CONSERVATIVE 0x80000000u
+
 static bool count_edge(void *ctx, uint64_t target, const char *via, bool conservative)
 {
     (void)via;
-    (void)conservative;
     leaks *l = ctx;
     long i = pm_graph_index(l->g, target);
     if (i < 0)
         return true;
     if (l->incoming[i] < UINT32_MAX)
         l->incoming[i]++;
+    if (!conservative && l->exact[i] < UINT32_MAX)
+        l->exact[i]++;
     if (l->no_csr)
         return true;
     if (l->nedges == l->capedges) {
@@ -72,8 +77,38 @@ static bool count_edge(void *ctx, uint64_t target, const char *via, bool conserv
         l->edges = e;
         l->capedges = cap;
     }
-    l->edges[l->nedges++] = (uint32_t)i;
+    l->edges[l->nedges++] = (uint32_t)i | (conservative ? EDGE_CONSERVATIVE : 0);
     return true;
+}
+
+/* A word found by a conservative scan (a body pymac cannot decode, a code
+ * object's bytecode and caches) is a reference only if the target's refcount
+ * leaves room for it: when the exactly decoded references already account
+ * for the whole refcount, it is a number that looks like an address, and as
+ * an edge it would make the target reachable, or shared, through an object
+ * that does not hold it (an int of a list's items "held" by a code object's
+ * inline cache on 3.14 was then no longer retained by the list). */
+static bool spare(const leaks *l, long t)
+{
+    return l->rc[t] != RC_IMMORTAL && l->exact[t] >= l->rc[t];
+}
+
+/* Drops the spare conservative edges from the CSR, and the marks. */
+static void spare_edges(leaks *l, size_t n)
+{
+    uint32_t w = 0;
+    for (size_t v = 0; v < n; v++) {
+        uint32_t start = l->edge_off[v], end = l->edge_off[v + 1];
+        l->edge_off[v] = w;
+        for (uint32_t k = start; k < end; k++) {
+            uint32_t e = l->edges[k], t = e & ~EDGE_CONSERVATIVE;
+            if ((e & EDGE_CONSERVATIVE) && spare(l, t))
+                continue;
+            l->edges[w++] = t;
+        }
+    }
+    l->edge_off[n] = w;
+    l->nedges = w;
 }
 
 /* The end of the pymalloc arena holding a, or 0 outside every arena. */
@@ -123,6 +158,25 @@ static void cover(leaks *l, uint64_t p)
     add_range(l, p - 16, p - 8 + size); /* the chunk header too */
 }
 
+/* Static data: inside a loaded module's address range (its .data, and its
+ * .bss, which no mapped file covers). */
+static bool is_static(pymac_session *s, uint64_t addr)
+{
+    return s->dwfl && dwfl_addrmodule(s->dwfl, addr) != NULL;
+}
+
+/* An object malloc'd whole (outside pymalloc: a big one, or raw memory) owns
+ * its chunk, and the chunk's slack past the object's footprint holds what the
+ * chunk held before: stale pointers (a 3,146-byte bytes object on 3.14 kept
+ * one to a leaked object in its chunk's last word). Static objects are no
+ * chunk's: only a walked chunk is taken for them, never a size read from the
+ * static data before them. */
+static void cover_own_chunk(leaks *l, uint64_t start)
+{
+    if (pm_glibc_heap_chunk(&l->g->malloc_heap, start) || !is_static(l->s, start))
+        cover(l, start);
+}
+
 static void cover_buffers(leaks *l, const pm_object *o, const pm_field *const *fields)
 {
     for (; *fields; fields++) {
@@ -156,6 +210,37 @@ static void cover_dead_chunks(leaks *l)
                 break;
             }
         }
+    }
+}
+
+/* The compiler's PyArena blocks (Python/pyarena.c: struct _block, a header
+ * then ab_size bytes of AST nodes) hold no counted reference: an AST node's
+ * object pointers are borrowed, the arena's a_objects list holds them. What
+ * they do hold is stale: a node's union keeps what the chunk held past its
+ * own variant (a leaked object's address on 3.13 and 3.14). A live block is
+ * known by its header: ab_mem right after it, ab_offset within ab_size, and
+ * the chunk just big enough for both. */
+static void cover_arena_blocks(leaks *l)
+{
+    pymac_session *s = l->s;
+    pm_field f_size, f_offset, f_mem;
+    pm_lookup_field(s, "_block", "ab_size", &f_size);
+    pm_lookup_field(s, "_block", "ab_offset", &f_offset);
+    pm_lookup_field(s, "_block", "ab_mem", &f_mem);
+    uint32_t hdr = pm_lookup_size(s, "_block");
+    if (!f_size.ok || !f_offset.ok || !f_mem.ok || !hdr)
+        return; /* no layout for it (a stripped interpreter): blocks scanned */
+    const pm_glibc_heap *h = &l->g->malloc_heap;
+    for (size_t i = 0; i < h->nchunks; i++) {
+        uint64_t p = h->chunks[2 * i] + 16, size = h->chunks[2 * i + 1];
+        uint64_t ab_size, ab_offset, ab_mem;
+        if (size < 16 + hdr || pm_glibc_heap_is_free(h, p) ||
+            !pm_read_field(s, p, &f_mem, &ab_mem) || ab_mem != p + hdr ||
+            !pm_read_field(s, p, &f_size, &ab_size) ||
+            !pm_read_field(s, p, &f_offset, &ab_offset) || ab_offset > ab_size ||
+            hdr + ab_size > size - 8 || hdr + ab_size + 64 < size - 8)
+            continue;
+        add_range(l, p, p + size - 8);
     }
 }
 
@@ -230,13 +315,6 @@ static void ext_count(leaks *l, long idx)
  * (_PyObject_IMMORTAL_INIT) that no real reference accounts for. */
 enum { PY311_STATIC_REFCNT = 999999999 };
 
-/* Static data: inside a loaded module's address range (its .data, and its
- * .bss, which no mapped file covers). */
-static bool is_static(pymac_session *s, uint64_t addr)
-{
-    return s->dwfl && dwfl_addrmodule(s->dwfl, addr) != NULL;
-}
-
 static bool effectively_immortal(const leaks *l, const pm_object *o)
 {
     return o->immortal || (l->s->rt->minor == 11 && o->refcnt >= PY311_STATIC_REFCNT &&
@@ -263,9 +341,10 @@ static void root_fn(void *ctx, uint64_t target, const char *label)
 static bool reach_edge(void *ctx, uint64_t target, const char *via, bool conservative)
 {
     (void)via;
-    (void)conservative;
     leaks *l = ctx;
-    reach(l, pm_graph_index(l->g, target));
+    long t = pm_graph_index(l->g, target);
+    if (t >= 0 && !(conservative && spare(l, t)))
+        reach(l, t);
     return true;
 }
 
@@ -283,6 +362,8 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
     pm_graph *gp = &out->g;
     leaks l = {.s = s, .g = gp};
     l.incoming = calloc(gp->n + 1, sizeof *l.incoming);
+    l.exact = calloc(gp->n + 1, sizeof *l.exact);
+    l.no_csr = gp->n >= EDGE_CONSERVATIVE; /* node indexes need the mark's bit */
     l.rc = malloc((gp->n + 1) * sizeof *l.rc);
     l.edge_off = malloc((gp->n + 1) * sizeof *l.edge_off);
     l.reached = calloc(gp->n + 1, 1);
@@ -302,7 +383,7 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
             goto done;
         }
     }
-    if (!l.incoming || !l.rc || !l.edge_off || !l.reached || !l.queue || !l.bases) {
+    if (!l.incoming || !l.exact || !l.rc || !l.edge_off || !l.reached || !l.queue || !l.bases) {
         st = pm_nomem(err);
         goto done;
     }
@@ -370,15 +451,19 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
                 body = static_type_size;
         }
         add_range(&l, o.addr - o.type->presize, o.addr + body);
+        cover_own_chunk(&l, o.addr - o.type->presize);
     }
     l.edge_off[gp->n] = (uint32_t)l.nedges;
+    if (!l.no_csr)
+        spare_edges(&l, gp->n);
     pm_progress(s, "leaks: references between objects", gp->n, gp->n);
     if (l.nomem) {
         st = pm_nomem(err);
         goto done;
     }
-    /* chunks that hold a dead object */
+    /* chunks that hold a dead object, and the compiler's arena blocks */
     cover_dead_chunks(&l);
+    cover_arena_blocks(&l);
     if (l.nomem) {
         st = pm_nomem(err);
         goto done;
@@ -429,6 +514,7 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
     }
 done:
     free(l.incoming);
+    free(l.exact);
     free(l.rc);
     free(l.edge_off);
     free(l.edges);
