@@ -333,6 +333,12 @@ static uint64_t instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
     } else {
         offset = 0;
     }
+    /* a __dict__ slot holds a dict: anything else there is not one (memory
+     * taken for an object because it starts like one: ctypes' StgInfo on 3.11
+     * "held" a list's item through it) */
+    pm_object d;
+    if (dictptr && !(pm_object_read(s, dictptr, &d) && (d.type->flags & PM_TPFLAGS_DICT_SUBCLASS)))
+        dictptr = offset = 0;
     uint64_t counted = 0;
     if (dictptr && e->exact) {
         /* the attributes are the dict's references, not the instance's */
