@@ -21,6 +21,8 @@ need=(build-essential cmake pkg-config libelf-dev libdw-dev libcunit1-dev gdb gd
 [ "$mode" = test ] && need+=(clang libclang-rt-dev zstd xz-utils lz4 gzip debuginfod chromium)
 # Debian's own interpreter is one of the tested ones; its DWARF is in -dbg.
 [ -x /usr/bin/python3.11 ] && need+=(python3.11-dbg)
+# real libraries for the reallib scenario on Debian's interpreter (issue 15)
+[ "$mode" = test ] && [ -x /usr/bin/python3.11 ] && need+=(python3-numpy python3-sqlalchemy)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -19,6 +19,17 @@ for _kind in ("gcore", "kernel"):
     GAPS["debian-3.15/traced/%s/tracemalloc" % _kind] = _TM_315
 GAPS["debian-3.15/traced2/gcore/diff_sites"] = _TM_315
 
+# Debian 3.11 with numpy: 16 to 39 tuples of argument names (('seed', 'bg_type'),
+# ('args', 'kwargs')...) with refcount 1 and no pointer to them anywhere in the
+# core, not even inside another word: built by numpy's Cython modules at import
+# (mtrand.pyx's code objects take their names from such tuples), probably held
+# by file statics the compiler never stored. Not yet told from a leak. Issue 15
+# ("false suspects on real heaps").
+_CYTHON = (15, r"unexplained tuple: (3[3-9]|[4-9]\d) objects, more than the clean threshold",
+           "numpy's Cython argument-name tuples, which no word in the core points at")
+for _kind in ("gcore", "kernel"):
+    GAPS["debian-3.11/reallib/%s/leaks_real" % _kind] = _CYTHON
+
 
 def known_gap(name, message):
     """The gap's line for a failure of test name with message, or None."""
