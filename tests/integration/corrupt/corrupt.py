@@ -161,8 +161,9 @@ def run_cli(a, args, timeout=None):
         # 12 times as long.
         limit = timeout or TIME_LIMIT
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if a.root:
-            args = ["--sysroot", a.root, *args]
+        root = getattr(a, "root", None)   # corrupt_traced.py has no --root
+        if root:
+            args = ["--sysroot", root, *args]
         try:
             p = subprocess.run([a.cli, *args], capture_output=True, text=True, cwd=dirs["cwd"],
                                env=env, timeout=12 * limit, errors="replace")
