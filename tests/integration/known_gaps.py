@@ -10,14 +10,6 @@ elsewhere, or another failure of a listed test, is never hidden.
 import re
 
 GAPS = {}
-# 3.15 keeps a traced frame's file name as a C string (struct
-# tracemalloc_frame {const char *filename; unsigned int lineno;}) in a flexible
-# array, where 3.12-3.14 keep a str object: not read yet. Issue 16.
-_TM_315 = (16, "which tracemalloc's tables need",
-           "3.15's tracemalloc frames hold a C string, not a str object")
-for _kind in ("gcore", "kernel"):
-    GAPS["debian-3.15/traced/%s/tracemalloc" % _kind] = _TM_315
-GAPS["debian-3.15/traced2/gcore/diff_sites"] = _TM_315
 
 # Debian 3.11 with numpy: 16 to 39 tuples of argument names (('seed', 'bg_type'),
 # ('args', 'kwargs')...) with refcount 1 and no pointer to them anywhere in the

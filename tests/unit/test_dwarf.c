@@ -385,6 +385,12 @@ static void test_arrays(void)
     Dwarf_Die fx = type_die("flex_sample");
     member_at(&fx, "data", offsetof(struct flex_sample, data), 0, __LINE__);
     member_at(&fx, "n", offsetof(struct flex_sample, n), sizeof(long), __LINE__);
+    /* ... whose elements have a size but no count (3.15's tracemalloc frames[]) */
+    CU_ASSERT_TRUE_FATAL(pm_dwarf_member_typed(&fx, "data", &f, &ft));
+    esz = count = 99;
+    CU_ASSERT_TRUE(pm_dwarf_array_elem(&ft, &elem, &esz, &count));
+    CU_ASSERT_EQUAL(esz, sizeof(char));
+    CU_ASSERT_EQUAL(count, 0);
 }
 
 /* Lowest set bit (from the start of the struct) and the number of set bits. */

@@ -78,6 +78,8 @@ pymac_status pm_tm_layout_resolve(pymac_session *s, pm_tm_layout *T, pymac_error
             T->trace_size = size_of(s, "trace_t");
             member(s, tb, "total_nframe", &T->tb_total_nframe); /* 3.9+ */
             T->frame_size = (uint32_t)esz;
+            const char *ft = pm_lookup_member_type(s, fr, "filename");
+            T->fr_cstring = ft && strcmp(ft, "char*") == 0;
         }
     }
     if (!missing && (!T->entry_size || !T->bucket_size || !T->frame_size || !T->trace_size ||

@@ -41,6 +41,7 @@ typedef struct pm_tm_layout {
     pm_field tb_nframe, tb_total_nframe, tb_frames;
     uint32_t frame_size;
     pm_field fr_filename, fr_lineno;
+    bool fr_cstring;        /* 3.15+: the file name is a char *, not a str */
 } pm_tm_layout;
 
 /* Where the state is: addresses of the variables (3.8-3.11 statics) or of

@@ -202,9 +202,13 @@ static pymac_status resolve_tracebacks(reader *r)
     if (!b)
         st = PYMAC_E_NOMEM;
     for (size_t i = 0; i < nobj && st == PYMAC_OK; i++) {
-        if (!pm_str_utf8(s, objs[i], b, NAME_CAP)) {
-            pm_warn(s, "tracemalloc: the file name at 0x%llx is not a readable str",
-                    (unsigned long long)objs[i]);
+        /* a str object (3.8-3.14), or a C string that 3.15 keeps in its
+         * filenames table (bounded, and valid UTF-8 as CPython wrote it) */
+        bool ok = r->T->fr_cstring ? pm_read_cstr(s, objs[i], b, PM_TM_MAX_FILENAME + 1)
+                                   : pm_str_utf8(s, objs[i], b, NAME_CAP);
+        if (!ok) {
+            pm_warn(s, "tracemalloc: the file name at 0x%llx is not a readable %s",
+                    (unsigned long long)objs[i], r->T->fr_cstring ? "C string" : "str");
             snprintf(b, NAME_CAP, "<unreadable 0x%llx>", (unsigned long long)objs[i]);
             r->st = PYMAC_PARTIAL;
         }

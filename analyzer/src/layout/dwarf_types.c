@@ -225,10 +225,12 @@ bool pm_dwarf_array_elem(Dwarf_Die *array, Dwarf_Die *elem, uint64_t *elem_size,
         return false;
     int64_t esz = pm_dwarf_sizeof(elem);
     Dwarf_Word total;
-    if (esz <= 0 || dwarf_aggregate_size(&t, &total) != 0)
+    if (esz <= 0)
         return false;
     *elem_size = (uint64_t)esz;
-    *count = total / (uint64_t)esz;
+    /* a flexible array member (no bound: 3.15's tracemalloc frames[]) has
+     * elements but no count */
+    *count = dwarf_aggregate_size(&t, &total) == 0 ? total / (uint64_t)esz : 0;
     return true;
 }
 

@@ -34,8 +34,10 @@ typedef struct pm_layout_source {
     /* the element size and count of the array member type.path */
     bool (*array)(struct pm_layout_source *src, const char *type, const char *path,
                   uint64_t *elem_size, uint64_t *count);
-    /* the name of the type of member type.path (an array's: its element's),
-     * NULL if unknown: tells 3.14's _PyStackRef slots from PyObject * */
+    /* the name of the type of member type.path (an array's: its element's;
+     * a pointer's: its target's with a '*', e.g. "char*"), NULL if unknown:
+     * tells 3.14's _PyStackRef slots from PyObject *, 3.15's C-string file
+     * names from str objects */
     const char *(*member_type)(struct pm_layout_source *src, const char *type, const char *path);
     /* calls fn with each named direct member of type (name, offset) until fn
      * returns false; -1 if type is unknown or not a struct */
@@ -131,7 +133,8 @@ bool pm_lookup_array(pymac_session *s, const char *type, const char *path, uint6
  * (then anywhere); out->ok false if absent. */
 void pm_lookup_field_near(pymac_session *s, const char *type, const char *path, uint64_t near,
                           pm_field *out);
-/* The type name of member type.path (an array's element's), or NULL. */
+/* The type name of member type.path (an array's element's, a pointer's
+ * target's with a '*'), or NULL. */
 const char *pm_lookup_member_type(pymac_session *s, const char *type, const char *path);
 /* Each named direct member of type, in order (see pm_layout_source.members). */
 int pm_lookup_members(pymac_session *s, const char *type,

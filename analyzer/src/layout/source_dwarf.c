@@ -3,6 +3,7 @@
  * looked up near the interpreter's runtime and allocator code first, and
  * each type found once is remembered, so a walker may ask per use. */
 #include <dwarf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ typedef struct dwarf_source {
         Dwarf_Die die;
     } memo[TYPE_MEMO];
     size_t next;
+    char pointer_name[128]; /* member_type's answer for a pointer member */
 } dwarf_source;
 
 static bool find(dwarf_source *d, const char *name, uint64_t near, Dwarf_Die *out)
@@ -102,6 +104,19 @@ static const char *member_type(pm_layout_source *src, const char *type, const ch
         return NULL;
     if (dwarf_tag(&mt) == DW_TAG_array_type && pm_dwarf_array_elem(&mt, &elem, &esz, &n))
         return dwarf_diename(&elem);
+    if (dwarf_tag(&mt) == DW_TAG_pointer_type) {
+        /* "char*" for a (const) char *, "_object*" for a PyObject *: the
+         * pointee without qualifiers or typedefs, then a star */
+        Dwarf_Attribute at;
+        Dwarf_Die to;
+        const char *name;
+        dwarf_source *d = (dwarf_source *)src;
+        if (!dwarf_attr(&mt, DW_AT_type, &at) || !dwarf_formref_die(&at, &to) ||
+            !pm_dwarf_strip(&to) || !(name = dwarf_diename(&to)))
+            return NULL;
+        snprintf(d->pointer_name, sizeof d->pointer_name, "%s*", name);
+        return d->pointer_name;
+    }
     return dwarf_diename(&mt);
 }
 
