@@ -9,6 +9,7 @@
 #include "object.h"
 #include "referents.h"
 #include "retain.h"
+#include "tracemalloc_sites.h"
 #include "value.h"
 
 enum { MAX_FOLDED_FRAMES = 64, MAX_TREE_INDENT = 32, MAX_PATH = 1 << 20 };
@@ -135,7 +136,10 @@ static void path_out(pymac_session *s, FILE *out, pymac_format fmt, const pm_ret
     free(chain);
 }
 
-static void entry_json(pymac_session *s, FILE *out, const pm_retain *r, uint32_t i)
+/* One object's keys; with site, also where it was allocated (as leaks says
+ * it of a group: "allocated_at"). */
+static void entry_json(pymac_session *s, FILE *out, const pm_retain *r, uint32_t i,
+                       const pm_tm_site *site)
 {
     fprintf(out, "{\"address\": \"0x%llx\", \"type\": ", (unsigned long long)r->lk.g.nodes[i]);
     pm_json_str(out, type_name(s, r, i));
@@ -150,6 +154,8 @@ static void entry_json(pymac_session *s, FILE *out, const pm_retain *r, uint32_t
     dominator_json(out, r, i);
     fputs(", \"path\": ", out);
     path_out(s, out, PYMAC_JSON, r, i);
+    if (site)
+        pm_tm_site_json(out, site);
     fputc('}', out);
 }
 
@@ -176,7 +182,7 @@ pymac_status pymac_render_retained(pymac_session *s, uint64_t addr, pymac_format
                        "0x%llx is not a live object", (unsigned long long)addr);
     uint32_t v = (uint32_t)i;
     if (fmt == PYMAC_JSON) {
-        entry_json(s, out, r, v);
+        entry_json(s, out, r, v, NULL);
         fputc('\n', out);
         return st;
     }
@@ -265,7 +271,38 @@ typedef struct listing {
     uint32_t *v;     /* the listed nodes, heaviest first */
     size_t n;
     uint32_t *up;    /* per listed position: the position of its nearest listed dominator, or n */
+    pm_tm_site *site; /* per listed position: where it was allocated (tracemalloc), */
+    bool *has_site;   /* when the process traced and the object has a trace; else NULL */
 } listing;
+
+/* Each listed object's allocation site, when the process ran tracemalloc
+ * (issue 16: dominators name where their heavy objects came from). Returns
+ * false when the traces were read only in part. */
+static bool listing_sites(pymac_session *s, const pm_retain *r, listing *L)
+{
+    pm_tm_sites *t = pm_tm_sites_open(s);
+    if (!t)
+        return true; /* not traced: nothing to add */
+    L->site = calloc(L->n + 1, sizeof *L->site);
+    L->has_site = calloc(L->n + 1, sizeof *L->has_site);
+    if (L->site && L->has_site) {
+        for (size_t k = 0; k < L->n; k++) {
+            pm_object o;
+            if (pm_object_read(s, r->lk.g.nodes[L->v[k]], &o))
+                pm_tm_sites_add(t, 0, (uint32_t)k, &o);
+        }
+        for (size_t k = 0; k < L->n; k++)
+            L->has_site[k] = pm_tm_sites_top(t, 0, (uint32_t)k, &L->site[k]);
+    } else {
+        free(L->site);
+        free(L->has_site);
+        L->site = NULL;
+        L->has_site = NULL;
+    }
+    bool whole = !pm_tm_sites_partial(t);
+    pm_tm_sites_free(t);
+    return whole;
+}
 
 static pymac_status select_heavy(pymac_session *s, const pm_retain *r,
                                  const pymac_dominators_filter *f, listing *L, pymac_error *err)
@@ -347,6 +384,10 @@ static bool print_tree(pymac_session *s, FILE *out, const pm_retain *r, const li
             while (sp) {
                 uint32_t k = stack[--sp], d = depth[sp];
                 print_line(s, out, r, L->v[k], d);
+                if (L->has_site && L->has_site[k])
+                    fprintf(out, "%26s%*sallocated at %s:%u\n", "",
+                            (int)(2 * (d < MAX_TREE_INDENT ? d : MAX_TREE_INDENT)), "",
+                            L->site[k].filename, L->site[k].lineno);
                 /* push the children in reverse so the heaviest comes out first */
                 size_t base = sp;
                 for (uint32_t ch = first[k]; ch != UINT32_MAX; ch = next[ch]) {
@@ -418,6 +459,8 @@ pymac_status pymac_render_dominators(pymac_session *s, const pymac_dominators_fi
         st = lst;
         goto done;
     }
+    if (!(f->folded && fmt == PYMAC_TEXT) && !listing_sites(s, r, &L) && st == PYMAC_OK)
+        st = PYMAC_PARTIAL; /* allocation sites from a damaged trace table */
     if (f->folded && fmt == PYMAC_TEXT) {
         if (!print_folded(s, out, r, &L))
             st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
@@ -427,7 +470,7 @@ pymac_status pymac_render_dominators(pymac_session *s, const pymac_dominators_fi
         fputs("{\"dominators\": [", out);
         for (size_t k = 0; k < L.n; k++) {
             fputs(k ? ",\n  " : "\n  ", out);
-            entry_json(s, out, r, L.v[k]);
+            entry_json(s, out, r, L.v[k], L.has_site && L.has_site[k] ? &L.site[k] : NULL);
         }
         fprintf(out, "],\n \"objects\": %zu, \"reached\": %zu, \"roots\": %zu, \"partial\": %s, ",
                 r->lk.g.n, r->dom.nreached, r->nroots, st == PYMAC_PARTIAL ? "true" : "false");
@@ -451,6 +494,8 @@ pymac_status pymac_render_dominators(pymac_session *s, const pymac_dominators_fi
 done:
     free(L.v);
     free(L.up);
+    free(L.site);
+    free(L.has_site);
     return st;
 }
 
@@ -595,15 +640,21 @@ void pm_retain_top(pymac_session *s, pm_retain *r, size_t n, pymac_format fmt, F
     pymac_dominators_filter f = {NULL, 0, n, 0, 0};
     listing L = {0};
     pymac_status st = pm_retain_paths(s, r) ? select_heavy(s, r, &f, &L, NULL) : PYMAC_E_NOMEM;
+    if (st == PYMAC_OK)
+        listing_sites(s, r, &L); /* a damaged trace table: leaks's own warnings say */
     if (fmt == PYMAC_JSON)
         fputs("\"top_retainers\": [", out);
     for (size_t k = 0; st == PYMAC_OK && k < L.n; k++) {
+        bool site = L.has_site && L.has_site[k];
         if (fmt == PYMAC_JSON) {
             fputs(k ? ",\n  " : "\n  ", out);
-            entry_json(s, out, r, L.v[k]);
+            entry_json(s, out, r, L.v[k], site ? &L.site[k] : NULL);
         } else {
             fputs("  ", out);
             print_line(s, out, r, L.v[k], 0);
+            if (site)
+                fprintf(out, "%28sallocated at %s:%u\n", "", L.site[k].filename,
+                        L.site[k].lineno);
         }
     }
     if (fmt == PYMAC_JSON)
@@ -612,4 +663,6 @@ void pm_retain_top(pymac_session *s, pm_retain *r, size_t n, pymac_format fmt, F
         fputs("  (none)\n", out);
     free(L.v);
     free(L.up);
+    free(L.site);
+    free(L.has_site);
 }
