@@ -22,6 +22,7 @@ bool register_dominators_tests(void);
 bool register_mimalloc_tests(void);
 bool register_html_tests(void);
 bool register_decompress_tests(void);
+bool register_treemap_tests(void);
 
 /* Registers tests[] (NULL-terminated by name) in a new suite. */
 typedef struct unit_test {

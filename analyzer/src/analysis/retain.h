@@ -51,4 +51,14 @@ enum { PM_TOP_RETAINERS = 5 };
  * (render_retain.c). */
 void pm_retain_top(pymac_session *s, pm_retain *r, size_t n, pymac_format fmt, FILE *out);
 
+/* One of the heaviest objects, for pictures of them (the HTML treemap). */
+typedef struct pm_heavy {
+    uint64_t addr, retained_bytes, retained_objects;
+    char type[96];
+    uint32_t up; /* the position of its nearest listed dominator, or the count */
+} pm_heavy;
+/* The n objects that retain the most, as pm_retain_top chooses them, into
+ * out[0..n); returns how many (render_retain.c). */
+size_t pm_retain_heaviest(pymac_session *s, pm_retain *r, size_t n, pm_heavy *out);
+
 #endif

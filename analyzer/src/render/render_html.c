@@ -10,10 +10,12 @@
 #include "leaks.h"
 #include "pm.h"
 #include "render_html.h"
+#include "retain.h"
+#include "treemap.h"
 
 /* a heap map cell is CELL_W x ROW_H pixels; the arena's address goes left of its row */
 enum { MAX_ROWS = 128, MAX_SLOTS = 256, TOP_TYPES = 20, TOP_SUSPECTS = 10, CELL_W = 12, ROW_H = 14,
-       LABEL_W = 130 };
+       LABEL_W = 130, TOP_RETAINERS = 30, MAP_W = 1000, MAP_H = 420 };
 
 static void esc(FILE *out, const char *t)
 {
@@ -221,6 +223,83 @@ static void path_of(FILE *out, pymac_session *s, uint64_t addr)
     free(text);
 }
 
+/* A colour per type name (a hash of it on a palette of muted hues). */
+static const char *type_colour(const char *name)
+{
+    static const char *const palette[] = {"#8fb3d9", "#e3a77a", "#9cc98f", "#d99191", "#b7a3d6",
+                                          "#c9b38a", "#e0a6c8", "#a6a6a6", "#c7cf7e", "#85c7c2"};
+    unsigned h = 5381;
+    for (const char *p = name; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    return palette[h % (sizeof palette / sizeof *palette)];
+}
+
+void pm_html_treemap(FILE *out, const pm_heavy *v, size_t n)
+{
+    /* the top-level ones only: their retained sets are disjoint, so their
+     * areas add up (one dominated by another is inside its area already) */
+    double values[TOP_RETAINERS];
+    size_t idx[TOP_RETAINERS], m = 0;
+    for (size_t k = 0; k < n && m < TOP_RETAINERS; k++)
+        if (v[k].up >= n) {
+            values[m] = (double)v[k].retained_bytes;
+            idx[m++] = k;
+        }
+    pm_rect r[TOP_RETAINERS];
+    if (!m || !pm_treemap_layout(values, m, (pm_rect){0, 0, MAP_W, MAP_H}, r)) {
+        fputs("<p id=\"treemap\" class=\"note\">no object retains anything beyond the roots</p>\n",
+              out);
+        return;
+    }
+    fprintf(out, "<svg id=\"treemap\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+                 "role=\"img\" aria-label=\"top retainers\">\n", MAP_W, MAP_H, MAP_W, MAP_H);
+    for (size_t j = 0; j < m; j++) {
+        const pm_heavy *h = &v[idx[j]];
+        fprintf(out, "<g class=\"retainer\" data-address=\"0x%llx\" data-retained=\"%llu\">"
+                     "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\" "
+                     "stroke=\"#fff\" stroke-width=\"2\"><title>",
+                (unsigned long long)h->addr, (unsigned long long)h->retained_bytes, r[j].x, r[j].y,
+                r[j].w, r[j].h, type_colour(h->type));
+        esc(out, h->type);
+        fprintf(out, " @0x%llx: retains %llu bytes in %llu objects</title></rect>",
+                (unsigned long long)h->addr, (unsigned long long)h->retained_bytes,
+                (unsigned long long)h->retained_objects);
+        if (r[j].w > 70 && r[j].h > 30) { /* a label where it fits */
+            fprintf(out, "<text x=\"%.2f\" y=\"%.2f\" clip-path=\"inset(0)\">",
+                    r[j].x + 5, r[j].y + 15);
+            esc(out, h->type);
+            fprintf(out, "</text><text x=\"%.2f\" y=\"%.2f\">%.1f KiB</text>", r[j].x + 5,
+                    r[j].y + 28, (double)h->retained_bytes / 1024);
+        }
+        fputs("</g>\n", out);
+    }
+    fputs("</svg>\n", out);
+}
+
+/* The heaviest objects: the treemap, then a table of all of them. */
+static void retainers(FILE *out, pymac_session *s)
+{
+    pm_retain *r;
+    pymac_error err = {0};
+    pm_heavy v[TOP_RETAINERS];
+    size_t n = 0;
+    if (pm_retain_shared(s, &r, &err) <= PYMAC_PARTIAL && pm_retain_paths(s, r))
+        n = pm_retain_heaviest(s, r, TOP_RETAINERS, v);
+    fputs("<h2>Top retainers</h2>\n<p>What freeing each object would free (it and all it "
+          "dominates); an area per object that no other listed one dominates.</p>\n", out);
+    pm_html_treemap(out, v, n);
+    fputs("<table id=\"retainers\"><tr><th>object</th><th>address</th><th>retained bytes</th>"
+          "<th>objects</th></tr>\n", out);
+    for (size_t k = 0; k < n; k++) {
+        fputs("<tr><td>", out);
+        esc(out, v[k].type);
+        fprintf(out, "</td><td><code>0x%llx</code></td><td>%llu</td><td>%llu</td></tr>\n",
+                (unsigned long long)v[k].addr, (unsigned long long)v[k].retained_bytes,
+                (unsigned long long)v[k].retained_objects);
+    }
+    fputs("</table>\n", out);
+}
+
 static void suspects(FILE *out, pymac_session *s, const char *id, const char *title,
                      const pm_leak_group *g, size_t n, bool refs)
 {
@@ -229,10 +308,14 @@ static void suspects(FILE *out, pymac_session *s, const char *id, const char *ti
         fprintf(out, "<p id=\"%s\" class=\"note\">none</p>\n", id);
         return;
     }
+    bool sites = false;
+    for (size_t i = 0; i < n && i < TOP_SUSPECTS; i++)
+        sites |= g[i].has_site;
     fprintf(out, "<table id=\"%s\"><tr><th>type</th><th>objects</th><th>bytes</th>%s"
-                 "<th>example</th><th>%s</th></tr>\n",
+                 "<th>example</th><th>%s</th>%s</tr>\n",
             id, refs ? "<th>unexplained refs</th>" : "",
-            refs ? "path from a root to the example" : "");
+            refs ? "path from a root to the example" : "",
+            sites ? "<th>allocated at (tracemalloc)</th>" : "");
     for (size_t i = 0; i < n && i < TOP_SUSPECTS; i++) {
         fputs("<tr class=\"leak-row\"><td>", out);
         esc(out, g[i].name);
@@ -244,7 +327,19 @@ static void suspects(FILE *out, pymac_session *s, const char *id, const char *ti
         /* unreachable objects have no path by definition */
         if (refs && g[i].examples[0] && i < 3)
             path_of(out, s, g[i].examples[0]);
-        fputs("</td></tr>\n", out);
+        fputs("</td>", out);
+        if (sites) {
+            fputs("<td class=\"site\">", out);
+            if (g[i].has_site) {
+                fputs("<code>", out);
+                esc(out, g[i].site.filename);
+                fprintf(out, ":%u</code> (%llu of %llu traced)", g[i].site.lineno,
+                        (unsigned long long)g[i].site.objects,
+                        (unsigned long long)g[i].site.traced);
+            }
+            fputs("</td>", out);
+        }
+        fputs("</tr>\n", out);
     }
     fputs("</table>\n", out);
     if (n > TOP_SUSPECTS)
@@ -321,6 +416,7 @@ pymac_status pymac_render_html(pymac_session *s, FILE *out, pymac_error *err)
     fprintf(out, "<h2>Largest types</h2>\n<p>Of %llu objects, %llu bytes.</p>\n",
             (unsigned long long)c->objects, (unsigned long long)c->bytes);
     types_chart(out, c);
+    retainers(out, s);
     fputs("<h2>Leak suspects</h2>\n", out);
     suspects(out, s, "leak-unexplained",
              "Unexplained references (refcount above the references found: a leaked "
@@ -341,8 +437,9 @@ pymac_status pymac_render_html(pymac_session *s, FILE *out, pymac_error *err)
             (unsigned long long)gc->permanent.objects);
     fputs("<h3>Largest types</h3>\n", out);
     types_table(out, c);
-    fputs("<p class=\"note\">Allocation sites are not in a core; the paths are what "
-          "<code>pymac-analyze path</code> finds. Made by pymac 0.1.0.</p>\n</body></html>\n",
+    fputs("<p class=\"note\">The paths are what <code>pymac-analyze path</code> finds; "
+          "allocation sites, where the process ran tracemalloc, what <code>pymac-analyze "
+          "leaks</code> says. Made by pymac 0.1.0.</p>\n</body></html>\n",
           out);
     pm_leak_report_free(&sus);
     return st;

@@ -10,4 +10,10 @@
  * cells, at most 128 rows (arenas share a row past that). */
 void pm_html_heap_map(FILE *out, const pymac_heap *h);
 
+struct pm_heavy;
+/* The top retainers as a treemap: an SVG of <g class="retainer"
+ * data-address="0x..." data-retained="N"> rectangles, one per listed object
+ * that no other listed one dominates (areas in proportion to retained bytes). */
+void pm_html_treemap(FILE *out, const struct pm_heavy *v, size_t n);
+
 #endif

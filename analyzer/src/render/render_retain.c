@@ -635,6 +635,26 @@ pymac_status pymac_render_types_retained(pymac_session *s, pymac_format fmt, FIL
     return st;
 }
 
+size_t pm_retain_heaviest(pymac_session *s, pm_retain *r, size_t n, pm_heavy *out)
+{
+    pymac_dominators_filter f = {NULL, 0, n, 0, 0};
+    listing L = {0};
+    size_t m = 0;
+    if (n && select_heavy(s, r, &f, &L, NULL) == PYMAC_OK) {
+        for (; m < L.n && m < n; m++) {
+            uint32_t v = L.v[m];
+            out[m] = (pm_heavy){.addr = r->lk.g.nodes[v],
+                                .retained_bytes = r->dom.retained_bytes[v],
+                                .retained_objects = r->dom.retained_objects[v],
+                                .up = L.up[m] < L.n ? L.up[m] : (uint32_t)L.n};
+            snprintf(out[m].type, sizeof out[m].type, "%s", type_name(s, r, v));
+        }
+    }
+    free(L.v);
+    free(L.up);
+    return m;
+}
+
 void pm_retain_top(pymac_session *s, pm_retain *r, size_t n, pymac_format fmt, FILE *out)
 {
     pymac_dominators_filter f = {NULL, 0, n, 0, 0};

@@ -64,6 +64,7 @@ class Dom(html.parser.HTMLParser):
         self.text_of, self.stack, self.arena_rows, self.cells = {}, [], [], 0
         self.tables, self.table, self.row, self.cell = {}, None, None, None
         self.count = 0
+        self.retainers, self.in_retainer, self.treemap = [], False, None
 
     def handle_starttag(self, tag, attrs):
         self.count += 1
@@ -72,7 +73,15 @@ class Dom(html.parser.HTMLParser):
             self.stack.append([d["id"], tag, ""])
         if tag == "g" and d.get("class") == "arena":
             self.arena_rows.append(int(d["data-arenas"]))
-        if tag == "rect" and self.arena_rows:
+        if tag == "svg" and d.get("id") == "treemap":
+            self.treemap = (float(d["width"]), float(d["height"]))
+        if tag == "g" and d.get("class") == "retainer":
+            self.retainers.append({"address": int(d["data-address"], 16),
+                                   "retained": int(d["data-retained"])})
+            self.in_retainer = True
+        if tag == "rect" and self.in_retainer:
+            self.retainers[-1].update({k: float(d[k]) for k in ("x", "y", "width", "height")})
+        elif tag == "rect" and self.arena_rows:
             self.cells += 1
         if tag == "table":
             self.table = self.tables.setdefault(d.get("id"), [])
@@ -83,6 +92,8 @@ class Dom(html.parser.HTMLParser):
             self.cell = ""
 
     def handle_endtag(self, tag):
+        if tag == "g":
+            self.in_retainer = False
         if self.stack and self.stack[-1][1] == tag:
             ident, _, text = self.stack.pop()
             self.text_of[ident] = text
@@ -98,6 +109,95 @@ class Dom(html.parser.HTMLParser):
             s[2] += data
         if self.cell is not None:
             self.cell += data
+
+
+def cli_json(a, *args):
+    p = subprocess.run([a.cli, *args], capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        raise Failure("%s: exit %d: %s" % (" ".join(args), p.returncode, p.stderr))
+    return json.loads(p.stdout)
+
+
+def check_treemap(a, core, dom):
+    """The top retainers' treemap: each rectangle an object that dominators
+    lists among the 30 heaviest, with its retained bytes; the heaviest drawn;
+    areas in proportion to retained bytes; inside the picture; disjoint."""
+    doms = cli_json(a, "dominators", "--json", "--limit", "30", core)["dominators"]
+    listed = {int(e["address"], 16): e["retained_bytes"] for e in doms}
+    rects = dom.retainers
+    if not rects or not doms:
+        raise Failure("treemap: %d rectangles for %d dominators" % (len(rects), len(doms)))
+    for r in rects:
+        if listed.get(r["address"]) != r["retained"]:
+            raise Failure("treemap: 0x%x (%d bytes) is not among dominators' 30: %r"
+                          % (r["address"], r["retained"], sorted(listed.items())[:5]))
+    if int(doms[0]["address"], 16) not in {r["address"] for r in rects}:
+        raise Failure("treemap: the heaviest, %s, is not drawn" % doms[0]["address"])
+    w, h = dom.treemap
+    total = sum(r["retained"] for r in rects)
+    for r in rects:
+        share, area = r["retained"] / total, r["width"] * r["height"] / (w * h)
+        if abs(area - share) > 0.01 * share + 1e-4:
+            raise Failure("treemap: 0x%x has %.4f of the area for %.4f of the bytes"
+                          % (r["address"], area, share))
+        if r["x"] < -0.01 or r["y"] < -0.01 or r["x"] + r["width"] > w + 0.01 or \
+                r["y"] + r["height"] > h + 0.01:
+            raise Failure("treemap: 0x%x lies outside the picture" % r["address"])
+    for i, r in enumerate(rects):
+        for q in rects[:i]:
+            ox = min(r["x"] + r["width"], q["x"] + q["width"]) - max(r["x"], q["x"])
+            oy = min(r["y"] + r["height"], q["y"] + q["height"]) - max(r["y"], q["y"])
+            if ox > 0.05 and oy > 0.05:
+                raise Failure("treemap: 0x%x and 0x%x overlap" % (r["address"], q["address"]))
+    print("ok treemap: %d rectangles, the heaviest %s (%d bytes), areas as retained bytes"
+          % (len(rects), doms[0]["type"], doms[0]["retained_bytes"]))
+
+
+def check_paths(a, core, dom):
+    """The suspects' paths are what the path view says of their examples."""
+    rows = dom.tables.get("leak-unexplained", [])[1:]
+    n = 0
+    for r in rows[:3]:
+        p = subprocess.run([a.cli, "path", core, r[4]], capture_output=True, text=True,
+                           timeout=300)
+        want = (p.stdout if p.returncode in (0, 1) else p.stderr.split(": ", 1)[-1]).strip()
+        if len(r) > 5 and r[5]:
+            check_core.expect_eq("path of %s's example %s" % (r[0], r[4]), r[5].strip(), want)
+            n += 1
+    print("ok suspects' paths: %d equal to pymac-analyze path" % n)
+
+
+def check_sites(a):
+    """On a core of a process that ran tracemalloc, the suspects' allocation
+    sites are leaks's (issue 17: 'allocation sites where known')."""
+    core = os.path.join(a.traced_dir, "core")
+    page = os.path.join(a.work, "traced.html")
+    p = subprocess.run([a.cli, "report", "--html", page, core], capture_output=True, text=True,
+                       timeout=300)
+    if p.returncode != 0:
+        raise Failure("report --html of the traced core: exit %d: %s" % (p.returncode, p.stderr))
+    dom_text, console = browse(a, page, os.path.join(a.work, "profile-traced"),
+                               os.path.join(a.work, "traced.png"))
+    if console:
+        raise Failure("console messages on the traced report:\n" + "\n".join(console))
+    dom = Dom()
+    dom.feed(dom_text)
+    leaks = cli_json(a, "leaks", "--json", core)
+    rows = dom.tables.get("leak-unexplained", [])
+    if not rows or rows[0][-1] != "allocated at (tracemalloc)":
+        raise Failure("the traced report's suspects have no allocation sites: %r" % rows[:1])
+    by_type = {g["type"]: g for g in leaks["unexplained"]}
+    checked = 0
+    for r in rows[1:]:
+        g = by_type.get(r[0])
+        site = g and g.get("allocated_at")
+        want = "" if not site else "%s:%d (%d of %d traced)" % (
+            site["filename"], site["lineno"], site["objects"], site["traced_objects"])
+        check_core.expect_eq("allocation site of %s" % r[0], r[-1], want)
+        checked += bool(want)
+    if not checked:
+        raise Failure("no suspect of the traced core has an allocation site")
+    print("ok traced report: %d suspects' allocation sites equal leaks's" % checked)
 
 
 def check(a):
@@ -148,12 +248,16 @@ def check(a):
             check_core.expect_eq("%s objects in #%s" % (name, table), int(rows[name][1]), n)
             if kind == "unexplained":
                 check_core.expect_eq("%s unexplained refs" % name, int(rows[name][3]), n)
+    check_treemap(a, os.path.join(a.dir, "core"), dom)
+    check_paths(a, os.path.join(a.dir, "core"), dom)
     # aggregated: a cell per pool slot, never an element per object
     if dom.count >= 20000 or dom.count >= oracle["gc"]["generations"][2]:
         raise Failure("%d elements on the page" % dom.count)
     with open(a.screenshot, "rb") as f:
         if f.read(8) != b"\x89PNG\r\n\x1a\n":
             raise Failure("the screenshot is not a PNG")
+    if a.traced_dir and os.path.exists(os.path.join(a.traced_dir, "core")):
+        check_sites(a)
     print("ok rendered DOM: CPython %s, %d arenas drawn in %d rows (%d pool cells), the GC "
           "table, the planted leaks' rows (%s); %d elements, %d bytes"
           % (oracle["version"], sum(dom.arena_rows), len(dom.arena_rows), dom.cells,
@@ -167,6 +271,7 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--screenshot", required=True)
+    ap.add_argument("--traced-dir", help="a core of the traced scenario: the suspects' sites")
     a = ap.parse_args()
     a.cli = os.path.abspath(a.cli)
     a.work = os.path.abspath(a.work)
