@@ -147,8 +147,15 @@ def case_oracle(a):
             p.kill()
             raise Failure("live gc %s/%s, CPython said %s/%s" % (
                 lengths, counts, oracle["gc"]["generations"], oracle["gc"]["count"]))
-        # still stopped by its own SIGSTOP, and not traced by us any more
-        st, tracer = state(p.pid)
+        # still stopped by its own SIGSTOP, and not traced by us any more. The
+        # SIGSTOP that PTRACE_DETACH hands back takes effect when the kernel
+        # next schedules the process (before it runs any code of its own): on
+        # a busy machine /proc can say R for a moment, so wait for T.
+        for _ in range(100):
+            st, tracer = state(p.pid)
+            if st == "T" and not tracer:
+                break
+            time.sleep(0.05)
         if st != "T" or tracer:
             p.kill()
             raise Failure("after pymac the oracle is in state %s, tracer %d" % (st, tracer))
