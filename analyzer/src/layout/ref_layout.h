@@ -23,7 +23,7 @@ typedef struct ref_layout {
     pm_field func_doc, func_name, func_qualname, func_module, func_annotations, func_builtins,
         func_typeparams;
     pm_field ht_name, ht_qualname, ht_slots, ht_module, tp_base, tp_subclasses;
-    pm_field md_dict, cell_ref, tp_dict, tp_mro, tp_bases, tp_dictoffset, tp_weaklistoffset,
+    pm_field md_dict, md_name, cell_ref, tp_dict, tp_mro, tp_bases, tp_dictoffset, tp_weaklistoffset,
         ht_cached_keys;
     uint64_t set_dummy; /* the key of deleted set entries: a static sentinel */
 } ref_layout;

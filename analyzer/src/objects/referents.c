@@ -77,6 +77,7 @@ static const ref_layout *layout(pymac_session *s)
     pm_lookup_field(s, "PyTypeObject", "tp_base", &R->tp_base);
     pm_lookup_field(s, "PyTypeObject", "tp_subclasses", &R->tp_subclasses);
     pm_lookup_field(s, "PyModuleObject", "md_dict", &R->md_dict);
+    pm_lookup_field(s, "PyModuleObject", "md_name", &R->md_name);
     pm_lookup_field(s, "PyCellObject", "ob_ref", &R->cell_ref);
     pm_lookup_field(s, "PyTypeObject", "tp_dict", &R->tp_dict);
     pm_lookup_field(s, "PyTypeObject", "tp_mro", &R->tp_mro);
@@ -304,16 +305,18 @@ static uint64_t instance_attrs(emit *e, const ref_layout *R, const pm_object *o)
     unsigned minor = s->rt->minor;
     e->prefix = ".";
     if (minor >= 11 && (flags & PM_TPFLAGS_MANAGED_DICT)) {
-        /* pre-header: [op-32] values (3.11) / weakrefs (3.12+), [op-24] dict or values */
-        uint64_t w;
-        if (!pm_read_u64(s, o->addr - 24, &w))
+        /* pre-header, just before the GC head (none on the free-threaded
+         * build: MANAGED_DICT_OFFSET is -8 there, -24 with a PyGC_Head):
+         * [-16] values (3.11) / weakrefs (3.12+), [-8] dict or values */
+        uint64_t w, pre = o->addr - s->layout->gc_head_size;
+        if (!pm_read_u64(s, pre - 8, &w))
             return 0;
         if (minor == 12 && (w & 1))
             values = w + 1; /* tagged PyDictValues pointer */
         else
             dictptr = w;
         if (minor == 11 && !dictptr)
-            pm_read_u64(s, o->addr - 32, &values);
+            pm_read_u64(s, pre - 16, &values);
         if (minor >= 13 && !dictptr && (flags & (1ul << 2) /* INLINE_VALUES */))
             values = o->addr + o->type->basicsize;
     } else if (pm_read_field(s, o->type->addr, &R->tp_dictoffset, &offset) && (int64_t)offset > 0 &&
@@ -462,6 +465,10 @@ pymac_status pm_referents_ex(pymac_session *s, const pm_object *o, pm_ref_fn fn,
         member(&e, o->addr, &R->func_typeparams, ".__type_params__");
     } else if (t == R->t_module) {
         member(&e, o->addr, &R->md_dict, ".__dict__");
+        /* a strong reference module_traverse does not visit: the name kept
+         * for messages after the dict is cleared (an interned, immortal str
+         * on the default build; a counted one free-threaded 3.13) */
+        member(&e, o->addr, &R->md_name, ".md_name");
     } else if (t == R->t_cell) {
         member(&e, o->addr, &R->cell_ref, ".cell_contents");
     } else if (t == R->t_type || (o->type->flags & PM_TPFLAGS_TYPE_SUBCLASS)) {
