@@ -107,8 +107,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pm_mi_session_walk(s, &w, &err) <= PYMAC_PARTIAL) {
         for (size_t i = 0; i < w->npages; i++) {
             const pm_mi_page *p = &w->pages[i];
-            for (uint32_t b = 0; b < p->capacity; b++)
+            for (uint32_t b = 0; b < p->capacity; b++) {
                 (void)pm_mi_addr_state(s, p->start + (uint64_t)b * p->block_size + 3);
+                (void)pm_mi_addr_live(s, p->start + (uint64_t)b * p->block_size + 3);
+            }
+            (void)pm_mi_addr_live(s, p->start - 8);
+        }
+        for (size_t i = 0; i < w->nsegs; i++) {
+            (void)pm_mi_addr_live(s, w->segs[i].addr + 8);
+            pm_mi_render_whereis(s, w->segs[i].addr + 8, PYMAC_JSON, devnull, &err);
+            pm_mi_render_whereis(s, w->segs[i].addr + w->segs[i].size - 8, PYMAC_TEXT, devnull,
+                                 &err);
         }
     }
     pm_mi_render_arenas(s, PYMAC_JSON, devnull, &err);

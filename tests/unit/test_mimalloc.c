@@ -74,6 +74,17 @@ static void test_pages_and_free_lists(void)
     CU_ASSERT_EQUAL(pm_mi_addr_state(&y->s, block_at(SEG1, 1, 64, 6) + 5), 1);
     CU_ASSERT_EQUAL(pm_mi_addr_state(&y->s, block_at(SEG1, 1, 64, 8)), 0); /* delayed free */
     CU_ASSERT_EQUAL(pm_mi_addr_state(&y->s, SEG1 + SLICE), -1); /* before the first block */
+    /* what the leak scan may read: used blocks only, inside a walked segment */
+    CU_ASSERT_EQUAL(pm_mi_addr_live(&y->s, block_at(SEG1, 1, 64, 6) + 5), 1);
+    CU_ASSERT_EQUAL(pm_mi_addr_live(&y->s, block_at(SEG1, 1, 64, 8)), 0);
+    CU_ASSERT_EQUAL(pm_mi_addr_live(&y->s, block_at(SEG1, 1, 64, 9) + 64), 0); /* past capacity */
+    CU_ASSERT_EQUAL(pm_mi_addr_live(&y->s, SEG1 + SLICE), 0);  /* room before the first block */
+    CU_ASSERT_EQUAL(pm_mi_addr_live(&y->s, SEG1 + 8), 0);      /* the segment's header */
+    CU_ASSERT_EQUAL(pm_mi_addr_live(&y->s, SEG2 + 8), 0);      /* an abandoned one's */
+    CU_ASSERT_EQUAL(pm_mi_addr_live(&y->s, SEG1 - 8), -1);     /* no segment */
+    CU_ASSERT_PTR_EQUAL(pm_mi_segment_of(w, SEG1 + 8 * SLICE - 8), &w->segs[0]);
+    CU_ASSERT_PTR_EQUAL(pm_mi_segment_of(w, SEG1 + 8 * SLICE), &w->segs[1]); /* SEG2 */
+    CU_ASSERT_PTR_NULL(pm_mi_segment_of(w, SEG2 + 8 * SLICE));
     CU_ASSERT_EQUAL(pm_mi_block_rest(&y->s, block_at(SEG1, 1, 64, 6) + 8), 56);
     CU_ASSERT_EQUAL(pm_mi_block_rest(&y->s, block_at(SEG1, 1, 64, 7) + 8), 0);
 
@@ -155,6 +166,22 @@ static void test_objects_and_refcounts(void)
     CU_ASSERT_EQUAL(o.size, 32 + 16); /* the pre-header, as sys.getsizeof counts it */
     CU_ASSERT_TRUE_FATAL(pm_object_read(&y->s, THING, &o));
     CU_ASSERT_TRUE(o.immortal);
+    CU_ASSERT_EQUAL(pm_object_deferred_refs(&o), 0); /* immortal */
+    /* deferred reference counting: 3.13t adds 1 to ob_ref_local, 3.14t
+     * _Py_REF_DEFERRED (PY_SSIZE_T_MAX / 8) to the shared count; neither is a
+     * reference anyone holds */
+    header(y, block_at(SEG1, 1, 64, 3), 3, 2 /* _Py_REF_QUEUED */, 1 | PM_GC_BITS_DEFERRED,
+           THING);
+    CU_ASSERT_TRUE_FATAL(pm_object_read(&y->s, block_at(SEG1, 1, 64, 3), &o));
+    CU_ASSERT_EQUAL(o.refcnt, 3);
+    CU_ASSERT_EQUAL(pm_object_deferred_refs(&o), 1);
+    header(y, block_at(SEG1, 1, 64, 3), 2, (int64_t)((uint64_t)(INT64_MAX / 8) << 2) + (5 << 2),
+           1 | PM_GC_BITS_DEFERRED, THING);
+    CU_ASSERT_TRUE_FATAL(pm_object_read(&y->s, block_at(SEG1, 1, 64, 3), &o));
+    CU_ASSERT_EQUAL(o.refcnt - pm_object_deferred_refs(&o), 7);
+    header(y, block_at(SEG1, 1, 64, 3), 3, 0, 1, THING); /* not deferred */
+    CU_ASSERT_TRUE_FATAL(pm_object_read(&y->s, block_at(SEG1, 1, 64, 3), &o));
+    CU_ASSERT_EQUAL(pm_object_deferred_refs(&o), 0);
     /* a count below zero is no live object's */
     header(y, block_at(SEG1, 1, 64, 3), 0, -8, 1, THING);
     CU_ASSERT_FALSE(pm_object_read(&y->s, block_at(SEG1, 1, 64, 3), &o));

@@ -123,6 +123,11 @@ static void candidate(reach *r, uint64_t w, int depth)
             scan_words(r, block, size, depth + 1);
         return;
     }
+    /* free-threaded: a free block, or room of a segment no used block
+     * covers, holds what was there (the walk found every live object in
+     * the used ones) */
+    if (r->s->layout->free_threaded && pm_mi_addr_live(r->s, w) == 0)
+        return;
     if ((w & 7) || !pm_mapped(r->s, w))
         return;
     pm_object o;

@@ -18,8 +18,10 @@
 #include "glibc_heap.h"
 #include "layout.h"
 #include "leaks.h"
+#include "mimalloc.h"
 #include "ranges.h"
 #include "referents.h"
+#include "stack_chunks.h"
 
 #define MAX_SCAN (1ull << 34)
 #define RC_IMMORTAL PM_RC_IMMORTAL
@@ -49,6 +51,7 @@ typedef struct leaks {
     pm_field str_compact, str_ascii;
     long cur;
     bool nomem;
+    bool mimalloc;      /* free-threaded: the heaps are mimalloc's */
 } leaks;
 
 /* ---- incoming references from objects ---- */
@@ -150,6 +153,15 @@ static void cover(leaks *l, uint64_t p)
     uint64_t hdr, pad;
     if (!p || (p & 15))
         return;
+    if (l->mimalloc) {
+        /* a used block of a mimalloc page: the block is the buffer's, to its
+         * end (its slack keeps what the block held before) */
+        uint64_t rest = pm_mi_block_rest(l->s, p);
+        if (rest) {
+            add_range(l, p, p + rest);
+            return;
+        }
+    }
     uint64_t size = pm_glibc_heap_chunk(&l->g->malloc_heap, p);
     if (!size) {
         if (!pm_read_u64(l->s, p - 8, &hdr) || !(hdr & 2) || !pm_read_u64(l->s, p - 16, &pad))
@@ -322,7 +334,8 @@ static void scan_external(leaks *l, ext_fn fn)
                     idx = inner_owner(l, w);
                 if (idx < 0 || is_covered(l, a + off))
                     continue;
-                if (pm_glibc_heap_is_free(&l->g->malloc_heap, a + off)) {
+                if (pm_glibc_heap_is_free(&l->g->malloc_heap, a + off) ||
+                    (l->mimalloc && pm_mi_addr_live(s, a + off) == 0)) {
                     l->stale++;
                     continue;
                 }
@@ -391,7 +404,7 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
     if (st > PYMAC_PARTIAL)
         return st;
     pm_graph *gp = &out->g;
-    leaks l = {.s = s, .g = gp};
+    leaks l = {.s = s, .g = gp, .mimalloc = s->layout->free_threaded};
     l.incoming = calloc(gp->n + 1, sizeof *l.incoming);
     l.exact = calloc(gp->n + 1, sizeof *l.exact);
     l.no_csr = gp->n >= EDGE_CONSERVATIVE; /* node indexes need the mark's bit */
@@ -461,7 +474,7 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
         if (effectively_immortal(&l, &o)) {
             l.rc[i] = RC_IMMORTAL;
         } else {
-            uint64_t rc = o.refcnt;
+            uint64_t rc = o.refcnt - pm_object_deferred_refs(&o);
             if (rc && s->rt->minor <= 11 && is_static(s, o.addr))
                 rc--; /* a static object's initial 1 is its definition */
             l.rc[i] = rc < RC_IMMORTAL ? (uint32_t)rc : RC_IMMORTAL - 1;
@@ -512,6 +525,7 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
      * pointer: stale slots of returned frames */
     pm_datastack_dead(s, cover_dead_range, &l);
     pm_cstack_dead(s, cover_dead_range, &l); /* and the C stacks below their pointers */
+    pm_stack_chunks_parked(s, cover_dead_range, &l); /* the collector's spare work stacks */
     if (l.nomem) {
         st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
         goto done;

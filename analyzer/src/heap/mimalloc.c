@@ -470,6 +470,22 @@ const pm_mi_page *pm_mi_page_of(const pm_mi_walk *w, uint64_t addr)
     return addr - p->start < p->area ? p : NULL;
 }
 
+const pm_mi_segment *pm_mi_segment_of(const pm_mi_walk *w, uint64_t addr)
+{
+    size_t lo = 0, hi = w->nsegs;
+    while (lo < hi) { /* the last segment starting at or below addr */
+        size_t mid = lo + (hi - lo) / 2;
+        if (w->segs[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!lo)
+        return NULL;
+    const pm_mi_segment *g = &w->segs[lo - 1];
+    return addr - g->addr < g->size ? g : NULL;
+}
+
 bool pm_mi_block_free(const pm_mi_walk *w, const pm_mi_page *p, uint32_t b)
 {
     return b >= p->capacity || (w->bits[p->free_bits + b / 8] >> (b % 8) & 1);

@@ -151,5 +151,14 @@ const char *pm_mi_shared_flags(int64_t ref_shared);
 
 /* The page holding addr, or NULL. */
 const pm_mi_page *pm_mi_page_of(const pm_mi_walk *w, uint64_t addr);
+/* The walked segment holding addr, or NULL. */
+const pm_mi_segment *pm_mi_segment_of(const pm_mi_walk *w, uint64_t addr);
+
+/* Does addr hold what a program put there (1: a used block of a walked
+ * page), or what it left (0: elsewhere in a walked segment: free blocks, the
+ * room before a page's first block and past its capacity, free slices, the
+ * segment's own header), or is it outside every walked segment (-1, also
+ * when the heaps cannot be walked)? The leak scan skips 0: stale pointers. */
+int pm_mi_addr_live(pymac_session *s, uint64_t addr);
 
 #endif

@@ -93,6 +93,21 @@ int pm_mi_addr_state(pymac_session *s, uint64_t addr)
     return b < p->capacity && !pm_mi_block_free(w, p, (uint32_t)b);
 }
 
+int pm_mi_addr_live(pymac_session *s, uint64_t addr)
+{
+    const pm_mi_walk *w;
+    if (pm_mi_session_walk(s, &w, NULL) > PYMAC_PARTIAL)
+        return -1;
+    const pm_mi_page *p = pm_mi_page_of(w, addr);
+    if (p && p->bad)
+        return -1; /* its free lists are unknown: scanned as live */
+    if (p) {
+        uint64_t b = (addr - p->start) / p->block_size;
+        return b < p->capacity && !pm_mi_block_free(w, p, (uint32_t)b);
+    }
+    return pm_mi_segment_of(w, addr) ? 0 : -1;
+}
+
 const char *pm_mi_shared_flags(int64_t ref_shared)
 {
     /* _Py_REF_SHARED_INIT, _Py_REF_MAYBE_WEAKREF, _Py_REF_QUEUED, _Py_REF_MERGED */

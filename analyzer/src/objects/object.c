@@ -257,6 +257,18 @@ bool pm_object_ft_refcnt(const void *h, const struct pm_layout *L, pm_object *o)
     return true;
 }
 
+/* _Py_REF_DEFERRED (pycore_object.h, 3.14+) */
+#define PM_REF_DEFERRED (INT64_MAX / 8)
+
+uint64_t pm_object_deferred_refs(const pm_object *o)
+{
+    if (!o->ft || o->immortal || !(o->gc_bits & PM_GC_BITS_DEFERRED))
+        return 0;
+    /* 3.13t's one local reference, or 3.14t's share: told apart by size, as
+     * no object has 2^60 real references */
+    return o->refcnt >= (uint64_t)PM_REF_DEFERRED ? (uint64_t)PM_REF_DEFERRED : o->refcnt ? 1 : 0;
+}
+
 bool pm_object_read(pymac_session *s, uint64_t addr, pm_object *o)
 {
     const pm_layout *L = s->layout;

@@ -74,6 +74,12 @@ struct pm_layout;
 /* The biased count of a free-threaded object from its header bytes h. False
  * when it cannot be a live object's (negative). */
 bool pm_object_ft_refcnt(const void *h, const struct pm_layout *L, pm_object *o);
+/* The part of o's refcount that deferred reference counting adds and no
+ * reference accounts for (free-threaded, _PyGC_BITS_DEFERRED): 1 on 3.13t
+ * (_PyObject_SetDeferredRefcount's ob_ref_local += 1), _Py_REF_DEFERRED
+ * (PY_SSIZE_T_MAX / 8, in ob_ref_shared) on 3.14t+; 0 otherwise. What the
+ * collector subtracts in update_refs (gc_free_threading.c). */
+uint64_t pm_object_deferred_refs(const pm_object *o);
 
 /* Reads and validates the object at addr: readable header, a valid type,
  * a plausible reference count. */
