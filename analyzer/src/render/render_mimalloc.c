@@ -188,8 +188,13 @@ pymac_status pm_mi_render_whereis(pymac_session *s, uint64_t addr, pymac_format 
     pymac_status st = pm_mi_session_walk(s, &w, err);
     if (st > PYMAC_PARTIAL)
         return st;
+    if (!pm_mapped(s, addr)) /* as the default build's whereis says it */
+        return pm_fail(err, PYMAC_E_ADDRESS, "give an address inside the process's memory",
+                       "0x%llx is not mapped in the process", (unsigned long long)addr);
     const pm_mi_page *p = pm_mi_page_of(w, addr);
-    const char *where = p ? "block" : pm_mapped(s, addr) ? "not mimalloc" : "unmapped";
+    /* no page: in a segment's own header or its free slices, or elsewhere */
+    const pm_mi_segment *g = p ? NULL : pm_mi_segment_of(w, addr);
+    const char *where = p ? "block" : g ? "segment" : "not mimalloc";
     uint32_t b = 0;
     uint64_t block = 0;
     bool in_use = false;
@@ -211,16 +216,22 @@ pymac_status pm_mi_render_whereis(pymac_session *s, uint64_t addr, pymac_format 
                     p->abandoned ? "true" : "false", (unsigned long long)p->block_size,
                     (unsigned long long)block, b, (unsigned long long)(addr - block),
                     in_use ? "true" : "false");
+        if (g)
+            fprintf(out, ", \"segment\": \"0x%llx\", \"in_use\": false",
+                    (unsigned long long)g->addr);
         fprintf(out, ", \"partial\": %s, ", st == PYMAC_PARTIAL ? "true" : "false");
         pm_json_warnings(out, s);
         fputs("}\n", out);
         return st;
     }
     fprintf(out, "address     0x%llx\n", (unsigned long long)addr);
-    if (!p) {
-        fprintf(out, "where       %s\n",
-                pm_mapped(s, addr) ? "mapped, but in no page of the mimalloc heaps walked"
-                                   : "not mapped in the process");
+    if (g) {
+        fprintf(out,
+                "segment     0x%llx%s\nwhere       in no block of a page: the segment's header, "
+                "room before a page's first block, or free slices\nstate       free\n",
+                (unsigned long long)g->addr, g->abandoned ? " (abandoned)" : "");
+    } else if (!p) {
+        fprintf(out, "where       mapped, but in no segment of the mimalloc heaps walked\n");
     } else {
         fprintf(out,
                 "segment     0x%llx%s\npage        0x%llx (%s heap, %s, blocks of %llu bytes)\n"
