@@ -21,9 +21,17 @@ else()
   set_tests_properties(interp/extra-free-threaded PROPERTIES SKIP_RETURN_CODE 77)
 endif()
 
-set(ft_checks info stats gc census objects mimalloc)
+set(ft_checks info stats gc census objects mimalloc whereis gdb graph leaks_clean)
 # threads: objects of an exited thread (abandoned segments) and of a live one
 set(ft_scenarios ${scenarios} threads)
+# planted leaks, leaks in returned frames, retention: as on the default rows
+set(ft_leak_checks_leaky leaks report)
+set(ft_leak_checks_deadframe leaks)
+if(PYMAC_SANITIZE)
+  set(ft_leak_checks_retention retention) # GDB cannot load an ASan library
+else()
+  set(ft_leak_checks_retention retention retention_gdb)
+endif()
 foreach(entry ${ft_candidates})
   string(REPLACE "=" ";" pair "${entry}")
   list(GET pair 0 label)
@@ -35,7 +43,12 @@ foreach(entry ${ft_candidates})
     set_tests_properties(interp/${label} PROPERTIES SKIP_RETURN_CODE 77)
     continue()
   endif()
-  foreach(scenario ${ft_scenarios})
+  foreach(scenario ${ft_scenarios} leaky deadframe retention)
+    if(scenario STREQUAL "leaky" OR scenario STREQUAL "deadframe" OR scenario STREQUAL "retention")
+      set(scen_checks ${ft_leak_checks_${scenario}})
+    else()
+      set(scen_checks ${ft_checks})
+    endif()
     foreach(kind ${kinds})
       set(name ${label}/${scenario}/${kind})
       set(dir ${cores}/${label}-${scenario}-${kind})
@@ -44,7 +57,7 @@ foreach(entry ${ft_candidates})
                        --kind ${kind} --out ${dir})
       set_tests_properties(core/${name} PROPERTIES
         FIXTURES_SETUP fx/${name} SKIP_RETURN_CODE 77 TIMEOUT 600)
-      foreach(what ${ft_checks})
+      foreach(what ${scen_checks})
         add_test(NAME ${what}/${name}
                  COMMAND ${PYMAC_TEST_PYTHON} ${check} --check ${what}
                          --cli $<TARGET_FILE:pymac-analyze> --dir ${dir}
@@ -55,4 +68,22 @@ foreach(entry ${ft_candidates})
       endforeach()
     endforeach()
   endforeach()
+  # diff and leaks --baseline on two cores of the growth scenario
+  foreach(step 1 2)
+    set(gname ${label}/growth${step}/gcore)
+    add_test(NAME core/${gname}
+             COMMAND ${CMAKE_COMMAND} -E env PYMAC_GROWTH_STEP=${step}
+                     ${fixtures_dir}/make-core --python ${path} --scenario growth --kind gcore
+                     --out ${cores}/${label}-growth${step}-gcore)
+    set_tests_properties(core/${gname} PROPERTIES
+      FIXTURES_SETUP fx/${gname} SKIP_RETURN_CODE 77 TIMEOUT 600)
+  endforeach()
+  add_test(NAME growth/${label}
+           COMMAND ${PYMAC_TEST_PYTHON} ${check} --check growth
+                   --cli $<TARGET_FILE:pymac-analyze> --dir ${cores}/${label}-growth2-gcore
+                   --baseline-dir ${cores}/${label}-growth1-gcore
+                   --label ${label} --scenario growth --kind gcore --results ${results})
+  set_tests_properties(growth/${label} PROPERTIES
+    FIXTURES_REQUIRED "fx/${label}/growth1/gcore;fx/${label}/growth2/gcore"
+    SKIP_RETURN_CODE 77 TIMEOUT 300)
 endforeach()
