@@ -350,8 +350,12 @@ static bool suffix_matches(const char *sym, const char *name)
     size_t n = strlen(name);
     if (strncmp(sym, name, n) != 0)
         return false;
-    /* "name", or a compiler-made local copy "name.0", "name.lto_priv.0" */
-    return sym[n] == '\0' || sym[n] == '.';
+    /* "name", or a compiler-made local copy "name.0", "name.lto_priv.0"; not
+     * a piece of a function split off its entry ("name.lto_priv.0.cold",
+     * "name.part.0"), which would make two candidates of one */
+    if (sym[n] == '\0')
+        return true;
+    return sym[n] == '.' && !strstr(sym + n, ".cold") && !strstr(sym + n, ".part.");
 }
 
 /* One pass over the symbol table. With a file hint, local symbols must follow
