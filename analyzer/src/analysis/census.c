@@ -62,17 +62,20 @@ static int by_bytes(const void *a, const void *b)
 static bool object_in_block(pymac_session *s, uint64_t block, uint32_t block_size, pm_object *o)
 {
     const pm_layout *L = s->layout;
-    uint32_t offsets[] = {0, L->gc_head_size, L->gc_head_size + 16};
+    /* debug hooks: the allocation starts after their header and ends before
+     * their trailer */
+    uint32_t front = s->rt->debug_front, back = s->rt->debug_back;
+    uint32_t offsets[] = {front, front + L->gc_head_size, front + L->gc_head_size + 16};
     for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
         uint32_t off = offsets[i];
-        if (off + L->object_size > block_size || !pm_object_read(s, block + off, o))
+        if (off + L->object_size + back > block_size || !pm_object_read(s, block + off, o))
             continue;
         /* an impossible length: stale block contents, not an object. The
          * object's own allocation must fit; a type with its own tp_alloc may
          * allocate a fixed-size object smaller than basicsize. */
-        uint64_t room = block_size - off;
+        uint64_t room = block_size - off - back;
         bool smaller = o->type->custom_alloc && !o->type->itemsize && room >= L->object_size;
-        if (o->type->presize != off || (o->footprint > room && !smaller) || o->bad_size)
+        if (o->type->presize != off - front || (o->footprint > room && !smaller) || o->bad_size)
             continue;
         if (off && (o->type->flags & PM_TPFLAGS_HAVE_GC)) {
             /* not on a GC list, so the GC head must say "untracked" */
@@ -88,9 +91,10 @@ static bool object_in_block(pymac_session *s, uint64_t block, uint32_t block_siz
 
 /* Is the block's object already known (a GC object after its pre-header)?
  * Only offsets inside the block count: past it lies the next block. */
-bool pm_block_known(const pm_objmap *m, const pm_layout *L, uint64_t block, uint32_t size)
+bool pm_block_known(const pm_objmap *m, const pm_layout *L, uint32_t front, uint64_t block,
+                    uint32_t size)
 {
-    uint32_t offsets[] = {0, L->gc_head_size, L->gc_head_size + 16};
+    uint32_t offsets[] = {front, front + L->gc_head_size, front + L->gc_head_size + 16};
     for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++)
         if (offsets[i] < size && pm_objmap_has(m, block + offsets[i]))
             return true;
@@ -128,7 +132,8 @@ static bool visit_pending(pm_walk *w, uint8_t *pending, uint64_t base, uint64_t 
                           uint32_t size, bool *found)
 {
     const pm_layout *L = w->s->layout;
-    uint32_t offsets[] = {L->gc_head_size, L->gc_head_size + 16};
+    uint32_t front = w->s->rt->debug_front;
+    uint32_t offsets[] = {front + L->gc_head_size, front + L->gc_head_size + 16};
     *found = false;
     for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
         uint64_t addr = block + offsets[i], bit = (addr - base) / 16;
@@ -200,7 +205,7 @@ static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *
                 free(is_free);
                 return pm_nomem(err);
             }
-            if (listed || pm_block_known(&w->map, L, block, p->block_size))
+            if (listed || pm_block_known(&w->map, L, w->s->rt->debug_front, block, p->block_size))
                 continue;
             pm_object o;
             if (!object_in_block(s, block, p->block_size, &o)) {
@@ -281,6 +286,10 @@ pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit
     }
     if (!gc_only && !st)
         st = pm_census_reach(&w, err);
+    /* without pymalloc no walk finds the objects no GC list or pointer leads
+     * to (the heap walk warned) */
+    if (!gc_only && !PM_OBJECTS_IN_PYMALLOC(s->rt))
+        c->partial = 1;
     pm_objmap_free(&w.map);
     free(w.parked);
     if (st)

@@ -39,7 +39,9 @@ pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit
 struct pm_layout;
 /* Is an object already known in the pymalloc block (at its start, or after
  * a GC head and pre-header that fit in the block)? */
-bool pm_block_known(const pm_objmap *m, const struct pm_layout *L, uint64_t block, uint32_t size);
+/* front: the debug hooks' header before each allocation (0 without them) */
+bool pm_block_known(const pm_objmap *m, const struct pm_layout *L, uint32_t front, uint64_t block,
+                    uint32_t size);
 /* Finds the objects outside pymalloc that found objects point to. */
 pymac_status pm_census_reach(pm_walk *w, pymac_error *err);
 

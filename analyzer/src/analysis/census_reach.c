@@ -119,7 +119,7 @@ static void candidate(reach *r, uint64_t w, int depth)
         uint64_t block;
         uint32_t size;
         if (depth == 0 && pm_objmap_block(r->m, w, &block, &size) &&
-            !pm_block_known(r->m, r->s->layout, block, size))
+            !pm_block_known(r->m, r->s->layout, r->s->rt->debug_front, block, size))
             scan_words(r, block, size, depth + 1);
         return;
     }
@@ -144,7 +144,13 @@ static void candidate(reach *r, uint64_t w, int depth)
     /* a malloc chunk, if it is not in a mapped file's data (static memory
      * would pass the chunk-header test by chance) */
     if (depth == 0 && !pm_target_in_file(&r->s->target, w)) {
-        uint64_t n = malloc_usable(r, w);
+        uint64_t n = malloc_usable(r, w), front = r->s->rt->debug_front;
+        /* with debug hooks, the chunk starts at their header; twice over when
+         * pymalloc passed a large request on to the raw domain, hooked too */
+        for (uint64_t k = 1; !n && front && k <= 2; k++) {
+            n = malloc_usable(r, w - k * front);
+            n = n > k * front ? n - k * front : 0;
+        }
         if (!n && r->s->layout->free_threaded) /* or a used mimalloc block */
             n = pm_mi_block_rest(r->s, w);
         if (n)
@@ -199,9 +205,14 @@ static void scan_object(reach *r, uint64_t addr)
             scan_words(r, block, size, 0);
         }
     } else {
+        /* and its pre-header words (3.11+: the managed dict or values); the
+         * GC head's links lead to objects found already */
         pm_object o;
-        if (pm_object_read(r->s, addr, &o))
+        if (pm_object_read(r->s, addr, &o)) {
+            uint64_t pre = o.type->presize > L->gc_head_size ? o.type->presize - L->gc_head_size : 0;
+            scan_words(r, addr - o.type->presize, pre, 0);
             scan_words(r, addr, o.footprint, 0);
+        }
     }
 }
 

@@ -278,6 +278,10 @@ pymac_status pymac_heap_walk(pymac_session *s, const pymac_heap **out, pymac_err
         *out = s->heap = h;
         return PYMAC_OK;
     }
+    if (!PM_OBJECTS_IN_PYMALLOC(s->rt))
+        pm_warn(s, "the process allocated objects with %s, not pymalloc: its arenas hold none "
+                "of them, and objects on no GC list are found only through pointers",
+                pm_allocator_name(s->rt));
     pymac_status st = geometry(s, h, err);
     if (!st)
         st = read_counters(s, h, err);

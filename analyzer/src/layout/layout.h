@@ -110,7 +110,28 @@ typedef struct pm_runtime {
     uint64_t main_interp;
     uint64_t obmalloc_state;  /* 3.12+: the main interpreter's state */
     pm_obmalloc_vars om;
+    uint8_t obj_alloc;        /* pm_obj_alloc: who allocated objects (default build) */
+    bool debug_hooks;         /* PyMem debug hooks around it */
+    /* bytes the debug hooks put before and after each pymalloc allocation
+     * (2 and 1 size_t: the size, the API id and pad bytes; the tail's pad
+     * bytes), 0 without them */
+    uint32_t debug_front, debug_back;
 } pm_runtime;
+
+/* The object domain's allocator of a default build (allocator.c). */
+typedef enum pm_obj_alloc {
+    PM_ALLOC_UNKNOWN = 0, /* not told (no symbols): pymalloc, as the build has it */
+    PM_ALLOC_PYMALLOC,
+    PM_ALLOC_MALLOC,      /* PYTHONMALLOC=malloc */
+    PM_ALLOC_MIMALLOC,    /* PYTHONMALLOC=mimalloc */
+    PM_ALLOC_OTHER,       /* PyMem_SetAllocator */
+} pm_obj_alloc;
+void pm_allocator_detect(pymac_session *s);
+/* "pymalloc", "malloc (PYTHONMALLOC=malloc)", ... */
+const char *pm_allocator_name(const pm_runtime *rt);
+/* Did objects go to pymalloc (also when not told)? */
+#define PM_OBJECTS_IN_PYMALLOC(rt) \
+    ((rt)->obj_alloc == PM_ALLOC_UNKNOWN || (rt)->obj_alloc == PM_ALLOC_PYMALLOC)
 
 /* The versions pymac was tested on. A newer one is read from its DWARF all
  * the same, with a warning (pymac_untested_version), and refused only when a

@@ -1,6 +1,24 @@
 /* The info view: what this core is and where pymac found what it needs. */
 #include "json.h"
+#include "layout.h"
 #include "pm.h"
+
+/* The object allocator's short name, as the JSON gives it. */
+static const char *allocator_key(const pymac_session *s)
+{
+    if (s->layout->free_threaded)
+        return "mimalloc";
+    switch (s->rt->obj_alloc) {
+    case PM_ALLOC_MALLOC:
+        return "malloc";
+    case PM_ALLOC_MIMALLOC:
+        return "mimalloc";
+    case PM_ALLOC_OTHER:
+        return "other";
+    default:
+        return "pymalloc";
+    }
+}
 
 pymac_status pymac_render_info(pymac_session *s, pymac_format fmt, FILE *out, pymac_error *err)
 {
@@ -26,6 +44,8 @@ pymac_status pymac_render_info(pymac_session *s, pymac_format fmt, FILE *out, py
                 "\"main_interpreter\": \"0x%llx\", ",
                 in.hexversion, in.nthreads, (unsigned long long)in.runtime_address,
                 (unsigned long long)in.main_interpreter);
+        fprintf(out, "\"allocator\": \"%s\", \"debug_hooks\": %s, ", allocator_key(s),
+                s->rt->debug_hooks ? "true" : "false");
         if (in.debuginfod_urls) {
             pm_json_key(out, "debuginfod_urls");
             pm_json_str(out, in.debuginfod_urls);
@@ -66,6 +86,10 @@ pymac_status pymac_render_info(pymac_session *s, pymac_format fmt, FILE *out, py
             "main interpreter: 0x%llx\n",
             in.nthreads, (unsigned long long)in.runtime_address,
             (unsigned long long)in.main_interpreter);
+    fprintf(out, "allocator:        %s%s\n",
+            s->layout->free_threaded ? "mimalloc (free-threaded build)" : pm_allocator_name(s->rt),
+            s->rt->debug_hooks ? ", with debug hooks (PYTHONMALLOC=debug, -X dev or a debug build)"
+                               : "");
     if (in.untested_version)
         fprintf(out, "untested:         CPython %s is newer than the newest version pymac was "
                      "tested on (%s)\n",

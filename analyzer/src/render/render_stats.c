@@ -52,6 +52,25 @@ pymac_status pymac_render_stats(pymac_session *s, pymac_format fmt, FILE *out, p
                        "stats is CPython's own text report and has no JSON form");
     if (s->layout->free_threaded)
         return pm_ft_render_stats(s, out, err);
+    if (s->rt->obj_alloc == PM_ALLOC_MIMALLOC)
+        return pm_fail(err, PYMAC_E_UNSUPPORTED,
+                       "pymac reproduces mimalloc's report for the free-threaded build only; "
+                       "types, gc and leaks still work",
+                       "the process allocated objects with %s: its sys._debugmallocstats() "
+                       "printed mimalloc's figures, which pymac cannot give for a default build",
+                       pm_allocator_name(s->rt));
+    if (!PM_OBJECTS_IN_PYMALLOC(s->rt)) {
+        /* CPython prints no allocator section then (_PyObject_DebugMallocStats
+         * returns 0 when pymalloc is not in use): only the free lists */
+        pm_freelist_stat fl[64];
+        size_t nfl;
+        pymac_status fst = pm_freelist_stats(s, fl, sizeof fl / sizeof fl[0], &nfl, err);
+        if (fst)
+            return pm_explain_truncation(s, fst, false, err);
+        for (size_t i = 0; i < nfl; i++)
+            print_freelist(out, &fl[i]);
+        return PYMAC_OK;
+    }
     const pymac_heap *h;
     pymac_status st = pymac_heap_walk(s, &h, err);
     if (st > PYMAC_PARTIAL)

@@ -170,6 +170,7 @@ pymac_status pm_runtime_open(pymac_session *s, pymac_error *err)
                        (unsigned long long)rt->main_interp);
     if (L->free_threaded)
         return PYMAC_OK; /* no pymalloc: the heaps are mimalloc's (mimalloc.c) */
+    pm_allocator_detect(s);
     return locate_obmalloc(s, err);
 }
 

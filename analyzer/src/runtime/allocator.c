@@ -1,0 +1,93 @@
+/* Which allocator the process gave objects to. A default build can run
+ * without pymalloc: PYTHONMALLOC=malloc (objects in glibc's heap, as
+ * valgrind and ASan users run it), PYTHONMALLOC=mimalloc (3.13+), and debug
+ * hooks around any of them (PYTHONMALLOC=debug, -X dev, a --with-pydebug
+ * build), which put a header before each object in its block. pymalloc's
+ * views must not report an empty or misread heap as the process's.
+ *
+ * The object domain's PyMemAllocatorEx holds the functions in use: in
+ * _PyRuntime.allocators.standard.obj (3.12+) or obmalloc.c's file static
+ * _PyObject (3.8-3.11); with debug hooks, the functions wrapped are in
+ * _PyRuntime.allocators.debug.obj.alloc (3.12+) or _PyMem_Debug.obj.alloc
+ * (debug_alloc_api_t raw, mem, obj). Each function is known by its symbol. */
+#include "layout.h"
+#include "symbols.h"
+
+static uint64_t func(pymac_session *s, const char *name)
+{
+    pm_symbol f = pm_symbol_lookup(s, name, "obmalloc.c");
+    return f.found ? f.addr : 0;
+}
+
+/* The malloc of the PyMemAllocatorEx at addr, or 0. */
+static uint64_t malloc_of(pymac_session *s, uint64_t addr)
+{
+    pm_field f;
+    uint64_t fn;
+    pm_lookup_field(s, "PyMemAllocatorEx", "malloc", &f);
+    return addr && f.ok && pm_read_field(s, addr, &f, &fn) ? fn : 0;
+}
+
+/* The object domain's allocator (debug: the one the hooks wrap), or 0. */
+static uint64_t obj_allocator(pymac_session *s, bool debug)
+{
+    pm_field f;
+    if (s->rt->minor >= 12) {
+        pm_lookup_field(s, "_PyRuntimeState",
+                        debug ? "allocators.debug.obj.alloc" : "allocators.standard.obj", &f);
+        return f.ok ? s->rt->runtime_addr + (uint64_t)f.off : 0;
+    }
+    if (!debug) {
+        pm_symbol v = pm_symbol_lookup(s, "_PyObject", "obmalloc.c");
+        return v.found ? v.addr : 0;
+    }
+    pm_symbol v = pm_symbol_lookup(s, "_PyMem_Debug", "obmalloc.c");
+    uint32_t api = pm_lookup_size(s, "debug_alloc_api_t");
+    pm_lookup_field(s, "debug_alloc_api_t", "alloc", &f);
+    return v.found && api && f.ok ? v.addr + 2ull * api + (uint64_t)f.off : 0;
+}
+
+void pm_allocator_detect(pymac_session *s)
+{
+    pm_runtime *rt = s->rt;
+    rt->obj_alloc = PM_ALLOC_UNKNOWN;
+    uint64_t fn = malloc_of(s, obj_allocator(s, false));
+    if (!fn)
+        return; /* no symbols to tell (a stripped build): pymalloc, as built */
+    if (fn == func(s, "_PyMem_DebugMalloc")) {
+        /* obmalloc.c's debug layout: [size_t n][API id + SST-1 pad bytes]
+         * the data [SST pad bytes]; SST = sizeof(size_t) */
+        uint32_t sst = pm_lookup_size(s, "size_t");
+        rt->debug_hooks = true;
+        rt->debug_front = 2 * sst;
+        rt->debug_back = sst;
+        fn = malloc_of(s, obj_allocator(s, true));
+    }
+    uint64_t pymalloc = func(s, "_PyObject_Malloc"), raw = func(s, "_PyMem_RawMalloc");
+    uint64_t mi = rt->minor >= 13 ? func(s, "_PyObject_MiMalloc") : 0;
+    if (!fn)
+        return;
+    if (fn == pymalloc)
+        rt->obj_alloc = PM_ALLOC_PYMALLOC;
+    else if (fn == raw)
+        rt->obj_alloc = PM_ALLOC_MALLOC;
+    else if (mi && fn == mi)
+        rt->obj_alloc = PM_ALLOC_MIMALLOC;
+    else if (pymalloc && raw && (mi || rt->minor < 13))
+        rt->obj_alloc = PM_ALLOC_OTHER; /* none of CPython's: PyMem_SetAllocator */
+    /* else a function we could not name: not told */
+}
+
+const char *pm_allocator_name(const pm_runtime *rt)
+{
+    switch (rt->obj_alloc) {
+    case PM_ALLOC_MALLOC:
+        return "malloc (PYTHONMALLOC=malloc)";
+    case PM_ALLOC_MIMALLOC:
+        return "mimalloc (PYTHONMALLOC=mimalloc)";
+    case PM_ALLOC_OTHER:
+        return "an allocator set with PyMem_SetAllocator";
+    default:
+        return "pymalloc";
+    }
+}
