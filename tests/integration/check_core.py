@@ -671,7 +671,46 @@ def check_retention_gdb(a, oracle):
         raise Failure("GDB types --retained: Payload retains %r" % rows.get("Payload"))
 
 
-CHECKS = {"info": check_info, "untested_version": check_untested_version, "stats": check_stats, "heap": check_heap,
+def check_allocator(a, oracle):
+    """A process that ran with PYTHONMALLOC (make-core --allocator, in
+    meta.json): info names its object allocator; stats is what
+    sys._debugmallocstats() printed (malloc: the free lists alone; debug: pymalloc
+    behind the hooks), and for mimalloc on a default build exit 9 in one line;
+    the GC numbers and every marked object exact. With debug hooks the census
+    is as exact as without (objects after the hooks' header, in pymalloc and
+    twice over in malloc chunks); without pymalloc every view that walks the
+    heap warns that objects on no GC list are found only through pointers."""
+    with open(os.path.join(a.dir, "meta.json")) as f:
+        alloc = json.load(f)["allocator"]
+    want = {"malloc": ("malloc", False), "debug": ("pymalloc", True),
+            "mimalloc": ("mimalloc", False)}[alloc]
+    info = json.loads(run_cli(a.cli, "info", "--json", a.core))
+    expect_eq("info allocator, debug_hooks", (info["allocator"], info["debug_hooks"]), want)
+    with open(os.path.join(a.dir, "mallocstats.txt")) as f:
+        printed = f.read()
+    if alloc == "mimalloc":
+        p = subprocess.run([a.cli, *SYSROOT, "stats", a.core], capture_output=True, text=True,
+                           timeout=240)
+        lines = p.stderr.strip().splitlines()
+        if p.returncode != 9 or p.stdout or len(lines) != 1 or "mimalloc" not in lines[0]:
+            raise Failure("stats of a PYTHONMALLOC=mimalloc core: exit %d, %r, %r (want 9, "
+                          "one line naming mimalloc)" % (p.returncode, p.stdout[:80], p.stderr))
+    elif run_cli(a.cli, "stats", a.core) != printed:
+        raise Failure("stats differs from sys._debugmallocstats() under PYTHONMALLOC=%s" % alloc)
+    check_gc(a, oracle)
+    check_objects(a, oracle)
+    if alloc == "debug":
+        check_census(a, oracle)
+        return
+    out = run_cli(a.cli, "types", a.core, expect=(1,))
+    if "not pymalloc" not in out or "found only through pointers" not in out:
+        raise Failure("types without pymalloc gives no warning: %r" % out[-300:])
+    gc_only = by_name(json.loads(run_cli(a.cli, "types", "--gc-only", "--json", a.core,
+                                         expect=(0, 1))))
+    expect_eq("GC census", gc_only, oracle["gc_census"])
+
+
+CHECKS = {"info": check_info, "allocator": check_allocator, "untested_version": check_untested_version, "stats": check_stats, "heap": check_heap,
           "whereis": check_whereis, "gc": check_gc,
           "census": check_census, "objects": check_objects, "gdb": check_gdb, "graph": check_graph, "leaks": check_leaks, "report": check_report,
           "growth": check_growth,
