@@ -1,5 +1,6 @@
 /* The types view: the census as a table or a JSON list. */
 #include "json.h"
+#include "layout.h"
 #include "pm.h"
 
 pymac_status pymac_render_types(pymac_session *s, int gc_only, pymac_format fmt, FILE *out,
@@ -36,9 +37,10 @@ pymac_status pymac_render_types(pymac_session *s, int gc_only, pymac_format fmt,
         fputs("(GC generations 0-2, as gc.get_objects(); sizes as sys.getsizeof)\n", out);
     else
         fprintf(out,
-                "also: %llu free-listed objects (refcount 0, not live), %llu pymalloc blocks "
+                "also: %llu free-listed objects (refcount 0, not live), %llu %s blocks "
                 "(%llu bytes) holding no object\n",
                 (unsigned long long)c->freelisted, (unsigned long long)c->raw_blocks,
+                s->layout->free_threaded ? "mimalloc" : "pymalloc",
                 (unsigned long long)c->raw_bytes);
     if (st == PYMAC_PARTIAL)
         fputs("PARTIAL: see the warnings\n", out);
