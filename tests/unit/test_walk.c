@@ -502,6 +502,33 @@ static void test_incremental_gc_3140(void)
     synth_free(y);
 }
 
+/* Dense regions (a free-threaded build's segments): a bit per 8 bytes, the
+ * rest in the hash set; regions only in address order and disjoint. */
+static void test_objmap_regions(void)
+{
+    pymac_heap none = {.arena_size = 16};
+    pm_objmap m;
+    CU_ASSERT_TRUE_FATAL(pm_objmap_init(&m, &none));
+    CU_ASSERT_TRUE_FATAL(pm_objmap_add_region(&m, 0x100000, 0x10000));
+    CU_ASSERT_TRUE_FATAL(pm_objmap_add_region(&m, 0x200000, 0x10000));
+    CU_ASSERT_FALSE(pm_objmap_add_region(&m, 0x1f0000, 0x20000)); /* overlaps */
+    CU_ASSERT_FALSE(pm_objmap_add_region(&m, 0x50000, 0x100));    /* out of order */
+    CU_ASSERT_FALSE(pm_objmap_add_region(&m, 0x300000, 0));       /* empty */
+    CU_ASSERT_TRUE(pm_objmap_add(&m, 0x100008));
+    CU_ASSERT_FALSE(pm_objmap_add(&m, 0x100008)); /* there already */
+    CU_ASSERT_TRUE(pm_objmap_add(&m, 0x20fff8));  /* the last word of the second */
+    CU_ASSERT_FALSE(pm_objmap_add(&m, 0x100004)); /* not 8-aligned in a region */
+    CU_ASSERT_TRUE(pm_objmap_add(&m, 0x210000));  /* past it: the hash set */
+    CU_ASSERT_TRUE(pm_objmap_has(&m, 0x100008));
+    CU_ASSERT_TRUE(pm_objmap_has(&m, 0x20fff8));
+    CU_ASSERT_TRUE(pm_objmap_has(&m, 0x210000));
+    CU_ASSERT_FALSE(pm_objmap_has(&m, 0x100010));
+    CU_ASSERT_FALSE(pm_objmap_has(&m, 0x1ffff8));
+    CU_ASSERT_EQUAL(m.outside_n, 1);
+    CU_ASSERT_EQUAL(pm_objmap_arena(&m, 0x100008), -1); /* no pymalloc arena */
+    pm_objmap_free(&m);
+}
+
 bool register_walk_tests(void)
 {
     static const unit_test tests[] = {
@@ -512,6 +539,7 @@ bool register_walk_tests(void)
         {"GC objects in blocks the scan skips", test_gc_objects_in_skipped_blocks},
         {"bug: ob_size of INT64_MIN", test_bug_ob_size_int64_min},
         {"3.14.0-3.14.4 incremental GC: young, old[visited_space]", test_incremental_gc_3140},
+        {"object map: dense regions", test_objmap_regions},
         {NULL, NULL},
     };
     return unit_add_suite("walkers on a synthetic image", NULL, NULL, tests);

@@ -77,7 +77,12 @@ pymac_status pm_ft_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn vi
     /* no pymalloc arenas: every object goes to the map's hash set */
     pymac_heap none = {.arena_size = 16};
     pm_walk w = {.s = s, .c = c, .visit = visit, .ctx = ctx};
-    if (!pm_objmap_init(&w.map, &none)) {
+    bool ok = pm_objmap_init(&w.map, &none);
+    /* the segments' objects as bits (a hash entry each cost 0.3 GB and a
+     * cache miss per lookup for 6.7 million objects) */
+    for (size_t i = 0; ok && i < mw->nsegs; i++)
+        ok = pm_objmap_add_region(&w.map, mw->segs[i].addr, mw->segs[i].size);
+    if (!ok) {
         pm_objmap_free(&w.map);
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     }

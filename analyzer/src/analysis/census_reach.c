@@ -244,6 +244,17 @@ pymac_status pm_census_reach(pm_walk *w, pymac_error *err)
                     scan_object(&r, m->arena_base[a] + (byte * 8 + b) * 16);
         }
     }
+    /* every object in a dense region (a free-threaded build's segments) */
+    for (size_t g = 0; g < m->nregions && !r.nomem; g++) {
+        const uint8_t *bits = m->region_bits[g];
+        for (uint64_t byte = 0; byte < m->region_size[g] / 64; byte++) {
+            if (!bits[byte])
+                continue;
+            for (unsigned b = 0; b < 8; b++)
+                if (bits[byte] >> b & 1)
+                    scan_object(&r, m->region_base[g] + (byte * 8 + b) * 8);
+        }
+    }
     /* the threads' frames hold objects nothing else points to (3.9's module
      * frame, 520 bytes, lives in malloc) */
     pm_graph_roots(s, PM_ROOTS_FRAMES, frame_candidate, &r);

@@ -74,8 +74,49 @@ bool pm_objmap_init(pm_objmap *m, const pymac_heap *h)
     return m->outside != NULL;
 }
 
+bool pm_objmap_add_region(pm_objmap *m, uint64_t base, uint64_t size)
+{
+    size_t n = m->nregions;
+    if (!size || (n && base < m->region_base[n - 1] + m->region_size[n - 1]))
+        return false;
+    uint64_t *b = realloc(m->region_base, (n + 1) * sizeof *b);
+    if (b)
+        m->region_base = b;
+    uint64_t *z = realloc(m->region_size, (n + 1) * sizeof *z);
+    if (z)
+        m->region_size = z;
+    uint8_t **bits = realloc(m->region_bits, (n + 1) * sizeof *bits);
+    if (bits)
+        m->region_bits = bits;
+    if (!b || !z || !bits || !(m->region_bits[n] = calloc(size / 64 + 1, 1)))
+        return false;
+    m->region_base[n] = base;
+    m->region_size[n] = size;
+    m->nregions = n + 1;
+    return true;
+}
+
+/* The region holding addr, or -1. */
+static long region_of(const pm_objmap *m, uint64_t addr)
+{
+    size_t lo = 0, hi = m->nregions;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->region_base[mid] <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo && addr - m->region_base[lo - 1] < m->region_size[lo - 1] ? (long)lo - 1 : -1;
+}
+
 void pm_objmap_free(pm_objmap *m)
 {
+    for (size_t i = 0; i < m->nregions; i++)
+        free(m->region_bits[i]);
+    free(m->region_bits);
+    free(m->region_base);
+    free(m->region_size);
     for (size_t i = 0; m->bits && i < m->narenas; i++)
         free(m->bits[i]);
     free(m->bits);
@@ -141,6 +182,11 @@ bool pm_objmap_has(const pm_objmap *m, uint64_t addr)
         uint64_t bit = (addr - m->arena_base[a]) / 16;
         return (addr & 15) == 0 && (m->bits[a][bit / 8] >> (bit % 8) & 1);
     }
+    long r = region_of(m, addr);
+    if (r >= 0) {
+        uint64_t bit = (addr - m->region_base[r]) / 8;
+        return (addr & 7) == 0 && (m->region_bits[r][bit / 8] >> (bit % 8) & 1);
+    }
     for (size_t j = slot(addr, m->outside_cap); m->outside[j]; j = (j + 1) & (m->outside_cap - 1))
         if (m->outside[j] == addr)
             return true;
@@ -175,6 +221,17 @@ bool pm_objmap_add(pm_objmap *m, uint64_t addr)
             return false; /* objects in pymalloc are 16-aligned */
         uint64_t bit = (addr - m->arena_base[a]) / 16;
         uint8_t *byte = &m->bits[a][bit / 8], mask = (uint8_t)(1u << (bit % 8));
+        if (*byte & mask)
+            return false;
+        *byte |= mask;
+        return true;
+    }
+    long r = region_of(m, addr);
+    if (r >= 0) {
+        if (addr & 7)
+            return false;
+        uint64_t bit = (addr - m->region_base[r]) / 8;
+        uint8_t *byte = &m->region_bits[r][bit / 8], mask = (uint8_t)(1u << (bit % 8));
         if (*byte & mask)
             return false;
         *byte |= mask;

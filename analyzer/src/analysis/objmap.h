@@ -18,6 +18,11 @@ typedef struct pm_objmap {
     uint64_t *granule_key;
     uint32_t (*granule_arenas)[2];
     size_t granule_cap;
+    /* dense regions outside pymalloc (a free-threaded build's mimalloc
+     * segments): one bit per 8 bytes, sorted, disjoint */
+    uint64_t *region_base, *region_size;
+    uint8_t **region_bits;
+    size_t nregions;
     uint64_t *outside;     /* open addressing, 0 = empty */
     size_t outside_cap, outside_n;
 } pm_objmap;
@@ -30,6 +35,11 @@ bool pm_objmap_has(const pm_objmap *m, uint64_t addr);
 /* The block of a carved, not empty pool that holds addr, from the heap walk
  * (no read of the target): its start and size. False outside such blocks. */
 bool pm_objmap_block(const pm_objmap *m, uint64_t addr, uint64_t *block, uint32_t *size);
+/* Makes [base, base + size) a dense region: its objects cost a bit each, not
+ * a hash entry (millions of them, on a free-threaded build). Regions come in
+ * address order, disjoint, before any address of theirs is added; false on no
+ * memory or a region out of order. */
+bool pm_objmap_add_region(pm_objmap *m, uint64_t base, uint64_t size);
 /* Adds addr; returns false if it was there already (or on no memory). */
 bool pm_objmap_add(pm_objmap *m, uint64_t addr);
 
