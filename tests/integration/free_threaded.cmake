@@ -21,7 +21,12 @@ else()
   set_tests_properties(interp/extra-free-threaded PROPERTIES SKIP_RETURN_CODE 77)
 endif()
 
-set(ft_checks info stats gc census objects mimalloc whereis gdb graph leaks_clean)
+set(ft_checks info stats gc census objects mimalloc whereis graph leaks_clean)
+if(NOT PYMAC_SANITIZE)
+  # GDB cannot dlopen an ASan-instrumented library: the GDB check runs in the
+  # normal build only
+  list(APPEND ft_checks gdb)
+endif()
 # threads: objects of an exited thread (abandoned segments) and of a live one
 set(ft_scenarios ${scenarios} threads)
 # planted leaks, leaks in returned frames, retention: as on the default rows
