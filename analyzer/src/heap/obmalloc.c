@@ -1,4 +1,4 @@
-/* The pymalloc walk: arenas -> pools -> blocks (CPython 3.8-3.13).
+/* The pymalloc walk: arenas -> pools -> blocks (CPython 3.8 and newer, default build).
  *
  * Only pool headers are read here, one per pool, so the walk costs far less
  * than reading the core; free lists are walked on demand (pm_pool_free_list)

@@ -341,7 +341,7 @@ pymac_status pm_not_python(pymac_session *s, pymac_error *err)
     pm_target_about about = pm_target_about_of(&s->target);
     const char *what = about.execfn ? about.execfn : about.psargs ? about.psargs : "?";
     return pm_fail(err, PYMAC_E_NOT_PYTHON,
-                   "pymac analyzes cores of CPython 3.8-3.13 processes",
+                   "pymac analyzes cores of CPython 3.8 and newer",
                    "no CPython interpreter in this core (program: %s)", what);
 }
 
