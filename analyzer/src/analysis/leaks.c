@@ -311,6 +311,8 @@ static void scan_external(leaks *l, ext_fn fn)
         for (uint64_t a = sg->vaddr; a + 8 <= sg->vaddr + sg->memsz;) {
             /* skip pymalloc arenas whole: their blocks are objects or buffers */
             uint64_t end = arena_end(l, a);
+            if (!end && l->mimalloc) /* and a mimalloc page of objects */
+                end = pm_mi_object_page_end(s, a);
             if (end) {
                 a = end;
                 continue;

@@ -160,5 +160,9 @@ const pm_mi_segment *pm_mi_segment_of(const pm_mi_walk *w, uint64_t addr);
  * segment's own header), or is it outside every walked segment (-1, also
  * when the heaps cannot be walked)? The leak scan skips 0: stale pointers. */
 int pm_mi_addr_live(pymac_session *s, uint64_t addr);
+/* The end of the blocks of the object, GC or GC pre-header heap page that
+ * holds addr (its used blocks are objects, its free ones stale), or 0: the
+ * leak scan skips such a page whole, as it skips pymalloc's arenas. */
+uint64_t pm_mi_object_page_end(pymac_session *s, uint64_t addr);
 
 #endif

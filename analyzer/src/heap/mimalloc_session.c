@@ -13,7 +13,23 @@ struct pm_mi_session {
     pm_mi_walk walk;
     bool walked;
     pymac_status walk_status;
+    size_t last; /* the page the last lookup found: scans ask about neighbours */
 };
+
+/* pm_mi_page_of, trying the page of the previous question first. */
+static const pm_mi_page *page_near(struct pm_mi_session *m, uint64_t addr)
+{
+    const pm_mi_walk *w = &m->walk;
+    if (m->last < w->npages) {
+        const pm_mi_page *p = &w->pages[m->last];
+        if (addr >= p->start && addr - p->start < p->area)
+            return p;
+    }
+    const pm_mi_page *p = pm_mi_page_of(w, addr);
+    if (p)
+        m->last = (size_t)(p - w->pages);
+    return p;
+}
 
 const char *pm_mi_heap_name(unsigned kind)
 {
@@ -93,12 +109,23 @@ int pm_mi_addr_state(pymac_session *s, uint64_t addr)
     return b < p->capacity && !pm_mi_block_free(w, p, (uint32_t)b);
 }
 
+uint64_t pm_mi_object_page_end(pymac_session *s, uint64_t addr)
+{
+    const pm_mi_walk *w;
+    if (pm_mi_session_walk(s, &w, NULL) > PYMAC_PARTIAL)
+        return 0;
+    const pm_mi_page *p = page_near(s->mimalloc, addr);
+    if (!p || p->bad || p->kind == PM_MI_HEAP_MEM)
+        return 0;
+    return p->start + p->area;
+}
+
 int pm_mi_addr_live(pymac_session *s, uint64_t addr)
 {
     const pm_mi_walk *w;
     if (pm_mi_session_walk(s, &w, NULL) > PYMAC_PARTIAL)
         return -1;
-    const pm_mi_page *p = pm_mi_page_of(w, addr);
+    const pm_mi_page *p = page_near(s->mimalloc, addr);
     if (p && p->bad)
         return -1; /* its free lists are unknown: scanned as live */
     if (p) {
@@ -148,7 +175,7 @@ uint64_t pm_mi_block_rest(pymac_session *s, uint64_t addr)
     const pm_mi_walk *w;
     if (pm_mi_session_walk(s, &w, NULL) > PYMAC_PARTIAL)
         return 0;
-    const pm_mi_page *p = pm_mi_page_of(w, addr);
+    const pm_mi_page *p = page_near(s->mimalloc, addr);
     if (!p || p->bad)
         return 0;
     uint64_t b = (addr - p->start) / p->block_size;
