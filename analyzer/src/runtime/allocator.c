@@ -19,13 +19,13 @@ static uint64_t func(pymac_session *s, const char *name)
     return f.found ? f.addr : 0;
 }
 
-/* The malloc of the PyMemAllocatorEx at addr, or 0. */
-static uint64_t malloc_of(pymac_session *s, uint64_t addr)
+/* The member of the PyMemAllocatorEx at addr, or 0. */
+static uint64_t member_of(pymac_session *s, uint64_t addr, const char *name)
 {
     pm_field f;
-    uint64_t fn;
-    pm_lookup_field(s, "PyMemAllocatorEx", "malloc", &f);
-    return addr && f.ok && pm_read_field(s, addr, &f, &fn) ? fn : 0;
+    uint64_t v;
+    pm_lookup_field(s, "PyMemAllocatorEx", name, &f);
+    return addr && f.ok && pm_read_field(s, addr, &f, &v) ? v : 0;
 }
 
 /* The object domain's allocator (debug: the one the hooks wrap), or 0. */
@@ -47,33 +47,46 @@ static uint64_t obj_allocator(pymac_session *s, bool debug)
     return v.found && api && f.ok ? v.addr + 2ull * api + (uint64_t)f.off : 0;
 }
 
+/* Hooks that wrap an allocator and keep it as their ctx (tracemalloc's, and
+ * any written the same way) are looked through, a few deep. */
+enum { MAX_WRAPPERS = 4 };
+
 void pm_allocator_detect(pymac_session *s)
 {
     pm_runtime *rt = s->rt;
     rt->obj_alloc = PM_ALLOC_UNKNOWN;
-    uint64_t fn = malloc_of(s, obj_allocator(s, false));
-    if (!fn)
-        return; /* no symbols to tell (a stripped build): pymalloc, as built */
-    if (fn == func(s, "_PyMem_DebugMalloc")) {
-        /* obmalloc.c's debug layout: [size_t n][API id + SST-1 pad bytes]
-         * the data [SST pad bytes]; SST = sizeof(size_t) */
-        uint32_t sst = pm_lookup_size(s, "size_t");
-        rt->debug_hooks = true;
-        rt->debug_front = 2 * sst;
-        rt->debug_back = sst;
-        fn = malloc_of(s, obj_allocator(s, true));
-    }
-    uint64_t pymalloc = func(s, "_PyObject_Malloc"), raw = func(s, "_PyMem_RawMalloc");
+    uint64_t debug = func(s, "_PyMem_DebugMalloc"), pymalloc = func(s, "_PyObject_Malloc");
+    uint64_t raw = func(s, "_PyMem_RawMalloc");
     uint64_t mi = rt->minor >= 13 ? func(s, "_PyObject_MiMalloc") : 0;
-    if (!fn)
-        return;
-    if (fn == pymalloc)
+    uint64_t at = obj_allocator(s, false), fn = 0;
+    for (int depth = 0; at && depth <= MAX_WRAPPERS; depth++) {
+        fn = member_of(s, at, "malloc");
+        if (!fn)
+            return; /* no symbols or layout to tell (a stripped build): not told */
+        if (fn == debug && !rt->debug_hooks) {
+            /* obmalloc.c's debug layout: [size_t n][API id + SST-1 pad
+             * bytes] the data [SST pad bytes]; SST = sizeof(size_t) */
+            uint32_t sst = pm_lookup_size(s, "size_t");
+            rt->debug_hooks = true;
+            rt->debug_front = 2 * sst;
+            rt->debug_back = sst;
+            at = obj_allocator(s, true);
+            continue;
+        }
+        if (fn == pymalloc || fn == raw || (mi && fn == mi))
+            break;
+        uint64_t ctx = member_of(s, at, "ctx");
+        if (!ctx || ctx == at)
+            break;
+        at = ctx; /* a wrapper: what it wraps */
+    }
+    if (fn && fn == pymalloc)
         rt->obj_alloc = PM_ALLOC_PYMALLOC;
-    else if (fn == raw)
+    else if (fn && fn == raw)
         rt->obj_alloc = PM_ALLOC_MALLOC;
     else if (mi && fn == mi)
         rt->obj_alloc = PM_ALLOC_MIMALLOC;
-    else if (pymalloc && raw && (mi || rt->minor < 13))
+    else if (fn && pymalloc && raw && (mi || rt->minor < 13))
         rt->obj_alloc = PM_ALLOC_OTHER; /* none of CPython's: PyMem_SetAllocator */
     /* else a function we could not name: not told */
 }
