@@ -46,6 +46,11 @@ def rows_of(view, key, path):
 
 
 def check_traced(a, oracle):
+    # tracemalloc's hooks sit on top of pymalloc: sys._debugmallocstats() then
+    # prints no pymalloc section, the free lists alone
+    with open(os.path.join(a.dir, "mallocstats.txt")) as f:
+        if run_cli(a.cli, "stats", a.core) != f.read():
+            raise Failure("stats differs from sys._debugmallocstats() under tracemalloc")
     snap = oracle["tracemalloc"]["snapshot"]
     path = snap["file"]
     for name, args in (("lineno", ["--key-type", "lineno"]),

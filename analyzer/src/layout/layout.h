@@ -112,6 +112,7 @@ typedef struct pm_runtime {
     pm_obmalloc_vars om;
     uint8_t obj_alloc;        /* pm_obj_alloc: who allocated objects (default build) */
     bool debug_hooks;         /* PyMem debug hooks around it */
+    bool obj_wrapped;         /* other hooks on top of it (tracemalloc's) */
     /* bytes the debug hooks put before and after each pymalloc allocation
      * (2 and 1 size_t: the size, the API id and pad bytes; the tail's pad
      * bytes), 0 without them */

@@ -59,9 +59,11 @@ pymac_status pymac_render_stats(pymac_session *s, pymac_format fmt, FILE *out, p
                        "the process allocated objects with %s: its sys._debugmallocstats() "
                        "printed mimalloc's figures, which pymac cannot give for a default build",
                        pm_allocator_name(s->rt));
-    if (!PM_OBJECTS_IN_PYMALLOC(s->rt)) {
-        /* CPython prints no allocator section then (_PyObject_DebugMallocStats
-         * returns 0 when pymalloc is not in use): only the free lists */
+    if (!PM_OBJECTS_IN_PYMALLOC(s->rt) || s->rt->obj_wrapped) {
+        /* CPython prints no allocator section then: _PyObject_DebugMallocStats
+         * returns 0 unless the object domain's malloc is pymalloc's, or the
+         * debug hooks' around it; tracemalloc's hooks on top hide it too.
+         * Only the free lists */
         pm_freelist_stat fl[64];
         size_t nfl;
         pymac_status fst = pm_freelist_stats(s, fl, sizeof fl / sizeof fl[0], &nfl, err);

@@ -79,6 +79,8 @@ void pm_allocator_detect(pymac_session *s)
         if (!ctx || ctx == at)
             break;
         at = ctx; /* a wrapper: what it wraps */
+        if (!depth)
+            rt->obj_wrapped = true;
     }
     if (fn && fn == pymalloc)
         rt->obj_alloc = PM_ALLOC_PYMALLOC;
