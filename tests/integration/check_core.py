@@ -214,6 +214,15 @@ def check_mimalloc(a, oracle):
     print("%d segments (%d abandoned), %d pages, %d blocks in use"
           % (arenas["totals"]["segments"], arenas["totals"]["abandoned"], len(pages),
              pools["totals"]["blocks_in_use"]))
+    queued = oracle["marked"].get("queued")
+    if queued:
+        # the threads scenario's object whose shared count went below zero
+        # while its owner is blocked: the count with the flag, as such
+        o = cli_each(a.cli, "object", a.core, [queued["id"]])[0]
+        expect_eq("queued object's shared flags", o["shared_flags"], "queued")
+        expect_eq("queued object's refcount", o["refcnt"], queued["refcount"])
+        print("queued object: local %d + shared %d >> 2, refcount %d"
+              % (o["ref_local"], o["ref_shared"], o["refcnt"]))
 
 
 def by_name(rows):
