@@ -704,6 +704,32 @@ static void test_bug_execfn_across_segments(void)
     free(sy.b.p);
 }
 
+/* Segments of a damaged core that overlap: a read served from the segment
+ * of the previous read (pm_core_ptr's cache) gave bytes for an address that
+ * pm_core_mapped, asking the segment that starts last at or below it, said
+ * is not mapped (fuzz_core found it). Both must name the same segment. */
+static void test_bug_overlapping_segments(void)
+{
+    static char big[256], small[16];
+    seg_spec segs[2] = {
+        {0x600000, 256, big, 256, PF_R | PF_W},   /* A: 0x600000..0x600100 */
+        {0x600040, 16, small, 16, PF_R | PF_W},   /* B inside A, 16 bytes */
+    };
+    core_spec cs = {.segs = segs, .nsegs = 2};
+    synth sy;
+    build_core(&cs, &sy);
+    const char *path = write_file("overlap.core", sy.b.p, sy.b.len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    pm_core core;
+    pymac_error err;
+    CU_ASSERT_EQUAL_FATAL(pm_core_open(&core, path, &err), PYMAC_OK);
+    CU_ASSERT_PTR_NOT_NULL(pm_core_ptr(&core, 0x600010, 8)); /* A, now cached */
+    uint64_t past_b = 0x600080;                              /* in A, past B */
+    CU_ASSERT_EQUAL(pm_core_ptr(&core, past_b, 8) != NULL, pm_core_mapped(&core, past_b));
+    pm_core_close(&core);
+    free(sy.b.p);
+}
+
 bool register_core_tests(void)
 {
     static const unit_test tests[] = {
@@ -721,6 +747,7 @@ bool register_core_tests(void)
     static const unit_test bugs[] = {
         {"p_offset + p_filesz wraps around", test_bug_segment_offset_wraps},
         {"AT_EXECFN across two segments", test_bug_execfn_across_segments},
+        {"overlapping segments: reads and the map agree", test_bug_overlapping_segments},
         {NULL, NULL},
     };
     if (!unit_add_suite("core", core_init, core_cleanup, tests))

@@ -340,9 +340,12 @@ static const pm_segment *find_seg(const pm_core *core, uint64_t addr)
 
 const void *pm_core_ptr(const pm_core *core, uint64_t addr, size_t len)
 {
-    /* Reads cluster: try the segment of the previous read first. */
+    /* Reads cluster: try the segment of the previous read first, if it is
+     * the one find_seg would give (segments of a damaged core may overlap:
+     * pm_core_mapped must agree) */
     const pm_segment *sg = core->last;
-    if (!sg || addr < sg->vaddr || addr - sg->vaddr >= sg->filesz) {
+    if (!sg || addr < sg->vaddr || addr - sg->vaddr >= sg->filesz ||
+        (sg + 1 < core->segs + core->nsegs && sg[1].vaddr <= addr)) {
         sg = find_seg(core, addr);
         ((pm_core *)core)->last = sg;
     }
