@@ -97,16 +97,25 @@ void pm_mi_session_free(pymac_session *s)
     s->mimalloc = NULL;
 }
 
-int pm_mi_addr_state(pymac_session *s, uint64_t addr)
+/* Is addr in a used block (1) or a free one (0) of the page *pp holding it,
+ * or unknown (-1: no page, *pp NULL; a page whose free lists broke)? */
+static int block_state(pymac_session *s, const pm_mi_walk *w, uint64_t addr,
+                       const pm_mi_page **pp)
 {
-    const pm_mi_walk *w;
-    if (pm_mi_session_walk(s, &w, NULL) > PYMAC_PARTIAL)
-        return -1;
-    const pm_mi_page *p = pm_mi_page_of(w, addr);
-    if (!p || p->bad)
+    const pm_mi_page *p = *pp = page_near(s->mimalloc, addr);
+    if (!p || p->bad || !p->block_size)
         return -1;
     uint64_t b = (addr - p->start) / p->block_size;
     return b < p->capacity && !pm_mi_block_free(w, p, (uint32_t)b);
+}
+
+int pm_mi_addr_state(pymac_session *s, uint64_t addr)
+{
+    const pm_mi_walk *w;
+    const pm_mi_page *p;
+    if (pm_mi_session_walk(s, &w, NULL) > PYMAC_PARTIAL)
+        return -1;
+    return block_state(s, w, addr, &p);
 }
 
 uint64_t pm_mi_object_page_end(pymac_session *s, uint64_t addr)
@@ -123,15 +132,12 @@ uint64_t pm_mi_object_page_end(pymac_session *s, uint64_t addr)
 int pm_mi_addr_live(pymac_session *s, uint64_t addr)
 {
     const pm_mi_walk *w;
+    const pm_mi_page *p;
     if (pm_mi_session_walk(s, &w, NULL) > PYMAC_PARTIAL)
         return -1;
-    const pm_mi_page *p = page_near(s->mimalloc, addr);
-    if (p && p->bad)
-        return -1; /* its free lists are unknown: scanned as live */
-    if (p) {
-        uint64_t b = (addr - p->start) / p->block_size;
-        return b < p->capacity && !pm_mi_block_free(w, p, (uint32_t)b);
-    }
+    int st = block_state(s, w, addr, &p);
+    if (st >= 0 || p)
+        return st; /* a broken page's blocks are scanned as live */
     return pm_mi_segment_of(w, addr) ? 0 : -1;
 }
 
@@ -175,12 +181,10 @@ uint64_t pm_mi_block_rest(pymac_session *s, uint64_t addr)
     const pm_mi_walk *w;
     if (pm_mi_session_walk(s, &w, NULL) > PYMAC_PARTIAL)
         return 0;
-    const pm_mi_page *p = page_near(s->mimalloc, addr);
-    if (!p || p->bad)
+    const pm_mi_page *p;
+    if (block_state(s, w, addr, &p) != 1)
         return 0;
     uint64_t b = (addr - p->start) / p->block_size;
-    if (b >= p->capacity || pm_mi_block_free(w, p, (uint32_t)b))
-        return 0;
     return p->start + (b + 1) * p->block_size - addr;
 }
 
