@@ -216,6 +216,18 @@ static void scan_object(reach *r, uint64_t addr)
     }
 }
 
+/* Scans the object at base + i * unit for each bit i set in bits[nbytes]. */
+static void scan_set(reach *r, uint64_t base, const uint8_t *bits, uint64_t nbytes, unsigned unit)
+{
+    for (uint64_t byte = 0; byte < nbytes && !r->nomem; byte++) {
+        if (!bits[byte])
+            continue;
+        for (unsigned b = 0; b < 8; b++)
+            if (bits[byte] >> b & 1)
+                scan_object(r, base + (byte * 8 + b) * unit);
+    }
+}
+
 static void frame_candidate(void *ctx, uint64_t target, const char *label)
 {
     (void)label;
@@ -233,28 +245,12 @@ pymac_status pm_census_reach(pm_walk *w, pymac_error *err)
     for (size_t i = 0; i < m->outside_cap; i++)
         if (m->outside[i])
             push(&r, m->outside[i]);
-    /* every object in pymalloc: the set bits */
-    for (size_t a = 0; a < m->narenas && !r.nomem; a++) {
-        const uint8_t *bits = m->bits[a];
-        for (uint64_t byte = 0; byte < h->arena_size / 16 / 8; byte++) {
-            if (!bits[byte])
-                continue;
-            for (unsigned b = 0; b < 8; b++)
-                if (bits[byte] >> b & 1)
-                    scan_object(&r, m->arena_base[a] + (byte * 8 + b) * 16);
-        }
-    }
-    /* every object in a dense region (a free-threaded build's segments) */
-    for (size_t g = 0; g < m->nregions && !r.nomem; g++) {
-        const uint8_t *bits = m->region_bits[g];
-        for (uint64_t byte = 0; byte < m->region_size[g] / 64; byte++) {
-            if (!bits[byte])
-                continue;
-            for (unsigned b = 0; b < 8; b++)
-                if (bits[byte] >> b & 1)
-                    scan_object(&r, m->region_base[g] + (byte * 8 + b) * 8);
-        }
-    }
+    /* every object in pymalloc (a bit per 16 bytes), and in a dense region
+     * (a free-threaded build's segments, a bit per 8 bytes) */
+    for (size_t a = 0; a < m->narenas && !r.nomem; a++)
+        scan_set(&r, m->arena_base[a], m->bits[a], h->arena_size / 16 / 8, 16);
+    for (size_t g = 0; g < m->nregions && !r.nomem; g++)
+        scan_set(&r, m->region_base[g], m->region_bits[g], m->region_size[g] / 64, 8);
     /* the threads' frames hold objects nothing else points to (3.9's module
      * frame, 520 bytes, lives in malloc) */
     pm_graph_roots(s, PM_ROOTS_FRAMES, frame_candidate, &r);
