@@ -602,28 +602,35 @@ def case_dwarf_other(c):
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
 
 
-def main():
+def run(cases, setup_fn, ctx_cls, root=False):
+    """The command line of a corruption script: `setup` or one of its cases,
+    each case on a Ctx; exit 0 pass, 1 fail, 77 skip. A passed case's damaged
+    copy is removed (not worth its size); a failed one's stays."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", required=True)
     ap.add_argument("--python", required=True)
     ap.add_argument("--work", required=True)
-    ap.add_argument("--root", help="the system root the interpreter runs in")
-    ap.add_argument("what", choices=["setup"] + sorted(CASES))
+    if root:
+        ap.add_argument("--root", help="the system root the interpreter runs in")
+    ap.add_argument("what", choices=["setup"] + sorted(cases))
     a = ap.parse_args()
     a.cli = os.path.abspath(a.cli)
     a.work = os.path.abspath(a.work)
     try:
         if a.what == "setup":
-            return setup(a)
-        CASES[a.what](Ctx(a))
+            return setup_fn(a)
+        cases[a.what](ctx_cls(a))
     except Failure as e:
         print("FAIL %s: %s (the damaged core stays in %s)" % (a.what, e, a.work))
         return 1
-    # passed: the damaged copy is not worth its 10 MB
     out = os.path.join(a.work, a.what + ".core")
     if os.path.exists(out):
         os.unlink(out)
     return 0
+
+
+def main():
+    return run(CASES, setup, Ctx, root=True)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ GDB (tracemalloc_traces, or _PyRuntime.tracemalloc.traces on 3.12+), moved
 by the load bias that &_PyRuntime in pymac's info gives; the struct member
 offsets likewise from GDB.
 """
-import argparse
 import json
 import os
 import random
@@ -162,25 +161,7 @@ CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cli", required=True)
-    ap.add_argument("--python", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("what", choices=["setup"] + sorted(CASES))
-    a = ap.parse_args()
-    a.cli = os.path.abspath(a.cli)
-    a.work = os.path.abspath(a.work)
-    try:
-        if a.what == "setup":
-            return setup(a)
-        CASES[a.what](Ctx(a))
-    except Failure as e:
-        print("FAIL %s: %s (the damaged core stays in %s)" % (a.what, e, a.work))
-        return 1
-    out = os.path.join(a.work, a.what + ".core")
-    if os.path.exists(out):
-        os.unlink(out)
-    return 0
+    return corrupt.run(CASES, setup, Ctx)
 
 
 if __name__ == "__main__":
