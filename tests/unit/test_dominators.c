@@ -89,6 +89,16 @@ static void check_one(const small *g, unsigned *bad)
                 d.retained_objects[v] != objects;
     }
     *bad += d.nreached != nreached;
+    /* the sums in place (the sizes where the sums go): the same sums, and 0
+     * for an unreached node */
+    uint64_t *inplace = malloc((g->n + 1) * sizeof *inplace), *was = d.retained_bytes;
+    CU_ASSERT_TRUE_FATAL(inplace != NULL);
+    memcpy(inplace, g->sizes, g->n * sizeof *inplace);
+    d.retained_bytes = inplace;
+    CU_ASSERT_TRUE_FATAL(pm_dominators_retain(&d, NULL));
+    for (uint32_t v = 0; v < g->n; v++)
+        *bad += inplace[v] != (all[v] ? was[v] : 0);
+    free(was);
     /* preorder: each node after its immediate dominator */
     uint32_t pos[MAXN];
     for (size_t k = 0; k < d.nreached; k++)

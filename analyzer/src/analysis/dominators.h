@@ -34,7 +34,9 @@ typedef struct pm_dominators {
  * millions of nodes). False when out of memory (out is then empty). Edges to
  * nodes >= n are ignored. */
 bool pm_dominators_compute(const pm_dom_graph *g, pm_dominators *out);
-/* Sums sizes[i] over the dominator tree; false when out of memory. */
+/* Sums sizes[i] over the dominator tree; false when out of memory. With
+ * sizes NULL, d->retained_bytes (n + 1 of them, the caller's malloc) holds
+ * the sizes and the sums replace them; an unreached node's becomes 0. */
 bool pm_dominators_retain(pm_dominators *d, const uint64_t *sizes);
 void pm_dominators_free(pm_dominators *d);
 
