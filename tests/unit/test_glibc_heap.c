@@ -97,6 +97,12 @@ static void check_heap(bool protect)
     CU_ASSERT_TRUE(pm_glibc_heap_is_free(&h, TOP + 16));
     CU_ASSERT_TRUE(pm_glibc_heap_is_free(&h, BASE + IMAGE - 8));
     CU_ASSERT_FALSE(pm_glibc_heap_is_free(&h, BASE + IMAGE));
+    /* the chunk list dropped: sizes no longer known, free ranges and counts kept */
+    CU_ASSERT_TRUE(pm_glibc_heap_chunk(&h, USED1 + 16) != 0);
+    pm_glibc_heap_drop_chunks(&h);
+    CU_ASSERT_EQUAL(pm_glibc_heap_chunk(&h, USED1 + 16), 0);
+    CU_ASSERT_EQUAL(h.nchunks, 7);
+    CU_ASSERT_TRUE(pm_glibc_heap_is_free(&h, FREE1 + 16));
     pm_glibc_heap_release(&h);
 }
 

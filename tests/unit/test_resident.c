@@ -141,6 +141,27 @@ static void test_hot_set_grows_budget(void)
     image_close(&im);
 }
 
+/* trim: every window dropped at once, the same bytes read again after */
+static void test_drop_all(void)
+{
+    image im = {0};
+    CU_ASSERT_TRUE_FATAL(image_open(&im));
+    pm_resident *r = pm_resident_new(im.p, SIZE);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    for (uint32_t w = 0; w < NWIN / 24; w++)
+        CU_ASSERT_EQUAL(window_number(&im, r, w), w);
+    CU_ASSERT_TRUE(resident_kib(im.p) > 0);
+    pm_resident_drop_all(r);
+    CU_ASSERT_EQUAL(resident_kib(im.p), 0);
+    bool same = true;
+    for (uint32_t w = 0; w < NWIN; w++)
+        same &= window_number(&im, r, w) == w;
+    CU_ASSERT_TRUE(same);
+    CU_ASSERT_TRUE(resident_kib(im.p) <= (long)(SIZE / 12 + WINDOW) / 1024);
+    pm_resident_free(r);
+    image_close(&im);
+}
+
 static void test_small_core_unbounded(void)
 {
     static unsigned char buf[1 << 20];
@@ -154,6 +175,7 @@ bool register_resident_tests(void)
         {"a thrashing walk makes the bound give way", test_thrash_gives_way},
         {"a hot set larger than the budget doubles it", test_hot_set_grows_budget},
         {"a small core is not bounded", test_small_core_unbounded},
+        {"everything dropped at once, the same bytes after", test_drop_all},
         {NULL, NULL},
     };
     return unit_add_suite("resident", NULL, NULL, tests);

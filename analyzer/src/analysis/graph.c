@@ -137,7 +137,9 @@ pymac_status pm_graph_open(pymac_session *s, pm_graph *g, pymac_error *err)
         if (!pm_glibc_heap_is_free(&g->malloc_heap, c.v[i]))
             c.v[m++] = c.v[i];
     g->dead = c.n - m;
-    g->nodes = c.v;
+    /* the array grew by doubling: give back what it did not fill */
+    uint64_t *fit = m ? realloc(c.v, m * sizeof *fit) : NULL;
+    g->nodes = fit ? fit : c.v;
     g->n = m;
     if (!index_pages(g)) {
         pm_graph_close(g);

@@ -24,7 +24,7 @@
 #include "stack_chunks.h"
 
 #define MAX_SCAN (1ull << 34)
-#define RC_IMMORTAL PM_RC_IMMORTAL
+#define RC_IMMORTAL UINT32_MAX /* rc: no refcount to explain */
 
 typedef struct leaks {
     pymac_session *s;
@@ -394,6 +394,29 @@ static bool reach_edge(void *ctx, uint64_t target, const char *via, bool conserv
     return true;
 }
 
+/* The immortal nodes and the unexplained ones, from the per-node counts
+ * (which the caller then frees). */
+static bool lists(const leaks *l, pm_leaks *out)
+{
+    size_t n = l->g->n, ni = 0, nu = 0;
+    for (size_t i = 0; i < n; i++) {
+        ni += l->rc[i] == RC_IMMORTAL;
+        nu += l->rc[i] != RC_IMMORTAL && l->rc[i] > l->incoming[i];
+    }
+    out->immortal = malloc((ni + 1) * sizeof *out->immortal);
+    out->unexplained = malloc((nu + 1) * sizeof *out->unexplained);
+    if (!out->immortal || !out->unexplained)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (l->rc[i] == RC_IMMORTAL)
+            out->immortal[out->nimmortal++] = (uint32_t)i;
+        else if (l->rc[i] > l->incoming[i])
+            out->unexplained[out->nunexplained++] =
+                (pm_unexplained){(uint32_t)i, l->rc[i] - l->incoming[i]};
+    }
+    return true;
+}
+
 pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err)
 {
     return pm_leaks_analyze_keep(s, out, false, err);
@@ -421,14 +444,6 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
         goto done;
     }
     l.bases = malloc((h->narenas + 1) * sizeof *l.bases);
-    if (keep) {
-        out->size = calloc(gp->n + 1, sizeof *out->size);
-        out->type = calloc(gp->n + 1, sizeof *out->type);
-        if (!out->size || !out->type) {
-            st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
-            goto done;
-        }
-    }
     if (!l.incoming || !l.exact || !l.rc || !l.edge_off || !l.reached || !l.queue || !l.bases) {
         st = pm_nomem(err);
         goto done;
@@ -469,10 +484,6 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
         l.rc[i] = 0;
         if (!pm_object_read(s, gp->nodes[i], &o))
             continue;
-        if (keep) {
-            out->size[i] = o.size;
-            out->type[i] = o.type->addr;
-        }
         if (effectively_immortal(&l, &o)) {
             l.rc[i] = RC_IMMORTAL;
         } else {
@@ -554,17 +565,20 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
         if (pm_object_read(s, gp->nodes[l.cur], &o))
             pm_referents_ex(s, &o, reach_edge, &l, 0, PM_REFS_EXACT | PM_REFS_NO_LABELS);
     }
-    out->incoming = l.incoming;
-    out->rc = l.rc;
+    if (!lists(&l, out)) {
+        st = pm_nomem(err);
+        goto done;
+    }
+    pm_glibc_heap_drop_chunks(&gp->malloc_heap); /* no chunk is asked about again */
     out->reached = l.reached;
     out->stale = l.stale;
     out->edges = l.nedges;
-    l.incoming = NULL;
-    l.rc = NULL;
     l.reached = NULL;
     if (keep && !l.no_csr) {
+        /* the edges grew by doubling: give back what they did not fill */
+        uint32_t *fit = l.nedges ? realloc(l.edges, l.nedges * sizeof *fit) : NULL;
         out->edge_off = l.edge_off;
-        out->edge_to = l.edges;
+        out->edge_to = fit ? fit : l.edges;
         l.edge_off = NULL;
         l.edges = NULL;
     }
@@ -585,13 +599,26 @@ done:
 
 void pm_leaks_free(pm_leaks *lk)
 {
-    free(lk->incoming);
-    free(lk->rc);
+    free(lk->immortal);
+    free(lk->unexplained);
     free(lk->reached);
     free(lk->edge_off);
     free(lk->edge_to);
-    free(lk->size);
-    free(lk->type);
     pm_graph_close(&lk->g);
     memset(lk, 0, sizeof *lk);
+}
+
+uint64_t pm_leaks_garbage_bytes(const pm_leaks *lk, uint32_t i)
+{
+    size_t lo = 0, hi = lk->ngarbage;
+    if (!lk->garbage_bytes)
+        return 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (lk->garbage_nodes[mid] < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < lk->ngarbage && lk->garbage_nodes[lo] == i ? lk->garbage_bytes[lo] : 0;
 }

@@ -8,28 +8,40 @@
 #include "graph.h"
 #include "tracemalloc_sites.h"
 
-#define PM_RC_IMMORTAL UINT32_MAX
+/* A node whose refcount exceeds the references found to it, by how many. */
+typedef struct pm_unexplained {
+    uint32_t node, refs;
+} pm_unexplained;
 
 typedef struct pm_leaks {
     pm_graph g;
-    uint32_t *incoming; /* per node: references found (saturating) */
-    uint32_t *rc;       /* per node: the refcount they must explain; PM_RC_IMMORTAL: none */
     uint8_t *reached;   /* per node: reached from a root */
+    /* the nodes whose refcount needs no explaining (immortal ones, 3.11's
+     * static ones), and those with references unexplained: ascending, and
+     * few, where a refcount per node would cost 8 bytes for each */
+    uint32_t *immortal;
+    size_t nimmortal;
+    pm_unexplained *unexplained;
+    size_t nunexplained;
     uint64_t stale;     /* pointers to objects skipped as lying in free malloc chunks */
     size_t edges;       /* references between nodes decoded */
     /* kept with pm_leaks_analyze_keep only (retain.c): the CSR edges (NULL if
-     * there were too many for 32-bit offsets), each node's size and type */
+     * there were too many for 32-bit offsets) */
     uint32_t *edge_off, *edge_to;
-    uint64_t *size, *type;
     /* borrowed from retain.c when it computed them, else NULL: per node, what
      * it retains from the roots (reached nodes), and from the garbage (the
      * unreached nodes, as entered from the unreached GC objects) */
-    const uint64_t *retained_bytes, *garbage_bytes;
+    const uint64_t *retained_bytes;
+    const uint64_t *garbage_bytes; /* indexed by garbage_index */
+    const uint32_t *garbage_nodes; /* the unreached nodes, ascending */
+    size_t ngarbage;
 } pm_leaks;
 
 pymac_status pm_leaks_analyze(pymac_session *s, pm_leaks *out, pymac_error *err);
 pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, pymac_error *err);
 void pm_leaks_free(pm_leaks *lk);
+/* What unreached node i retains from the garbage, 0 if that is unknown. */
+uint64_t pm_leaks_garbage_bytes(const pm_leaks *lk, uint32_t i);
 
 /* The leaks view's two reports, grouped by type name (render_leaks.c). */
 enum { PM_LEAK_EXAMPLES = 5 };

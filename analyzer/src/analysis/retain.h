@@ -25,10 +25,14 @@ typedef struct pm_retain {
     size_t nroots, caproots;
     char **labels;
     size_t nlabels;
-    uint16_t *root_of; /* per node: 1 + its first root's label, 0 if not a root */
+    pm_retain_root *root_at; /* each root node once, with its first root's label: by node */
+    size_t nroot_at;
     uint8_t *hidden;   /* per node: a module or a module's dict (dominators leaves them out) */
     uint32_t *path_parent; /* per node: the path view's BFS parent (built on first use) */
-    pm_dominators garbage; /* the unreached nodes' tree, entered from the unreached GC objects */
+    /* the unreached nodes' tree, entered from the unreached GC objects: over
+     * the subgraph of garbage_nodes (ascending), numbered by position */
+    pm_dominators garbage;
+    uint32_t *garbage_nodes;
     bool nomem;
 } pm_retain;
 
@@ -38,6 +42,11 @@ typedef struct pm_retain {
 
 pymac_status pm_retain_shared(pymac_session *s, pm_retain **out, pymac_error *err);
 void pm_retain_free(pm_retain *r);
+/* Node i's size as types measures it (0 if it cannot be read). */
+uint64_t pm_retain_size(pymac_session *s, const pm_retain *r, uint32_t i);
+/* Node i's type, NULL if it cannot be read. (Read, not kept: a type per
+ * node would cost 4 bytes a node for the few that are printed.) */
+const pm_type *pm_retain_type(pymac_session *s, const pm_retain *r, uint32_t i);
 /* The name of root node i ("sys.modules", "thread 0 frame 2", "immortal",
  * ...), or NULL if it is not a root. */
 const char *pm_retain_root_name(const pm_retain *r, uint32_t i);

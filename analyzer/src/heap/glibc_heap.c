@@ -152,7 +152,7 @@ static uint64_t walked_chunk(const pm_glibc_heap *h, uint64_t mem)
     if (mem < 16 || (mem & (ALIGN - 1)))
         return 0;
     uint64_t p = mem - 16;
-    size_t lo = 0, hi = h->nchunks;
+    size_t n = h->chunks ? h->nchunks : 0, lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (h->chunks[2 * mid] < p)
@@ -160,7 +160,7 @@ static uint64_t walked_chunk(const pm_glibc_heap *h, uint64_t mem)
         else
             hi = mid;
     }
-    return lo < h->nchunks && h->chunks[2 * lo] == p ? h->chunks[2 * lo + 1] : 0;
+    return lo < n && h->chunks[2 * lo] == p ? h->chunks[2 * lo + 1] : 0;
 }
 
 /* One tcache bin's chain from head: count entries (or, with count
@@ -282,6 +282,13 @@ bool pm_glibc_heap_is_free(const pm_glibc_heap *h, uint64_t addr)
 uint64_t pm_glibc_heap_chunk(const pm_glibc_heap *h, uint64_t mem)
 {
     return walked_chunk(h, mem);
+}
+
+void pm_glibc_heap_drop_chunks(pm_glibc_heap *h)
+{
+    free(h->chunks);
+    h->chunks = NULL;
+    h->capchunks = 0;
 }
 
 void pm_glibc_heap_release(pm_glibc_heap *h)

@@ -20,7 +20,8 @@ typedef struct pm_tcache_ref {
 typedef struct pm_glibc_heap {
     uint64_t *free;  /* sorted, disjoint [lo, hi) pairs: bytes of free chunks */
     size_t nfree, capfree;
-    uint64_t *chunks; /* (start, size) of every chunk walked (for tcache checks) */
+    uint64_t *chunks; /* (start, size) of every chunk walked (for tcache checks);
+                       * NULL once dropped, when nchunks still counts them */
     size_t nchunks, capchunks;
     size_t nheaps;        /* heaps whose chunk chain was walked end to end */
     size_t nfree_chunks;  /* free by the boundary tags (incl. each heap's top) */
@@ -45,6 +46,9 @@ void pm_glibc_heap_finish(pm_glibc_heap *h, pm_heap_read_fn rd, void *ctx);
 bool pm_glibc_heap_is_free(const pm_glibc_heap *h, uint64_t addr);
 /* The size of the walked chunk whose user data starts at mem, or 0. */
 uint64_t pm_glibc_heap_chunk(const pm_glibc_heap *h, uint64_t mem);
+/* Frees the chunk list (the free ranges and the counts stay): for when no
+ * more chunk sizes will be asked. */
+void pm_glibc_heap_drop_chunks(pm_glibc_heap *h);
 void pm_glibc_heap_release(pm_glibc_heap *h);
 
 struct pymac_session;

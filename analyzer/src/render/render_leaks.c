@@ -140,10 +140,10 @@ static void print_groups(FILE *out, pymac_format fmt, const char *key, const cha
     }
 }
 
-static void add(group *g, const pm_object *o, uint64_t refs, const uint64_t *retained, long idx)
+static void add(group *g, const pm_object *o, uint64_t refs, uint64_t retained)
 {
     /* each suspect is a root of its dominator tree: no two share what they retain */
-    g->retained += retained ? retained[idx] : o->size;
+    g->retained += retained;
     if (g->objects < EXAMPLES)
         g->examples[g->objects] = o->addr;
     g->objects++;
@@ -205,21 +205,23 @@ pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_
             if (idx >= 0 && !lk->reached[idx] && pm_object_read(s, gc->objects[i], &o)) {
                 group *gr = find_group(&unreachable, o.type->name);
                 if (gr)
-                    add(gr, &o, 0, lk->garbage_bytes, idx);
+                    add(gr, &o, 0,
+                        lk->garbage_bytes ? pm_leaks_garbage_bytes(lk, (uint32_t)idx) : o.size);
                 if (gr)
                     pm_tm_sites_add(sites, 1, (uint32_t)(gr - out->unreachable), &o);
                 nomem = !gr;
             }
         }
     }
-    for (size_t i = 0; i < lk->g.n && !nomem; i++) {
+    for (size_t k = 0; k < lk->nunexplained && !nomem; k++) {
         pm_object o;
-        if (lk->rc[i] == PM_RC_IMMORTAL || lk->rc[i] <= lk->incoming[i] ||
-            !pm_object_read(s, lk->g.nodes[i], &o))
+        uint32_t i = lk->unexplained[k].node;
+        if (!pm_object_read(s, lk->g.nodes[i], &o))
             continue;
         group *gr = find_group(&unexplained, o.type->name);
         if (gr)
-            add(gr, &o, lk->rc[i] - lk->incoming[i], lk->retained_bytes, (long)i);
+            add(gr, &o, lk->unexplained[k].refs,
+                lk->retained_bytes ? lk->retained_bytes[i] : o.size);
         if (gr)
             pm_tm_sites_add(sites, 0, (uint32_t)(gr - out->unexplained), &o);
         nomem = !gr;

@@ -18,7 +18,7 @@ static const char *SEVERAL_ROOTS = "several roots";
 
 static const char *type_name(pymac_session *s, const pm_retain *r, uint32_t i)
 {
-    const pm_type *t = r->lk.type[i] ? pm_type_get(s, r->lk.type[i]) : NULL;
+    const pm_type *t = pm_retain_type(s, r, i);
     return t ? t->name : "?";
 }
 
@@ -108,7 +108,7 @@ static void path_out(pymac_session *s, FILE *out, pymac_format fmt, const pm_ret
         return;
     }
     if (fmt == PYMAC_TEXT)
-        fputs(r->labels[r->root_of[chain[len - 1]] - 1], out);
+        fputs(pm_retain_root_name(r, chain[len - 1]), out);
     else
         fputc('[', out);
     for (size_t k = len; k-- > 0;) {
@@ -143,7 +143,7 @@ static void entry_json(pymac_session *s, FILE *out, const pm_retain *r, uint32_t
 {
     fprintf(out, "{\"address\": \"0x%llx\", \"type\": ", (unsigned long long)r->lk.g.nodes[i]);
     pm_json_str(out, type_name(s, r, i));
-    fprintf(out, ", \"size\": %llu, ", (unsigned long long)r->lk.size[i]);
+    fprintf(out, ", \"size\": %llu, ", (unsigned long long)pm_retain_size(s, r, i));
     if (r->dom.idom[i] == PM_DOM_NONE)
         fputs("\"retained_bytes\": null, \"retained_objects\": null", out);
     else
@@ -191,7 +191,7 @@ pymac_status pymac_render_retained(pymac_session *s, uint64_t addr, pymac_format
     if (pm_object_read(s, addr, &o))
         pm_value_repr(s, &o, value, sizeof value);
     fprintf(out, "0x%llx %s  %s\n", (unsigned long long)addr, type_name(s, r, v), value);
-    fprintf(out, "  size        %llu bytes\n", (unsigned long long)r->lk.size[v]);
+    fprintf(out, "  size        %llu bytes\n", (unsigned long long)pm_retain_size(s, r, v));
     if (r->dom.idom[v] != PM_DOM_NONE)
         fprintf(out, "  retained    %llu bytes in %lu objects (itself and all it dominates)\n",
                 (unsigned long long)r->dom.retained_bytes[v],
@@ -267,6 +267,31 @@ static int by_retained(const void *a, const void *b)
     return x->node < y->node ? -1 : x->node > y->node;
 }
 
+/* A listed node and its position in the listing. */
+typedef struct listed_at {
+    uint32_t node, pos;
+} listed_at;
+
+static int by_node(const void *a, const void *b)
+{
+    const listed_at *x = a, *y = b;
+    return x->node < y->node ? -1 : x->node > y->node;
+}
+
+/* Node v's entry in the by-node sorted at[0 .. n), or NULL. */
+static const listed_at *listed(const listed_at *at, size_t n, uint32_t v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (at[mid].node < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && at[lo].node == v ? &at[lo] : NULL;
+}
+
 typedef struct listing {
     uint32_t *v;     /* the listed nodes, heaviest first */
     size_t n;
@@ -314,15 +339,15 @@ static pymac_status select_heavy(pymac_session *s, const pm_retain *r,
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     for (size_t k = 0; k < r->dom.nreached; k++) {
         uint32_t v = r->dom.order[k];
-        if (!f->all && (r->root_of[v] || r->hidden[v]))
+        if (!f->all && (pm_retain_root_name(r, v) || r->hidden[v]))
             continue;
         if (r->dom.retained_bytes[v] < f->min_bytes || !type_matches(s, r, v, f->type_name))
             continue;
         heap_push(r, L->v, &L->n, cap, v);
     }
     weighed *w = malloc((L->n + 1) * sizeof *w);
-    /* pos: each listed node's position + 1 */
-    uint32_t *pos = calloc(n + 1, sizeof *pos);
+    /* pos: each listed node's position, by node (few beside the nodes) */
+    listed_at *pos = malloc((L->n + 1) * sizeof *pos);
     if (!w || !pos) {
         free(w);
         free(pos);
@@ -333,17 +358,20 @@ static pymac_status select_heavy(pymac_session *s, const pm_retain *r,
     pm_sort(w, L->n, sizeof *w, by_retained);
     for (size_t k = 0; k < L->n; k++) {
         L->v[k] = w[k].node;
-        pos[L->v[k]] = (uint32_t)k + 1;
+        pos[k] = (listed_at){w[k].node, (uint32_t)k};
     }
     free(w);
+    pm_sort(pos, L->n, sizeof *pos, by_node);
     /* each one's nearest listed dominator */
     for (size_t k = 0; k < L->n; k++) {
         L->up[k] = (uint32_t)L->n;
-        for (uint32_t d = r->dom.idom[L->v[k]]; d < n; d = r->dom.idom[d])
-            if (pos[d]) {
-                L->up[k] = pos[d] - 1;
+        for (uint32_t d = r->dom.idom[L->v[k]]; d < n; d = r->dom.idom[d]) {
+            const listed_at *p = listed(pos, L->n, d);
+            if (p) {
+                L->up[k] = p->pos;
                 break;
             }
+        }
     }
     free(pos);
     return PYMAC_OK;
@@ -536,13 +564,14 @@ static pymac_status types_retained(pymac_session *s, const pm_retain *r, type_ro
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        const pm_type *t = r->lk.type[i] ? pm_type_get(s, r->lk.type[i]) : NULL;
+        pm_object o;
+        const pm_type *t = pm_object_read(s, r->lk.g.nodes[i], &o) && o.type->addr ? o.type : NULL;
         tix[i] = t && t->index < ntypes ? t->index : UINT32_MAX;
         first[i] = UINT32_MAX;
         if (tix[i] != UINT32_MAX) {
             row[tix[i]].type = t;
             row[tix[i]].count++;
-            row[tix[i]].bytes += r->lk.size[i];
+            row[tix[i]].bytes += o.size;
         }
     }
     first[n] = UINT32_MAX;

@@ -132,6 +132,17 @@ static void evict(pm_resident *r)
     }
 }
 
+void pm_resident_drop_all(pm_resident *r)
+{
+    uintptr_t start = (uintptr_t)r->image, end = (start + r->size + 4095) & ~(uintptr_t)4095;
+    madvise((void *)start, end - start, MADV_DONTNEED);
+    for (uint32_t k = 0; k < r->n; k++)
+        r->state[r->fifo[(r->head + k) % r->cap]] &= (uint16_t)~(RESIDENT | REFERENCED);
+    r->n = 0;
+    r->head = 0;
+    r->last = UINT64_MAX;
+}
+
 /* Doubles the budget, keeping the FIFO's order; false when the budget would
  * cover the core (or on no memory): then there is no bound to keep. */
 static bool grow(pm_resident *r)

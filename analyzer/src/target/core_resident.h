@@ -18,4 +18,8 @@ void pm_resident_free(pm_resident *r);
  * keep no bound from then on. */
 bool pm_resident_touch(pm_resident *r, const void *p, size_t len);
 
+/* Drops every window read so far (they refault from the page cache when
+ * read again). */
+void pm_resident_drop_all(pm_resident *r);
+
 #endif

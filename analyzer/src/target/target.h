@@ -74,6 +74,9 @@ typedef struct pm_target_ops {
     pm_find_elf_fn *find_elf;
     /* Optional: forget what was cached of the memory (it changed). */
     void (*flush)(pm_target *t);
+    /* Optional: give back the pages of memory already read that can be read
+     * again (a core's mapped windows), before a phase that reads none. */
+    void (*trim)(pm_target *t);
     /* Optional, async-signal-safe: let a stopped process run again. */
     void (*release)(pm_target *t);
     void (*close)(pm_target *t);
@@ -101,6 +104,12 @@ pymac_status pm_target_open_reader(pm_target *t, pm_reader reader, const char *k
                                    uint64_t space_bytes, pymac_error *err);
 /* Closes any kind (and resets t); a target never opened is fine. */
 void pm_target_close(pm_target *t);
+
+static inline void pm_target_trim(pm_target *t)
+{
+    if (t->ops && t->ops->trim)
+        t->ops->trim(t);
+}
 
 static inline const pm_segment *pm_target_ranges(const pm_target *t, size_t *n)
 {

@@ -492,7 +492,17 @@ static void borrowed_core_close(pm_target *t)
     (void)t; /* the caller's core */
 }
 
+/* Only a core this session mapped from its file: its pages refault the
+ * same bytes (a decompressed image in anonymous memory would be lost). */
+static void core_trim(pm_target *t)
+{
+    pm_core *core = t->impl;
+    if (core->resident)
+        pm_resident_drop_all(core->resident);
+}
+
 static const pm_target_ops core_ops = {
+    .trim = core_trim,
     .read = core_read,
     .view = core_view,
     .read_sparse = core_read_sparse,
