@@ -435,16 +435,58 @@ def check_leaks(a, oracle):
 CLEAN_UNEXPLAINED_MAX = 32
 
 
+def pointers_to(core, addrs):
+    """How many 8-byte aligned words of the core's memory (its PT_LOAD
+    segments' file bytes) hold each address: an independent count of the
+    pointers to it, by brute force."""
+    import mmap
+    import struct
+    counts = {x: 0 for x in addrs}
+    with open(core, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        phoff, = struct.unpack_from("<Q", m, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", m, 0x36)
+        for i in range(phnum):
+            ptype, _, off, vaddr, _, filesz = struct.unpack_from("<IIQQQQ", m,
+                                                                 phoff + i * phentsize)
+            if ptype != 1 or not filesz:
+                continue
+            for x in addrs:
+                needle = struct.pack("<Q", x)
+                k = m.find(needle, off, off + filesz)
+                while k >= 0:
+                    if (k - off + vaddr) % 8 == 0:
+                        counts[x] += 1
+                    k = m.find(needle, k + 1, off + filesz)
+    return counts
+
+
+def orphaned(a, group):
+    """Is an unexplained group a real leak of references, which pymac must
+    report: each of its example objects has one unexplained reference and no
+    word anywhere in the core points at it, so nothing in the process can
+    ever release it? (numpy's Cython modules on Debian's 3.11 lose such
+    references to 16-39 argument-name tuples at import.)"""
+    if group["unexplained_refs"] != group["objects"] or not group["examples"]:
+        return False
+    found = pointers_to(a.core, [int(x, 16) for x in group["examples"]])
+    return not any(found.values())
+
+
 def check_leaks_clean(a, oracle):
     """A scenario without planted leaks: no unexplained-reference group above
-    CLEAN_UNEXPLAINED_MAX objects, and none of the scenario's own types
-    reported as unexplained or unreachable."""
+    CLEAN_UNEXPLAINED_MAX objects, unless the references are lost for good
+    (orphaned: no pointer to its examples in the whole core), and none of the
+    scenario's own types reported as unexplained or unreachable."""
     got = cli_json(a.cli, "leaks", a.core)
     own = set(oracle.get("expected", {}))
     for g in got["unexplained"]:
-        if g["objects"] > CLEAN_UNEXPLAINED_MAX:
+        if g["objects"] <= CLEAN_UNEXPLAINED_MAX:
+            continue
+        if not orphaned(a, g):
             raise Failure("unexplained %s: %d objects, more than the clean threshold %d"
                           % (g["type"], g["objects"], CLEAN_UNEXPLAINED_MAX))
+        print("orphaned %s: %d objects with a reference no word of the core holds (a leak "
+              "of the process's own, rightly reported)" % (g["type"], g["objects"]))
     for key in ("unexplained", "unreachable"):
         for g in got[key]:
             if g["type"] in own:
@@ -464,9 +506,10 @@ def check_leaks_real(a, oracle):
         sys.exit(SKIP)
     check_leaks_clean(a, oracle)
     got = cli_json(a.cli, "leaks", a.core)
-    top = max((g["objects"] for g in got["unexplained"]), default=0)
-    print("ok %s: libraries %s, largest unexplained group %d objects (at most %d)"
-          % (a.label, ", ".join(libs), top, CLEAN_UNEXPLAINED_MAX))
+    top = max((g["objects"] for g in got["unexplained"] if g["objects"] <= CLEAN_UNEXPLAINED_MAX),
+              default=0)
+    print("ok %s: libraries %s, largest unexplained group %d objects (at most %d), orphans "
+          "aside" % (a.label, ", ".join(libs), top, CLEAN_UNEXPLAINED_MAX))
 
 
 def check_report(a, oracle):

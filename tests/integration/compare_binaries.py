@@ -4,6 +4,7 @@ directory and compares what they print, byte for byte: stdout, stderr and
 the exit status. For changes that must not change behaviour.
 
   compare_binaries.py OLD_CLI NEW_CLI CORES_DIR [-j N] [--only SUBSTRING]
+                      [--views NAME,NAME...]
 
 Cores go small, leaky, growth, then medium (each over every interpreter and
 kind), and a line per core says how it went, so that a run cut short still
@@ -34,8 +35,10 @@ def views_for(core_dir, cores_dir):
          ['objects', '--limit', '40'], ['objects', '--type', 'str', '--limit', '25'],
          ['objects', '--gen', '2', '--min-size', '200', '--limit', '30'],
          ['objects', '--type', 'dict', '--limit', '0'],
-         ['leaks']]
-    for view in ('whereis', 'object', 'referrers', 'path'):
+         ['leaks'], ['dominators'], ['dominators', '--all', '--limit', '60'],
+         ['dominators', '--folded'], ['dominators', '--type', 'dict', '--limit', '10'],
+         ['types', '--retained']]
+    for view in ('whereis', 'object', 'referrers', 'path', 'retained'):
         v.append([view] + addrs)  # (one address alone is the same code path)
     name = os.path.basename(core_dir)
     if '-growth2-' in name:
@@ -43,15 +46,29 @@ def views_for(core_dir, cores_dir):
         if os.path.exists(base):
             v.append(['leaks', '--baseline', base])
             v.append(['diff', base])  # diff OLD NEW
+    # a core taken in a system root is read with that root's files
+    try:
+        with open(os.path.join(core_dir, 'meta.json')) as f:
+            root = json.load(f).get('root')
+    except (OSError, ValueError):
+        root = None
+    sysroot = ['--sysroot', root] if root else []
     runs = []
     for args in v:
         for json_flag in ([], ['--json']):
             if args[0] == 'diff':
-                cmd = json_flag + ['diff', args[1], core]
+                cmd = sysroot + json_flag + ['diff', args[1], core]
             else:
-                cmd = json_flag + [args[0], core] + args[1:]
+                cmd = sysroot + json_flag + [args[0], core] + args[1:]
             runs.append(cmd)
     return runs
+
+
+def wanted(cmd, views):
+    """Is cmd one of the views asked for (all when none were)?"""
+    rest = cmd[2:] if cmd[0] == '--sysroot' else cmd
+    name = next(a for a in rest if not a.startswith('--'))
+    return not views or name in views
 
 
 def run(cli, cmd):
@@ -71,6 +88,7 @@ def main():
     ap.add_argument('cores')
     ap.add_argument('-j', type=int, default=2)
     ap.add_argument('--only', default='', help='only core directories whose name has this')
+    ap.add_argument('--views', default='', help='only these views (comma-separated names)')
     a = ap.parse_args()
     rank = ['-small-', '-leaky-', '-growth', '-medium-']
     dirs = sorted((d for d in os.listdir(a.cores)
@@ -81,7 +99,8 @@ def main():
     statuses = {}
     with concurrent.futures.ThreadPoolExecutor(a.j) as ex:
         for d in dirs:
-            jobs = views_for(os.path.join(a.cores, d), a.cores)
+            views = set(filter(None, a.views.split(',')))
+            jobs = [c for c in views_for(os.path.join(a.cores, d), a.cores) if wanted(c, views)]
             before = ndiff
             for cmd, same, ra, rb in ex.map(lambda c: compare(a.old, a.new, c), jobs):
                 statuses[ra[0]] = statuses.get(ra[0], 0) + 1

@@ -9,18 +9,7 @@ elsewhere, or another failure of a listed test, is never hidden.
 """
 import re
 
-GAPS = {}
-
-# Debian 3.11 with numpy: 16 to 39 tuples of argument names (('seed', 'bg_type'),
-# ('args', 'kwargs')...) with refcount 1 and no pointer to them anywhere in the
-# core, not even inside another word: built by numpy's Cython modules at import
-# (mtrand.pyx's code objects take their names from such tuples), probably held
-# by file statics the compiler never stored. Not yet told from a leak. Issue 15
-# ("false suspects on real heaps").
-_CYTHON = (15, r"unexplained tuple: (3[3-9]|[4-9]\d) objects, more than the clean threshold",
-           "numpy's Cython argument-name tuples, which no word in the core points at")
-for _kind in ("gcore", "kernel"):
-    GAPS["debian-3.11/reallib/%s/leaks_real" % _kind] = _CYTHON
+GAPS = {}  # name -> (issue, message pattern, reason); none open today
 
 
 def known_gap(name, message):
