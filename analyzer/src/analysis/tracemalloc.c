@@ -22,13 +22,13 @@
  * its public functions), for types private to Modules/_tracemalloc.c. */
 static bool member(pymac_session *s, const char *type, const char *path, pm_field *f)
 {
-    pm_lookup_field_near(s, type, path, pm_symbol_lookup(s, "PyTraceMalloc_Track", NULL).addr, f);
+    pm_lookup_field_near(s, type, path, "PyTraceMalloc_Track", f);
     return f->ok;
 }
 
 static uint32_t size_of(pymac_session *s, const char *type)
 {
-    int64_t n = pm_lookup_size_near(s, type, pm_symbol_lookup(s, "PyTraceMalloc_Track", NULL).addr);
+    int64_t n = pm_lookup_size_near(s, type, "PyTraceMalloc_Track");
     return n > 0 ? (uint32_t)n : 0;
 }
 

@@ -37,7 +37,7 @@ static void field(resolver *r, const char *tname, const char *path, pm_field *ou
 
 static uint32_t size_of(resolver *r, const char *tname, const char *label)
 {
-    int64_t n = pm_lookup_size_near(r->s, tname, 0);
+    int64_t n = pm_lookup_size_near(r->s, tname, NULL);
     if (n <= 0 && !r->missing) {
         snprintf(r->buf, sizeof r->buf, "sizeof(%s)", label);
         r->missing = r->buf;

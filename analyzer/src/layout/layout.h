@@ -24,13 +24,13 @@ typedef struct pm_layout_source {
     /* type.path ("mgmt.arenas": nested members) in out; out->ok false if absent */
     bool (*field)(struct pm_layout_source *src, const char *type, const char *path,
                   pm_field *out);
-    /* field, as defined in the compilation unit of the function at near first
-     * (types private to one file); near 0: as field */
+    /* field, as defined in the compilation unit of the function named anchor
+     * first (types private to one file); anchor NULL: as field */
     bool (*field_near)(struct pm_layout_source *src, const char *type, const char *path,
-                       uint64_t near, pm_field *out);
-    /* sizeof(type), -1 if unknown; near: a function address whose compilation
-     * unit's definition is preferred (0: the runtime's and allocator's) */
-    int64_t (*size)(struct pm_layout_source *src, const char *type, uint64_t near);
+                       const char *anchor, pm_field *out);
+    /* sizeof(type), -1 if unknown; anchor: a function whose compilation unit's
+     * definition is preferred (NULL: the runtime's and allocator's) */
+    int64_t (*size)(struct pm_layout_source *src, const char *type, const char *anchor);
     /* the element size and count of the array member type.path */
     bool (*array)(struct pm_layout_source *src, const char *type, const char *path,
                   uint64_t *elem_size, uint64_t *count);
@@ -48,6 +48,17 @@ typedef struct pm_layout_source {
 
 /* Opens the DWARF source of the interpreter's module (s->layout_source). */
 pymac_status pm_layout_source_dwarf(pymac_session *s, pymac_error *err);
+/* With PYMAC_LAYOUT_RECORD=FILE set, wraps s->layout_source in one that
+ * appends each question and answer to FILE (source_record.c). */
+void pm_layout_source_record(pymac_session *s);
+/* Without DWARF: the layout table of the runtime's version and build kind
+ * as s->layout_source, checked against _Py_DebugOffsets where the build has
+ * them (3.13+); exit 7 naming the version when no table covers it. Needs
+ * rt->version and rt->runtime_addr (source_table.c). */
+pymac_status pm_layout_source_choose_table(pymac_session *s, pymac_error *err);
+/* 3.13+: compares the offsets _Py_DebugOffsets publishes with the layout
+ * source's (debug_offsets.c); a table that disagrees is refused. */
+pymac_status pm_debug_offsets_check(pymac_session *s, pymac_error *err);
 
 typedef struct pm_layout {
     /* struct arena_object */
@@ -117,6 +128,10 @@ typedef struct pm_runtime {
      * (2 and 1 size_t: the size, the API id and pad bytes; the tail's pad
      * bytes), 0 without them */
     uint32_t debug_front, debug_back;
+    /* where the layouts came from: "dwarf", "table" or "debug_offsets+table" */
+    const char *layout_source;
+    const struct pm_layout_table *table; /* the table, without DWARF */
+    unsigned debug_offsets_checked;      /* _Py_DebugOffsets members that agreed */
 } pm_runtime;
 
 /* The object domain's allocator of a default build (allocator.c). */
@@ -153,16 +168,17 @@ bool pm_lookup_array(pymac_session *s, const char *type, const char *path, uint6
                      uint64_t *count);
 /* type.path as the compilation unit of the function at near defines type
  * (then anywhere); out->ok false if absent. */
-void pm_lookup_field_near(pymac_session *s, const char *type, const char *path, uint64_t near,
-                          pm_field *out);
+void pm_lookup_field_near(pymac_session *s, const char *type, const char *path,
+                          const char *anchor, pm_field *out);
 /* The type name of member type.path (an array's element's, a pointer's
  * target's with a '*'), or NULL. */
 const char *pm_lookup_member_type(pymac_session *s, const char *type, const char *path);
 /* Each named direct member of type, in order (see pm_layout_source.members). */
 int pm_lookup_members(pymac_session *s, const char *type,
                       bool (*fn)(void *ctx, const char *name, int64_t off), void *ctx);
-/* sizeof(type) as defined near the function at near (see pm_layout_source.size), -1 if unknown. */
-int64_t pm_lookup_size_near(pymac_session *s, const char *type, uint64_t near);
+/* sizeof(type) as defined near the function named anchor (see
+ * pm_layout_source.size), -1 if unknown. */
+int64_t pm_lookup_size_near(pymac_session *s, const char *type, const char *anchor);
 /* Reads the member f of the struct at base (up to 8 bytes; bitfields too). */
 bool pm_read_field(pymac_session *s, uint64_t base, const pm_field *f, uint64_t *out);
 /* sizeof(type), 0 when unknown. */

@@ -44,15 +44,15 @@ void pm_lookup_field(pymac_session *s, const char *type, const char *path, pm_fi
     out->ok = src && src->field(src, type, path, out);
 }
 
-int64_t pm_lookup_size_near(pymac_session *s, const char *type, uint64_t near)
+int64_t pm_lookup_size_near(pymac_session *s, const char *type, const char *anchor)
 {
     pm_layout_source *src = s->layout_source;
-    return src ? src->size(src, type, near) : -1;
+    return src ? src->size(src, type, anchor) : -1;
 }
 
 uint32_t pm_lookup_size(pymac_session *s, const char *type)
 {
-    int64_t n = pm_lookup_size_near(s, type, 0);
+    int64_t n = pm_lookup_size_near(s, type, NULL);
     return n > 0 ? (uint32_t)n : 0;
 }
 
@@ -76,12 +76,12 @@ int pm_lookup_members(pymac_session *s, const char *type,
     return src && src->members ? src->members(src, type, fn, ctx) : -1;
 }
 
-void pm_lookup_field_near(pymac_session *s, const char *type, const char *path, uint64_t near,
-                          pm_field *out)
+void pm_lookup_field_near(pymac_session *s, const char *type, const char *path,
+                          const char *anchor, pm_field *out)
 {
     pm_layout_source *src = s->layout_source;
-    if (src && src->field_near && near)
-        out->ok = src->field_near(src, type, path, near, out);
+    if (src && src->field_near && anchor)
+        out->ok = src->field_near(src, type, path, anchor, out);
     else
         pm_lookup_field(s, type, path, out);
 }

@@ -14,6 +14,7 @@ enum { TYPE_MEMO = 64 };
 
 typedef struct dwarf_source {
     pm_layout_source ops; /* first: the session holds a pm_layout_source * */
+    pymac_session *s;     /* for the anchors' addresses */
     pm_dwarf dw;
     uint64_t anchors[4]; /* functions whose CUs define the types we need */
     struct {
@@ -66,20 +67,28 @@ static bool field(pm_layout_source *src, const char *type, const char *path, pm_
     return out->ok;
 }
 
-static bool field_near(pm_layout_source *src, const char *type, const char *path, uint64_t near,
-                       pm_field *out)
+/* The address of the function named anchor, 0 if none (or not found). */
+static uint64_t anchor_addr(dwarf_source *d, const char *anchor)
+{
+    return anchor ? pm_symbol_lookup(d->s, anchor, NULL).addr : 0;
+}
+
+static bool field_near(pm_layout_source *src, const char *type, const char *path,
+                       const char *anchor, pm_field *out)
 {
     Dwarf_Die t;
     dwarf_source *d = (dwarf_source *)src;
+    uint64_t near = anchor_addr(d, anchor);
     out->ok = ((near && find(d, type, near, &t)) || find(d, type, 0, &t)) &&
               pm_dwarf_member(&t, path, out);
     return out->ok;
 }
 
-static int64_t size(pm_layout_source *src, const char *type, uint64_t near)
+static int64_t size(pm_layout_source *src, const char *type, const char *anchor)
 {
     Dwarf_Die t;
     dwarf_source *d = (dwarf_source *)src;
+    uint64_t near = anchor_addr(d, anchor);
     /* near a given function first, then near the runtime */
     if ((near && find(d, type, near, &t)) || find(d, type, 0, &t))
         return pm_dwarf_sizeof(&t);
@@ -157,6 +166,7 @@ pymac_status pm_layout_source_dwarf(pymac_session *s, pymac_error *err)
                                 .array = array, .member_type = member_type, .members = members,
                                 .field_near = field_near,
                                 .close = close_source};
+    d->s = s;
     d->dw.mod = s->python.mod;
     d->dw.dwarf = s->python.dwarf;
     /* (the order the runtime and allocator CUs are searched in) */

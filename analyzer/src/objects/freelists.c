@@ -104,7 +104,7 @@ static const fl_version *for_minor(unsigned minor)
 /* sizeof(name) as the file defining the function anchor has it; -1 if unknown. */
 static int64_t size_near(pymac_session *s, const char *name, const char *anchor)
 {
-    return pm_lookup_size_near(s, name, anchor ? pm_symbol_lookup(s, anchor, NULL).addr : 0);
+    return pm_lookup_size_near(s, name, anchor);
 }
 
 /* Where a counter lives: a file static, or a member of the main interpreter

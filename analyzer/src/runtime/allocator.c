@@ -19,13 +19,11 @@ static uint64_t func(pymac_session *s, const char *name)
     return f.found ? f.addr : 0;
 }
 
-/* The member of the PyMemAllocatorEx at addr, or 0. */
-static uint64_t member_of(pymac_session *s, uint64_t addr, const char *name)
+/* The member f of the PyMemAllocatorEx at addr, or 0. */
+static uint64_t member_of(pymac_session *s, uint64_t addr, const pm_field *f)
 {
-    pm_field f;
     uint64_t v;
-    pm_lookup_field(s, "PyMemAllocatorEx", name, &f);
-    return addr && f.ok && pm_read_field(s, addr, &f, &v) ? v : 0;
+    return addr && f->ok && pm_read_field(s, addr, f, &v) ? v : 0;
 }
 
 /* The object domain's allocator (debug: the one the hooks wrap), or 0. */
@@ -59,8 +57,13 @@ void pm_allocator_detect(pymac_session *s)
     uint64_t raw = func(s, "_PyMem_RawMalloc");
     uint64_t mi = rt->minor >= 13 ? func(s, "_PyObject_MiMalloc") : 0;
     uint64_t at = obj_allocator(s, false), fn = 0;
+    /* both members asked up front, whatever the symbols let us tell: a
+     * layout table made from a build with them answers one without */
+    pm_field f_malloc, f_ctx;
+    pm_lookup_field(s, "PyMemAllocatorEx", "malloc", &f_malloc);
+    pm_lookup_field(s, "PyMemAllocatorEx", "ctx", &f_ctx);
     for (int depth = 0; at && depth <= MAX_WRAPPERS; depth++) {
-        fn = member_of(s, at, "malloc");
+        fn = member_of(s, at, &f_malloc);
         if (!fn)
             return; /* no symbols or layout to tell (a stripped build): not told */
         if (fn == debug && !rt->debug_hooks) {
@@ -75,7 +78,7 @@ void pm_allocator_detect(pymac_session *s)
         }
         if (fn == pymalloc || fn == raw || (mi && fn == mi))
             break;
-        uint64_t ctx = member_of(s, at, "ctx");
+        uint64_t ctx = member_of(s, at, &f_ctx);
         if (!ctx || ctx == at)
             break;
         at = ctx; /* a wrapper: what it wraps */
