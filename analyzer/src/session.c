@@ -10,6 +10,7 @@
 #include "retain.h"
 #include "object.h"
 #include "layout.h"
+#include "layout_table.h"
 #include "mimalloc.h"
 
 /* Read-only file pages a core left out, from the ELF files found for them. */
@@ -43,8 +44,10 @@ static pymac_status finish_open(pymac_session *s, pymac_status st, pymac_session
 {
     if (!st)
         st = pm_modules_open(s, err);
-    if (!st)
+    if (!st && s->python.dwarf) { /* without, runtime.c asks for a table */
         st = pm_layout_source_dwarf(s, err);
+        pm_layout_source_record(s);
+    }
     if (!st)
         st = pm_runtime_open(s, err);
     st = pm_explain_truncation(s, st, true, err);
@@ -220,6 +223,14 @@ pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err)
     out->compression = about.compression;
     out->compressed_bytes = about.compressed_size;
     out->core_bytes = about.size;
+    out->layout_source = s->rt->layout_source;
+    const pm_layout_table *t = s->rt->table;
+    if (t) {
+        out->layout_table = t->name;
+        out->layout_build = t->free_threaded ? "free-threaded" : "default";
+        out->layout_proven_on = t->proven_on;
+    }
+    out->debug_offsets_checked = s->rt->debug_offsets_checked;
     if (out->debuginfo_source && strcmp(out->debuginfo_source, "debuginfod") == 0)
         out->debuginfod_urls = getenv("DEBUGINFOD_URLS");
     return PYMAC_OK;

@@ -140,6 +140,15 @@ typedef struct pymac_info {
     uint64_t compressed_bytes;     /* the compressed file's size */
     uint64_t core_bytes;           /* the core's size (decompressed) */
     const char *debuginfod_urls;   /* debuginfo_source "debuginfod": DEBUGINFOD_URLS */
+    /* Where struct layouts came from: "dwarf"; "table", a layout table pymac
+     * ships, generated from the DWARF of builds of the same version and kind
+     * (no DWARF found); "debug_offsets+table", the table checked against the
+     * build's own _Py_DebugOffsets (3.13+). */
+    const char *layout_source;
+    const char *layout_table;      /* the table's name ("py312"), NULL with DWARF */
+    const char *layout_build;      /* "default" or "free-threaded" */
+    const char *layout_proven_on;  /* the builds it was generated from, "3.12.1" */
+    unsigned debug_offsets_checked; /* _Py_DebugOffsets members that agreed */
 } pymac_info;
 
 /* Non-NULL when the target's CPython is newer than the newest version pymac

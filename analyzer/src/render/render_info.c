@@ -51,6 +51,25 @@ pymac_status pymac_render_info(pymac_session *s, pymac_format fmt, FILE *out, py
             pm_json_str(out, in.debuginfod_urls);
             fputs(", ", out);
         }
+        pm_json_key(out, "layout_source");
+        pm_json_str(out, in.layout_source);
+        fputs(", ", out);
+        pm_json_key(out, "layout_table");
+        if (in.layout_table) {
+            fputs("{", out);
+            pm_json_key(out, "name");
+            pm_json_str(out, in.layout_table);
+            fputs(", ", out);
+            pm_json_key(out, "build");
+            pm_json_str(out, in.layout_build);
+            fputs(", ", out);
+            pm_json_key(out, "proven_on");
+            pm_json_str(out, in.layout_proven_on);
+            fputs("}, ", out);
+        } else {
+            fputs("null, ", out);
+        }
+        fprintf(out, "\"debug_offsets_checked\": %u, ", in.debug_offsets_checked);
         if (in.compression)
             fprintf(out,
                     "\"compressed\": {\"format\": \"%s\", \"compressed_bytes\": %llu, "
@@ -90,6 +109,15 @@ pymac_status pymac_render_info(pymac_session *s, pymac_format fmt, FILE *out, py
             s->layout->free_threaded ? "mimalloc (free-threaded build)" : pm_allocator_name(s->rt),
             s->rt->debug_hooks ? ", with debug hooks (PYTHONMALLOC=debug, -X dev or a debug build)"
                                : "");
+    if (in.layout_table)
+        fprintf(out, "layouts:          %s: table %s (CPython 3.%u, %s build; generated from %s)",
+                in.layout_source, in.layout_table, in.hexversion >> 16 & 0xff, in.layout_build,
+                in.layout_proven_on);
+    else
+        fprintf(out, "layouts:          %s", in.layout_source);
+    if (in.debug_offsets_checked)
+        fprintf(out, ", %u offsets agree with _Py_DebugOffsets", in.debug_offsets_checked);
+    fputc('\n', out);
     if (in.untested_version)
         fprintf(out, "untested:         CPython %s is newer than the newest version pymac was "
                      "tested on (%s)\n",

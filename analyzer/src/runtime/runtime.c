@@ -121,12 +121,21 @@ static pymac_status locate_obmalloc(pymac_session *s, pymac_error *err)
         {"narenas_highwater", &om->narenas_highwater},
         {"usedpools", &om->usedpools},
     };
-    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        if (!required[i].v->ok && !s->python.dwarf && rt->minor <= 11)
+            /* 3.8-3.11 keep the allocator in file statics that only the
+             * symbol table names: a stripped build has none (a search of
+             * the data for them is not written yet) */
+            return pm_fail(err, PYMAC_E_NO_DEBUGINFO, s->python.no_dwarf_hint,
+                           "%s, and CPython %s keeps pymalloc's '%s' in a file static that "
+                           "only the symbol table or DWARF names (a stripped build has neither)",
+                           s->python.no_dwarf_why, rt->version, required[i].name);
         if (!required[i].v->ok)
             return pm_fail(err, PYMAC_E_UNSUPPORTED,
                            "pymalloc state not found: was this CPython built --without-pymalloc?",
                            "the allocator variable '%s' is missing from %s", required[i].name,
                            s->python.path);
+    }
     if (L->has_radix && (!om->arena_map_root.ok || !om->arena_map_mid_count.ok ||
                          !om->arena_map_bot_count.ok))
         return pm_fail(err, PYMAC_E_UNSUPPORTED, MISMATCH_HINT,
@@ -152,8 +161,13 @@ pymac_status pm_runtime_open(pymac_session *s, pymac_error *err)
     if (!runtime.found)
         return pm_not_python(s, err);
     rt->runtime_addr = runtime.addr;
-
-    pymac_status st = pm_layout_resolve(s, err);
+    rt->layout_source = "dwarf";
+    pymac_status st = s->layout_source ? PYMAC_OK : pm_layout_source_choose_table(s, err);
+    if (st)
+        return st;
+    st = pm_layout_resolve(s, err);
+    if (!st)
+        st = pm_debug_offsets_check(s, err);
     if (st)
         return st;
     pm_layout *L = s->layout;

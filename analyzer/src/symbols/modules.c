@@ -221,9 +221,17 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
                                path, have, py->path, py->build_id);
         }
     }
-    pymac_status said = dw ? PYMAC_OK : pm_debuginfod_explain(py->path, py->build_id, err);
-    if (said)
-        return said; /* what the debuginfod servers answered */
+    pymac_error said_err = {0};
+    pymac_status said = dw ? PYMAC_OK : pm_debuginfod_explain(py->path, py->build_id, &said_err);
+    if (said) {
+        /* what the debuginfod servers answered: said if no layout table
+         * stands in, else as a warning beside the table's answers */
+        snprintf(py->no_dwarf_why, sizeof py->no_dwarf_why, "%s", said_err.message);
+        snprintf(py->no_dwarf_hint, sizeof py->no_dwarf_hint, "%s", said_err.hint);
+        py->no_dwarf_said = true;
+        py->debug_source = "none";
+        return PYMAC_OK;
+    }
     if (!dw) {
         char pkg[64];
         const char *deb = debian_dbg_package(py->path, pkg, sizeof pkg);
@@ -248,9 +256,13 @@ pymac_status pm_modules_open(pymac_session *s, pymac_error *err)
                      "build CPython with -g, or pass --debug-dir DIR holding "
                      ".build-id/%.2s/%s.debug",
                      py->build_id, py->build_id[0] ? py->build_id + 2 : "");
-        return pm_fail(err, PYMAC_E_NO_DEBUGINFO, hint,
-                       "no DWARF debug info for %s (build-id %s)", py->path,
-                       py->build_id[0] ? py->build_id : "unknown");
+        /* not an error yet: a layout table may stand in (source_table.c),
+         * which says this if none can */
+        snprintf(py->no_dwarf_hint, sizeof py->no_dwarf_hint, "%s", hint);
+        snprintf(py->no_dwarf_why, sizeof py->no_dwarf_why, "no DWARF debug info for %s (build-id %s)",
+                 py->path, py->build_id[0] ? py->build_id : "unknown");
+        py->debug_source = "none";
+        return PYMAC_OK;
     }
     py->dwarf = dw;
     py->bias = bias;

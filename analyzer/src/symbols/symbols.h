@@ -19,6 +19,11 @@ typedef struct pm_module {
     Elf *elf;                /* main ELF file */
     uint64_t elf_bias;
     Dwarf *dwarf;            /* its debug info; DIE addresses + bias = run time */
+    /* with no DWARF: why, and how to get it (said if no layout table can
+     * stand in either) */
+    char no_dwarf_why[512];
+    char no_dwarf_hint[512];
+    bool no_dwarf_said; /* why is what the debuginfod servers answered */
 } pm_module;
 
 typedef struct pm_symbol {
