@@ -6,14 +6,16 @@
 A copy of the pyenv interpreter with its executable and libpython stripped
 (strip --strip-all; the copy runs against its own libpython through
 LD_LIBRARY_PATH) makes a core of the small scenario with its oracle. Then:
-  - without DEBUGINFOD_URLS: no debug info (exit 7): nothing else on this
+  - without DEBUGINFOD_URLS: no debug info (exit 7, or layouts from pymac's
+    table where it has one for the version): nothing else on this
     machine has this build's DWARF, so what follows comes from the server;
   - a `debuginfod` started by this test on a free port, scanning a directory
     that holds the unstripped libpython: stats byte for byte and the GC lists
     as the oracle, info says "debuginfod (URL)"; then again with the server
     stopped, from the client's cache;
   - a server that does not have the build (404), and a port where nothing
-    listens: one line each saying so, exit 7.
+    listens: one line each saying so, exit 7; or, with a layout table for the
+    version, the table's answers and that line as a warning.
 Every run has its own DEBUGINFOD_CACHE_PATH. Exit 0 pass, 1 fail, 77 skip.
 """
 import argparse
@@ -151,7 +153,24 @@ def run(a, args, env):
 
 
 def expect_no_debuginfo(a, core, env, why, contains):
-    p = run(a, ["stats", core], env)
+    """No DWARF for this build from anywhere: exit 7 with one line saying
+    `contains`; or, where pymac has a layout table for the version, the
+    table's answers (info says so, and names no debug file), with what a
+    server answered as a warning."""
+    p = run(a, ["info", "--json", core], env)
+    if p.returncode == 0:
+        info = json.loads(p.stdout)
+        said = contains == "no DWARF" or any(contains in w for w in info["warnings"])
+        if info["layout_source"] not in ("table", "debug_offsets+table") \
+                or info["debuginfo_path"] or not said:
+            raise Failure("%s: info says layouts from %r, debug info %r, warnings %r (want a "
+                          "table, none, and %r)" % (why, info["layout_source"],
+                                                    info["debuginfo_path"], info["warnings"],
+                                                    contains))
+        print("ok %s: layouts from the table %s%s" % (why, info["layout_table"]["name"],
+                                                      "" if contains == "no DWARF" else
+                                                      ", with the warning: " + contains))
+        return
     lines = p.stderr.splitlines()
     if p.returncode != NO_DEBUGINFO or len(lines) != 1 or contains not in lines[0]:
         raise Failure("%s: exit %d (want %d and one line with %r): %r"
@@ -201,6 +220,8 @@ def check(a):
 
     expect_no_debuginfo(a, core, env_for(a, None, "cache-none"),
                         "no DEBUGINFOD_URLS: no other debug info for this build", "no DWARF")
+    # (a table answers as DWARF would: info must then name debuginfod's file,
+    # which shows the DWARF came from the server, not from the table)
 
     served = os.path.join(a.work, "served")
     os.makedirs(served)
