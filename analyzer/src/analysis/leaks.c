@@ -610,15 +610,8 @@ void pm_leaks_free(pm_leaks *lk)
 
 uint64_t pm_leaks_garbage_bytes(const pm_leaks *lk, uint32_t i)
 {
-    size_t lo = 0, hi = lk->ngarbage;
     if (!lk->garbage_bytes)
         return 0;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (lk->garbage_nodes[mid] < i)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < lk->ngarbage && lk->garbage_nodes[lo] == i ? lk->garbage_bytes[lo] : 0;
+    size_t k = pm_lower_bound_u32(lk->garbage_nodes, lk->ngarbage, i);
+    return k < lk->ngarbage && lk->garbage_nodes[k] == i ? lk->garbage_bytes[k] : 0;
 }

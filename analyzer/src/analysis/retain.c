@@ -115,15 +115,7 @@ static void measure(pymac_session *s, pm_retain *r, uint64_t *size)
 /* The position of node i in the ascending nodes[0 .. m) (it is there). */
 static uint32_t garbage_position(const uint32_t *nodes, size_t m, uint32_t i)
 {
-    size_t lo = 0, hi = m;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (nodes[mid] < i)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return (uint32_t)lo;
+    return (uint32_t)pm_lower_bound_u32(nodes, m, i);
 }
 
 /* What the garbage retains: a second tree over the unreached nodes only,

@@ -54,6 +54,21 @@ static inline void pm_sort(void *base, size_t n, size_t size, int (*cmp)(const v
         qsort(base, n, size, cmp);
 }
 
+/* The first position in the ascending a[0 .. n) whose value is not below v
+ * (n if none). */
+static inline size_t pm_lower_bound_u32(const uint32_t *a, size_t n, uint32_t v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 char *pm_strdup(const char *s);
 char *pm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
