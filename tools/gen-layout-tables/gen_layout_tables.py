@@ -10,12 +10,13 @@ Each CORE_DIR is a fixture core's directory (core, oracle.json, meta.json;
 fixtures/make-core makes them, `ctest -R '^core/'` makes the matrix's) of a
 build whose DWARF pymac finds. The views that between them ask every
 question (SCENARIO_VIEWS, ADDRESS_VIEWS) run on it with PYMAC_LAYOUT_RECORD
-set, which records each layout question the library
-asks and DWARF's answer; the answers of the builds of one minor version and
-kind make one table (builds that disagree split it by patch release: each
-group covers from its oldest build up to the next group's). `emit` writes the
-tables and tables.c; `check` writes them elsewhere and fails on any
-difference with the committed ones, naming it: the tables are proven
+set, which records each layout question the library asks and DWARF's
+answer; the answers of the builds of one minor version and kind make one
+table. Where the builds disagree on an answer, each holds for its builds'
+patch releases (the first from 0, the last to 255) and the patches between
+have none: the table does not guess them. `emit` writes the tables and
+tables.c; `check` records again and fails on any answer that is not the
+committed table's for that build's version, kind and patch: the tables are proven
 against every DWARF build present, not trusted."""
 import argparse
 import ast
