@@ -30,7 +30,7 @@ CONTEXT = {'pm'}
 def modules():
     mods = {}  # module name -> (layer, [paths])
     for dirpath, _, files in os.walk(ROOT):
-        layer = os.path.relpath(dirpath, ROOT)
+        layer = os.path.relpath(dirpath, ROOT).split(os.sep)[0]  # layout/tables: layout
         for f in files:
             if f.endswith(('.c', '.h')):
                 name = f[:-2]
