@@ -34,7 +34,8 @@ typedef struct lt {
     uint32_t *vert;   /* number -> node */
     uint32_t *pni;    /* number -> DFS parent's number, then bucket chain, then idom */
     uint32_t *semi, *label, *anc, *bucket;
-    uint32_t *poff, *preds; /* number -> predecessors' numbers (CSR, then FIRST-marked) */
+    uint32_t *poff;   /* while predecessors() builds preds: where each list starts */
+    uint32_t *preds;  /* the predecessors' numbers, by vertex, each list's first FIRST-marked */
     size_t r;         /* numbers 0 .. r */
     size_t npreds;
 } lt;
@@ -244,7 +245,7 @@ bool pm_dominators_compute(const pm_dom_graph *g, pm_dominators *out)
         return false;
     size_t n1 = g->n + 1;
     lt t = {0};
-    uint32_t *dfn = malloc(n1 * sizeof *dfn); /* becomes out->idom */
+    uint32_t *dfn = malloc(n1 * sizeof *dfn); /* node -> number, until the predecessors */
     t.vert = malloc(n1 * sizeof *t.vert);
     t.pni = malloc(n1 * sizeof *t.pni);
     if (!dfn || !t.vert || !t.pni)

@@ -14,7 +14,7 @@
 #define PM_DOM_NONE UINT32_MAX       /* not reached from any root */
 
 typedef struct pm_dom_graph {
-    size_t n;              /* nodes 0 .. n-1 (n < PM_DOM_ROOT) */
+    size_t n;              /* nodes 0 .. n-1 (n < 2^31: compute fails above) */
     const uint32_t *off;   /* node i's successors: edges[off[i] .. off[i+1]) */
     const uint32_t *edges;
     const uint32_t *roots; /* the super-root's successors, in order (repeats are fine) */

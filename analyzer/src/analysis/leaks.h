@@ -32,7 +32,7 @@ typedef struct pm_leaks {
      * it retains from the roots (reached nodes), and from the garbage (the
      * unreached nodes, as entered from the unreached GC objects) */
     const uint64_t *retained_bytes;
-    const uint64_t *garbage_bytes; /* indexed by garbage_index */
+    const uint64_t *garbage_bytes; /* by position in garbage_nodes (pm_leaks_garbage_bytes) */
     const uint32_t *garbage_nodes; /* the unreached nodes, ascending */
     size_t ngarbage;
 } pm_leaks;

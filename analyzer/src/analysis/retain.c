@@ -85,19 +85,21 @@ static void on_root(void *ctx, uint64_t target, const char *label)
     add_root(c->r, pm_graph_index(&c->r->lk.g, target), label, c->frame, true);
 }
 
-/* Each node's size into size[], and its hidden mark: modules and their
- * dicts, what `dominators` leaves out by default. */
+/* Each node's size into size[], and its hidden mark: the roots, modules and
+ * their dicts, what `dominators` leaves out by default. */
 static void measure(pymac_session *s, pm_retain *r, uint64_t *size)
 {
     pm_field md_dict;
     pm_lookup_field(s, "PyModuleObject", "md_dict", &md_dict);
+    for (size_t k = 0; k < r->nroot_at; k++)
+        r->hidden[r->root_at[k].node] = 1;
     size_t n = r->lk.g.n;
     for (size_t i = 0; i < n; i++) {
         pm_object o;
         if ((i & 16383) == 0)
             pm_progress(s, "retained: sizes", i, n);
         size[i] = 0;
-        if (!pm_object_read(s, r->lk.g.nodes[i], &o) || !o.type->addr)
+        if (!pm_retain_object(s, r, (uint32_t)i, &o))
             continue;
         size[i] = o.size;
         if (strcmp(o.type->name, "module") != 0)
@@ -210,9 +212,9 @@ static pymac_status build(pymac_session *s, pm_retain *r, pymac_error *err)
     pm_target_trim(&s->target); /* the tree reads no target memory: its pages go back */
     bool ok = pm_dominators_compute(&dg, &r->dom);
     free(ids);
-    /* sizes and types after the tree, whose arrays are given back by then;
-     * the sizes go where their sums will be (the views read the few sizes
-     * they print from the objects) */
+    /* sizes after the tree, whose arrays are given back by then, into the
+     * array their sums take (the views read the few sizes and types they
+     * print from the objects) */
     uint64_t *size = ok ? malloc((n + 1) * sizeof *size) : NULL;
     ok = size && (r->hidden = calloc(n + 1, 1));
     if (ok)
@@ -265,16 +267,21 @@ void pm_retain_free(pm_retain *r)
     free(r);
 }
 
+bool pm_retain_object(pymac_session *s, const pm_retain *r, uint32_t i, pm_object *o)
+{
+    return i < r->lk.g.n && pm_object_read(s, r->lk.g.nodes[i], o) && o->type->addr;
+}
+
 uint64_t pm_retain_size(pymac_session *s, const pm_retain *r, uint32_t i)
 {
     pm_object o;
-    return i < r->lk.g.n && pm_object_read(s, r->lk.g.nodes[i], &o) && o.type->addr ? o.size : 0;
+    return pm_retain_object(s, r, i, &o) ? o.size : 0;
 }
 
 const pm_type *pm_retain_type(pymac_session *s, const pm_retain *r, uint32_t i)
 {
     pm_object o;
-    return i < r->lk.g.n && pm_object_read(s, r->lk.g.nodes[i], &o) && o.type->addr ? o.type : NULL;
+    return pm_retain_object(s, r, i, &o) ? o.type : NULL;
 }
 
 const char *pm_retain_root_name(const pm_retain *r, uint32_t i)

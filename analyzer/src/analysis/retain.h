@@ -27,7 +27,7 @@ typedef struct pm_retain {
     size_t nlabels;
     pm_retain_root *root_at; /* each root node once, with its first root's label: by node */
     size_t nroot_at;
-    uint8_t *hidden;   /* per node: a module or a module's dict (dominators leaves them out) */
+    uint8_t *hidden;   /* per node: a root, a module or a module's dict (dominators leaves them out) */
     uint32_t *path_parent; /* per node: the path view's BFS parent (built on first use) */
     /* the unreached nodes' tree, entered from the unreached GC objects: over
      * the subgraph of garbage_nodes (ascending), numbered by position */
@@ -42,6 +42,8 @@ typedef struct pm_retain {
 
 pymac_status pm_retain_shared(pymac_session *s, pm_retain **out, pymac_error *err);
 void pm_retain_free(pm_retain *r);
+/* Reads node i's object; false if it cannot be read or has no type. */
+bool pm_retain_object(pymac_session *s, const pm_retain *r, uint32_t i, pm_object *o);
 /* Node i's size as types measures it (0 if it cannot be read). */
 uint64_t pm_retain_size(pymac_session *s, const pm_retain *r, uint32_t i);
 /* Node i's type, NULL if it cannot be read. (Read, not kept: a type per

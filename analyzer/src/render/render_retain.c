@@ -339,7 +339,7 @@ static pymac_status select_heavy(pymac_session *s, const pm_retain *r,
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     for (size_t k = 0; k < r->dom.nreached; k++) {
         uint32_t v = r->dom.order[k];
-        if (!f->all && (pm_retain_root_name(r, v) || r->hidden[v]))
+        if (!f->all && r->hidden[v])
             continue;
         if (r->dom.retained_bytes[v] < f->min_bytes || !type_matches(s, r, v, f->type_name))
             continue;
@@ -565,7 +565,7 @@ static pymac_status types_retained(pymac_session *s, const pm_retain *r, type_ro
     }
     for (size_t i = 0; i < n; i++) {
         pm_object o;
-        const pm_type *t = pm_object_read(s, r->lk.g.nodes[i], &o) && o.type->addr ? o.type : NULL;
+        const pm_type *t = pm_retain_object(s, r, (uint32_t)i, &o) ? o.type : NULL;
         tix[i] = t && t->index < ntypes ? t->index : UINT32_MAX;
         first[i] = UINT32_MAX;
         if (tix[i] != UINT32_MAX) {
