@@ -435,6 +435,19 @@ def check_leaks(a, oracle):
 CLEAN_UNEXPLAINED_MAX = 32
 
 
+def load_segments(data):
+    """(file offset, vaddr, file size) of each PT_LOAD of the ELF file in data
+    (bytes, a bytearray or an mmap)."""
+    import struct
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    for i in range(phnum):
+        ptype, _, off, vaddr, _, filesz = struct.unpack_from("<IIQQQQ", data,
+                                                             phoff + i * phentsize)
+        if ptype == 1:
+            yield off, vaddr, filesz
+
+
 def pointers_to(core, addrs):
     """How many 8-byte aligned words of the core's memory (its PT_LOAD
     segments' file bytes) hold each address: an independent count of the
@@ -443,13 +456,7 @@ def pointers_to(core, addrs):
     import struct
     counts = {x: 0 for x in addrs}
     with open(core, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-        phoff, = struct.unpack_from("<Q", m, 0x20)
-        phentsize, phnum = struct.unpack_from("<HH", m, 0x36)
-        for i in range(phnum):
-            ptype, _, off, vaddr, _, filesz = struct.unpack_from("<IIQQQQ", m,
-                                                                 phoff + i * phentsize)
-            if ptype != 1 or not filesz:
-                continue
+        for off, vaddr, filesz in load_segments(m):
             for x in addrs:
                 needle = struct.pack("<Q", x)
                 k = m.find(needle, off, off + filesz)
@@ -598,12 +605,8 @@ def patch_py_version(path, vaddr, minor, out):
     import struct
     with open(path, "rb") as f:
         data = bytearray(f.read())
-    phoff, = struct.unpack_from("<Q", data, 32)
-    phentsize, phnum = struct.unpack_from("<HH", data, 54)
-    for i in range(phnum):
-        ptype, _, off, va, _, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", data,
-                                                               phoff + i * phentsize)
-        if ptype == 1 and va <= vaddr < va + filesz:
+    for off, va, filesz in load_segments(data):
+        if va <= vaddr < va + filesz:
             at = off + vaddr - va
             v, = struct.unpack_from("<Q", data, at)
             struct.pack_into("<Q", data, at, (v & ~0xff0000) | (minor << 16))
@@ -611,6 +614,16 @@ def patch_py_version(path, vaddr, minor, out):
                 f.write(data)
             return True
     return False
+
+
+def static_py_version(exe):
+    """The address of Py_Version in exe when exe is a static executable
+    (ET_EXEC: no load bias) that exports it (Debian's python3.X), else None."""
+    nm = subprocess.run(["nm", "-D", exe], capture_output=True, text=True).stdout.split("\n")
+    sym = [l.split()[0] for l in nm if l.endswith(" Py_Version")]
+    if not sym or open(exe, "rb").read(18)[16] != 2:
+        return None
+    return int(sym[0], 16)
 
 
 def check_untested_version(a, oracle):
@@ -627,12 +640,10 @@ def check_untested_version(a, oracle):
     exe = root + oracle["executable"]
     extra = ["--debug-dir", root + "/usr/lib/debug"] if root else []
     old_shape = int(oracle["version"].split(".")[1]) < 12
-    nm = subprocess.run(["nm", "-D", exe], capture_output=True, text=True).stdout.split("\n")
-    sym = [l.split()[0] for l in nm if l.endswith(" Py_Version")]
-    if not sym or open(exe, "rb").read(18)[16] != 2:  # ET_EXEC: no load bias
+    vaddr = static_py_version(exe)
+    if vaddr is None:
         print("skip: %s is not a static executable exporting Py_Version" % exe)
         sys.exit(SKIP)
-    vaddr = int(sym[0], 16)
     with tempfile.TemporaryDirectory() as tmp:
         for minor in (16, 7):
             pexe, pcore = os.path.join(tmp, "python3.%d" % minor), os.path.join(tmp, "core")

@@ -253,14 +253,12 @@ def unknown_version(a):
     3.16. Only where the interpreter is such an executable (Debian's)."""
     import tempfile
     sys.path.insert(0, os.path.dirname(HERE))
-    from check_core import patch_py_version
+    from check_core import patch_py_version, static_py_version
     exe = os.path.join(a.root, a.python.lstrip("/")) if a.root else a.python
-    nm = subprocess.run(["nm", "-D", exe], capture_output=True, text=True).stdout.split("\n")
-    sym = [l.split()[0] for l in nm if l.endswith(" Py_Version")]
-    if not sym or open(exe, "rb").read(18)[16] != 2:  # ET_EXEC: no load bias
+    vaddr = static_py_version(exe)
+    if vaddr is None:
         print("  (no 3.16 case: %s is not a static executable exporting Py_Version)" % exe)
         return True
-    vaddr = int(sym[0], 16)
     core = os.path.join(a.work, "core-small", "core")
     with tempfile.TemporaryDirectory() as tmp:
         pexe, pcore = os.path.join(tmp, "python3.16"), os.path.join(tmp, "core")
