@@ -45,6 +45,9 @@ typedef struct pm_mi_layout {
     /* mi_heap_t */
     uint32_t heap_size;
     pm_field heap_pages, heap_delayed_free, heap_thread_id, heap_keys;
+    /* mi_heap_t.tld and mi_tld_t.heap_backing: how _mi_heap_main is found
+     * without symbols (ok=false: only by its symbol) */
+    pm_field heap_tld, tld_heap_backing;
     uint64_t nqueues;                    /* MI_BIN_FULL + 1 */
     uint32_t queue_size;
     pm_field pq_first;
@@ -133,6 +136,11 @@ const pm_mi_layout *pm_mi_session_layout(pymac_session *s);
 /* The main thread's PyThreadState (the one whose thread_id is
  * _PyRuntime.main_thread), or 0. */
 uint64_t pm_mi_main_tstate(pymac_session *s);
+/* mimalloc's own main heap, _mi_heap_main (the "Allocated" figures of the
+ * main thread's statistics): by its symbol, else found in the interpreter's
+ * writable data (the walk w tells the thread states' heaps apart); 0 when
+ * neither finds exactly one. */
+uint64_t pm_mi_main_heap(pymac_session *s, const pm_mi_layout *L, const pm_mi_walk *w);
 /* Gives a session a layout made by hand (tests): no DWARF is read. */
 bool pm_mi_session_set_layout(pymac_session *s, const pm_mi_layout *L);
 

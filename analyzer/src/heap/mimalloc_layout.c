@@ -89,6 +89,8 @@ bool pm_mi_layout_resolve(pymac_session *s, pm_mi_layout *L, char *buf, size_t c
         member(&r, "mi_heap_t", "thread_id", &L->heap_thread_id);
         member(&r, "mi_heap_t", "keys", &L->heap_keys);
         L->nqueues = array_len(&r, "mi_heap_t", "pages", &L->heap_pages, &L->queue_size);
+        pm_lookup_field(s, "mi_heap_t", "tld", &L->heap_tld);
+        pm_lookup_field(s, "mi_tld_t", "heap_backing", &L->tld_heap_backing);
     }
     if (type_of(&r, "mi_page_queue_t"))
         member(&r, "mi_page_queue_t", "first", &L->pq_first);

@@ -6,6 +6,7 @@
 
 #include "layout.h"
 #include "mimalloc.h"
+#include "symbols.h"
 
 struct pm_mi_session {
     pm_mi_layout L;
@@ -174,6 +175,79 @@ uint64_t pm_mi_main_tstate(pymac_session *s)
             return 0;
     }
     return 0;
+}
+
+enum { MAX_DATA_SEGMENTS = 4, MAX_DATA_BYTES = 64 << 20 };
+
+/* The word at addr of a segment copy [lo, lo + len), or 0 outside it. */
+static uint64_t word_at(const unsigned char *copy, uint64_t lo, size_t len, uint64_t addr)
+{
+    uint64_t v = 0;
+    if (addr >= lo && addr - lo <= len - 8 && len >= 8)
+        memcpy(&v, copy + (addr - lo), 8);
+    return v;
+}
+
+/* Is heap one of a thread state's own heaps (_PyThreadStateImpl.mimalloc)? */
+static bool thread_heap(const pm_mi_layout *L, const pm_mi_walk *w, uint64_t heap)
+{
+    for (size_t i = 0; i < w->nthreads; i++) {
+        uint64_t first = w->threads[i].tstate + (uint64_t)L->tsi_heaps.off;
+        if (heap >= first && heap - first < L->nheaps * L->heap_size)
+            return true;
+    }
+    return false;
+}
+
+/* Without symbols: mimalloc's static main heap and its static thread-local
+ * data point at each other (_mi_heap_main.tld = &tld_main, tld_main.
+ * heap_backing = &_mi_heap_main, mimalloc/src/init.c), both in the
+ * interpreter's writable data. So do a thread state's heaps and its tld
+ * (_PyThreadStateImpl.mimalloc), and the main thread's state is static
+ * too (in _PyRuntime): the walk's threads rule those out. Every other pair
+ * of words there that points both ways is a candidate; one is the answer,
+ * none or several is no answer. */
+static uint64_t main_heap_by_data(pymac_session *s, const pm_mi_layout *L, const pm_mi_walk *w)
+{
+    uint64_t seg[2 * MAX_DATA_SEGMENTS];
+    size_t nseg = pm_module_writable(s, seg, MAX_DATA_SEGMENTS);
+    uint64_t found = 0;
+    unsigned nfound = 0;
+    for (size_t i = 0; i < nseg && nfound < 2; i++) {
+        uint64_t lo = seg[2 * i], len = seg[2 * i + 1] - lo;
+        if (len > MAX_DATA_BYTES)
+            continue;
+        unsigned char *copy = calloc(1, len ? len : 1);
+        if (!copy)
+            return 0;
+        for (uint64_t off = 0; off < len; off += 4096) { /* pages a core lacks stay zero */
+            uint64_t n = len - off < 4096 ? len - off : 4096;
+            if (!pm_read(s, lo + off, copy + off, n))
+                memset(copy + off, 0, n);
+        }
+        for (uint64_t tld = lo; tld + 8 <= lo + len && nfound < 2; tld += 8) {
+            uint64_t heap = word_at(copy, lo, len, tld + (uint64_t)L->tld_heap_backing.off);
+            if (heap && heap % 8 == 0 &&
+                word_at(copy, lo, len, heap + (uint64_t)L->heap_tld.off) == tld &&
+                heap != found && !thread_heap(L, w, heap)) {
+                found = heap;
+                nfound++;
+            }
+        }
+        free(copy);
+    }
+    return nfound == 1 ? found : 0;
+}
+
+uint64_t pm_mi_main_heap(pymac_session *s, const pm_mi_layout *L, const pm_mi_walk *w)
+{
+    pm_symbol sym = pm_symbol_lookup(s, "_mi_heap_main", NULL);
+    if (sym.found)
+        return sym.addr;
+    if (!L || !w || !L->heap_tld.ok || !L->tld_heap_backing.ok || L->heap_tld.size != 8 ||
+        L->tld_heap_backing.size != 8)
+        return 0;
+    return main_heap_by_data(s, L, w);
 }
 
 uint64_t pm_mi_block_rest(pymac_session *s, uint64_t addr)

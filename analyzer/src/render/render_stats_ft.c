@@ -9,7 +9,8 @@
  * large objects up to half a segment. The "Allocated" figures are those of
  * mimalloc's default heap of the calling thread: for the main thread
  * mimalloc's own _mi_heap_main, which CPython does not allocate from (so
- * they are zero in practice; reproduced, not improved on). */
+ * they are zero in practice; reproduced, not improved on), found by its
+ * symbol or, stripped, in the interpreter's data (pm_mi_main_heap). */
 #include <stdio.h>
 #include <string.h>
 
@@ -82,10 +83,10 @@ pymac_status pm_ft_render_stats(pymac_session *s, FILE *out, pymac_error *err)
     pymac_status fst = pm_freelist_stats(s, fl, sizeof fl / sizeof fl[0], &nfl, err);
     if (fst)
         return pm_explain_truncation(s, fst, false, err);
-    pm_symbol main_heap = pm_symbol_lookup(s, "_mi_heap_main", NULL);
+    uint64_t main_heap = pm_mi_main_heap(s, L, w);
     heap_stats hs;
-    if (!L || !w->slice_size || L->nqueues < 3 || !main_heap.found ||
-        !default_heap_stats(s, L, main_heap.addr, &hs))
+    if (!L || !w->slice_size || L->nqueues < 3 || !main_heap ||
+        !default_heap_stats(s, L, main_heap, &hs))
         return pm_fail(err, PYMAC_E_UNSUPPORTED, NULL,
                        "cannot rebuild the mimalloc statistics of CPython %s (no segment geometry "
                        "or no _mi_heap_main)", s->rt->version);

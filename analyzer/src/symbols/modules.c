@@ -475,3 +475,21 @@ bool pm_module_file_read(pymac_session *s, uint64_t addr, void *buf, size_t len)
     }
     return false;
 }
+
+size_t pm_module_writable(pymac_session *s, uint64_t *pairs, size_t cap)
+{
+    Elf *elf = s->python.elf;
+    size_t nph, n = 0;
+    if (!elf || elf_getphdrnum(elf, &nph) != 0)
+        return 0;
+    for (size_t i = 0; i < nph && n < cap; i++) {
+        GElf_Phdr ph;
+        if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_W) ||
+            ph.p_memsz == 0)
+            continue;
+        pairs[2 * n] = ph.p_vaddr + s->python.elf_bias;
+        pairs[2 * n + 1] = pairs[2 * n] + ph.p_memsz;
+        n++;
+    }
+    return n;
+}

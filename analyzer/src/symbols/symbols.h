@@ -60,5 +60,9 @@ pymac_status pm_sysroot_for_pid(pymac_session *s, int pid, pymac_error *err);
 pm_symbol pm_symbol_lookup(pymac_session *s, const char *name, const char *file_hint);
 /* Reads bytes from the module's ELF file at a run-time address. */
 bool pm_module_file_read(pymac_session *s, uint64_t addr, void *buf, size_t len);
+/* The python module's writable PT_LOAD segments (.data, .bss: where its
+ * statics live) at run time, as [lo, hi) pairs into pairs[2 * cap]; how
+ * many (0 without the module's ELF headers). */
+size_t pm_module_writable(pymac_session *s, uint64_t *pairs, size_t cap);
 
 #endif

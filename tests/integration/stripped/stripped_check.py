@@ -43,12 +43,9 @@ CHECKS = {"small": ["info", "stats", "heap", "whereis", "gc", "census", "objects
                     "leaks_clean"],
           "leaky": ["leaks", "report"]}
 # the free-threaded build's (free_threaded.cmake): mimalloc's heaps, no pymalloc
-FT_CHECKS = {"small": ["info", "gc", "census", "objects", "mimalloc", "whereis", "graph",
-                       "leaks_clean"],
+FT_CHECKS = {"small": ["info", "stats", "gc", "census", "objects", "mimalloc", "whereis",
+                       "graph", "leaks_clean"],
              "leaky": ["leaks", "report"]}
-# What a stripped free-threaded build cannot do yet (issue 13): stats needs
-# mimalloc's _mi_heap_main, a hidden symbol only the symbol table names.
-FT_GAP = "cannot rebuild the mimalloc statistics"
 
 
 def pyenv_versions():
@@ -205,7 +202,7 @@ def inside(a):
     with open(os.path.join(a.work, "dwarf.json")) as f:
         dwarf = json.load(f)
     ft = info["allocator"] == "mimalloc" and t["build"] == "free-threaded"
-    ndiff = nsame = ngap = 0
+    ndiff = nsame = 0
     for key, (rc, out, err) in dwarf.items():
         cmd = key.split(" ")
         if "info" in cmd:
@@ -213,15 +210,11 @@ def inside(a):
         got = run(a.cli, cmd)
         if (got[0], normalize(cmd, got[1].decode("latin-1")), got[2].decode("latin-1")) != \
                 (rc, normalize(cmd, out), err):
-            if ft and "stats" in cmd and got[0] == 9 and FT_GAP in got[2].decode("latin-1"):
-                ngap += 1
-                continue
             ndiff += 1
             print("DIFFERS from the DWARF run: %s (exit %d, DWARF %d)" % (key, got[0], rc))
         else:
             nsame += 1
-    print("%d views identical to the DWARF run, %d differ%s" % (
-        nsame, ndiff, ", %d known gap" % ngap if ngap else ""))
+    print("%d views identical to the DWARF run, %d differ" % (nsame, ndiff))
     nfail = 0
     for scenario, checks in (FT_CHECKS if ft else CHECKS).items():
         for what in checks:
@@ -238,11 +231,6 @@ def inside(a):
     nfail += not unknown_version(a)
     if ndiff or nfail or not nsame:
         return 1
-    if ngap:
-        print("known gap (issue 13): stripped/%s: stats of a stripped free-threaded build "
-              "exits 9 (%s: mimalloc's _mi_heap_main is named only by the symbol table); "
-              "every other view is identical to the DWARF run" % (a.label, FT_GAP))
-        return SKIP
     return 0
 
 
