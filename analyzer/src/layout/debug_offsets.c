@@ -29,10 +29,16 @@ pymac_status pm_debug_offsets_check(pymac_session *s, pymac_error *err)
 {
     pm_runtime *rt = s->rt;
     char cookie[8];
-    if (rt->minor < 13 || !pm_read(s, rt->runtime_addr, cookie, sizeof cookie) ||
-        memcmp(cookie, "xdebugpy", 8) != 0)
-        return PYMAC_OK; /* none published (a table is not checked: before 3.13) */
     bool table = rt->table != NULL;
+    if (rt->minor < 13 || !pm_read(s, rt->runtime_addr, cookie, sizeof cookie))
+        return PYMAC_OK; /* none published (a table is not checked: before 3.13) */
+    if (memcmp(cookie, "xdebugpy", 8) != 0) {
+        /* every 3.13+ build publishes them: the start of _PyRuntime is damaged */
+        if (table)
+            pm_warn(s, "no _Py_DebugOffsets at _PyRuntime (0x%llx; its cookie is damaged): the "
+                    "layout table is used unchecked", (unsigned long long)rt->runtime_addr);
+        return PYMAC_OK;
+    }
     unsigned checked = 0;
     for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
         const do_entry *e = &entries[i];

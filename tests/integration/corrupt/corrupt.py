@@ -5,6 +5,11 @@ case, must never make pymac crash, hang, write files or lie.
   corrupt.py --cli PATH --python PY --work DIR [--root ROOT] setup
   corrupt.py --cli PATH --python PY --work DIR [--root ROOT] CASE
 
+With --stripped, the fixture runs on a stripped copy of PY
+(tests/integration/stripped/make_stripped.py, as slim container images ship
+it): pymac reads it with its layout tables (setup checks that `info` says so),
+and the offsets the corrupter needs come from the original build's DWARF.
+
 With --root, PY is a path inside ROOT (a Debian root of the newest suite, as
 fixtures/roots/make-sid-root makes it): the fixture runs there as in a
 container, and pymac reads its core with --sysroot ROOT, GDB with its sysroot.
@@ -39,6 +44,7 @@ import tempfile
 SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAKE_CORE = os.path.join(HERE, "..", "..", "..", "fixtures", "make-core")
+MAKE_STRIPPED = os.path.join(HERE, "..", "stripped", "make_stripped.py")
 TIME_LIMIT = float(os.environ.get("PYMAC_CORRUPT_TIME_LIMIT", "5"))  # CPU seconds per view
 # Exit codes (README.md, pymac.h).
 OK, PARTIAL, TRUNCATED, MISMATCH, ADDRESS, CORRUPT = 0, 1, 5, 8, 10, 11
@@ -243,20 +249,38 @@ def setup(a):
         return SKIP
     fix = os.path.join(a.work, "fixture")
     root_args = ["--root", a.root] if a.root else []
-    p = subprocess.run([MAKE_CORE, "--python", a.python, "--scenario", "small", "--kind", "gcore",
+    python = a.python
+    if getattr(a, "stripped", False):
+        python = subprocess.run([sys.executable, MAKE_STRIPPED, a.python,
+                                 os.path.join(a.work, "stripped-python")],
+                                capture_output=True, text=True, check=True).stdout.strip()
+    p = subprocess.run([MAKE_CORE, "--python", python, "--scenario", "small", "--kind", "gcore",
                         "--out", fix, *root_args], timeout=300)
     if p.returncode:
         return p.returncode
     core = os.path.join(fix, "core")
     info = cli_json(a, "info", "--json", core)
+    dwarf_module = info["python_module"]
+    if python != a.python:
+        if info["layout_source"] == "dwarf":
+            raise Failure("the stripped copy %s was read with DWARF (%s)"
+                          % (python, info["debuginfo_path"]))
+        # the same file name in the original build (bin/ or lib/)
+        name = os.path.basename(dwarf_module)
+        dwarf_module = os.path.realpath(a.python) if name == os.path.basename(python) else \
+            subprocess.run([a.python, "-c", "import sysconfig, os; print(os.path.join("
+                            "sysconfig.get_config_var('LIBDIR'), %r))" % name],
+                           capture_output=True, text=True, check=True).stdout.strip()
     loc = {"core": core, "module": info["python_module"], "version": info["python_version"],
-           "layout": gdb_layout(info["python_module"], a.root)}
+           "runtime": info["runtime_address"], "layout_source": info["layout_source"],
+           "dwarf_module": dwarf_module, "layout": gdb_layout(dwarf_module, a.root)}
     arenas = cli_json(a, "arenas", "--json", core)
     loc["arenas"], loc["arena_size"] = arenas["arenas"], arenas["arena_size"]
     loc["pools"] = cli_json(a, "pools", "--json", core)["pools"]
     with open(os.path.join(a.work, "locations.json"), "w") as f:
         json.dump(loc, f)
-    print("ok: fixture %s (%s), layout %s" % (core, loc["version"], loc["layout"]))
+    print("ok: fixture %s (%s, layouts from %s), layout %s" % (core, loc["version"],
+                                                              loc["layout_source"], loc["layout"]))
     return 0
 
 
@@ -599,6 +623,46 @@ def case_dwarf_other(c):
             raise Failure("%s: the mismatch message does not say so: %s" % (label, err))
 
 
+def case_debug_offsets(c):
+    """A stripped 3.13+ whose _Py_DebugOffsets disagree with the layout table
+    (one published offset moved): every view refuses the table, exit 8 naming
+    the offset; with the cookie gone (the start of _PyRuntime damaged), the
+    table serves unchecked, a warning says so, and the numbers stay the
+    oracle's."""
+    if c.loc.get("layout_source") != "debug_offsets+table":
+        print("skip: layouts from %s, not a table checked against _Py_DebugOffsets"
+              % c.loc.get("layout_source", "dwarf"))
+        sys.exit(SKIP)
+    member = "interpreter_state.gc"
+    cmd = ["gdb", "-batch", "-nx", "-ex",
+           "print/d (long)&((_Py_DebugOffsets *)0)->%s" % member, c.loc["dwarf_module"]]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    if not out.startswith("$1 = "):
+        raise Failure("gdb gave no offset of _Py_DebugOffsets.%s: %r" % (member, out))
+    at = int(c.loc["runtime"], 16) + int(out.split("=", 1)[1])
+    core = c.core()
+    core.put(at, core.u(at) + 8)
+    moved = core.write(c.out("debug_offsets"))
+    label = "_Py_DebugOffsets.%s moved by 8" % member
+    for v in (["info"], ["stats"], ["gc"], ["objects", "--limit", "5"]):
+        rc, out, err = expect_view(c.a, moved, v, {MISMATCH}, label)
+        if "_Py_DebugOffsets.%s" % member not in err:
+            raise Failure("%s: %s does not name the offset: %s" % (label, v[0], err))
+    core = c.core()
+    core.put_bytes(int(c.loc["runtime"], 16), b"xdebugpX")
+    nocookie = core.write(c.out("debug_offsets"))
+    info = cli_json(c.a, "info", "--json", nocookie)
+    if info["layout_source"] != "table" or info["debug_offsets_checked"]:
+        raise Failure("no cookie: info says %s, %s offsets checked"
+                      % (info["layout_source"], info["debug_offsets_checked"]))
+    rc, out, err, _ = run_cli(c.a, ["stats", nocookie])
+    if "warning: no _Py_DebugOffsets" not in err:
+        raise Failure("no cookie: stats does not warn that the table is unchecked: %r" % err)
+    print("ok no cookie: layouts from the table, unchecked, said in a warning")
+    c.stats_exact(nocookie)
+    c.gc_exact(nocookie)
+
+
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
 
 
@@ -612,6 +676,8 @@ def run(cases, setup_fn, ctx_cls, root=False):
     ap.add_argument("--work", required=True)
     if root:
         ap.add_argument("--root", help="the system root the interpreter runs in")
+        ap.add_argument("--stripped", action="store_true",
+                        help="run the fixture on a stripped copy of the interpreter")
     ap.add_argument("what", choices=["setup"] + sorted(cases))
     a = ap.parse_args()
     a.cli = os.path.abspath(a.cli)
