@@ -13,6 +13,21 @@ mode=${1:-demo}
 case "$mode" in demo|test) ;; *) echo "usage: $0 demo|test" >&2; exit 2 ;; esac
 build=${BUILD_DIR:-build}
 
+# --- 0. room -----------------------------------------------------------------
+# The tests make about a hundred cores (holes dug in them: fixtures/make-core),
+# two builds and a sid root: a full run peaked at 7 GB over what was on the
+# disk before. A disk that fills halfway fails tests by the dozen; say it first.
+need_gb=1; [ "$mode" = test ] && need_gb=10
+mkdir -p "$build"
+for dir in "$build" "${PYMAC_CACHE:-/var/cache/pymac}"; do
+  [ -d "$dir" ] || dir=$(dirname "$dir")
+  free_gb=$(( $(df -Pk "$dir" | awk 'NR == 2 {print $4}') / 1048576 ))
+  if [ "$free_gb" -lt "$need_gb" ]; then
+    echo "setup: only $free_gb GB free on the disk of $dir; ./setup.sh $mode needs $need_gb GB: free some, or set BUILD_DIR (and PYMAC_CACHE) to a disk with room" >&2
+    exit 1
+  fi
+done
+
 # --- 1. packages -----------------------------------------------------------
 need=(build-essential cmake pkg-config libelf-dev libdw-dev libcunit1-dev gdb gdbserver python3
       libzstd-dev liblzma-dev liblz4-dev zlib1g-dev libdebuginfod-dev bash-completion man-db)
