@@ -7,6 +7,7 @@
 #include "json.h"
 #include "mallocstats.h"
 #include "pm.h"
+#include "render_json.h"
 #include "unit.h"
 
 /* ---- pm_printone ---- */

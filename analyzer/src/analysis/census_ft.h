@@ -3,10 +3,9 @@
 #define PYMAC_CENSUS_FT_H
 
 #include "census.h"
+#include "gc_ft.h"
 #include "mimalloc.h"
 
-/* Where a heap's blocks hold their object: after the pre-header in GC_PRE. */
-uint32_t pm_ft_object_offset(unsigned kind);
 /* The object in used block `block` of page p, if its header validates
  * (tracked: the GC lists it, so its size is not checked against the block). */
 bool pm_ft_object_in_block(pymac_session *s, const pm_mi_page *p, uint64_t block, pm_object *o,
@@ -15,8 +14,5 @@ bool pm_ft_object_in_block(pymac_session *s, const pm_mi_page *p, uint64_t block
  * lists it, 3: frozen, -1: neither). */
 pymac_status pm_ft_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit, void *ctx,
                                 pymac_census *counters, pymac_error *err);
-/* pymac_gc_walk's result: the tracked objects, each generation reporting
- * all of them as gc.get_objects(i) does, the frozen ones as permanent. */
-pymac_status pm_ft_gc_walk(pymac_session *s, pymac_gc **out, pymac_error *err);
 
 #endif

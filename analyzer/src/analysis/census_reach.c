@@ -16,6 +16,7 @@
 #include "graph.h"
 #include "layout.h"
 #include "mimalloc.h"
+#include "roots.h"
 
 enum {
     MAX_SCAN_BYTES = 1 << 24,    /* per object or array */
@@ -253,7 +254,7 @@ pymac_status pm_census_reach(pm_walk *w, pymac_error *err)
         scan_set(&r, m->region_base[g], m->region_bits[g], m->region_size[g] / 64, 8);
     /* the threads' frames hold objects nothing else points to (3.9's module
      * frame, 520 bytes, lives in malloc) */
-    pm_graph_roots(s, PM_ROOTS_FRAMES, frame_candidate, &r);
+    pm_roots_walk(s, PM_ROOTS_FRAMES, frame_candidate, &r);
     while (r.nwork && !r.nomem)
         scan_object(&r, r.work[--r.nwork]);
     free(r.work);

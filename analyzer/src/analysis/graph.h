@@ -33,11 +33,4 @@ void pm_graph_free(pm_graph *g);
 /* Index of the object at addr, or -1 if it is not a live object. */
 long pm_graph_index(const pm_graph *g, uint64_t addr);
 
-/* Calls fn for each root reference (candidates: check with pm_graph_index):
- * the interpreter's (sys.modules, sys, builtins, interned strings) and/or
- * every thread's frames. */
-typedef void (*pm_root_fn)(void *ctx, uint64_t target, const char *label);
-enum { PM_ROOTS_INTERP = 1, PM_ROOTS_FRAMES = 2, PM_ROOTS_ALL = 3 };
-void pm_graph_roots(pymac_session *s, int which, pm_root_fn fn, void *ctx);
-
 #endif

@@ -21,6 +21,7 @@
 #include "mimalloc.h"
 #include "ranges.h"
 #include "referents.h"
+#include "roots.h"
 #include "stack_chunks.h"
 
 #define MAX_SCAN (1ull << 34)
@@ -549,7 +550,7 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
      * and every object whose refcount exceeds the references other objects
      * hold (something outside the heap holds it). Pointers found in
      * non-object memory are not roots: freed memory keeps stale ones. */
-    pm_graph_roots(s, PM_ROOTS_ALL, root_fn, &l);
+    pm_roots_walk(s, PM_ROOTS_ALL, root_fn, &l);
     for (size_t i = 0; i < gp->n; i++)
         if (l.rc[i] > l.incoming[i])
             reach(&l, (long)i);

@@ -5,6 +5,7 @@
 
 #include "graph.h"
 #include "referents.h"
+#include "roots.h"
 #include "value.h"
 
 enum { NO_PARENT = UINT32_MAX, ROOT = UINT32_MAX - 1, MAX_ROOT_LABELS = 4096 };
@@ -120,7 +121,7 @@ pymac_status pymac_find_referrers(pymac_session *s, uint64_t addr, pymac_referre
     r->immortal = goal.immortal;
     r->partial = st == PYMAC_PARTIAL;
     ref_finder f = {.goal = addr, .r = r};
-    pm_graph_roots(s, PM_ROOTS_ALL, find_root, &f);
+    pm_roots_walk(s, PM_ROOTS_ALL, find_root, &f);
     for (size_t i = 0; i < g->n && !f.nomem; i++) {
         pm_object o;
         spot sp = {addr, false};
@@ -281,7 +282,7 @@ pymac_status pymac_find_path(pymac_session *s, uint64_t addr, pymac_path **out, 
     /* The interpreter's roots first, to completion, so that paths name
      * modules; a thread's frames only for what they alone reach. */
     for (int phase = 0; phase < 2 && b.parent[b.goal] == NO_PARENT; phase++) {
-        pm_graph_roots(s, phase ? PM_ROOTS_FRAMES : PM_ROOTS_INTERP, seed_root, &b);
+        pm_roots_walk(s, phase ? PM_ROOTS_FRAMES : PM_ROOTS_INTERP, seed_root, &b);
         while (b.head < b.tail && b.parent[b.goal] == NO_PARENT) {
             b.cur = b.queue[b.head++];
             pm_object o;

@@ -9,6 +9,7 @@
 #include "layout.h"
 #include "object.h"
 #include "retain.h"
+#include "roots.h"
 
 static uint16_t label_index(pm_retain *r, const char *label)
 {
@@ -193,9 +194,9 @@ static pymac_status build(pymac_session *s, pm_retain *r, pymac_error *err)
     if (!r->labels)
         return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
     root_ctx c = {r, false};
-    pm_graph_roots(s, PM_ROOTS_INTERP, on_root, &c);
+    pm_roots_walk(s, PM_ROOTS_INTERP, on_root, &c);
     c.frame = true;
-    pm_graph_roots(s, PM_ROOTS_FRAMES, on_root, &c);
+    pm_roots_walk(s, PM_ROOTS_FRAMES, on_root, &c);
     for (size_t k = 0; k < r->lk.nimmortal; k++)
         add_root(r, (long)r->lk.immortal[k], "immortal", false, false);
     for (size_t k = 0; k < r->lk.nunexplained; k++)

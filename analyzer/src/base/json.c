@@ -1,8 +1,6 @@
 /* Minimal JSON output helpers. */
 #include "json.h"
 
-#include "pm.h"
-
 /* Length of the valid UTF-8 sequence at p (first byte >= 0x80), or 0. */
 static size_t utf8_len(const unsigned char *p)
 {
@@ -61,24 +59,4 @@ void pm_json_key(FILE *out, const char *key)
 {
     pm_json_str(out, key);
     fputs(": ", out);
-}
-
-void pm_json_warnings(FILE *out, const struct pymac_session *s)
-{
-    const char *newest = pymac_untested_version(s);
-    if (newest) {
-        /* every document says when the interpreter is newer than pymac knows */
-        fputs("\"untested_version\": true, ", out);
-        pm_json_key(out, "newest_tested_version");
-        pm_json_str(out, newest);
-        fputs(", ", out);
-    }
-    pm_json_key(out, "warnings");
-    fputc('[', out);
-    for (size_t i = 0; i < s->warnings.n; i++) {
-        if (i)
-            fputs(", ", out);
-        pm_json_str(out, s->warnings.v[i]);
-    }
-    fputc(']', out);
 }

@@ -8,8 +8,5 @@
 void pm_json_str(FILE *out, const char *s);
 /* Writes "key": with the key escaped. */
 void pm_json_key(FILE *out, const char *key);
-/* Writes the session's warnings as "warnings": [...] */
-struct pymac_session;
-void pm_json_warnings(FILE *out, const struct pymac_session *s);
 
 #endif

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "census_ft.h"
 #include "gc.h"
+#include "gc_ft.h"
 #include "layout.h"
 
 enum { GC_LINK_FLAGS = 3 };

@@ -133,9 +133,6 @@ void pm_mi_session_drop(pymac_session *s);
 void pm_mi_session_free(pymac_session *s);
 /* The layout the session's walk used (NULL before a walk). */
 const pm_mi_layout *pm_mi_session_layout(pymac_session *s);
-/* The main thread's PyThreadState (the one whose thread_id is
- * _PyRuntime.main_thread), or 0. */
-uint64_t pm_mi_main_tstate(pymac_session *s);
 /* mimalloc's own main heap, _mi_heap_main (the "Allocated" figures of the
  * main thread's statistics): by its symbol, else found in the interpreter's
  * writable data (the walk w tells the thread states' heaps apart); 0 when

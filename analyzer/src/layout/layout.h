@@ -157,6 +157,9 @@ const char *pm_allocator_name(const pm_runtime *rt);
 #define PM_NEWEST_TESTED "3.15"
 
 pymac_status pm_runtime_open(pymac_session *s, pymac_error *err);
+/* The main thread's PyThreadState (the one whose thread_id is
+ * _PyRuntime.main_thread), or 0. */
+uint64_t pm_main_tstate(pymac_session *s);
 pymac_status pm_layout_resolve(pymac_session *s, pymac_error *err);
 /* The layout source's answers (false, 0 or ok false without a source). */
 bool pm_lookup_type(pymac_session *s, const char *type);

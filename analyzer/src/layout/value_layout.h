@@ -4,8 +4,15 @@
 #ifndef PYMAC_VALUE_LAYOUT_H
 #define PYMAC_VALUE_LAYOUT_H
 
-#include "dict_size.h"
 #include "field.h"
+
+/* What sys.getsizeof of a dict reads (objects/dict_size.c). */
+typedef struct pm_dict_size_layout {
+    pm_field ma_keys, ma_values, dk_refcnt, dk_nentries, dk_usable;
+    pm_field dk_size;                                   /* <= 3.10 */
+    pm_field dk_log2_size, dk_log2_index_bytes, dk_kind; /* 3.11+ */
+    uint32_t keys_size, entry_size, unicode_entry_size;
+} pm_dict_size_layout;
 
 typedef struct pm_value_layout {
     bool resolved;

@@ -13,7 +13,6 @@
 
 #include "freelists.h"
 #include "layout.h"
-#include "mimalloc.h"
 
 typedef struct fl_line {
     const char *label;      /* "PyDictObject" as printed */
@@ -122,7 +121,7 @@ static bool locate(pymac_session *s, const char *file, const char *interp_path, 
     static const char per_thread[] = "object_state.";
     if (s->layout->free_threaded && !strncmp(interp_path, per_thread, sizeof per_thread - 1)) {
         /* free-threaded: the calling (main) thread's _PyThreadStateImpl.freelists */
-        uint64_t ts = pm_mi_main_tstate(s);
+        uint64_t ts = pm_main_tstate(s);
         const char *member = interp_path + sizeof per_thread - 1;
         pm_lookup_field(s, "_PyThreadStateImpl", member, &f);
         if (!ts || !f.ok)

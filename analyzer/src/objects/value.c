@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dict_size.h"
 #include "layout.h"
 #include "referents.h"
 #include "value.h"

@@ -1,6 +1,7 @@
 /* The gc view: the generation lists' counts, text or JSON. */
 #include "json.h"
 #include "pm.h"
+#include "render_json.h"
 
 pymac_status pymac_render_gc(pymac_session *s, pymac_format fmt, FILE *out, pymac_error *err)
 {

@@ -5,6 +5,7 @@
 
 #include "json.h"
 #include "pm.h"
+#include "render_json.h"
 
 static void print_referrer(FILE *out, pymac_format fmt, const pymac_referrer *r, bool first)
 {

@@ -7,6 +7,7 @@
 #include "obmalloc.h"
 #include "pm.h"
 #include "render_mimalloc.h"
+#include "render_json.h"
 
 static const char *const pool_state_names[] = {"used", "full", "empty"};
 

@@ -2,6 +2,7 @@
 #include "json.h"
 #include "layout.h"
 #include "pm.h"
+#include "render_json.h"
 
 /* The object allocator's short name, as the JSON gives it. */
 static const char *allocator_key(const pymac_session *s)

@@ -19,6 +19,7 @@
 #include "object.h"
 #include "json.h"
 #include "type_diff.h"
+#include "render_json.h"
 
 enum { EXAMPLES = PM_LEAK_EXAMPLES };
 

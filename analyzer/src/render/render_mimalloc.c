@@ -6,6 +6,7 @@
 #include "json.h"
 #include "mimalloc.h"
 #include "render_mimalloc.h"
+#include "render_json.h"
 
 static uint64_t native_id(const pm_mi_walk *w, uint32_t thread)
 {

@@ -9,6 +9,7 @@
 #include "referents.h"
 #include "render_tracemalloc.h"
 #include "value.h"
+#include "render_json.h"
 
 typedef struct lister {
     pymac_session *s;

@@ -9,6 +9,7 @@
 #include "leaks.h"
 #include "retain.h"
 #include "pm.h"
+#include "render_json.h"
 
 enum { TOP_TYPES = 10, TOP_CLASSES = 3, TOP_SUSPECTS = 3 };
 

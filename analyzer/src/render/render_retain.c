@@ -11,6 +11,7 @@
 #include "retain.h"
 #include "tracemalloc_sites.h"
 #include "value.h"
+#include "render_json.h"
 
 enum { MAX_FOLDED_FRAMES = 64, MAX_TREE_INDENT = 32, MAX_PATH = 1 << 20 };
 

@@ -9,42 +9,6 @@
 #include "layout.h"
 #include "render_stats_ft.h"
 
-/* "msg" padded to 35 columns, '=', the value right-aligned in 21 columns with
- * thousands separators. Returns value, so totals can be summed as printed. */
-uint64_t pm_printone(FILE *out, const char *msg, uint64_t value)
-{
-    char digits[32];
-    int n = 0, group = 0;
-    uint64_t v = value;
-    do {
-        if (group == 3) {
-            digits[n++] = ',';
-            group = 0;
-        }
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-        group++;
-    } while (v);
-    fprintf(out, "%-35s=", msg);
-    /* obmalloc.c's printone keeps only the rightmost 21 characters */
-    if (n > 21)
-        n = 21;
-    fprintf(out, "%*s", 21 - n, "");
-    while (n)
-        fputc(digits[--n], out);
-    fputc('\n', out);
-    return value;
-}
-
-static void print_freelist(FILE *out, const pm_freelist_stat *f)
-{
-    char line[160], padded[224];
-    snprintf(line, sizeof line, "%d %.63ss * %llu bytes each", f->count, f->name,
-             (unsigned long long)f->elem_size);
-    snprintf(padded, sizeof padded, "%48s ", line);
-    pm_printone(out, padded, (uint64_t)(int64_t)f->count * f->elem_size);
-}
-
 pymac_status pymac_render_stats(pymac_session *s, pymac_format fmt, FILE *out, pymac_error *err)
 {
     if (fmt != PYMAC_TEXT)
@@ -70,7 +34,7 @@ pymac_status pymac_render_stats(pymac_session *s, pymac_format fmt, FILE *out, p
         if (fst)
             return pm_explain_truncation(s, fst, false, err);
         for (size_t i = 0; i < nfl; i++)
-            print_freelist(out, &fl[i]);
+            pm_print_freelist(out, &fl[i]);
         return PYMAC_OK;
     }
     const pymac_heap *h;
@@ -135,6 +99,6 @@ pymac_status pymac_render_stats(pymac_session *s, pymac_format fmt, FILE *out, p
     /* sys._debugmallocstats() then prints a blank line and the type stats. */
     fputc('\n', out);
     for (size_t i = 0; i < nfl; i++)
-        print_freelist(out, &fl[i]);
+        pm_print_freelist(out, &fl[i]);
     return st;
 }

@@ -16,6 +16,7 @@
 
 #include "freelists.h"
 #include "layout.h"
+#include "mallocstats.h"
 #include "mimalloc.h"
 #include "render_stats_ft.h"
 
@@ -62,15 +63,6 @@ static bool default_heap_stats(pymac_session *s, const pm_mi_layout *L, uint64_t
     return true;
 }
 
-static void print_freelist(FILE *out, const pm_freelist_stat *f)
-{
-    char line[160], padded[224];
-    snprintf(line, sizeof line, "%d %.63ss * %llu bytes each", f->count, f->name,
-             (unsigned long long)f->elem_size);
-    snprintf(padded, sizeof padded, "%48s ", line);
-    pm_printone(out, padded, (uint64_t)(int64_t)f->count * f->elem_size);
-}
-
 pymac_status pm_ft_render_stats(pymac_session *s, FILE *out, pymac_error *err)
 {
     const pm_mi_walk *w;
@@ -102,6 +94,6 @@ pymac_status pm_ft_render_stats(pymac_session *s, FILE *out, pymac_error *err)
     /* sys._debugmallocstats() then prints a blank line and the type stats. */
     fputc('\n', out);
     for (size_t i = 0; i < nfl; i++)
-        print_freelist(out, &fl[i]);
+        pm_print_freelist(out, &fl[i]);
     return st;
 }

@@ -9,6 +9,7 @@
 #include "object.h"
 #include "render_tracemalloc.h"
 #include "tracemalloc.h"
+#include "render_json.h"
 
 /* Lib/tracemalloc.py's _format_size(size, False). */
 static void format_size(double size, char *buf, size_t cap)

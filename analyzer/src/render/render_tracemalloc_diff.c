@@ -9,6 +9,7 @@
 
 #include "json.h"
 #include "tracemalloc.h"
+#include "render_json.h"
 
 typedef struct side {
     const pm_tracemalloc *tm;

@@ -192,3 +192,29 @@ const char *pymac_untested_version(const pymac_session *s)
 {
     return s && s->rt && s->rt->untested ? PM_NEWEST_TESTED : NULL;
 }
+
+/* A bound on the interpreter's thread list (mimalloc's walk has the same). */
+enum { MAX_THREADS = 1 << 14 };
+
+uint64_t pm_main_tstate(pymac_session *s)
+{
+    pm_field main_thread, thread_id, head, next;
+    pm_lookup_field(s, "_PyRuntimeState", "main_thread", &main_thread);
+    pm_lookup_field(s, "PyThreadState", "thread_id", &thread_id);
+    pm_lookup_field(s, "PyInterpreterState", "threads.head", &head);
+    pm_lookup_field(s, "PyThreadState", "next", &next);
+    uint64_t want, ts, id;
+    if (!main_thread.ok || !thread_id.ok || !head.ok || !next.ok ||
+        !pm_read_uint(s, s->rt->runtime_addr + (uint64_t)main_thread.off, 8, &want) ||
+        !pm_read_u64(s, s->rt->main_interp + (uint64_t)head.off, &ts))
+        return 0;
+    for (unsigned n = 0; ts && n < MAX_THREADS; n++) {
+        if (!pm_read_uint(s, ts + (uint64_t)thread_id.off, 8, &id))
+            return 0;
+        if (id == want)
+            return ts;
+        if (!pm_read_u64(s, ts + (uint64_t)next.off, &ts))
+            return 0;
+    }
+    return 0;
+}
