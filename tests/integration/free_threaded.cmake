@@ -75,21 +75,5 @@ foreach(entry ${ft_candidates})
     endforeach()
   endforeach()
   # diff and leaks --baseline on two cores of the growth scenario
-  foreach(step 1 2)
-    set(gname ${label}/growth${step}/gcore)
-    add_test(NAME core/${gname}
-             COMMAND ${CMAKE_COMMAND} -E env PYMAC_GROWTH_STEP=${step}
-                     ${fixtures_dir}/make-core --python ${path} --scenario growth --kind gcore
-                     --out ${cores}/${label}-growth${step}-gcore)
-    set_tests_properties(core/${gname} PROPERTIES
-      FIXTURES_SETUP fx/${gname} SKIP_RETURN_CODE 77 TIMEOUT 600)
-  endforeach()
-  add_test(NAME growth/${label}
-           COMMAND ${PYMAC_TEST_PYTHON} ${check} --check growth
-                   --cli $<TARGET_FILE:pymac-analyze> --dir ${cores}/${label}-growth2-gcore
-                   --baseline-dir ${cores}/${label}-growth1-gcore
-                   --label ${label} --scenario growth --kind gcore --results ${results})
-  set_tests_properties(growth/${label} PROPERTIES
-    FIXTURES_REQUIRED "fx/${label}/growth1/gcore;fx/${label}/growth2/gcore"
-    SKIP_RETURN_CODE 77 TIMEOUT 300)
+  pymac_add_growth(${label} ${path})
 endforeach()
