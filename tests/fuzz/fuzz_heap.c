@@ -143,9 +143,9 @@ static void write_seed(const char *path)
     if (L->gc_collecting.off + 8u > span)
         span = L->gc_collecting.off + 8u;
     put(&sd, state, span);
-    const pymac_heap *h;
+    const pymac_pymalloc *h;
     pymac_error err;
-    pymac_heap_walk(S, &h, &err);
+    pymac_pymalloc_walk(S, &h, &err);
     uint64_t table = 0;
     /* Two arena objects (maxarenas patched to match) keep the walk short:
      * the walk reads every pool of every arena, and the census every block
@@ -253,8 +253,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     S->types->type_type = type_type;
 
     pymac_error err;
-    const pymac_heap *h = NULL;
-    pymac_heap_walk(S, &h, &err);
+    const pymac_pymalloc *h = NULL;
+    pymac_pymalloc_walk(S, &h, &err);
     for (size_t i = 0; h && i < h->npools && i < 256; i++) {
         const pymac_pool *p = &h->pools[i];
         if (p->state != PYMAC_POOL_EMPTY &&

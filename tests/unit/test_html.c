@@ -10,9 +10,9 @@
 
 /* narenas arenas of 64 pool slots (16 KiB pools in 1 MiB arenas), the
  * first `carved` pools of each carved, every third pool empty. */
-static pymac_heap *synthetic_heap(size_t narenas, uint32_t carved)
+static pymac_pymalloc *synthetic_heap(size_t narenas, uint32_t carved)
 {
-    pymac_heap *h = calloc(1, sizeof *h);
+    pymac_pymalloc *h = calloc(1, sizeof *h);
     h->arena_size = 1 << 20;
     h->pool_size = 16 << 10;
     h->narenas = narenas;
@@ -55,7 +55,7 @@ static size_t arenas_drawn(const char *text)
     return sum;
 }
 
-static char *render(const pymac_heap *h)
+static char *render(const pymac_pymalloc *h)
 {
     char *text = NULL;
     size_t len = 0;
@@ -65,7 +65,7 @@ static char *render(const pymac_heap *h)
     return text;
 }
 
-static void free_heap(pymac_heap *h)
+static void free_heap(pymac_pymalloc *h)
 {
     free(h->arenas);
     free(h->pools);
@@ -74,7 +74,7 @@ static void free_heap(pymac_heap *h)
 
 static void test_row_per_arena(void)
 {
-    pymac_heap *h = synthetic_heap(100, 40);
+    pymac_pymalloc *h = synthetic_heap(100, 40);
     char *t = render(h);
     CU_ASSERT_EQUAL(count(t, "<g class=\"arena\""), 100);
     CU_ASSERT_EQUAL(arenas_drawn(t), 100);
@@ -91,7 +91,7 @@ static void test_shared_rows(void)
     /* 1000 arenas: 8 a row, 125 rows; 300 arenas: 3 a row, 100 rows */
     size_t sizes[] = {129, 300, 1000, 5000};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-        pymac_heap *h = synthetic_heap(sizes[k], 64);
+        pymac_pymalloc *h = synthetic_heap(sizes[k], 64);
         char *t = render(h);
         size_t rows = count(t, "<g class=\"arena\"");
         CU_ASSERT_TRUE(rows <= 128);
@@ -106,7 +106,7 @@ static void test_shared_rows(void)
 
 static void test_empty_heap(void)
 {
-    pymac_heap *h = synthetic_heap(0, 0);
+    pymac_pymalloc *h = synthetic_heap(0, 0);
     char *t = render(h);
     CU_ASSERT_EQUAL(count(t, "<g class=\"arena\""), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(t, "</svg>"));

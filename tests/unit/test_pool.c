@@ -37,9 +37,9 @@ static pm_layout shuffled_layout(void)
     return L;
 }
 
-static pymac_heap make_heap(uint32_t pool_size)
+static pymac_pymalloc make_heap(uint32_t pool_size)
 {
-    pymac_heap h;
+    pymac_pymalloc h;
     memset(&h, 0, sizeof h);
     h.pool_size = pool_size;
     h.arena_size = pool_size == 4096 ? 256 * 1024 : 1024 * 1024;
@@ -65,7 +65,7 @@ static void put_field(unsigned char *buf, const pm_field *f, uint64_t v)
 static char why[128];
 
 /* Decodes v written with layout L; why and *p are poisoned first. */
-static bool decode_with(const pymac_heap *h, const pm_layout *L, hdr v, pymac_pool *p)
+static bool decode_with(const pymac_pymalloc *h, const pm_layout *L, hdr v, pymac_pool *p)
 {
     unsigned char buf[48];
     memset(buf, 0x5a, sizeof buf); /* nextpool/prevpool: garbage */
@@ -80,14 +80,14 @@ static bool decode_with(const pymac_heap *h, const pm_layout *L, hdr v, pymac_po
     return pm_decode_pool(h, L, buf, POOL_ADDR, p, why, sizeof why);
 }
 
-static bool decode(const pymac_heap *h, hdr v, pymac_pool *p)
+static bool decode(const pymac_pymalloc *h, hdr v, pymac_pool *p)
 {
     pm_layout L = std_layout();
     return decode_with(h, &L, v, p);
 }
 
 /* A refused header: false, with a one-line reason. */
-static bool refused(const pymac_heap *h, hdr v)
+static bool refused(const pymac_pymalloc *h, hdr v)
 {
     pymac_pool p;
     bool ok = decode(h, v, &p);
@@ -97,7 +97,7 @@ static bool refused(const pymac_heap *h, hdr v)
 
 static void test_empty(void)
 {
-    pymac_heap h = make_heap(16384);
+    pymac_pymalloc h = make_heap(16384);
     pymac_pool p;
     /* Empty pools keep stale szidx and free list: they must not matter. */
     hdr v = {.count = 0, .freeblock = POOL_ADDR + 0x1230, .arenaindex = 7, .szidx = 99,
@@ -113,7 +113,7 @@ static void test_empty(void)
 
 static void test_full(void)
 {
-    pymac_heap h = make_heap(16384);
+    pymac_pymalloc h = make_heap(16384);
     pymac_pool p;
     /* Class 0: (16384 - 48) / 16 = 1021 blocks, the last at 16368 = maxnextoffset;
      * after carving it nextoffset is 48 + 1021 * 16 = 16384. */
@@ -133,7 +133,7 @@ static void test_full(void)
 
 static void test_fresh(void)
 {
-    pymac_heap h = make_heap(16384);
+    pymac_pymalloc h = make_heap(16384);
     pymac_pool p;
     /* A pool just set up by pymalloc: block 0 handed out, block 1 on the free
      * list (next NULL), nextoffset = 48 + 2 * 16 = 80. Never used: blocks 2..1020,
@@ -150,7 +150,7 @@ static void test_fresh(void)
 
 static void test_used_with_tail(void)
 {
-    pymac_heap h = make_heap(16384);
+    pymac_pymalloc h = make_heap(16384);
     pymac_pool p;
     /* Class 2 (48 bytes): 16336 / 48 = 340 blocks, maxnextoffset 16384 - 48 = 16336.
      * Ten blocks carved (nextoffset 48 + 10 * 48 = 528): never used =
@@ -181,7 +181,7 @@ static void test_used_with_tail(void)
 
 static void test_largest_class(void)
 {
-    pymac_heap h = make_heap(16384);
+    pymac_pymalloc h = make_heap(16384);
     pymac_pool p;
     /* Class 31 (512 bytes): 16336 / 512 = 31 blocks at 48 + 512k, the last at
      * 15408 <= maxnextoffset 15872. */
@@ -216,7 +216,7 @@ static const struct {
 
 static void check_numblocks(uint32_t pool_size)
 {
-    pymac_heap h = make_heap(pool_size);
+    pymac_pymalloc h = make_heap(pool_size);
     for (size_t i = 0; i < sizeof numblocks / sizeof numblocks[0]; i++) {
         uint32_t size = (numblocks[i].szidx + 1) * 16;
         uint32_t n = pool_size == 16384 ? numblocks[i].n16k : numblocks[i].n4k;
@@ -242,7 +242,7 @@ static void test_numblocks_4k(void)
     check_numblocks(4096);
     /* 3.8/3.9: a used class-31 pool, 4 blocks carved (nextoffset 48 + 4 * 512 =
      * 2096), 3 in use; never used (3584 - 2096) / 512 + 1 = 3 (blocks 4..6). */
-    pymac_heap h = make_heap(4096);
+    pymac_pymalloc h = make_heap(4096);
     pymac_pool p;
     hdr v = {.count = 3, .freeblock = POOL_ADDR + 48, .szidx = 31, .nextoffset = 2096,
              .maxnext = 3584};
@@ -257,7 +257,7 @@ static void test_numblocks_4k(void)
 
 static void test_corrupt(void)
 {
-    pymac_heap h = make_heap(16384);
+    pymac_pymalloc h = make_heap(16384);
     hdr good = {.count = 1000, .freeblock = POOL_ADDR + 48, .szidx = 0, .nextoffset = 16384,
                 .maxnext = 16368};
     pymac_pool p;
@@ -316,7 +316,7 @@ static void test_corrupt(void)
  * (blocks_in_use < blocks_total) and a USED pool with an empty free list. */
 static void test_bug_state_vs_counts(void)
 {
-    pymac_heap h = make_heap(16384);
+    pymac_pymalloc h = make_heap(16384);
     /* never used: (16368 - 16048) / 16 + 1 = 21; 1000 + 21 = 1021, free-listed 0 */
     hdr v = {.count = 1000, .freeblock = 0, .szidx = 0, .nextoffset = 16048, .maxnext = 16368};
     CU_ASSERT_TRUE(refused(&h, v));

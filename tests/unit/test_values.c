@@ -114,7 +114,7 @@ static void test_char(void)
 static void test_objmap_small_arenas(void)
 {
     pymac_arena arenas[4] = {{0}};
-    pymac_heap h = {0};
+    pymac_pymalloc h = {0};
     h.arena_size = 256 * 1024;
     h.narenas = 4;
     h.arenas = arenas;

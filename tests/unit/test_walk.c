@@ -135,9 +135,9 @@ static void test_empty_heap(void)
 {
     synth *y = synth_new();
     CU_ASSERT_PTR_NOT_NULL_FATAL(y);
-    const pymac_heap *h;
+    const pymac_pymalloc *h;
     pymac_error err;
-    CU_ASSERT_EQUAL_FATAL(pymac_heap_walk(&y->s, &h, &err), PYMAC_OK);
+    CU_ASSERT_EQUAL_FATAL(pymac_pymalloc_walk(&y->s, &h, &err), PYMAC_OK);
     CU_ASSERT_EQUAL(h->maxarenas, 0);
     CU_ASSERT_EQUAL(h->narenas, 0);
     CU_ASSERT_EQUAL(h->npools, 0);
@@ -178,10 +178,10 @@ static void test_bug_huge_maxarenas(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(y);
     put64(y, OM + 8, 0xffffff); /* maxarenas: 16777215 */
     put64(y, OM, BASE + 0x1000); /* the table pointer: mapped, but far too small */
-    const pymac_heap *h;
+    const pymac_pymalloc *h;
     pymac_error err;
     memset(&err, 0, sizeof err);
-    CU_ASSERT_EQUAL(pymac_heap_walk(&y->s, &h, &err), PYMAC_E_CORRUPT);
+    CU_ASSERT_EQUAL(pymac_pymalloc_walk(&y->s, &h, &err), PYMAC_E_CORRUPT);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "claims 16777215 entries"));
     /* one entry more than the whole image can hold */
     synth_free(y);
@@ -189,7 +189,7 @@ static void test_bug_huge_maxarenas(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(y);
     put64(y, OM + 8, IMAGE / 48 + 1);
     put64(y, OM, BASE);
-    CU_ASSERT_EQUAL(pymac_heap_walk(&y->s, &h, &err), PYMAC_E_CORRUPT);
+    CU_ASSERT_EQUAL(pymac_pymalloc_walk(&y->s, &h, &err), PYMAC_E_CORRUPT);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "claims"));
     synth_free(y);
 }
@@ -240,9 +240,9 @@ static void test_bug_whereis_after_corrupt_pool(void)
     put32(y, ARENA + 4096, 1);       /* pool 1: in use, but size class 99 */
     put32(y, ARENA + 4096 + 36, 99);
     full_pool(y, ARENA + 2 * 4096, 0);
-    const pymac_heap *h;
+    const pymac_pymalloc *h;
     pymac_error err;
-    CU_ASSERT_EQUAL_FATAL(pymac_heap_walk(&y->s, &h, &err), PYMAC_PARTIAL);
+    CU_ASSERT_EQUAL_FATAL(pymac_pymalloc_walk(&y->s, &h, &err), PYMAC_PARTIAL);
     CU_ASSERT_EQUAL_FATAL(h->narenas, 1);
     CU_ASSERT_EQUAL(h->npools, 2);
     CU_ASSERT_EQUAL(h->arenas[0].pools_carved, 3);
@@ -506,7 +506,7 @@ static void test_incremental_gc_3140(void)
  * rest in the hash set; regions only in address order and disjoint. */
 static void test_objmap_regions(void)
 {
-    pymac_heap none = {.arena_size = 16};
+    pymac_pymalloc none = {.arena_size = 16};
     pm_objmap m;
     CU_ASSERT_TRUE_FATAL(pm_objmap_init(&m, &none));
     CU_ASSERT_TRUE_FATAL(pm_objmap_add_region(&m, 0x100000, 0x10000));

@@ -157,7 +157,7 @@ PYMAC_API const char *pymac_untested_version(const pymac_session *s);
 
 PYMAC_API pymac_status pymac_get_info(pymac_session *s, pymac_info *out, pymac_error *err);
 
-/* ---- the pymalloc heap --------------------------------------------------- */
+/* ---- pymalloc: arenas, pools, size classes ------------------------------- */
 
 typedef enum pymac_pool_state {
     PYMAC_POOL_USED = 0,  /* some blocks allocated, some free */
@@ -186,8 +186,8 @@ typedef struct pymac_arena {
     uint32_t nfreepools;   /* as the arena object records it */
     uint64_t blocks_in_use;
     uint64_t bytes_in_use; /* blocks_in_use * block size, summed */
-    size_t first_pool;     /* index into pymac_heap.pools */
-    size_t npools;         /* carved pools of this arena in pymac_heap.pools */
+    size_t first_pool;     /* index into pymac_pymalloc.pools */
+    size_t npools;         /* carved pools of this arena in pymac_pymalloc.pools */
 } pymac_arena;
 
 typedef struct pymac_size_class {
@@ -199,7 +199,7 @@ typedef struct pymac_size_class {
 
 #define PYMAC_MAX_SIZE_CLASSES 64
 
-typedef struct pymac_heap {
+typedef struct pymac_pymalloc {
     /* allocator geometry for this build */
     uint32_t arena_size, pool_size, pool_overhead, nclasses;
     uint32_t maxarenas;
@@ -218,11 +218,11 @@ typedef struct pymac_heap {
     uint64_t misaligned_arenas;
     pymac_size_class classes[PYMAC_MAX_SIZE_CLASSES];
     int partial;             /* some arena or pool could not be read */
-} pymac_heap;
+} pymac_pymalloc;
 
 /* Walks the arenas once per session and caches the result (owned by s). */
-PYMAC_API pymac_status pymac_heap_walk(pymac_session *s, const pymac_heap **out,
-                                       pymac_error *err);
+PYMAC_API pymac_status pymac_pymalloc_walk(pymac_session *s, const pymac_pymalloc **out,
+                                           pymac_error *err);
 
 typedef enum pymac_where_kind {
     PYMAC_WHERE_UNMAPPED = 0,   /* the address is not in the process image */

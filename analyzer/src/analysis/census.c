@@ -167,7 +167,7 @@ static bool visit_leftovers(pm_walk *w)
     return true;
 }
 
-static pymac_status scan_pymalloc(pm_walk *w, const pymac_heap *h, pymac_error *err)
+static pymac_status scan_pymalloc(pm_walk *w, const pymac_pymalloc *h, pymac_error *err)
 {
     pymac_session *s = w->s;
     pymac_census *c = w->c;
@@ -241,11 +241,11 @@ pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit
      * (core_resident.c) faults much of the core back in. */
     bool defer = !gc_only && !(flags & PM_WALK_GENERATIONS);
     const pymac_gc *gc;
-    const pymac_heap *h;
+    const pymac_pymalloc *h;
     pymac_status st = pymac_gc_walk(s, &gc, err);
     if (st > PYMAC_PARTIAL)
         return st;
-    pymac_status hst = pymac_heap_walk(s, &h, err);
+    pymac_status hst = pymac_pymalloc_walk(s, &h, err);
     if (hst > PYMAC_PARTIAL)
         return hst;
     uint64_t missing_before = pm_target_about_of(&s->target).missing_reads;

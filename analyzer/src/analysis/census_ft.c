@@ -50,7 +50,7 @@ pymac_status pm_ft_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn vi
         return st;
     uint64_t missing_before = pm_target_about_of(&s->target).missing_reads;
     /* no pymalloc arenas: every object goes to the map's hash set */
-    pymac_heap none = {.arena_size = 16};
+    pymac_pymalloc none = {.arena_size = 16};
     pm_walk w = {.s = s, .c = c, .visit = visit, .ctx = ctx};
     bool ok = pm_objmap_init(&w.map, &none);
     /* the segments' objects as bits (a hash entry each cost 0.3 GB and a

@@ -241,7 +241,7 @@ pymac_status pm_census_reach(pm_walk *w, pymac_error *err)
     pm_objmap *m = &w->map;
     reach r = {.s = s, .w = w, .m = m, .max_refcnt = mapped_words(&s->target)};
     r.float_type = pm_symbol_lookup(s, "PyFloat_Type", NULL).addr;
-    const pymac_heap *h = m->heap;
+    const pymac_pymalloc *h = m->heap;
     /* objects found outside pymalloc so far (big GC objects) */
     for (size_t i = 0; i < m->outside_cap; i++)
         if (m->outside[i])

@@ -438,8 +438,8 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
     l.edge_off = malloc((gp->n + 1) * sizeof *l.edge_off);
     l.reached = calloc(gp->n + 1, 1);
     l.queue = malloc((gp->n + 1) * sizeof *l.queue);
-    const pymac_heap *h;
-    pymac_status hst = pymac_heap_walk(s, &h, err);
+    const pymac_pymalloc *h;
+    pymac_status hst = pymac_pymalloc_walk(s, &h, err);
     if (hst > PYMAC_PARTIAL) {
         st = hst;
         goto done;

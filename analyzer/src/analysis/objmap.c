@@ -24,7 +24,7 @@ static void granule_add(pm_objmap *m, uint64_t g, uint32_t arena)
         a[1] = arena + 1;
 }
 
-bool pm_objmap_init(pm_objmap *m, const pymac_heap *h)
+bool pm_objmap_init(pm_objmap *m, const pymac_pymalloc *h)
 {
     memset(m, 0, sizeof *m);
     m->heap = h;
@@ -154,7 +154,7 @@ bool pm_objmap_block(const pm_objmap *m, uint64_t addr, uint64_t *block, uint32_
     long a = pm_objmap_arena(m, addr);
     if (a < 0)
         return false;
-    const pymac_heap *h = m->heap;
+    const pymac_pymalloc *h = m->heap;
     if (!h->pool_size)
         return false;
     const pymac_pool *p =

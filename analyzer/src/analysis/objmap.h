@@ -7,7 +7,7 @@
 #include "pm.h"
 
 typedef struct pm_objmap {
-    const pymac_heap *heap;
+    const pymac_pymalloc *heap;
     uint64_t *arena_base;  /* sorted arena bases */
     uint32_t *arena_heap;  /* per sorted arena: its index in heap->arenas */
     uint8_t **bits;        /* per sorted arena: arena_size / 16 bits */
@@ -27,7 +27,7 @@ typedef struct pm_objmap {
     size_t outside_cap, outside_n;
 } pm_objmap;
 
-bool pm_objmap_init(pm_objmap *m, const pymac_heap *h);
+bool pm_objmap_init(pm_objmap *m, const pymac_pymalloc *h);
 void pm_objmap_free(pm_objmap *m);
 /* Index of the arena holding addr, or -1. */
 long pm_objmap_arena(const pm_objmap *m, uint64_t addr);

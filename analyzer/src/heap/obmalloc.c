@@ -26,7 +26,7 @@ static uint64_t var_uint(pymac_session *s, const pm_var *v, bool *ok)
     return x;
 }
 
-static pymac_status geometry(pymac_session *s, pymac_heap *h, pymac_error *err)
+static pymac_status geometry(pymac_session *s, pymac_pymalloc *h, pymac_error *err)
 {
     const pm_layout *L = s->layout;
     const pm_obmalloc_vars *om = &s->rt->om;
@@ -48,7 +48,7 @@ static pymac_status geometry(pymac_session *s, pymac_heap *h, pymac_error *err)
     return PYMAC_OK;
 }
 
-static pymac_status read_counters(pymac_session *s, pymac_heap *h, pymac_error *err)
+static pymac_status read_counters(pymac_session *s, pymac_pymalloc *h, pymac_error *err)
 {
     const pm_obmalloc_vars *om = &s->rt->om;
     bool ok = true;
@@ -78,8 +78,8 @@ static pymac_status read_counters(pymac_session *s, pymac_heap *h, pymac_error *
     return PYMAC_OK;
 }
 
-bool pm_decode_pool(const pymac_heap *h, const pm_layout *L, const void *hdr, uint64_t addr,
-                        pymac_pool *p, char *why, size_t whycap)
+bool pm_decode_pool(const pymac_pymalloc *h, const pm_layout *L, const void *hdr, uint64_t addr,
+                    pymac_pool *p, char *why, size_t whycap)
 {
     uint64_t count = pm_get_uint(hdr, L->ph_count.off, L->ph_count.size);
     uint64_t freeblock = pm_get_uint(hdr, L->ph_freeblock.off, L->ph_freeblock.size);
@@ -151,7 +151,7 @@ static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
     return true;
 }
 
-static pymac_status walk_arena(pymac_session *s, pymac_heap *h, const void *ao, uint32_t index,
+static pymac_status walk_arena(pymac_session *s, pymac_pymalloc *h, const void *ao, uint32_t index,
                                size_t *pool_cap, pymac_error *err)
 {
     const pm_layout *L = s->layout;
@@ -230,7 +230,7 @@ static pymac_status walk_arena(pymac_session *s, pymac_heap *h, const void *ao, 
 }
 
 /* Walks a linked list of arena objects, checking every link lands in the table. */
-static void check_arena_list(pymac_session *s, pymac_heap *h, const unsigned char *table,
+static void check_arena_list(pymac_session *s, pymac_pymalloc *h, const unsigned char *table,
                              uint64_t table_addr, uint64_t head, bool want_allocated,
                              const char *name)
 {
@@ -264,14 +264,14 @@ static void check_arena_list(pymac_session *s, pymac_heap *h, const unsigned cha
     }
 }
 
-pymac_status pymac_heap_walk(pymac_session *s, const pymac_heap **out, pymac_error *err)
+pymac_status pymac_pymalloc_walk(pymac_session *s, const pymac_pymalloc **out, pymac_error *err)
 {
     if (s->heap) {
         *out = s->heap;
         return s->heap->partial ? PYMAC_PARTIAL : PYMAC_OK;
     }
     *out = NULL;
-    pymac_heap *h = calloc(1, sizeof *h);
+    pymac_pymalloc *h = calloc(1, sizeof *h);
     if (!h)
         return pm_nomem(err);
     if (s->layout->free_threaded) { /* pymalloc holds nothing: see mimalloc.c */
@@ -336,7 +336,7 @@ pymac_status pymac_heap_walk(pymac_session *s, const pymac_heap **out, pymac_err
     return h->partial ? PYMAC_PARTIAL : PYMAC_OK;
 }
 
-pymac_status pm_pool_free_list(pymac_session *s, const pymac_heap *h, const pymac_pool *p,
+pymac_status pm_pool_free_list(pymac_session *s, const pymac_pymalloc *h, const pymac_pool *p,
                                uint8_t *is_free, uint32_t *chain_len)
 {
     const pm_layout *L = s->layout;
@@ -368,7 +368,7 @@ pymac_status pm_pool_free_list(pymac_session *s, const pymac_heap *h, const pyma
     return PYMAC_OK;
 }
 
-const pymac_pool *pm_heap_pool(const pymac_heap *h, const pymac_arena *a, uint64_t pool_addr)
+const pymac_pool *pm_heap_pool(const pymac_pymalloc *h, const pymac_arena *a, uint64_t pool_addr)
 {
     size_t lo = a->first_pool, end = a->first_pool + a->npools, hi = end;
     if (!h->pool_size)

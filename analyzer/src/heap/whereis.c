@@ -18,7 +18,7 @@ static unsigned log2u(uint64_t v)
 }
 
 /* address_in_range() of 3.10+: -1 unreadable, 0 no, 1 yes. */
-static int radix_lookup(pymac_session *s, const pymac_heap *h, uint64_t p)
+static int radix_lookup(pymac_session *s, const pymac_pymalloc *h, uint64_t p)
 {
     const pm_layout *L = s->layout;
     unsigned arena_bits = log2u(h->arena_size), bot_bits = log2u(L->map_bot_len),
@@ -44,7 +44,7 @@ static int radix_lookup(pymac_session *s, const pymac_heap *h, uint64_t p)
     return (tail < slo) || (tail >= shi && shi != 0);
 }
 
-static const pymac_arena *arena_of(const pymac_heap *h, uint64_t addr)
+static const pymac_arena *arena_of(const pymac_pymalloc *h, uint64_t addr)
 {
     for (size_t i = 0; i < h->narenas; i++)
         if (addr >= h->arenas[i].address && addr - h->arenas[i].address < h->arena_size)
@@ -53,7 +53,7 @@ static const pymac_arena *arena_of(const pymac_heap *h, uint64_t addr)
 }
 
 /* Classifies a block of a used pool by walking the pool's free list. */
-static pymac_status block_state(pymac_session *s, const pymac_heap *h, const pymac_pool *pool,
+static pymac_status block_state(pymac_session *s, const pymac_pymalloc *h, const pymac_pool *pool,
                                 pymac_whereis *w)
 {
     uint64_t off = w->block - pool->address;
@@ -91,8 +91,8 @@ pymac_status pymac_whereis_address(pymac_session *s, uint64_t addr, pymac_wherei
         return pm_fail(err, PYMAC_E_ADDRESS, "give an address inside the process's memory",
                        "0x%llx is not mapped in the process", (unsigned long long)addr);
     }
-    const pymac_heap *h;
-    pymac_status st = pymac_heap_walk(s, &h, err);
+    const pymac_pymalloc *h;
+    pymac_status st = pymac_pymalloc_walk(s, &h, err);
     if (st > PYMAC_PARTIAL)
         return st;
     if (h->has_radix_tree) {

@@ -11,7 +11,7 @@ typedef struct heap_totals {
     uint64_t arenas, pools_used, pools_full, blocks, bytes;
 } heap_totals;
 
-static heap_totals totals(const pymac_heap *h)
+static heap_totals totals(const pymac_pymalloc *h)
 {
     heap_totals t = {h->narenas, 0, 0, 0, 0};
     for (size_t i = 0; i < h->narenas; i++) {
@@ -28,13 +28,13 @@ pymac_status pymac_render_diff(pymac_session *old, pymac_session *new_, pymac_fo
 {
     pymac_session *ss[2] = {old, new_};
     const pymac_census *c[2];
-    const pymac_heap *h[2];
+    const pymac_pymalloc *h[2];
     pymac_status st = PYMAC_OK;
     for (int i = 0; i < 2; i++) {
         pymac_status a = pymac_census_build(ss[i], 0, &c[i], err);
         if (a > PYMAC_PARTIAL)
             return a;
-        pymac_status b = pymac_heap_walk(ss[i], &h[i], err);
+        pymac_status b = pymac_pymalloc_walk(ss[i], &h[i], err);
         if (b > PYMAC_PARTIAL)
             return b;
         if (a == PYMAC_PARTIAL || b == PYMAC_PARTIAL)

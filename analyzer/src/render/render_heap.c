@@ -27,8 +27,8 @@ pymac_status pymac_render_arenas(pymac_session *s, pymac_format fmt, FILE *out, 
 {
     if (s->layout->free_threaded)
         return pm_mi_render_arenas(s, fmt, out, err);
-    const pymac_heap *h;
-    pymac_status st = pymac_heap_walk(s, &h, err);
+    const pymac_pymalloc *h;
+    pymac_status st = pymac_pymalloc_walk(s, &h, err);
     if (st > PYMAC_PARTIAL)
         return st;
     uint64_t pools = 0, used = 0, full = 0, empty = 0, blocks = 0, bytes = 0;
@@ -89,7 +89,7 @@ pymac_status pymac_render_arenas(pymac_session *s, pymac_format fmt, FILE *out, 
     return st;
 }
 
-static bool pool_selected(const pymac_heap *h, const pymac_pool *p, const pymac_pool_filter *f)
+static bool pool_selected(const pymac_pymalloc *h, const pymac_pool *p, const pymac_pool_filter *f)
 {
     if (f && f->size_class >= 0 && (p->state == PYMAC_POOL_EMPTY || (int)p->size_class != f->size_class))
         return false;
@@ -105,7 +105,7 @@ static bool pool_selected(const pymac_heap *h, const pymac_pool *p, const pymac_
 }
 
 /* Checks a used pool's free list against the counts its header gives. */
-static bool pool_consistent(pymac_session *s, const pymac_heap *h, const pymac_pool *p)
+static bool pool_consistent(pymac_session *s, const pymac_pymalloc *h, const pymac_pool *p)
 {
     if (p->state != PYMAC_POOL_USED)
         return true;
@@ -119,8 +119,8 @@ pymac_status pymac_render_pools(pymac_session *s, const pymac_pool_filter *filte
 {
     if (s->layout->free_threaded)
         return pm_mi_render_pools(s, filter, fmt, out, err);
-    const pymac_heap *h;
-    pymac_status st = pymac_heap_walk(s, &h, err);
+    const pymac_pymalloc *h;
+    pymac_status st = pymac_pymalloc_walk(s, &h, err);
     if (st > PYMAC_PARTIAL)
         return st;
     if (filter && filter->arena) {

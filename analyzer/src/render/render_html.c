@@ -50,7 +50,7 @@ static void fill_colour(FILE *out, double f)
 }
 
 /* Slot of a pool in its arena (pools start at the first pool-aligned address). */
-static long pool_slot(const pymac_heap *h, const pymac_arena *a, const pymac_pool *p)
+static long pool_slot(const pymac_pymalloc *h, const pymac_arena *a, const pymac_pool *p)
 {
     uint64_t first = (a->address + h->pool_size - 1) / h->pool_size * h->pool_size;
     if (p->address < first)
@@ -59,7 +59,7 @@ static long pool_slot(const pymac_heap *h, const pymac_arena *a, const pymac_poo
     return i < a->pools_total && i < MAX_SLOTS ? (long)i : -1;
 }
 
-void pm_html_heap_map(FILE *out, const pymac_heap *h)
+void pm_html_heap_map(FILE *out, const pymac_pymalloc *h)
 {
     size_t per_row = (h->narenas + MAX_ROWS - 1) / MAX_ROWS;
     if (per_row == 0)
@@ -147,7 +147,7 @@ void pm_html_heap_map(FILE *out, const pymac_heap *h)
     fputs("\"></span></p>\n", out);
 }
 
-static void size_classes(FILE *out, const pymac_heap *h)
+static void size_classes(FILE *out, const pymac_pymalloc *h)
 {
     fputs("<table id=\"size-classes\"><tr><th>size class</th><th>block size</th><th>pools</th>"
           "<th>blocks in use</th><th>bytes in use</th><th>free blocks</th></tr>\n", out);
@@ -349,10 +349,10 @@ static void suspects(FILE *out, pymac_session *s, const char *id, const char *ti
 
 pymac_status pymac_render_html(pymac_session *s, FILE *out, pymac_error *err)
 {
-    const pymac_heap *h;
+    const pymac_pymalloc *h;
     const pymac_gc *gc;
     const pymac_census *c;
-    pymac_status st = pymac_heap_walk(s, &h, err), st2;
+    pymac_status st = pymac_pymalloc_walk(s, &h, err), st2;
     if (st > PYMAC_PARTIAL)
         return st;
     if ((st2 = pymac_gc_walk(s, &gc, err)) > PYMAC_PARTIAL)

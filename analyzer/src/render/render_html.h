@@ -8,7 +8,7 @@
 
 /* The heap map: an SVG of <g class="arena" data-arenas="N"> rows of pool
  * cells, at most 128 rows (arenas share a row past that). */
-void pm_html_heap_map(FILE *out, const pymac_heap *h);
+void pm_html_heap_map(FILE *out, const pymac_pymalloc *h);
 
 struct pm_heavy;
 /* The top retainers as a treemap: an SVG of <g class="retainer"

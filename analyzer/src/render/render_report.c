@@ -37,7 +37,8 @@ static pymac_status embed(FILE *out, const char *key, pymac_status (*render)(pym
     return st;
 }
 
-static void heap_totals(const pymac_heap *h, uint64_t *blocks, uint64_t *bytes, uint64_t *free_b)
+static void heap_totals(const pymac_pymalloc *h, uint64_t *blocks, uint64_t *bytes,
+                        uint64_t *free_b)
 {
     *blocks = *bytes = *free_b = 0;
     for (uint32_t i = 0; i < h->nclasses; i++) {
@@ -47,7 +48,7 @@ static void heap_totals(const pymac_heap *h, uint64_t *blocks, uint64_t *bytes, 
     }
 }
 
-static void text_heap(FILE *out, const pymac_heap *h)
+static void text_heap(FILE *out, const pymac_pymalloc *h)
 {
     uint64_t blocks, bytes, free_b;
     heap_totals(h, &blocks, &bytes, &free_b);
@@ -128,10 +129,10 @@ static pymac_status worse(pymac_status a, pymac_status b)
 
 pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out, pymac_error *err)
 {
-    const pymac_heap *h;
+    const pymac_pymalloc *h;
     const pymac_gc *gc;
     const pymac_census *c;
-    pymac_status st = pymac_heap_walk(s, &h, err);
+    pymac_status st = pymac_pymalloc_walk(s, &h, err);
     if (st > PYMAC_PARTIAL)
         return st;
     pymac_status st2 = pymac_gc_walk(s, &gc, err);

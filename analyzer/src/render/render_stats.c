@@ -37,8 +37,8 @@ pymac_status pymac_render_stats(pymac_session *s, pymac_format fmt, FILE *out, p
             pm_print_freelist(out, &fl[i]);
         return PYMAC_OK;
     }
-    const pymac_heap *h;
-    pymac_status st = pymac_heap_walk(s, &h, err);
+    const pymac_pymalloc *h;
+    pymac_status st = pymac_pymalloc_walk(s, &h, err);
     if (st > PYMAC_PARTIAL)
         return st;
     pm_freelist_stat fl[64];
