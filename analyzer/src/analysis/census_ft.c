@@ -59,7 +59,7 @@ pymac_status pm_ft_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn vi
         ok = pm_objmap_add_region(&w.map, mw->segs[i].addr, mw->segs[i].size);
     if (!ok) {
         pm_objmap_free(&w.map);
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     }
     c->gc_only = gc_only;
     c->partial = st == PYMAC_PARTIAL;
@@ -90,7 +90,7 @@ pymac_status pm_ft_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn vi
             } else if (!in_list && o.refcnt == 0 && !o.immortal) {
                 c->freelisted++;
             } else if (!pm_walk_found(&w, &o, in_list ? 0 : pm_ft_gc_listed(bits, true) ? 3 : -1)) {
-                st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+                st = pm_nomem(err);
             }
         }
     }

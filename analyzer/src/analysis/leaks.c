@@ -541,7 +541,7 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
     pm_cstack_dead(s, cover_dead_range, &l); /* and the C stacks below their pointers */
     pm_stack_chunks_parked(s, cover_dead_range, &l); /* the collector's spare work stacks */
     if (l.nomem) {
-        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        st = pm_nomem(err);
         goto done;
     }
     /* the ranges may overlap (a buffer inside a dead chunk) */

@@ -192,7 +192,7 @@ static pymac_status build(pymac_session *s, pm_retain *r, pymac_error *err)
                        "too many references for the dominator tree (over 2^32)");
     r->labels = calloc(PM_RETAIN_MAX_LABELS, sizeof *r->labels);
     if (!r->labels)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     root_ctx c = {r, false};
     pm_roots_walk(s, PM_ROOTS_INTERP, on_root, &c);
     c.frame = true;
@@ -203,10 +203,10 @@ static pymac_status build(pymac_session *s, pm_retain *r, pymac_error *err)
         add_root(r, (long)r->lk.unexplained[k].node, "refcount above the references found",
                  false, false);
     if (r->nomem || !index_roots(r))
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     uint32_t *ids = malloc((r->nroots + 1) * sizeof *ids);
     if (!ids)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     for (size_t k = 0; k < r->nroots; k++)
         ids[k] = r->roots[k].node;
     pm_dom_graph dg = {n, r->lk.edge_off, r->lk.edge_to, ids, r->nroots};
@@ -228,7 +228,7 @@ static pymac_status build(pymac_session *s, pm_retain *r, pymac_error *err)
         free(size);
     }
     if (!ok)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     r->lk.retained_bytes = r->dom.retained_bytes;
     return st;
 }
@@ -238,7 +238,7 @@ pymac_status pm_retain_shared(pymac_session *s, pm_retain **out, pymac_error *er
     if (!s->retain) {
         pm_retain *r = calloc(1, sizeof *r);
         if (!r)
-            return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+            return pm_nomem(err);
         pymac_status st = build(s, r, err);
         if (st > PYMAC_PARTIAL) {
             pm_retain_free(r);

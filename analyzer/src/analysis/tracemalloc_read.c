@@ -337,7 +337,7 @@ static pymac_status read_state(pymac_session *s, pm_tracemalloc *tm, bool one, u
     /* the domains present, ascending */
     tm->domains = malloc((tm->ntraces ? tm->ntraces : 1) * sizeof *tm->domains);
     if (!tm->domains)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     for (size_t i = 0; i < tm->ntraces; i++)
         if (!tm->ndomains || tm->domains[tm->ndomains - 1] != tm->traces[i].domain)
             tm->domains[tm->ndomains++] = tm->traces[i].domain;

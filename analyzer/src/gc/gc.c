@@ -167,7 +167,7 @@ pymac_status pymac_gc_walk(pymac_session *s, const pymac_gc **out, pymac_error *
     if (st) {
         free(objs.v);
         free(gc);
-        return pm_fail(err, st, NULL, "out of memory");
+        return pm_nomem(err); /* walk_list fails only so */
     }
     gc->objects = objs.v;
     gc->nobjects = objs.n;

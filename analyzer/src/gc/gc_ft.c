@@ -89,13 +89,13 @@ pymac_status pm_ft_gc_walk(pymac_session *s, pymac_gc **out, pymac_error *err)
     if (!gc || !collect(s, mw, false, &objs)) {
         free(objs.v);
         free(gc);
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     }
     size_t listed_n = objs.n;
     if (!collect(s, mw, true, &objs)) {
         free(objs.v);
         free(gc);
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     }
     uint64_t state = s->rt->main_interp + (uint64_t)L->gc_state.off, collecting = 0;
     if (L->gc_collecting.ok &&

@@ -531,7 +531,7 @@ pymac_status pm_mi_walk_heaps(pymac_session *s, const pm_mi_layout *L, pm_mi_wal
     walker k = {.s = s, .L = L, .w = out, .last_seg = SIZE_MAX};
     k.pagebuf = malloc(L->page_size);
     if (!k.pagebuf)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     uint64_t interp = s->rt->main_interp, ts;
     if (!rd(&k, interp, &L->interp_threads_head, &ts)) {
         free(k.pagebuf);
@@ -579,7 +579,7 @@ pymac_status pm_mi_walk_heaps(pymac_session *s, const pm_mi_layout *L, pm_mi_wal
     free(k.pagebuf);
     if (k.nomem) {
         pm_mi_walk_free(out);
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     }
     return out->partial ? PYMAC_PARTIAL : PYMAC_OK;
 }

@@ -59,7 +59,7 @@ pymac_status pm_mi_session_walk(pymac_session *s, const pm_mi_walk **out, pymac_
 {
     struct pm_mi_session *m = session_state(s);
     if (!m)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     if (!m->have_layout) {
         char buf[160];
         const char *missing;

@@ -145,7 +145,7 @@ pymac_status pymac_whereis_address(pymac_session *s, uint64_t addr, pymac_wherei
     w->offset_in_block = (uint32_t)(addr - w->block);
     pymac_status bs = block_state(s, h, pool, w);
     if (bs == PYMAC_E_NOMEM)
-        return pm_fail(err, bs, NULL, "out of memory");
+        return pm_nomem(err);
     if (bs) {
         pm_warn(s, "the free list of pool 0x%llx is corrupt", (unsigned long long)pool->address);
         return PYMAC_PARTIAL;

@@ -31,7 +31,7 @@ pymac_status pm_mi_render_arenas(pymac_session *s, pymac_format fmt, FILE *out, 
     if (!blocks || !bytes) {
         free(blocks);
         free(bytes);
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     }
     for (size_t i = 0, j = 0; i < w->npages; i++) {
         while (j < w->nsegs && w->segs[j].addr < w->pages[i].segment)

@@ -164,7 +164,7 @@ static pymac_status open_retain(pymac_session *s, pm_retain **r, pymac_error *er
 {
     pymac_status st = pm_retain_shared(s, r, err);
     if (st <= PYMAC_PARTIAL && !pm_retain_paths(s, *r))
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     return st;
 }
 
@@ -337,7 +337,7 @@ static pymac_status select_heavy(pymac_session *s, const pm_retain *r,
     L->v = malloc((cap + 1) * sizeof *L->v);
     L->up = malloc((cap + 1) * sizeof *L->up);
     if (!L->v || !L->up)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     for (size_t k = 0; k < r->dom.nreached; k++) {
         uint32_t v = r->dom.order[k];
         if (!f->all && r->hidden[v])
@@ -352,7 +352,7 @@ static pymac_status select_heavy(pymac_session *s, const pm_retain *r,
     if (!w || !pos) {
         free(w);
         free(pos);
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     }
     for (size_t k = 0; k < L->n; k++)
         w[k] = (weighed){r->dom.retained_bytes[L->v[k]], L->v[k]};
@@ -492,7 +492,7 @@ pymac_status pymac_render_dominators(pymac_session *s, const pymac_dominators_fi
         st = PYMAC_PARTIAL; /* allocation sites from a damaged trace table */
     if (f->folded && fmt == PYMAC_TEXT) {
         if (!print_folded(s, out, r, &L))
-            st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+            st = pm_nomem(err);
         goto done;
     }
     if (fmt == PYMAC_JSON) {
@@ -510,7 +510,7 @@ pymac_status pymac_render_dominators(pymac_session *s, const pymac_dominators_fi
     fprintf(out, "%14s %10s  %s\n", "retained", "objects", "object (each under the listed object "
                                                           "that dominates it)");
     if (!print_tree(s, out, r, &L)) {
-        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        st = pm_nomem(err);
         goto done;
     }
     fprintf(out, "\n%zu live objects, %zu reached from %zu roots.%s Who holds one: "
@@ -561,7 +561,7 @@ static pymac_status types_retained(pymac_session *s, const pm_retain *r, type_ro
     uint8_t *open = calloc(n + 1, 1);
     pymac_status st = PYMAC_OK;
     if (!row || !above || !tix || !first || !next || !stack || !open) {
-        st = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        st = pm_nomem(err);
         goto done;
     }
     for (size_t i = 0; i < n; i++) {

@@ -122,7 +122,7 @@ pymac_status pymac_render_diff_sites(pymac_session *old, pymac_session *new_,
         res = r2 > res ? r2 : res;
     }
     if (res <= PYMAC_PARTIAL && !(rows = calloc(n[0] + n[1] + 1, sizeof *rows)))
-        res = pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        res = pm_nomem(err);
     if (res > PYMAC_PARTIAL)
         goto done;
     /* every site of either core, then those of both merged into one row */

@@ -115,6 +115,6 @@ pymac_status pm_sysroot_for_pid(pymac_session *s, int pid, pymac_error *err)
         return PYMAC_OK;
     s->sysroot = pm_strdup(root);
     if (!s->sysroot)
-        return pm_fail(err, PYMAC_E_NOMEM, NULL, "out of memory");
+        return pm_nomem(err);
     return PYMAC_OK;
 }
