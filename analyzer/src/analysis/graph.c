@@ -191,13 +191,7 @@ long pm_graph_index(const pm_graph *g, uint64_t addr)
         h = (h + 1) & g->page_mask;
     if (!g->pages[h].page)
         return -1;
-    size_t lo = g->pages[h].first, hi = g->pages[h].end;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (g->nodes[mid] < addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < g->pages[h].end && g->nodes[lo] == addr ? (long)lo : -1;
+    size_t first = g->pages[h].first, end = g->pages[h].end;
+    size_t i = first + pm_lower_bound_u64(g->nodes + first, end - first, addr);
+    return i < end && g->nodes[i] == addr ? (long)i : -1;
 }

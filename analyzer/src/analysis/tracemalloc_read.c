@@ -93,15 +93,8 @@ static int cmp_str(const void *a, const void *b)
 /* Index of v in the sorted, distinct array a[n], or n. */
 static size_t find_u64(const uint64_t *a, size_t n, uint64_t v)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && a[lo] == v ? lo : n;
+    size_t i = pm_lower_bound_u64(a, n, v);
+    return i < n && a[i] == v ? i : n;
 }
 
 static size_t distinct_u64(uint64_t *a, size_t n)

@@ -69,6 +69,41 @@ static inline size_t pm_lower_bound_u32(const uint32_t *a, size_t n, uint32_t v)
     return lo;
 }
 
+/* The same over 64-bit values (addresses). */
+static inline size_t pm_lower_bound_u64(const uint64_t *a, size_t n, uint64_t v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* A growing array of 64-bit values (addresses): from 4096, doubling. */
+typedef struct pm_u64_vec {
+    uint64_t *v;
+    size_t n, cap;
+} pm_u64_vec;
+
+/* Appends x; false when out of memory (*a unchanged). */
+static inline bool pm_u64_vec_push(pm_u64_vec *a, uint64_t x)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 4096;
+        uint64_t *p = realloc(a->v, cap * sizeof *p);
+        if (!p)
+            return false;
+        a->v = p;
+        a->cap = cap;
+    }
+    a->v[a->n++] = x;
+    return true;
+}
+
 char *pm_strdup(const char *s);
 char *pm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

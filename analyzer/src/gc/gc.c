@@ -14,28 +14,9 @@
 
 enum { GC_LINK_FLAGS = 3 };
 
-typedef struct vec64 {
-    uint64_t *v;
-    size_t n, cap;
-} vec64;
-
-static bool push(vec64 *a, uint64_t x)
-{
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 4096;
-        uint64_t *p = realloc(a->v, cap * sizeof *p);
-        if (!p)
-            return false;
-        a->v = p;
-        a->cap = cap;
-    }
-    a->v[a->n++] = x;
-    return true;
-}
-
 /* Walks one list from its head; appends object addresses to objs. */
-static pymac_status walk_list(pymac_session *s, uint64_t head, const char *name, vec64 *objs,
-                              uint64_t *len, int *partial)
+static pymac_status walk_list(pymac_session *s, uint64_t head, const char *name,
+                              pm_u64_vec *objs, uint64_t *len, int *partial)
 {
     const pm_layout *L = s->layout;
     uint64_t bound = s->target.space_bytes / (L->gc_head_size + L->object_size) + 1;
@@ -69,7 +50,7 @@ static pymac_status walk_list(pymac_session *s, uint64_t head, const char *name,
             *partial = 1;
             return PYMAC_OK;
         }
-        if (objs && !push(objs, node + L->gc_head_size))
+        if (objs && !pm_u64_vec_push(objs, node + L->gc_head_size))
             return PYMAC_E_NOMEM;
         prev = node;
         node = pm_get_uint(g, L->gch_next.off, L->gch_next.size) & ~(uint64_t)GC_LINK_FLAGS;
@@ -129,7 +110,7 @@ pymac_status pymac_gc_walk(pymac_session *s, const pymac_gc **out, pymac_error *
         pm_warn(s, "the core was taken during a garbage collection: the lists may be split");
         gc->partial = 1;
     }
-    vec64 objs = {0};
+    pm_u64_vec objs = {0};
     gc->ngenerations = L->gc_ngenerations < PYMAC_GC_MAX_GENERATIONS ? (uint32_t)L->gc_ngenerations
                                                                      : PYMAC_GC_MAX_GENERATIONS;
     pymac_status st = PYMAC_OK;

@@ -33,27 +33,8 @@ bool pm_ft_gc_listed(uint64_t bits, bool frozen)
     return frozen == ((bits & GC_BITS_FROZEN) != 0);
 }
 
-typedef struct vec64 {
-    uint64_t *v;
-    size_t n, cap;
-} vec64;
-
-static bool push(vec64 *a, uint64_t x)
-{
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 4096;
-        uint64_t *p = realloc(a->v, cap * sizeof *p);
-        if (!p)
-            return false;
-        a->v = p;
-        a->cap = cap;
-    }
-    a->v[a->n++] = x;
-    return true;
-}
-
 /* The tracked objects of the GC heaps (frozen ones apart), in address order. */
-static bool collect(pymac_session *s, const pm_mi_walk *mw, bool frozen, vec64 *out)
+static bool collect(pymac_session *s, const pm_mi_walk *mw, bool frozen, pm_u64_vec *out)
 {
     for (size_t i = 0; i < mw->npages; i++) {
         const pm_mi_page *p = &mw->pages[i];
@@ -62,7 +43,8 @@ static bool collect(pymac_session *s, const pm_mi_walk *mw, bool frozen, vec64 *
         for (uint32_t b = 0; b < p->capacity; b++) {
             uint64_t block = p->start + (uint64_t)b * p->block_size, bits;
             if (!pm_mi_block_free(mw, p, b) && pm_ft_gc_bits(s, p, block, &bits) &&
-                pm_ft_gc_listed(bits, frozen) && !push(out, block + pm_ft_object_offset(p->kind)))
+                pm_ft_gc_listed(bits, frozen) &&
+                !pm_u64_vec_push(out, block + pm_ft_object_offset(p->kind)))
                 return false;
         }
     }
@@ -85,7 +67,7 @@ pymac_status pm_ft_gc_walk(pymac_session *s, pymac_gc **out, pymac_error *err)
     if (st > PYMAC_PARTIAL)
         return st;
     pymac_gc *gc = calloc(1, sizeof *gc);
-    vec64 objs = {0};
+    pm_u64_vec objs = {0};
     if (!gc || !collect(s, mw, false, &objs)) {
         free(objs.v);
         free(gc);

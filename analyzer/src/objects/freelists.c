@@ -313,15 +313,6 @@ pymac_status pm_freelist_parked(pymac_session *s, uint64_t **out, size_t *n, pym
 
 bool pm_addr_in(const uint64_t *v, size_t n, uint64_t addr)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < addr)
-            lo = mid + 1;
-        else if (v[mid] > addr)
-            hi = mid;
-        else
-            return true;
-    }
-    return false;
+    size_t i = pm_lower_bound_u64(v, n, addr);
+    return i < n && v[i] == addr;
 }

@@ -13,9 +13,11 @@ enum { MAX_FRAMES = 100000, MAX_THREADS = 100000, MAX_CHUNKS = 100000 };
 /* a code object's locals and stack beyond this are not believed */
 #define MAX_FRAME_WORDS (1u << 20)
 
-static bool interp_member(pymac_session *s, const char *const *paths, uint64_t *out)
+bool pm_interp_member(pymac_session *s, const char *const *paths, uint64_t *out)
 {
     pm_field f;
+    if (!pm_lookup_type(s, "PyInterpreterState"))
+        return false;
     for (; *paths; paths++) {
         pm_lookup_field(s, "PyInterpreterState", *paths, &f);
         if (f.ok)
@@ -35,7 +37,7 @@ void pm_frames_walk(pymac_session *s, pm_frame_fn fn, void *ctx)
     static const char *const heads[] = {"threads.head", "tstate_head", NULL};
     uint64_t ts;
     pm_field next, frame, cframe, current;
-    if (!interp_member(s, heads, &ts) || !tstate_field(s, "next", &next))
+    if (!pm_interp_member(s, heads, &ts) || !tstate_field(s, "next", &next))
         return;
     bool objects = tstate_field(s, "frame", &frame) && s->rt->minor <= 10;
     bool via_cframe = tstate_field(s, "cframe", &cframe);

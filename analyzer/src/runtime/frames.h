@@ -5,6 +5,11 @@
 
 #include "pm.h"
 
+/* The pointer member of the main interpreter at the first of paths (NULL
+ * ended) that PyInterpreterState has, as versions rename them; false if none
+ * or unreadable. */
+bool pm_interp_member(pymac_session *s, const char *const *paths, uint64_t *out);
+
 /* Called for each frame, innermost first: a frame object's address (<= 3.10,
  * object true) or an interpreter frame's (3.11+). Return false to stop. */
 typedef bool (*pm_frame_fn)(void *ctx, int thread, int depth, uint64_t tstate, uint64_t frame,

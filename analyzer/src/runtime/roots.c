@@ -9,19 +9,6 @@
 #include "roots.h"
 #include "symbols.h"
 
-static bool interp_member(pymac_session *s, const char *const *paths, uint64_t *out)
-{
-    pm_field f;
-    if (!pm_lookup_type(s, "PyInterpreterState"))
-        return false;
-    for (; *paths; paths++) {
-        pm_lookup_field(s, "PyInterpreterState", *paths, &f);
-        if (f.ok)
-            return pm_read_u64(s, s->rt->main_interp + (uint64_t)f.off, out);
-    }
-    return false;
-}
-
 typedef struct frame_ctx {
     pymac_session *s;
     pm_root_fn fn;
@@ -103,13 +90,13 @@ void pm_roots_walk(pymac_session *s, int which, pm_root_fn fn, void *ctx)
     static const char *const builtins[] = {"builtins", NULL};
     static const char *const interned[] = {"cached_objects.interned_strings", NULL};
     uint64_t v;
-    if (interp_member(s, modules, &v) && v)
+    if (pm_interp_member(s, modules, &v) && v)
         fn(ctx, v, "sys.modules");
-    if (interp_member(s, sysdict, &v) && v)
+    if (pm_interp_member(s, sysdict, &v) && v)
         fn(ctx, v, "sys.__dict__");
-    if (interp_member(s, builtins, &v) && v)
+    if (pm_interp_member(s, builtins, &v) && v)
         fn(ctx, v, "builtins.__dict__");
-    if (interp_member(s, interned, &v) && v) {
+    if (pm_interp_member(s, interned, &v) && v) {
         fn(ctx, v, "interned strings");
     } else {
         pm_symbol sym = pm_symbol_lookup(s, "interned", "unicodeobject.c");
