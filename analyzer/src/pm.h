@@ -41,7 +41,8 @@ struct pymac_session {
     struct pm_layout_source *layout_source; /* where layouts come from (layout/) */
     struct pm_layout *layout;
     struct pm_runtime *rt;
-    pymac_pymalloc *heap;        /* cached walk */
+    pymac_pymalloc *pymalloc;    /* cached walk */
+    struct pm_heap *allocator;   /* the allocator interface over the walk (heap/heap.h) */
     struct pm_mi_session *mimalloc; /* free-threaded builds: mimalloc.c's layout and walk */
     pymac_gc *gc;            /* cached GC lists */
     struct pm_type_table *types; /* validated types by address */

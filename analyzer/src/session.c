@@ -125,11 +125,12 @@ pymac_status pymac_open_host(const pymac_host *host, const pymac_open_options *o
 
 void pm_session_drop_walks(pymac_session *s)
 {
-    if (s->heap) {
-        free(s->heap->arenas);
-        free(s->heap->pools);
-        free(s->heap);
-        s->heap = NULL;
+    pm_heap_free(s); /* before the walks it indexes */
+    if (s->pymalloc) {
+        free(s->pymalloc->arenas);
+        free(s->pymalloc->pools);
+        free(s->pymalloc);
+        s->pymalloc = NULL;
     }
     pm_mi_session_drop(s);
     pm_gc_free(s->gc);

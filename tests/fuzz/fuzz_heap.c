@@ -33,6 +33,7 @@
 
 #include "census.h"
 #include "gc.h"
+#include "heap.h"
 #include "layout.h"
 #include "object.h"
 #include "obmalloc.h"
@@ -47,6 +48,21 @@ static pm_target real_target; /* kept open: the symbols read its files */
 static pm_core fuzz_core;      /* the input as a core: the session's target */
 static uint64_t type_type;
 static pm_segment segs[MAX_RECORDS];
+
+static bool check_block(void *ctx, const pm_heap_unit *u, uint64_t block)
+{
+    const pm_heap *h = ctx;
+    pm_heap_block b;
+    if (block < u->first || block + u->block_size > u->end || u->region < 0 ||
+        pm_heap_region_of(h, block) != u->region)
+        abort();
+    /* a sample of the blocks: the state walks the pool's free list */
+    if (((block / 16) & 63) == 0 &&
+        (!pm_heap_block_of(h, block + u->block_size / 2, &b) || b.addr != block ||
+         b.size != u->block_size || pm_heap_addr_state(h, block) == 0))
+        abort();
+    return true;
+}
 
 static bool count_ref(void *ctx, uint64_t target, const char *via, bool conservative)
 {
@@ -280,6 +296,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (w.kind == PYMAC_WHERE_BLOCK && w.block_size &&
             (addr < w.block || addr - w.block >= w.block_size))
             abort();
+    }
+    const pm_heap *heap = NULL;
+    if (pm_heap_get(S, &heap, &err) <= PYMAC_PARTIAL) {
+        /* the allocator interface: every used block it visits is the block
+         * block_of names, in a region, and not stale */
+        static const pm_heap_visitor check = {NULL, check_block};
+        bool partial = false;
+        pm_heap_each_used_block(heap, &check, (void *)heap, &partial, &err);
+        for (size_t i = 0; i + 1 < heap->nregions; i++)
+            if (heap->regions[i].base + heap->regions[i].size > heap->regions[i + 1].base)
+                abort(); /* regions sorted and disjoint */
     }
     const pymac_gc *gc = NULL;
     pymac_gc_walk(S, &gc, &err);

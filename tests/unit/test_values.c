@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap.h"
+#include "layout.h"
 #include "objmap.h"
 #include "unit.h"
 #include "value_format.h"
@@ -124,8 +126,17 @@ static void test_objmap_small_arenas(void)
     arenas[1].address = base;
     arenas[2].address = base + 2 * h.arena_size + 4096;
     arenas[3].address = base + h.arena_size;
+    /* the allocator interface over that walk sorts the arenas as regions */
+    pm_layout L = {0};
+    pymac_session s = {.layout = &L, .pymalloc = &h};
+    const pm_heap *heap;
+    CU_ASSERT_EQUAL_FATAL(pm_heap_get(&s, &heap, NULL), PYMAC_OK);
+    CU_ASSERT_EQUAL(heap->nregions, 4);
+    for (size_t i = 0; i + 1 < heap->nregions; i++)
+        CU_ASSERT(heap->regions[i].base < heap->regions[i + 1].base);
+    CU_ASSERT_EQUAL(heap->region_native[0], 1); /* the lowest is table entry 1 */
     pm_objmap m;
-    CU_ASSERT_FATAL(pm_objmap_init(&m, &h));
+    CU_ASSERT_FATAL(pm_objmap_init(&m, heap));
     for (int i = 0; i < 4; i++) {
         uint64_t a = arenas[i].address;
         CU_ASSERT(pm_objmap_arena(&m, a) >= 0);
@@ -146,6 +157,7 @@ static void test_objmap_small_arenas(void)
     CU_ASSERT_TRUE(pm_objmap_has(&m, 0x1000 * 4321 + 8));
     CU_ASSERT_FALSE(pm_objmap_has(&m, 0x1000 * 4321));
     pm_objmap_free(&m);
+    pm_heap_free(&s);
 }
 
 bool register_value_tests(void)

@@ -7,6 +7,7 @@
 
 #include "census.h"
 #include "gc.h"
+#include "heap.h"
 #include "layout.h"
 #include "object.h"
 #include "target_core.h"
@@ -223,6 +224,23 @@ static void one_arena(synth *y, uint32_t carved)
     put32(y, TABLE + 20, 64);          /* ntotalpools */
 }
 
+typedef struct block_count {
+    uint64_t blocks, last;
+    bool ordered;
+} block_count;
+
+static bool count_block(void *ctx, const pm_heap_unit *u, uint64_t block)
+{
+    block_count *n = ctx;
+    if (!n->blocks)
+        n->ordered = true;
+    n->ordered = n->ordered && block > n->last && block >= u->first &&
+                 block + u->block_size <= u->end;
+    n->last = block;
+    n->blocks++;
+    return true;
+}
+
 /* whereis: the walk leaves out a pool whose header is corrupt, and whereis
  * indexed the arena's decoded pools by position, so every address past that
  * pool was reported in the wrong pool (the next one), and an address in the
@@ -267,21 +285,45 @@ static void test_bug_whereis_after_corrupt_pool(void)
     CU_ASSERT_EQUAL(w.pool, ARENA);
     CU_ASSERT_EQUAL(pymac_whereis_address(&y->s, ARENA + 3 * 4096 + 64, &w, &err), PYMAC_PARTIAL);
     CU_ASSERT_EQUAL(w.kind, PYMAC_WHERE_ARENA_SLACK);
-    /* the census's block lookup (pm_objmap_block) finds pools the same way:
-     * it too looked pools up by position, and lost every block past the
-     * corrupt pool */
-    pm_objmap m;
-    CU_ASSERT_TRUE_FATAL(pm_objmap_init(&m, h));
-    uint64_t block = 0;
-    uint32_t size = 0;
-    CU_ASSERT_TRUE(pm_objmap_block(&m, addr, &block, &size));
-    CU_ASSERT_EQUAL(block, ARENA + 2 * 4096 + 48 + 2 * 512);
-    CU_ASSERT_EQUAL(size, 512);
-    CU_ASSERT_TRUE(pm_objmap_block(&m, ARENA + 48 + 5, &block, &size));
-    CU_ASSERT_EQUAL(block, ARENA + 48);
-    CU_ASSERT_FALSE(pm_objmap_block(&m, ARENA + 4096 + 100, &block, &size)); /* the corrupt one */
-    CU_ASSERT_FALSE(pm_objmap_block(&m, ARENA + 3 * 4096 + 64, &block, &size)); /* not carved */
-    pm_objmap_free(&m);
+    /* the census's block lookup (the allocator interface's block_of) finds
+     * pools the same way: it too looked pools up by position, and lost
+     * every block past the corrupt pool */
+    const pm_heap *heap;
+    CU_ASSERT_EQUAL_FATAL(pm_heap_get(&y->s, &heap, &err), PYMAC_PARTIAL);
+    pm_heap_block b = {0};
+    CU_ASSERT_TRUE(pm_heap_block_of(heap, addr, &b));
+    CU_ASSERT_EQUAL(b.addr, ARENA + 2 * 4096 + 48 + 2 * 512);
+    CU_ASSERT_EQUAL(b.size, 512);
+    CU_ASSERT_EQUAL(b.used, -1); /* not asked of the free list */
+    CU_ASSERT_TRUE(pm_heap_block_in(heap, 0, ARENA + 48 + 5, &b));
+    CU_ASSERT_EQUAL(b.addr, ARENA + 48);
+    CU_ASSERT_FALSE(pm_heap_block_of(heap, ARENA + 4096 + 100, &b)); /* the corrupt one */
+    CU_ASSERT_FALSE(pm_heap_block_of(heap, ARENA + 3 * 4096 + 64, &b)); /* not carved */
+    /* the state of an address: a used block, the pool header, outside */
+    CU_ASSERT_EQUAL(pm_heap_addr_state(heap, addr), 1);
+    CU_ASSERT_EQUAL(pm_heap_addr_state(heap, ARENA + 10), 0);
+    CU_ASSERT_EQUAL(pm_heap_addr_state(heap, ARENA - 16), -1);
+    CU_ASSERT_EQUAL(pm_heap_object_span_end(heap, ARENA + 100), ARENA + h->arena_size);
+    CU_ASSERT_EQUAL(pm_heap_object_span_end(heap, ARENA - 16), 0);
+    /* each used block: the two full pools' (the corrupt one is not walked),
+     * in address order, as many as the totals count */
+    static const pm_heap_visitor count = {NULL, count_block};
+    block_count n = {0};
+    bool partial = false;
+    CU_ASSERT_EQUAL(pm_heap_each_used_block(heap, &count, &n, &partial, &err), PYMAC_OK);
+    CU_ASSERT_FALSE(partial);
+    CU_ASSERT_TRUE(n.ordered);
+    pm_heap_totals tot;
+    pm_heap_totals_of(heap, &tot);
+    CU_ASSERT_EQUAL(tot.regions, 1);
+    CU_ASSERT_EQUAL(tot.units, 2);
+    CU_ASSERT_EQUAL(n.blocks, 2 * 7); /* 512-byte blocks after a 48-byte header */
+    CU_ASSERT_EQUAL(tot.blocks_used, n.blocks);
+    CU_ASSERT_EQUAL(tot.bytes_used, n.blocks * 512);
+    char where[160];
+    CU_ASSERT_TRUE(pm_heap_whereis(heap, addr, where, sizeof where));
+    CU_ASSERT_PTR_NOT_NULL(strstr(where, "pool 0x16000, size class 31 (512 bytes), block 0x16430"));
+    CU_ASSERT_FALSE(pm_heap_whereis(heap, ARENA - 16, where, sizeof where));
     synth_free(y);
 }
 
@@ -506,7 +548,7 @@ static void test_incremental_gc_3140(void)
  * rest in the hash set; regions only in address order and disjoint. */
 static void test_objmap_regions(void)
 {
-    pymac_pymalloc none = {.arena_size = 16};
+    pm_heap none = {0}; /* regions of no common size, none yet */
     pm_objmap m;
     CU_ASSERT_TRUE_FATAL(pm_objmap_init(&m, &none));
     CU_ASSERT_TRUE_FATAL(pm_objmap_add_region(&m, 0x100000, 0x10000));

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "layout.h"
-#include "obmalloc.h"
+#include "heap.h"
 #include "census.h"
 #include "freelists.h"
 #include "census_ft.h"
@@ -153,7 +153,7 @@ static bool visit_pending(pm_walk *w, uint8_t *pending, uint64_t base, uint64_t 
 static bool visit_leftovers(pm_walk *w)
 {
     pm_objmap *m = &w->map;
-    size_t bytes = m->heap->arena_size / 16 / 8;
+    size_t bytes = m->arena_size / 16 / 8;
     for (size_t a = 0; m->pending && a < m->narenas; a++) {
         for (size_t i = 0; m->pending[a] && i < bytes; i++)
             for (uint8_t b = m->pending[a][i]; b; b &= (uint8_t)(b - 1)) {
@@ -167,63 +167,62 @@ static bool visit_leftovers(pm_walk *w)
     return true;
 }
 
-static pymac_status scan_pymalloc(pm_walk *w, const pymac_pymalloc *h, pymac_error *err)
+/* The block scan: each used block of the allocator's units. */
+typedef struct block_scan {
+    pm_walk *w;
+    uint8_t *pending; /* the unit's arena's set-aside GC objects, from base */
+    uint64_t base;
+} block_scan;
+
+static bool scan_unit(void *ctx, const pm_heap_unit *u)
 {
+    block_scan *b = ctx;
+    const pm_objmap *m = &b->w->map;
+    /* a pool lies in one arena */
+    long arena = m->pending ? u->region : -1;
+    b->pending = arena >= 0 ? m->pending[arena] : NULL;
+    b->base = arena >= 0 ? m->arena_base[arena] : 0;
+    if (b->pending && u->end > b->base + m->arena_size)
+        b->pending = NULL; /* a corrupt pool that spills out of its arena */
+    return true;
+}
+
+static bool scan_block(void *ctx, const pm_heap_unit *u, uint64_t block)
+{
+    block_scan *b = ctx;
+    pm_walk *w = b->w;
     pymac_session *s = w->s;
     pymac_census *c = w->c;
-    const pm_layout *L = s->layout;
-    uint8_t *is_free = malloc(h->pool_size / 16 + 1);
-    if (!is_free)
-        return pm_nomem(err);
-    for (size_t i = 0; i < h->npools; i++) {
-        const pymac_pool *p = &h->pools[i];
-        if ((i & 1023) == 0)
-            pm_progress(s, "walking the heap", i, h->npools);
-        if (p->state == PYMAC_POOL_EMPTY)
-            continue;
-        memset(is_free, 0, p->blocks_total);
-        uint32_t chain;
-        if (pm_pool_free_list(s, h, p, is_free, &chain) != PYMAC_OK) {
-            pm_warn(s, "pool 0x%llx: free list unreadable, its blocks are skipped",
-                    (unsigned long long)p->address);
-            c->partial = 1;
-            continue;
-        }
-        uint32_t carved = p->blocks_total - p->blocks_never_used;
-        /* the pool's arena's set-aside GC objects (a pool lies in one arena) */
-        long arena = w->map.pending ? pm_objmap_arena(&w->map, p->address) : -1;
-        uint8_t *pending = arena >= 0 ? w->map.pending[arena] : NULL;
-        uint64_t base = arena >= 0 ? w->map.arena_base[arena] : 0;
-        if (pending && p->address + h->pool_size > base + h->arena_size)
-            pending = NULL; /* a corrupt pool that spills out of its arena */
-        for (uint32_t b = 0; b < carved; b++) {
-            if (is_free[b])
-                continue;
-            uint64_t block = p->address + h->pool_overhead + (uint64_t)b * p->block_size;
-            bool listed = false;
-            if (pending && !visit_pending(w, pending, base, block, p->block_size, &listed)) {
-                free(is_free);
-                return pm_nomem(err);
-            }
-            if (listed || pm_block_known(&w->map, L, w->s->rt->debug_front, block, p->block_size))
-                continue;
-            pm_object o;
-            if (!object_in_block(s, block, p->block_size, &o)) {
-                c->raw_blocks++;
-                c->raw_bytes += p->block_size;
-            } else if ((o.refcnt == 0 && !o.immortal) ||
-                       pm_addr_in(w->parked, w->nparked, o.addr)) {
-                /* on a free list: a count of 0 (<= 3.13), or the list's link
-                 * written over the count (3.14+) */
-                c->freelisted++;
-            } else if (!pm_walk_found(w, &o, -1)) {
-                free(is_free);
-                return pm_nomem(err);
-            }
-        }
+    uint32_t size = (uint32_t)u->block_size;
+    bool listed = false;
+    if (b->pending && !visit_pending(w, b->pending, b->base, block, size, &listed))
+        return false;
+    if (listed || pm_block_known(&w->map, s->layout, s->rt->debug_front, block, size))
+        return true;
+    pm_object o;
+    if (!object_in_block(s, block, size, &o)) {
+        c->raw_blocks++;
+        c->raw_bytes += size;
+    } else if ((o.refcnt == 0 && !o.immortal) || pm_addr_in(w->parked, w->nparked, o.addr)) {
+        /* on a free list: a count of 0 (<= 3.13), or the list's link
+         * written over the count (3.14+) */
+        c->freelisted++;
+    } else if (!pm_walk_found(w, &o, -1)) {
+        return false;
     }
-    free(is_free);
-    pm_progress(s, "walking the heap", h->npools, h->npools);
+    return true;
+}
+
+static pymac_status scan_blocks(pm_walk *w, const pm_heap *h, pymac_error *err)
+{
+    static const pm_heap_visitor visitor = {scan_unit, scan_block};
+    block_scan b = {.w = w};
+    bool partial = false;
+    pymac_status st = pm_heap_each_used_block(h, &visitor, &b, &partial, err);
+    if (partial)
+        w->c->partial = 1;
+    if (st)
+        return st;
     if (!visit_leftovers(w))
         return pm_nomem(err);
     return PYMAC_OK;
@@ -241,11 +240,11 @@ pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit
      * (core_resident.c) faults much of the core back in. */
     bool defer = !gc_only && !(flags & PM_WALK_GENERATIONS);
     const pymac_gc *gc;
-    const pymac_pymalloc *h;
+    const pm_heap *h;
     pymac_status st = pymac_gc_walk(s, &gc, err);
     if (st > PYMAC_PARTIAL)
         return st;
-    pymac_status hst = pymac_pymalloc_walk(s, &h, err);
+    pymac_status hst = pm_heap_get(s, &h, err);
     if (hst > PYMAC_PARTIAL)
         return hst;
     uint64_t missing_before = pm_target_about_of(&s->target).missing_reads;
@@ -278,7 +277,7 @@ pymac_status pm_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit
         }
     }
     if (!gc_only && !st)
-        st = scan_pymalloc(&w, h, err);
+        st = scan_blocks(&w, h, err);
     if (c->invalid) {
         pm_warn(s, "%llu objects on the GC lists have no valid type",
                 (unsigned long long)c->invalid);

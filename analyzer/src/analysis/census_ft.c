@@ -11,6 +11,7 @@
 #include "gc.h"
 #include "gc_ft.h"
 #include "layout.h"
+#include "heap.h"
 #include "mimalloc.h"
 
 static bool is_object_heap(unsigned kind)
@@ -40,63 +41,75 @@ bool pm_ft_object_in_block(pymac_session *s, const pm_mi_page *p, uint64_t block
 }
 
 
+typedef struct ft_scan {
+    pm_walk *w;
+    bool gc_only;
+    uint64_t first_invalid;
+} ft_scan;
+
+/* The object heaps' pages only (not PyMem_Malloc's), and with gc_only the
+ * GC heaps' */
+static bool ft_unit(void *ctx, const pm_heap_unit *u)
+{
+    const ft_scan *f = ctx;
+    return is_object_heap(u->kind) && !(f->gc_only && u->kind == PM_MI_HEAP_OBJECT);
+}
+
+static bool ft_block(void *ctx, const pm_heap_unit *u, uint64_t block)
+{
+    ft_scan *f = ctx;
+    pm_walk *w = f->w;
+    pymac_session *s = w->s;
+    pymac_census *c = w->c;
+    const pm_mi_page *p = u->native;
+    uint64_t bits = 0;
+    bool gc = p->kind != PM_MI_HEAP_OBJECT;
+    bool in_list = gc && pm_ft_gc_bits(s, p, block, &bits) && pm_ft_gc_listed(bits, false);
+    if (f->gc_only && !in_list)
+        return true;
+    pm_object o;
+    bool ok = pm_ft_object_in_block(s, p, block, &o, in_list);
+    if (in_list && !ok) {
+        if (!c->invalid++) /* gc.get_objects() would list it: damage */
+            f->first_invalid = block + pm_ft_object_offset(p->kind);
+        return true;
+    }
+    if (!ok) {
+        c->raw_blocks++;
+        c->raw_bytes += p->block_size;
+    } else if (!in_list && o.refcnt == 0 && !o.immortal) {
+        c->freelisted++;
+    } else if (!pm_walk_found(w, &o, in_list ? 0 : pm_ft_gc_listed(bits, true) ? 3 : -1)) {
+        return false;
+    }
+    return true;
+}
+
 pymac_status pm_ft_objects_walk(pymac_session *s, unsigned flags, pm_visit_fn visit, void *ctx,
                                 pymac_census *c, pymac_error *err)
 {
     bool gc_only = flags & PM_WALK_GC_ONLY;
-    const pm_mi_walk *mw;
-    pymac_status st = pm_mi_session_walk(s, &mw, err);
+    const pm_heap *h;
+    pymac_status st = pm_heap_get(s, &h, err);
     if (st > PYMAC_PARTIAL)
         return st;
     uint64_t missing_before = pm_target_about_of(&s->target).missing_reads;
-    /* no pymalloc arenas: every object goes to the map's hash set */
-    pymac_pymalloc none = {.arena_size = 16};
-    pm_walk w = {.s = s, .c = c, .visit = visit, .ctx = ctx};
-    bool ok = pm_objmap_init(&w.map, &none);
     /* the segments' objects as bits (a hash entry each cost 0.3 GB and a
      * cache miss per lookup for 6.7 million objects) */
-    for (size_t i = 0; ok && i < mw->nsegs; i++)
-        ok = pm_objmap_add_region(&w.map, mw->segs[i].addr, mw->segs[i].size);
-    if (!ok) {
+    pm_walk w = {.s = s, .c = c, .visit = visit, .ctx = ctx};
+    if (!pm_objmap_init(&w.map, h)) {
         pm_objmap_free(&w.map);
         return pm_nomem(err);
     }
     c->gc_only = gc_only;
     c->partial = st == PYMAC_PARTIAL;
-    st = PYMAC_OK;
-    uint64_t first_invalid = 0;
-    for (size_t i = 0; i < mw->npages && !st; i++) {
-        const pm_mi_page *p = &mw->pages[i];
-        if (!is_object_heap(p->kind) || p->bad || (gc_only && p->kind == PM_MI_HEAP_OBJECT))
-            continue;
-        for (uint32_t b = 0; b < p->capacity && !st; b++) {
-            if (pm_mi_block_free(mw, p, b))
-                continue;
-            uint64_t block = p->start + (uint64_t)b * p->block_size, bits = 0;
-            bool gc = p->kind != PM_MI_HEAP_OBJECT;
-            bool in_list = gc && pm_ft_gc_bits(s, p, block, &bits) && pm_ft_gc_listed(bits, false);
-            if (gc_only && !in_list)
-                continue;
-            pm_object o;
-            bool ok = pm_ft_object_in_block(s, p, block, &o, in_list);
-            if (in_list && !ok) {
-                if (!c->invalid++) /* gc.get_objects() would list it: damage */
-                    first_invalid = block + pm_ft_object_offset(p->kind);
-                continue;
-            }
-            if (!ok) {
-                c->raw_blocks++;
-                c->raw_bytes += p->block_size;
-            } else if (!in_list && o.refcnt == 0 && !o.immortal) {
-                c->freelisted++;
-            } else if (!pm_walk_found(&w, &o, in_list ? 0 : pm_ft_gc_listed(bits, true) ? 3 : -1)) {
-                st = pm_nomem(err);
-            }
-        }
-    }
+    static const pm_heap_visitor visitor = {ft_unit, ft_block};
+    ft_scan f = {.w = &w, .gc_only = gc_only};
+    bool partial = false;
+    st = pm_heap_each_used_block(h, &visitor, &f, &partial, err);
     if (c->invalid) {
         pm_warn(s, "%llu tracked objects in the GC heaps have no valid header (the first at 0x%llx)",
-                (unsigned long long)c->invalid, (unsigned long long)first_invalid);
+                (unsigned long long)c->invalid, (unsigned long long)f.first_invalid);
         c->partial = 1;
     }
     if (!gc_only && !st)

@@ -15,7 +15,7 @@
 #include "census.h"
 #include "graph.h"
 #include "layout.h"
-#include "mimalloc.h"
+#include "heap.h"
 #include "roots.h"
 
 enum {
@@ -27,6 +27,7 @@ typedef struct reach {
     pymac_session *s;
     pm_walk *w;
     pm_objmap *m;
+    const pm_heap *h;
     uint64_t *work; /* found objects outside pymalloc, still to scan */
     size_t nwork, capwork;
     uint64_t float_type;
@@ -112,22 +113,21 @@ static void candidate(reach *r, uint64_t w, int depth)
 {
     if (w < 4096 || pm_objmap_has(r->m, w))
         return;
-    if (pm_objmap_arena(r->m, w) >= 0) {
+    long arena = r->h->regions_walked ? pm_objmap_arena(r->m, w) : -1;
+    if (arena >= 0) {
         /* inside pymalloc every object is known already; a pointer into an
          * unknown block is a raw allocation (an item array, dict keys, 3.11
          * dict values behind their prefix, 3.12's odd-tagged values
          * pointer): scan the whole block, one level deep */
-        uint64_t block;
-        uint32_t size;
-        if (depth == 0 && pm_objmap_block(r->m, w, &block, &size) &&
-            !pm_block_known(r->m, r->s->layout, r->s->rt->debug_front, block, size))
-            scan_words(r, block, size, depth + 1);
+        pm_heap_block b;
+        if (depth == 0 && pm_heap_block_in(r->h, arena, w, &b) &&
+            !pm_block_known(r->m, r->s->layout, r->s->rt->debug_front, b.addr, (uint32_t)b.size))
+            scan_words(r, b.addr, b.size, depth + 1);
         return;
     }
-    /* free-threaded: a free block, or room of a segment no used block
-     * covers, holds what was there (the walk found every live object in
-     * the used ones) */
-    if (r->s->layout->free_threaded && pm_mi_addr_live(r->s, w) == 0)
+    /* a free block, or room of a segment no used block covers, holds what
+     * was there (the walk found every live object in the used ones) */
+    if (pm_objmap_in_region(r->m, w) && pm_heap_addr_state(r->h, w) == 0)
         return;
     if ((w & 7) || !pm_mapped(r->s, w))
         return;
@@ -152,8 +152,9 @@ static void candidate(reach *r, uint64_t w, int depth)
             n = malloc_usable(r, w - k * front);
             n = n > k * front ? n - k * front : 0;
         }
-        if (!n && r->s->layout->free_threaded) /* or a used mimalloc block */
-            n = pm_mi_block_rest(r->s, w);
+        pm_heap_block b;
+        if (!n && pm_heap_block_of(r->h, w, &b) && b.used == 1) /* or a used block */
+            n = b.addr + b.size - w;
         if (n)
             scan_words(r, w, n, depth + 1);
     }
@@ -191,11 +192,12 @@ static void scan_object(reach *r, uint64_t addr)
     const pm_type *type = pm_type_get(r->s, tp);
     if (!type || pointer_free(r, type))
         return;
-    uint64_t block;
-    uint32_t size;
-    if (pm_objmap_arena(r->m, addr) >= 0) {
-        if (!pm_objmap_block(r->m, addr, &block, &size))
+    pm_heap_block b;
+    long arena = r->h->regions_walked ? pm_objmap_arena(r->m, addr) : -1;
+    if (arena >= 0) {
+        if (!pm_heap_block_in(r->h, arena, addr, &b))
             return;
+        uint64_t block = b.addr, size = b.size;
         /* the whole block but the GC head, which sits just before the object
          * (3.11+ pre-header words come before it and hold dict/values) */
         if (type->flags & PM_TPFLAGS_HAVE_GC && addr >= block + L->gc_head_size) {
@@ -240,8 +242,10 @@ pymac_status pm_census_reach(pm_walk *w, pymac_error *err)
     pymac_session *s = w->s;
     pm_objmap *m = &w->map;
     reach r = {.s = s, .w = w, .m = m, .max_refcnt = mapped_words(&s->target)};
+    pymac_status st = pm_heap_get(s, &r.h, err);
+    if (st > PYMAC_PARTIAL)
+        return st;
     r.float_type = pm_symbol_lookup(s, "PyFloat_Type", NULL).addr;
-    const pymac_pymalloc *h = m->heap;
     /* objects found outside pymalloc so far (big GC objects) */
     for (size_t i = 0; i < m->outside_cap; i++)
         if (m->outside[i])
@@ -249,7 +253,7 @@ pymac_status pm_census_reach(pm_walk *w, pymac_error *err)
     /* every object in pymalloc (a bit per 16 bytes), and in a dense region
      * (a free-threaded build's segments, a bit per 8 bytes) */
     for (size_t a = 0; a < m->narenas && !r.nomem; a++)
-        scan_set(&r, m->arena_base[a], m->bits[a], h->arena_size / 16 / 8, 16);
+        scan_set(&r, m->arena_base[a], m->bits[a], m->arena_size / 16 / 8, 16);
     for (size_t g = 0; g < m->nregions && !r.nomem; g++)
         scan_set(&r, m->region_base[g], m->region_bits[g], m->region_size[g] / 64, 8);
     /* the threads' frames hold objects nothing else points to (3.9's module

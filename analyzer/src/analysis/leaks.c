@@ -16,9 +16,9 @@
 
 #include "frames.h"
 #include "glibc_heap.h"
+#include "heap.h"
 #include "layout.h"
 #include "leaks.h"
-#include "mimalloc.h"
 #include "ranges.h"
 #include "referents.h"
 #include "roots.h"
@@ -37,9 +37,7 @@ typedef struct leaks {
     uint32_t *edges;
     size_t nedges, capedges;
     bool no_csr;        /* too many edges for 32-bit offsets: BFS decodes again */
-    uint64_t *bases;    /* pymalloc arena bases, sorted */
-    size_t nbases;
-    uint64_t arena_size;
+    const pm_heap *h;   /* the allocator (heap/heap.h) */
     uint8_t *reached;
     uint32_t *queue;
     size_t head, tail;
@@ -52,7 +50,6 @@ typedef struct leaks {
     pm_field str_compact, str_ascii;
     long cur;
     bool nomem;
-    bool mimalloc;      /* free-threaded: the heaps are mimalloc's */
 } leaks;
 
 /* ---- incoming references from objects ---- */
@@ -119,23 +116,11 @@ static void spare_edges(leaks *l, size_t n)
     l->nedges = w;
 }
 
-/* The end of the pymalloc arena holding a, or 0 outside every arena. */
-static uint64_t arena_end(const leaks *l, uint64_t a)
+/* Is a in memory the non-object scan skips whole, region by region (a
+ * pymalloc arena: its blocks are objects and their buffers)? */
+static bool in_walked_region(const leaks *l, uint64_t a)
 {
-    size_t lo = 0, hi = l->nbases;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (l->bases[mid] <= a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo && a - l->bases[lo - 1] < l->arena_size ? l->bases[lo - 1] + l->arena_size : 0;
-}
-
-static bool in_arena(const leaks *l, uint64_t a)
-{
-    return arena_end(l, a) != 0;
+    return l->h->regions_walked && pm_heap_region_of(l->h, a) >= 0;
 }
 
 static void add_range(leaks *l, uint64_t lo, uint64_t hi)
@@ -154,14 +139,12 @@ static void cover(leaks *l, uint64_t p)
     uint64_t hdr, pad;
     if (!p || (p & 15))
         return;
-    if (l->mimalloc) {
-        /* a used block of a mimalloc page: the block is the buffer's, to its
-         * end (its slack keeps what the block held before) */
-        uint64_t rest = pm_mi_block_rest(l->s, p);
-        if (rest) {
-            add_range(l, p, p + rest);
-            return;
-        }
+    pm_heap_block b;
+    if (pm_heap_block_of(l->h, p, &b) && b.used == 1) {
+        /* a used block known to be one (a mimalloc page's): the block is the
+         * buffer's, to its end (its slack keeps what the block held before) */
+        add_range(l, p, b.addr + b.size);
+        return;
     }
     uint64_t size = pm_glibc_heap_chunk(&l->g->malloc_heap, p);
     if (!size) {
@@ -310,10 +293,9 @@ static void scan_external(leaks *l, ext_fn fn)
         if (!(sg->flags & PF_W) || sg->memsz > MAX_SCAN)
             continue; /* read-only memory holds no counted references */
         for (uint64_t a = sg->vaddr; a + 8 <= sg->vaddr + sg->memsz;) {
-            /* skip pymalloc arenas whole: their blocks are objects or buffers */
-            uint64_t end = arena_end(l, a);
-            if (!end && l->mimalloc) /* and a mimalloc page of objects */
-                end = pm_mi_object_page_end(s, a);
+            /* skip pymalloc arenas and mimalloc's object pages whole: their
+             * blocks are objects or buffers */
+            uint64_t end = pm_heap_object_span_end(l->h, a);
             if (end) {
                 a = end;
                 continue;
@@ -338,7 +320,7 @@ static void scan_external(leaks *l, ext_fn fn)
                 if (idx < 0 || is_covered(l, a + off))
                     continue;
                 if (pm_glibc_heap_is_free(&l->g->malloc_heap, a + off) ||
-                    (l->mimalloc && pm_mi_addr_live(s, a + off) == 0)) {
+                    pm_heap_addr_state(l->h, a + off) == 0) {
                     l->stale++;
                     continue;
                 }
@@ -430,7 +412,7 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
     if (st > PYMAC_PARTIAL)
         return st;
     pm_graph *gp = &out->g;
-    leaks l = {.s = s, .g = gp, .mimalloc = s->layout->free_threaded};
+    leaks l = {.s = s, .g = gp};
     l.incoming = calloc(gp->n + 1, sizeof *l.incoming);
     l.exact = calloc(gp->n + 1, sizeof *l.exact);
     l.no_csr = gp->n >= EDGE_CONSERVATIVE; /* node indexes need the mark's bit */
@@ -438,23 +420,15 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
     l.edge_off = malloc((gp->n + 1) * sizeof *l.edge_off);
     l.reached = calloc(gp->n + 1, 1);
     l.queue = malloc((gp->n + 1) * sizeof *l.queue);
-    const pymac_pymalloc *h;
-    pymac_status hst = pymac_pymalloc_walk(s, &h, err);
+    pymac_status hst = pm_heap_get(s, &l.h, err);
     if (hst > PYMAC_PARTIAL) {
         st = hst;
         goto done;
     }
-    l.bases = malloc((h->narenas + 1) * sizeof *l.bases);
-    if (!l.incoming || !l.exact || !l.rc || !l.edge_off || !l.reached || !l.queue || !l.bases) {
+    if (!l.incoming || !l.exact || !l.rc || !l.edge_off || !l.reached || !l.queue) {
         st = pm_nomem(err);
         goto done;
     }
-    for (size_t k = 0; k < h->narenas; k++)
-        l.bases[k] = h->arenas[k].address;
-    l.nbases = h->narenas;
-    l.arena_size = h->arena_size;
-    if (l.nbases)
-        pm_sort(l.bases, l.nbases, sizeof *l.bases, pm_cmp_u64);
     /* where str and bytes characters start (inner_owner) */
     l.str_data = pm_lookup_size(s, "PyASCIIObject");
     pm_lookup_field(s, "PyASCIIObject", "state.compact", &l.str_compact);
@@ -499,7 +473,7 @@ pymac_status pm_leaks_analyze_keep(pymac_session *s, pm_leaks *out, bool keep, p
             free(l.edges);
             l.edges = NULL;
         }
-        if (in_arena(&l, o.addr))
+        if (in_walked_region(&l, o.addr))
             continue; /* arenas are skipped whole by the non-object scan */
         uint64_t tf = o.type->flags;
         if (tf & PM_TPFLAGS_LIST_SUBCLASS)
@@ -589,7 +563,6 @@ done:
     free(l.rc);
     free(l.edge_off);
     free(l.edges);
-    free(l.bases);
     free(l.reached);
     free(l.queue);
     free(l.covered);

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "objmap.h"
-#include "obmalloc.h"
 
 static size_t gslot(uint64_t g, size_t cap)
 {
@@ -24,54 +23,49 @@ static void granule_add(pm_objmap *m, uint64_t g, uint32_t arena)
         a[1] = arena + 1;
 }
 
-bool pm_objmap_init(pm_objmap *m, const pymac_pymalloc *h)
+bool pm_objmap_init(pm_objmap *m, const pm_heap *h)
 {
     memset(m, 0, sizeof *m);
-    m->heap = h;
-    m->narenas = h->narenas;
-    m->arena_base = malloc((h->narenas + 1) * sizeof *m->arena_base);
-    m->arena_heap = malloc((h->narenas + 1) * sizeof *m->arena_heap);
-    m->bits = calloc(h->narenas + 1, sizeof *m->bits);
-    if (!m->arena_base || !m->arena_heap || !m->bits)
+    m->outside_cap = 1024;
+    m->outside = calloc(m->outside_cap, sizeof *m->outside);
+    if (!m->outside)
         return false;
-    for (size_t i = 0; i < h->narenas; i++)
-        m->arena_base[i] = h->arenas[i].address;
-    pm_sort(m->arena_base, h->narenas, sizeof *m->arena_base, pm_cmp_u64);
-    /* each sorted base back to its arena (bases are distinct) */
-    for (size_t i = 0; i < h->narenas; i++) {
-        size_t lo = 0, hi = h->narenas;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (m->arena_base[mid] < h->arenas[i].address)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        m->arena_heap[lo] = (uint32_t)i;
+    if (!h->region_size) {
+        for (size_t i = 0; i < h->nregions; i++)
+            if (!pm_objmap_add_region(m, h->regions[i].base, h->regions[i].size))
+                return false;
+        return true;
     }
-    for (size_t i = 0; i < h->narenas; i++)
-        if (!(m->bits[i] = calloc(h->arena_size / 16 / 8, 1)))
+    size_t n = h->nregions;
+    m->arena_size = h->region_size;
+    m->narenas = n;
+    m->arena_base = malloc((n + 1) * sizeof *m->arena_base);
+    m->bits = calloc(n + 1, sizeof *m->bits);
+    if (!m->arena_base || !m->bits)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        m->arena_base[i] = h->regions[i].base;
+    for (size_t i = 0; i < n; i++)
+        if (!(m->bits[i] = calloc(m->arena_size / 16 / 8, 1)))
             return false;
     m->granule_cap = 64;
-    while (m->granule_cap < h->narenas * 4 + 4)
+    while (m->granule_cap < n * 4 + 4)
         m->granule_cap *= 2;
     m->granule_key = calloc(m->granule_cap, sizeof *m->granule_key);
     m->granule_arenas = calloc(m->granule_cap, sizeof *m->granule_arenas);
-    if (!m->granule_key || !m->granule_arenas || !h->arena_size)
+    if (!m->granule_key || !m->granule_arenas)
         return false;
     /* Granules as large as an arena: an arena then spans at most two
      * granules, and a granule meets at most two arenas. */
-    while ((1ull << m->granule_shift) < h->arena_size)
+    while ((1ull << m->granule_shift) < m->arena_size)
         m->granule_shift++;
-    for (size_t i = 0; i < h->narenas; i++) {
+    for (size_t i = 0; i < n; i++) {
         uint64_t first = m->arena_base[i] >> m->granule_shift;
-        uint64_t last = (m->arena_base[i] + h->arena_size - 1) >> m->granule_shift;
+        uint64_t last = (m->arena_base[i] + m->arena_size - 1) >> m->granule_shift;
         for (uint64_t g = first; g <= last; g++)
             granule_add(m, g, (uint32_t)i);
     }
-    m->outside_cap = 1024;
-    m->outside = calloc(m->outside_cap, sizeof *m->outside);
-    return m->outside != NULL;
+    return true;
 }
 
 bool pm_objmap_add_region(pm_objmap *m, uint64_t base, uint64_t size)
@@ -110,6 +104,11 @@ static long region_of(const pm_objmap *m, uint64_t addr)
     return lo && addr - m->region_base[lo - 1] < m->region_size[lo - 1] ? (long)lo - 1 : -1;
 }
 
+bool pm_objmap_in_region(const pm_objmap *m, uint64_t addr)
+{
+    return region_of(m, addr) >= 0;
+}
+
 void pm_objmap_free(pm_objmap *m)
 {
     for (size_t i = 0; i < m->nregions; i++)
@@ -124,7 +123,6 @@ void pm_objmap_free(pm_objmap *m)
         free(m->pending[i]);
     free(m->pending);
     free(m->arena_base);
-    free(m->arena_heap);
     free(m->outside);
     free(m->granule_key);
     free(m->granule_arenas);
@@ -133,13 +131,15 @@ void pm_objmap_free(pm_objmap *m)
 
 long pm_objmap_arena(const pm_objmap *m, uint64_t addr)
 {
+    if (!m->narenas)
+        return -1;
     uint64_t g = addr >> m->granule_shift;
     size_t j = gslot(g, m->granule_cap);
     while (m->granule_key[j]) {
         if (m->granule_key[j] == g + 1) {
             for (int k = 0; k < 2; k++) {
                 uint32_t a = m->granule_arenas[j][k];
-                if (a && addr - m->arena_base[a - 1] < m->heap->arena_size)
+                if (a && addr - m->arena_base[a - 1] < m->arena_size)
                     return (long)(a - 1);
             }
             return -1;
@@ -147,27 +147,6 @@ long pm_objmap_arena(const pm_objmap *m, uint64_t addr)
         j = (j + 1) & (m->granule_cap - 1);
     }
     return -1;
-}
-
-bool pm_objmap_block(const pm_objmap *m, uint64_t addr, uint64_t *block, uint32_t *size)
-{
-    long a = pm_objmap_arena(m, addr);
-    if (a < 0)
-        return false;
-    const pymac_pymalloc *h = m->heap;
-    if (!h->pool_size)
-        return false;
-    const pymac_pool *p =
-        pm_heap_pool(h, &h->arenas[m->arena_heap[a]], addr & ~(uint64_t)(h->pool_size - 1));
-    if (!p || p->state == PYMAC_POOL_EMPTY || !p->block_size ||
-        addr < p->address + h->pool_overhead)
-        return false;
-    uint64_t i = (addr - p->address - h->pool_overhead) / p->block_size;
-    if (i >= p->blocks_total)
-        return false; /* the pool's tail, past its last block */
-    *block = p->address + h->pool_overhead + i * p->block_size;
-    *size = p->block_size;
-    return true;
 }
 
 static size_t slot(uint64_t x, size_t cap)
@@ -254,7 +233,7 @@ bool pm_objmap_pend(pm_objmap *m, uint64_t addr, bool *nomem)
     long a = pm_objmap_arena(m, addr);
     if (a < 0 || (addr & 15))
         return false;
-    size_t bytes = m->heap->arena_size / 16 / 8;
+    size_t bytes = m->arena_size / 16 / 8;
     if (!m->pending && !(m->pending = calloc(m->narenas, sizeof *m->pending)))
         return !(*nomem = true);
     if (!m->pending[a] && !(m->pending[a] = calloc(bytes, 1)))

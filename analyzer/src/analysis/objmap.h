@@ -1,15 +1,16 @@
-/* A set of object addresses: one bit per 16 bytes inside pymalloc arenas,
- * a hash set for the few objects outside them. Sized from the heap, so a
- * census of millions of objects costs megabytes, not a malloc per object. */
+/* A set of object addresses: one bit per 16 bytes inside the allocator's
+ * equal-sized regions (pymalloc's arenas), one bit per 8 bytes inside its
+ * other regions (mimalloc's segments), a hash set for the few objects
+ * outside them. Sized from the allocator (heap/heap.h), so a census of
+ * millions of objects costs megabytes, not a malloc per object. */
 #ifndef PYMAC_OBJMAP_H
 #define PYMAC_OBJMAP_H
 
-#include "pm.h"
+#include "heap.h"
 
 typedef struct pm_objmap {
-    const pymac_pymalloc *heap;
-    uint64_t *arena_base;  /* sorted arena bases */
-    uint32_t *arena_heap;  /* per sorted arena: its index in heap->arenas */
+    uint64_t arena_size;   /* the equal-sized regions' size (pm_heap.region_size) */
+    uint64_t *arena_base;  /* sorted bases: index a is the allocator's region a */
     uint8_t **bits;        /* per sorted arena: arena_size / 16 bits */
     uint8_t **pending;     /* the same, for addresses set aside to visit later (lazy) */
     size_t narenas;
@@ -18,8 +19,8 @@ typedef struct pm_objmap {
     uint64_t *granule_key;
     uint32_t (*granule_arenas)[2];
     size_t granule_cap;
-    /* dense regions outside pymalloc (a free-threaded build's mimalloc
-     * segments): one bit per 8 bytes, sorted, disjoint */
+    /* regions of other sizes (a free-threaded build's mimalloc segments):
+     * one bit per 8 bytes, sorted, disjoint */
     uint64_t *region_base, *region_size;
     uint8_t **region_bits;
     size_t nregions;
@@ -27,14 +28,14 @@ typedef struct pm_objmap {
     size_t outside_cap, outside_n;
 } pm_objmap;
 
-bool pm_objmap_init(pm_objmap *m, const pymac_pymalloc *h);
+/* An empty set over the regions of h (false on no memory). */
+bool pm_objmap_init(pm_objmap *m, const pm_heap *h);
 void pm_objmap_free(pm_objmap *m);
-/* Index of the arena holding addr, or -1. */
+/* Index of the equal-sized region (arena) holding addr, or -1. */
 long pm_objmap_arena(const pm_objmap *m, uint64_t addr);
+/* Is addr inside one of the other regions (a segment)? */
+bool pm_objmap_in_region(const pm_objmap *m, uint64_t addr);
 bool pm_objmap_has(const pm_objmap *m, uint64_t addr);
-/* The block of a carved, not empty pool that holds addr, from the heap walk
- * (no read of the target): its start and size. False outside such blocks. */
-bool pm_objmap_block(const pm_objmap *m, uint64_t addr, uint64_t *block, uint32_t *size);
 /* Makes [base, base + size) a dense region: its objects cost a bit each, not
  * a hash entry (millions of them, on a free-threaded build). Regions come in
  * address order, disjoint, before any address of theirs is added; false on no

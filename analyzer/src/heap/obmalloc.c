@@ -266,16 +266,16 @@ static void check_arena_list(pymac_session *s, pymac_pymalloc *h, const unsigned
 
 pymac_status pymac_pymalloc_walk(pymac_session *s, const pymac_pymalloc **out, pymac_error *err)
 {
-    if (s->heap) {
-        *out = s->heap;
-        return s->heap->partial ? PYMAC_PARTIAL : PYMAC_OK;
+    if (s->pymalloc) {
+        *out = s->pymalloc;
+        return s->pymalloc->partial ? PYMAC_PARTIAL : PYMAC_OK;
     }
     *out = NULL;
     pymac_pymalloc *h = calloc(1, sizeof *h);
     if (!h)
         return pm_nomem(err);
     if (s->layout->free_threaded) { /* pymalloc holds nothing: see mimalloc.c */
-        *out = s->heap = h;
+        *out = s->pymalloc = h;
         return PYMAC_OK;
     }
     if (!PM_OBJECTS_IN_PYMALLOC(s->rt))
@@ -331,7 +331,7 @@ pymac_status pymac_pymalloc_walk(pymac_session *s, const pymac_pymalloc **out, p
         free(h);
         return pm_explain_truncation(s, st, false, err);
     }
-    s->heap = h;
+    s->pymalloc = h;
     *out = h;
     return h->partial ? PYMAC_PARTIAL : PYMAC_OK;
 }
@@ -368,7 +368,7 @@ pymac_status pm_pool_free_list(pymac_session *s, const pymac_pymalloc *h, const 
     return PYMAC_OK;
 }
 
-const pymac_pool *pm_heap_pool(const pymac_pymalloc *h, const pymac_arena *a, uint64_t pool_addr)
+const pymac_pool *pm_pymalloc_pool(const pymac_pymalloc *h, const pymac_arena *a, uint64_t pool_addr)
 {
     size_t lo = a->first_pool, end = a->first_pool + a->npools, hi = end;
     if (!h->pool_size)

@@ -12,7 +12,7 @@ bool pm_decode_pool(const pymac_pymalloc *h, const pm_layout *L, const void *hdr
 /* The decoded pool of arena a that starts at pool_addr, or NULL. The walk
  * leaves out pools whose header is unreadable or corrupt, so a pool is found
  * by its address (the arena's pools are in address order), not by position. */
-const pymac_pool *pm_heap_pool(const pymac_pymalloc *h, const pymac_arena *a, uint64_t pool_addr);
+const pymac_pool *pm_pymalloc_pool(const pymac_pymalloc *h, const pymac_arena *a, uint64_t pool_addr);
 
 /* Walks the free list of a used pool. Marks is_free[i] (blocks_total entries,
  * may be NULL) for each block on it and returns the chain length in

@@ -115,7 +115,7 @@ pymac_status pymac_whereis_address(pymac_session *s, uint64_t addr, pymac_wherei
         w->kind = PYMAC_WHERE_ARENA_SLACK;
         return st;
     }
-    const pymac_pool *pool = pm_heap_pool(h, a, pool_addr);
+    const pymac_pool *pool = pm_pymalloc_pool(h, a, pool_addr);
     w->pool = pool_addr;
     if (!pool)
         return pm_fail(err, PYMAC_E_CORRUPT, "the core may be damaged; the arenas view warns",

@@ -227,7 +227,7 @@ pymac_status pymac_render_whereis(pymac_session *s, uint64_t addr, pymac_format 
             fprintf(out, ", \"in_use\": %s, \"free_reason\": ", w.in_use ? "true" : "false");
             pm_json_str(out, w.free_reason);
         }
-        if (s->heap && s->heap->has_radix_tree)
+        if (s->pymalloc && s->pymalloc->has_radix_tree)
             fprintf(out, ", \"arena_map\": %s", w.radix_confirmed ? "true" : "false");
         fprintf(out, ", \"partial\": %s, ", st == PYMAC_PARTIAL ? "true" : "false");
         pm_json_warnings(out, s);
@@ -249,7 +249,7 @@ pymac_status pymac_render_whereis(pymac_session *s, uint64_t addr, pymac_format 
     if (state)
         fprintf(out, "\n  state       %s%s%s", state, w.free_reason ? ": " : "",
                 w.free_reason ? w.free_reason : "");
-    if (s->heap && s->heap->has_radix_tree)
+    if (s->pymalloc && s->pymalloc->has_radix_tree)
         fprintf(out, "\n  arena map   %s", w.radix_confirmed ? "in a pymalloc arena" :
                                                               "not in a pymalloc arena");
     fputc('\n', out);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "census.h"
+#include "heap.h"
 #include "json.h"
 #include "mimalloc.h"
 #include "layout.h"
@@ -120,20 +121,11 @@ static int generation_of(pymac_session *s, uint64_t addr)
 
 static const char *where_text(pymac_session *s, uint64_t addr, char *buf, size_t cap)
 {
-    pymac_whereis w;
-    pymac_error e;
-    if (s->layout->free_threaded && pm_mi_describe(s, addr, buf, cap))
-        return buf;
-    if (pymac_whereis_address(s, addr, &w, &e) > PYMAC_PARTIAL)
+    const pm_heap *h;
+    if (pm_heap_get(s, &h, NULL) > PYMAC_PARTIAL)
         return "unknown";
-    if (w.kind == PYMAC_WHERE_BLOCK)
-        snprintf(buf, cap, "pymalloc arena 0x%llx, pool 0x%llx, size class %u (%u bytes), block 0x%llx%s",
-                 (unsigned long long)w.arena, (unsigned long long)w.pool, w.size_class,
-                 w.block_size, (unsigned long long)w.block, w.in_use ? "" : " (FREE)");
-    else if (w.kind == PYMAC_WHERE_NOT_PYMALLOC)
+    if (!pm_heap_whereis(h, addr, buf, cap))
         snprintf(buf, cap, "outside pymalloc (malloc or static data)");
-    else
-        snprintf(buf, cap, "inside a pymalloc arena, but not in a block");
     return buf;
 }
 
