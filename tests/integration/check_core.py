@@ -273,6 +273,17 @@ def short_repr(text):
     return text
 
 
+def api_dump(a, *args):
+    """What pymac-api-dump (tests/integration/api, built beside the CLI)
+    prints: one JSON value per line."""
+    exe = os.path.join(os.path.dirname(a.cli), "pymac-api-dump")
+    p = subprocess.run([exe, *SYSROOT, *args], capture_output=True, text=True, timeout=600)
+    if p.returncode:
+        raise Failure("pymac-api-dump %s: exit %d: %s" % (" ".join(args), p.returncode,
+                                                          p.stderr.strip()))
+    return [json.loads(line) for line in p.stdout.splitlines()]
+
+
 def check_objects(a, oracle):
     """Every marked object: address, type and reference count exactly, and the
     value of the marked scalars (and small containers of them) as repr() printed it."""
@@ -290,6 +301,14 @@ def check_objects(a, oracle):
             expect_eq("marked %s value" % name, o["value"], short_repr(m["repr"]))
     # A free block is an error that says so, not an object.
     run_cli(a.cli, "object", a.core, "0x10", expect=(10,))
+    # the data API (pymac_get_object) says the same as the view
+    for (name, m), o in zip(marked, api_dump(a, "object", a.core, *[hex(m["id"]) for _, m in marked])):
+        expect_eq("api: marked %s address" % name, o["address"], m["id"])
+        expect_eq("api: marked %s type" % name, o["type"], m["type"])
+        if not o["immortal"]:
+            expect_eq("api: marked %s refcount" % name, o["refcnt"], m["refcount"])
+        if "repr" in m:
+            expect_eq("api: marked %s value" % name, o["value"], short_repr(m["repr"]))
 
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -424,6 +443,13 @@ def check_leaks(a, oracle):
         expect_eq("unexplained %s (objects, references)" % name, unexplained.get(name), (n, n))
         if name in unreachable:
             raise Failure("%s (leaked, so held from outside) reported as unreachable" % name)
+    # the data API (pymac_find_leaks): the same groups, in the same order
+    api = api_dump(a, "leaks", a.core)[0]
+    for key, refs in (("unexplained", "unexplained_refs"), ("unreachable", None)):
+        view = [(g["type"], g["objects"], g["bytes"], g[refs] if refs else 0) for g in got[key]]
+        data = [(g["type"], g["objects"], g["bytes"], g["refs"]) for g in api[key]]
+        expect_eq("api: leaks %s" % key, data, view)
+    expect_eq("api: leaks objects examined", api["objects"], got["objects"])
     for name, steps in oracle.get("expected_path", {}).items():
         p = cli_json(a.cli, "path", a.core, hex(oracle["marked"][name]["id"]))
         expect_eq("path to %s" % name, p["text"], "".join(steps))
@@ -591,6 +617,14 @@ def check_growth(a, oracle):
             if r["count_delta"] > 0 or r["bytes_delta"] > 0]
     got = [{k: g[k] for k in ("type", "objects", "bytes")} for g in leaks["growth"]]
     expect_eq("leaks --baseline growth", got[:10], want[:10])
+    # the data API (pymac_diff_build, pymac_find_leaks with a baseline)
+    api = {r["type"]: r for r in api_dump(a, "diff", old_core, a.core)[0]["types"]}
+    expect_eq("api: diff CacheEntry grown", api["CacheEntry"]["count_delta"], grown)
+    expect_eq("api: diff Baseline grown", api["Baseline"]["count_delta"], 0)
+    expect_eq("api: diff rows", sorted(api), sorted(rows))
+    growth = api_dump(a, "leaks", a.core, old_core)[0]["growth"]
+    expect_eq("api: leaks growth", [{k: g[k] for k in ("type", "objects", "bytes")}
+                                     for g in growth][:10], want[:10])
 
 
 # --- a version newer than pymac knows ---------------------------------------

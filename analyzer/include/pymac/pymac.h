@@ -345,6 +345,110 @@ PYMAC_API pymac_status pymac_find_path(pymac_session *s, uint64_t addr, pymac_pa
                                        pymac_error *err);
 PYMAC_API void pymac_path_free(pymac_path *p);
 
+/* The leak report: objects whose refcount the references found do not
+ * explain (a leaked Py_INCREF?), objects on the GC lists no root reaches
+ * (uncollected garbage), and, against a baseline core, growth; each grouped
+ * by type name, largest first in bytes. */
+typedef struct pymac_alloc_site {
+    char filename[1024];     /* where tracemalloc says most of a group's bytes were allocated */
+    uint32_t lineno;
+    uint64_t objects, bytes; /* the group's traced objects from this line, their blocks' bytes */
+    uint64_t traced;         /* the group's objects that have a trace at all */
+} pymac_alloc_site;
+
+#define PYMAC_LEAK_EXAMPLES 5
+
+typedef struct pymac_leak_group {
+    char name[96];           /* the objects' type's name */
+    uint64_t objects, bytes; /* growth: added since the baseline (never negative) */
+    uint64_t refs;           /* unexplained references, summed (unexplained only) */
+    uint64_t retained;       /* what freeing them would free */
+    uint64_t examples[PYMAC_LEAK_EXAMPLES]; /* addresses of the first ones (0: none) */
+    int has_site;            /* tracemalloc traced some of them: site says where */
+    pymac_alloc_site site;
+} pymac_leak_group;
+
+typedef struct pymac_leaks {
+    pymac_leak_group *unexplained, *unreachable, *growth;
+    size_t nunexplained, nunreachable, ngrowth; /* ngrowth: 0 without a baseline */
+    size_t objects;          /* live objects examined */
+    size_t edges;            /* references between them decoded */
+    uint64_t stale_pointers; /* pointers to objects skipped as lying in freed memory */
+    size_t dead_objects;     /* malloc chunks holding a dead object */
+    /* glibc malloc's heaps, walked to tell freed memory apart */
+    size_t malloc_heaps, malloc_chunks, malloc_free_chunks, tcache_chunks;
+    int tcache_checked;      /* every tcache bin checked out */
+    int partial;
+} pymac_leaks;
+
+/* baseline: an older core of the same program, for growth, or NULL. Free
+ * with pymac_leaks_free. */
+PYMAC_API pymac_status pymac_find_leaks(pymac_session *s, pymac_session *baseline,
+                                        pymac_leaks **out, pymac_error *err);
+PYMAC_API void pymac_leaks_free(pymac_leaks *l);
+
+/* Two censuses of one program (two cores, or a core and a live process)
+ * compared per type name, and pymalloc's totals in each. */
+typedef struct pymac_type_delta {
+    char name[96];
+    int64_t count[2], bytes[2]; /* [0] old, [1] new */
+} pymac_type_delta;
+
+typedef struct pymac_pymalloc_totals {
+    uint64_t arenas, pools_used, pools_full, blocks_in_use, bytes_in_use;
+} pymac_pymalloc_totals;
+
+typedef struct pymac_diff {
+    pymac_type_delta *types;  /* by bytes grown, then objects grown, then name */
+    size_t ntypes;
+    pymac_pymalloc_totals pymalloc[2]; /* old, new */
+    int partial;
+} pymac_diff;
+
+/* Free with pymac_diff_free. */
+PYMAC_API pymac_status pymac_diff_build(pymac_session *old, pymac_session *new_, pymac_diff **out,
+                                        pymac_error *err);
+PYMAC_API void pymac_diff_free(pymac_diff *d);
+
+/* One object: its header, where it lives, a short repr and what it refers
+ * to. */
+typedef struct pymac_referent {
+    uint64_t address;
+    char *type;          /* its type's name; NULL: no valid object there */
+    char *via;           /* how the object refers to it: "[3]", ".name", "['key']" */
+    char *value;         /* a short repr, or "<not an object>" */
+    int conservative;    /* found by a conservative scan */
+} pymac_referent;
+
+typedef struct pymac_object {
+    uint64_t address;
+    uint64_t type_address;
+    char *type;          /* its type's name */
+    uint64_t refcnt;
+    int immortal;
+    uint64_t size;       /* as sys.getsizeof() */
+    int bad_size;        /* ob_size is impossible: size is the fixed part only */
+    int generation;      /* 0-2, 3 permanent, -1 on no GC list */
+    /* free-threaded builds: refcnt is ref_local + (ref_shared >> 2) */
+    int free_threaded;
+    uint32_t ref_local;
+    int64_t ref_shared;
+    uint64_t owner_thread; /* ob_tid */
+    char *where;         /* where the allocator keeps it */
+    char *value;         /* a short repr */
+    size_t nreferents;
+    pymac_referent *referents; /* in the order the object holds them */
+    int partial;         /* the referents could not all be read, or past the limit */
+} pymac_object;
+
+/* max_referents: at most that many referents are listed (the views ask for
+ * 1,000 in text and 10,000 in JSON; 0: a built-in bound).
+ * PYMAC_E_ADDRESS (naming why) if addr holds no live object. Free with
+ * pymac_object_free. */
+PYMAC_API pymac_status pymac_get_object(pymac_session *s, uint64_t addr, size_t max_referents,
+                                        pymac_object **out, pymac_error *err);
+PYMAC_API void pymac_object_free(pymac_object *o);
+
 /* ---- rendering: the views both front ends print -------------------------- */
 
 typedef enum pymac_format { PYMAC_TEXT = 0, PYMAC_JSON = 1 } pymac_format;

@@ -43,30 +43,15 @@ void pm_leaks_free(pm_leaks *lk);
 /* What unreached node i retains from the garbage, 0 if that is unknown. */
 uint64_t pm_leaks_garbage_bytes(const pm_leaks *lk, uint32_t i);
 
-/* The leaks view's two reports, grouped by type name (render_leaks.c). */
-enum { PM_LEAK_EXAMPLES = 5 };
-typedef struct pm_leak_group {
-    char name[96];
-    uint64_t objects, bytes, refs; /* refs: unexplained references, summed */
-    uint64_t retained;             /* what freeing them would free (retain.c) */
-    uint64_t examples[PM_LEAK_EXAMPLES];
-    bool has_site;      /* tracemalloc traced some of them: where most were allocated */
-    pm_tm_site site;
-} pm_leak_group;
+/* The leak report's groups (leak_report.c; pymac_leaks in pymac.h). */
+typedef pymac_leak_group pm_leak_group;
 
-typedef struct pm_leak_report {
-    pm_leak_group *unexplained, *unreachable; /* each by bytes, largest first */
-    size_t nunexplained, nunreachable;
-} pm_leak_report;
-
-/* PYMAC_PARTIAL when tracemalloc's traces, for the allocation sites, were
- * read only in part. */
-pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pm_leak_report *out,
+/* The unexplained and unreachable groups of lk, and its counts, into *out
+ * (its growth left empty). PYMAC_PARTIAL when tracemalloc's traces, for
+ * the allocation sites, were read only in part. */
+pymac_status pm_leak_report_build(pymac_session *s, const pm_leaks *lk, pymac_leaks *out,
                                   pymac_error *err);
-void pm_leak_report_free(pm_leak_report *r);
-/* "key": [{"type", "objects", "bytes", ["unexplained_refs",] "examples"}, ...],
- * the first `top` groups (0: all). */
-void pm_leak_groups_json(FILE *out, const char *key, const pm_leak_group *g, size_t n,
-                         size_t top, bool refs);
+/* Frees the groups of *r (not r itself). */
+void pm_leak_report_free(pymac_leaks *r);
 
 #endif

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
 #include "tracemalloc_sites.h"
 
 typedef struct rec {
@@ -135,20 +134,4 @@ void pm_tm_sites_free(pm_tm_sites *t)
     pm_tracemalloc_free(&t->tm);
     free(t->v);
     free(t);
-}
-
-void pm_tm_site_json(FILE *out, const pm_tm_site *site)
-{
-    fputs(", \"allocated_at\": {\"filename\": ", out);
-    pm_json_str(out, site->filename);
-    fprintf(out, ", \"lineno\": %u, \"objects\": %llu, \"bytes\": %llu, \"traced_objects\": %llu}",
-            site->lineno, (unsigned long long)site->objects, (unsigned long long)site->bytes,
-            (unsigned long long)site->traced);
-}
-
-void pm_tm_site_text(FILE *out, const pm_tm_site *site, const char *indent)
-{
-    fprintf(out, "%sallocated at %s:%u: %llu of %llu traced objects, %llu bytes\n", indent,
-            site->filename, site->lineno, (unsigned long long)site->objects,
-            (unsigned long long)site->traced, (unsigned long long)site->bytes);
 }

@@ -8,12 +8,7 @@
 #include "object.h"
 #include "tracemalloc.h"
 
-typedef struct pm_tm_site {
-    char filename[1024];
-    uint32_t lineno;
-    uint64_t objects, bytes; /* the group's traced objects from this line, their blocks' bytes */
-    uint64_t traced;         /* the group's objects that have a trace at all */
-} pm_tm_site;
+typedef pymac_alloc_site pm_tm_site;
 
 typedef struct pm_tm_sites pm_tm_sites;
 
@@ -28,10 +23,5 @@ bool pm_tm_sites_top(pm_tm_sites *t, uint32_t set, uint32_t group, pm_tm_site *o
 /* Were the traces read only in part (a damaged table; the warnings say)? */
 bool pm_tm_sites_partial(const pm_tm_sites *t);
 void pm_tm_sites_free(pm_tm_sites *t);
-
-/* `, "allocated_at": {"filename", "lineno", "objects", "bytes", "traced_objects"}` */
-void pm_tm_site_json(FILE *out, const pm_tm_site *site);
-/* "<indent>allocated at FILE:LINE: N of M traced objects, B bytes" and a newline */
-void pm_tm_site_text(FILE *out, const pm_tm_site *site, const char *indent);
 
 #endif

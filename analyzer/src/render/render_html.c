@@ -365,7 +365,7 @@ pymac_status pymac_render_html(pymac_session *s, FILE *out, pymac_error *err)
     if ((st2 = pm_leaks_analyze(s, &lk, err)) > PYMAC_PARTIAL)
         return st2;
     st = st2 > st ? st2 : st;
-    pm_leak_report sus;
+    pymac_leaks sus;
     st2 = pm_leak_report_build(s, &lk, &sus, err);
     pm_leaks_free(&lk);
     if (st2 > PYMAC_PARTIAL)

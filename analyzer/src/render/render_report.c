@@ -10,6 +10,8 @@
 #include "retain.h"
 #include "pm.h"
 #include "render_json.h"
+#include "render_tracemalloc.h"
+#include "render_leaks.h"
 
 enum { TOP_TYPES = 10, TOP_CLASSES = 3, TOP_SUSPECTS = 3 };
 
@@ -148,7 +150,7 @@ pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out, 
     if (st2 > PYMAC_PARTIAL)
         return st2;
     st = worse(st, st2);
-    pm_leak_report sus;
+    pymac_leaks sus;
     st2 = pm_leak_report_build(s, &r->lk, &sus, err);
     if (st2 > PYMAC_PARTIAL)
         return st2;

@@ -12,6 +12,7 @@
 #include "tracemalloc_sites.h"
 #include "value.h"
 #include "render_json.h"
+#include "render_tracemalloc.h"
 
 enum { MAX_FOLDED_FRAMES = 64, MAX_TREE_INDENT = 32, MAX_PATH = 1 << 20 };
 

@@ -197,3 +197,19 @@ pymac_status pm_render_object_traceback(pymac_session *s, const pm_object *o, py
     pm_tracemalloc_free(&tm);
     return st == PYMAC_OK ? PYMAC_OK : PYMAC_PARTIAL;
 }
+
+void pm_tm_site_json(FILE *out, const pm_tm_site *site)
+{
+    fputs(", \"allocated_at\": {\"filename\": ", out);
+    pm_json_str(out, site->filename);
+    fprintf(out, ", \"lineno\": %u, \"objects\": %llu, \"bytes\": %llu, \"traced_objects\": %llu}",
+            site->lineno, (unsigned long long)site->objects, (unsigned long long)site->bytes,
+            (unsigned long long)site->traced);
+}
+
+void pm_tm_site_text(FILE *out, const pm_tm_site *site, const char *indent)
+{
+    fprintf(out, "%sallocated at %s:%u: %llu of %llu traced objects, %llu bytes\n", indent,
+            site->filename, site->lineno, (unsigned long long)site->objects,
+            (unsigned long long)site->traced, (unsigned long long)site->bytes);
+}
