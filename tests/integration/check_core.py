@@ -557,10 +557,35 @@ def check_report(a, oracle):
               oracle["gc"]["generations"])
     expect_eq("report: GC counts", [g["count"] for g in r["gc"]["generations"]],
               list(oracle["gc"]["count"]))
-    with open(os.path.join(a.dir, "mallocstats.txt")) as f:
-        classes, _ = parse_mallocstats(f.read())
-    expect_eq("report: pymalloc blocks in use", r["pymalloc"]["blocks_in_use"],
-              sum(c["blocks"] for c in classes.values()))
+    if oracle.get("free_threaded"):
+        # mimalloc's segments hold the objects: the report says so, with the
+        # arenas view's totals (the same walk), and shows no empty pymalloc
+        if "pymalloc" in r:
+            raise Failure("the report of a free-threaded build shows pymalloc: %r" % r["pymalloc"])
+        totals = cli_json(a.cli, "arenas", a.core)["totals"]
+        for key, view_key in (("segments", "segments"), ("pages", "pages"),
+                              ("blocks_in_use", "blocks_in_use"), ("bytes_in_use", "bytes_in_use"),
+                              ("segment_bytes", "bytes_mapped")):
+            expect_eq("report: mimalloc %s" % key, r["mimalloc"][key], totals[view_key])
+        # and the HTML report's heap section likewise
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            page = os.path.join(tmp, "report.html")
+            run_cli(a.cli, a.core, "--html", page)
+            with open(page) as f:
+                html = f.read()
+        m = re.search(r'<h2>mimalloc heap</h2>\s*<p id="heap-summary"><span id="segments">(\d+)</span>'
+                      r' segments \(\d+ MiB\), (\d+) pages, (\d+) blocks in use', html)
+        if not m or "pymalloc heap" in html or "Size classes" in html:
+            raise Failure("the HTML report of a free-threaded build does not show mimalloc's heap")
+        expect_eq("html: mimalloc segments, pages, blocks",
+                  [int(x) for x in m.groups()],
+                  [totals["segments"], totals["pages"], totals["blocks_in_use"]])
+    else:
+        with open(os.path.join(a.dir, "mallocstats.txt")) as f:
+            classes, _ = parse_mallocstats(f.read())
+        expect_eq("report: pymalloc blocks in use", r["pymalloc"]["blocks_in_use"],
+                  sum(c["blocks"] for c in classes.values()))
     types = cli_json(a.cli, "types", a.core)
     expect_eq("report: largest types", r["top_types"],
               [{"type": t["type"], "count": t["count"], "bytes": t["bytes"]} for t in types[:10]])
@@ -574,7 +599,9 @@ def check_report(a, oracle):
                 expect_eq("report: %s %s" % (kind, name), shown[name], n)
     # the text form says the same
     text = run_cli(a.cli, a.core)
-    for want in ["CPython " + oracle["version"], "leak suspects:"] + [t["type"] for t in types[:3]]:
+    heap_line = "mimalloc: " if oracle.get("free_threaded") else "pymalloc: "
+    for want in ["CPython " + oracle["version"], "leak suspects:", heap_line] + \
+            [t["type"] for t in types[:3]]:
         if want not in text:
             raise Failure("the report's text lacks %r" % want)
 

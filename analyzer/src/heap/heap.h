@@ -45,7 +45,7 @@ typedef struct pm_heap_visitor {
 } pm_heap_visitor;
 
 typedef struct pm_heap_totals {
-    uint64_t regions, units, blocks_used, bytes_used;
+    uint64_t regions, region_bytes, units, blocks_used, bytes_used;
 } pm_heap_totals;
 
 typedef struct pm_heap pm_heap;

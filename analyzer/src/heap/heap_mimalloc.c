@@ -90,6 +90,8 @@ static void mimalloc_totals(const pm_heap *h, pm_heap_totals *t)
     const pm_mi_walk *w = h->walk;
     memset(t, 0, sizeof *t);
     t->regions = w->nsegs;
+    for (size_t i = 0; i < w->nsegs; i++)
+        t->region_bytes += w->segs[i].size;
     t->units = w->npages;
     for (size_t i = 0; i < w->npages; i++) {
         t->blocks_used += w->pages[i].live;

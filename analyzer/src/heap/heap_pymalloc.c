@@ -163,6 +163,7 @@ static void pymalloc_totals(const pm_heap *h, pm_heap_totals *t)
     const pymac_pymalloc *p = h->walk;
     memset(t, 0, sizeof *t);
     t->regions = p->narenas;
+    t->region_bytes = (uint64_t)p->narenas * p->arena_size;
     t->units = p->npools;
     for (size_t i = 0; i < p->narenas; i++) {
         t->blocks_used += p->arenas[i].blocks_in_use;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap.h"
+#include "layout.h"
 #include "leaks.h"
 #include "pm.h"
 #include "render_html.h"
@@ -403,16 +405,29 @@ pymac_status pymac_render_html(pymac_session *s, FILE *out, pymac_error *err)
         }
         fputs("</ul></div>\n", out);
     }
-    uint64_t blocks = 0, bytes = 0;
-    for (uint32_t i = 0; i < h->nclasses; i++) {
-        blocks += h->classes[i].blocks_in_use;
-        bytes += h->classes[i].blocks_in_use * h->classes[i].block_size;
+    bool ft = s->layout->free_threaded; /* objects in mimalloc's segments, not pymalloc */
+    const pm_heap *heap;
+    if (ft && pm_heap_get(s, &heap, NULL) <= PYMAC_PARTIAL) {
+        pm_heap_totals mi;
+        pm_heap_totals_of(heap, &mi);
+        fprintf(out, "<h2>mimalloc heap</h2>\n<p id=\"heap-summary\"><span id=\"segments\">%llu"
+                     "</span> segments (%llu MiB), %llu pages, %llu blocks in use (%llu bytes)</p>\n",
+                (unsigned long long)mi.regions, (unsigned long long)mi.region_bytes >> 20,
+                (unsigned long long)mi.units, (unsigned long long)mi.blocks_used,
+                (unsigned long long)mi.bytes_used);
+    } else if (!ft) {
+        uint64_t blocks = 0, bytes = 0;
+        for (uint32_t i = 0; i < h->nclasses; i++) {
+            blocks += h->classes[i].blocks_in_use;
+            bytes += h->classes[i].blocks_in_use * h->classes[i].block_size;
+        }
+        fprintf(out,
+                "<h2>pymalloc heap</h2>\n<p id=\"heap-summary\"><span id=\"arenas\">%zu</span> "
+                "arenas (%llu MiB), %zu pools carved, %llu blocks in use (%llu bytes)</p>\n",
+                h->narenas, (unsigned long long)h->narenas * h->arena_size >> 20, h->npools,
+                (unsigned long long)blocks, (unsigned long long)bytes);
+        pm_html_heap_map(out, h);
     }
-    fprintf(out, "<h2>pymalloc heap</h2>\n<p id=\"heap-summary\"><span id=\"arenas\">%zu</span> "
-                 "arenas (%llu MiB), %zu pools carved, %llu blocks in use (%llu bytes)</p>\n",
-            h->narenas, (unsigned long long)h->narenas * h->arena_size >> 20, h->npools,
-            (unsigned long long)blocks, (unsigned long long)bytes);
-    pm_html_heap_map(out, h);
     fprintf(out, "<h2>Largest types</h2>\n<p>Of %llu objects, %llu bytes.</p>\n",
             (unsigned long long)c->objects, (unsigned long long)c->bytes);
     types_chart(out, c);
@@ -425,8 +440,11 @@ pymac_status pymac_render_html(pymac_session *s, FILE *out, pymac_error *err)
     suspects(out, s, "leak-unreachable",
              "Unreachable (on the GC lists, reached from no root: uncollected garbage)",
              sus.unreachable, sus.nunreachable, false);
-    fputs("<h2>Tables</h2>\n<h3>Size classes</h3>\n", out);
-    size_classes(out, h);
+    fputs("<h2>Tables</h2>\n", out);
+    if (!ft) {
+        fputs("<h3>Size classes</h3>\n", out);
+        size_classes(out, h);
+    }
     fputs("<h3>GC generations</h3>\n<table id=\"gc\"><tr><th>generation</th><th>objects</th>"
           "<th>count</th><th>threshold</th></tr>\n", out);
     for (uint32_t i = 0; i < gc->ngenerations; i++)

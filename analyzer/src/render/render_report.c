@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap.h"
 #include "json.h"
+#include "layout.h"
 #include "leaks.h"
 #include "retain.h"
 #include "pm.h"
@@ -79,6 +81,17 @@ static void text_heap(FILE *out, const pymac_pymalloc *h)
     fputc('\n', out);
 }
 
+/* A free-threaded build's objects are in mimalloc's segments (the
+ * allocator interface's totals), not pymalloc's arenas. */
+static void text_mimalloc(FILE *out, const pm_heap_totals *t)
+{
+    fprintf(out, "mimalloc: %llu segment%s (%llu MiB), %llu pages, %llu blocks in use (%llu bytes)\n",
+            (unsigned long long)t->regions, t->regions == 1 ? "" : "s",
+            (unsigned long long)t->region_bytes >> 20,
+            (unsigned long long)t->units, (unsigned long long)t->blocks_used,
+            (unsigned long long)t->bytes_used);
+}
+
 static void text_gc(FILE *out, const pymac_gc *gc)
 {
     fputs("GC lists:", out);
@@ -137,6 +150,16 @@ pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out, 
     pymac_status st = pymac_pymalloc_walk(s, &h, err);
     if (st > PYMAC_PARTIAL)
         return st;
+    pm_heap_totals mi = {0};
+    bool ft = s->layout->free_threaded;
+    if (ft) {
+        const pm_heap *heap;
+        pymac_status hs = pm_heap_get(s, &heap, err);
+        if (hs > PYMAC_PARTIAL)
+            return hs;
+        st = worse(st, hs);
+        pm_heap_totals_of(heap, &mi);
+    }
     pymac_status st2 = pymac_gc_walk(s, &gc, err);
     if (st2 > PYMAC_PARTIAL)
         return st2;
@@ -165,12 +188,21 @@ pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out, 
         }
         uint64_t blocks, bytes, free_b;
         heap_totals(h, &blocks, &bytes, &free_b);
-        fprintf(out,
-                "\"pymalloc\": {\"arenas\": %zu, \"arena_size\": %u, \"pools_carved\": %zu, "
-                "\"blocks_in_use\": %llu, \"bytes_in_use\": %llu, \"bytes_free_in_used_pools\": "
-                "%llu},\n \"objects\": %llu, \"bytes\": %llu,\n \"top_types\": [",
-                h->narenas, h->arena_size, h->npools, (unsigned long long)blocks,
-                (unsigned long long)bytes, (unsigned long long)free_b,
+        if (ft)
+            fprintf(out,
+                    "\"mimalloc\": {\"segments\": %llu, \"segment_bytes\": %llu, \"pages\": %llu, "
+                    "\"blocks_in_use\": %llu, \"bytes_in_use\": %llu},\n ",
+                    (unsigned long long)mi.regions, (unsigned long long)mi.region_bytes,
+                    (unsigned long long)mi.units, (unsigned long long)mi.blocks_used,
+                    (unsigned long long)mi.bytes_used);
+        else
+            fprintf(out,
+                    "\"pymalloc\": {\"arenas\": %zu, \"arena_size\": %u, \"pools_carved\": %zu, "
+                    "\"blocks_in_use\": %llu, \"bytes_in_use\": %llu, "
+                    "\"bytes_free_in_used_pools\": %llu},\n ",
+                    h->narenas, h->arena_size, h->npools, (unsigned long long)blocks,
+                    (unsigned long long)bytes, (unsigned long long)free_b);
+        fprintf(out, "\"objects\": %llu, \"bytes\": %llu,\n \"top_types\": [",
                 (unsigned long long)c->objects, (unsigned long long)c->bytes);
         for (size_t i = 0; i < c->nrows && i < TOP_TYPES; i++) {
             fputs(i ? ",\n  {\"type\": " : "\n  {\"type\": ", out);
@@ -201,7 +233,10 @@ pymac_status pymac_render_report(pymac_session *s, pymac_format fmt, FILE *out, 
     fprintf(out, "%s: a %s core of %s, CPython %s, %u thread%s\n", in.core_path, in.core_kind,
             in.executable, in.python_version, in.nthreads, in.nthreads == 1 ? "" : "s");
     fprintf(out, "interpreter in %s (debug info: %s)\n\n", in.python_module, in.debuginfo_source);
-    text_heap(out, h);
+    if (ft)
+        text_mimalloc(out, &mi);
+    else
+        text_heap(out, h);
     text_gc(out, gc);
     text_types(out, c);
     fputs("\nleak suspects:\n", out);
