@@ -93,14 +93,7 @@ bool pm_objmap_add_region(pm_objmap *m, uint64_t base, uint64_t size)
 /* The region holding addr, or -1. */
 static long region_of(const pm_objmap *m, uint64_t addr)
 {
-    size_t lo = 0, hi = m->nregions;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->region_base[mid] <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = pm_upper_bound_at(m->region_base, m->nregions, sizeof *m->region_base, 0, addr);
     return lo && addr - m->region_base[lo - 1] < m->region_size[lo - 1] ? (long)lo - 1 : -1;
 }
 

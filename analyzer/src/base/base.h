@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pymac/pymac.h"
 
@@ -70,6 +71,26 @@ static inline size_t pm_lower_bound_u32(const uint32_t *a, size_t n, uint32_t v)
 }
 
 /* The same over 64-bit values (addresses). */
+/* For a sorted array of n elements of `stride` bytes, each with a u64 key
+ * at byte `key`: how many keys are <= v (the index after the last element
+ * at or below v; 0 if none is). The lookup of "the region holding addr". */
+static inline size_t pm_upper_bound_at(const void *a, size_t n, size_t stride, size_t key,
+                                       uint64_t v)
+{
+    const unsigned char *p = a;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint64_t k;
+        memcpy(&k, p + mid * stride + key, sizeof k);
+        if (k <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static inline size_t pm_lower_bound_u64(const uint64_t *a, size_t n, uint64_t v)
 {
     size_t lo = 0, hi = n;

@@ -53,13 +53,7 @@ bool pm_ranges_contains(const uint64_t *pairs, size_t n, uint64_t addr)
     /* most lookups fall outside every range (pymalloc arenas, static data) */
     if (!n || addr < pairs[0] || addr >= pairs[2 * n - 1])
         return false;
-    size_t lo = 0, hi = n; /* the first pair whose lo is above addr */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (pairs[2 * mid] <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    /* the first pair whose lo is above addr */
+    size_t lo = pm_upper_bound_at(pairs, n, 2 * sizeof *pairs, 0, addr);
     return lo && addr < pairs[2 * (lo - 1) + 1];
 }

@@ -101,14 +101,8 @@ void pm_heap_free(pymac_session *s);
  * dispatcher in heap.c uses the backends.) */
 static inline long pm_heap_region_of(const pm_heap *h, uint64_t addr)
 {
-    size_t lo = 0, hi = h->nregions;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (h->regions[mid].base <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = pm_upper_bound_at(h->regions, h->nregions, sizeof *h->regions,
+                                  offsetof(pm_heap_region, base), addr);
     return lo && addr - h->regions[lo - 1].base < h->regions[lo - 1].size ? (long)lo - 1 : -1;
 }
 

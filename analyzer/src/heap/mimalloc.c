@@ -456,14 +456,9 @@ static int cmp_seg(const void *a, const void *b)
 
 const pm_mi_page *pm_mi_page_of(const pm_mi_walk *w, uint64_t addr)
 {
-    size_t lo = 0, hi = w->npages;
-    while (lo < hi) { /* the last page starting at or below addr */
-        size_t mid = lo + (hi - lo) / 2;
-        if (w->pages[mid].start <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    /* the last page starting at or below addr */
+    size_t lo = pm_upper_bound_at(w->pages, w->npages, sizeof *w->pages,
+                                  offsetof(pm_mi_page, start), addr);
     if (!lo)
         return NULL;
     const pm_mi_page *p = &w->pages[lo - 1];
@@ -472,14 +467,9 @@ const pm_mi_page *pm_mi_page_of(const pm_mi_walk *w, uint64_t addr)
 
 const pm_mi_segment *pm_mi_segment_of(const pm_mi_walk *w, uint64_t addr)
 {
-    size_t lo = 0, hi = w->nsegs;
-    while (lo < hi) { /* the last segment starting at or below addr */
-        size_t mid = lo + (hi - lo) / 2;
-        if (w->segs[mid].addr <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    /* the last segment starting at or below addr */
+    size_t lo = pm_upper_bound_at(w->segs, w->nsegs, sizeof *w->segs,
+                                  offsetof(pm_mi_segment, addr), addr);
     if (!lo)
         return NULL;
     const pm_mi_segment *g = &w->segs[lo - 1];

@@ -327,14 +327,8 @@ void pm_core_close(pm_core *core)
 /* Last segment with vaddr <= addr, or NULL. */
 static const pm_segment *find_seg(const pm_core *core, uint64_t addr)
 {
-    size_t lo = 0, hi = core->nsegs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (core->segs[mid].vaddr <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = pm_upper_bound_at(core->segs, core->nsegs, sizeof *core->segs,
+                                  offsetof(pm_segment, vaddr), addr);
     return lo ? &core->segs[lo - 1] : NULL;
 }
 
