@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "layout.h"
+#include "statics_find.h"
 
 static const char MISMATCH_HINT[] =
     "the debug info does not describe this interpreter; give the matching file with --debug-dir";
@@ -28,6 +29,8 @@ static bool read_version(pymac_session *s, pm_runtime *rt)
         return true;
     }
     sym = pm_symbol_lookup(s, "version", "getversion.c");
+    if (!sym.found && !s->python.dwarf) /* stripped: Py_GetVersion's buffer */
+        sym.found = (sym.addr = pm_find_version_buffer(s)) != 0;
     char text[64];
     unsigned major, minor, micro;
     if (sym.found && pm_read_cstr(s, sym.addr, text, sizeof text) &&
