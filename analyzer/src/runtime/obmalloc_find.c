@@ -586,7 +586,7 @@ static pm_var var(uint64_t addr, uint32_t size)
     return v;
 }
 
-static bool find(finder *f, pm_obmalloc_vars *om, const char **missing)
+static bool find(finder *f, pm_obmalloc_vars *om, const char **missing, const char **detail)
 {
     pymac_session *s = f->s;
     const pm_layout *L = f->L;
@@ -675,7 +675,12 @@ static bool find(finder *f, pm_obmalloc_vars *om, const char **missing)
     if (!ok)
         return false;
     uint64_t usable, unused, *nfp = calloc(f->max_pools + 1, 8);
+    /* no value to look for when no arena has a free pool; with none
+     * allocated at all, pymalloc is likely not in use */
     *missing = "usable_arenas";
+    if (!cur)
+        *detail = " (no arena is allocated, as with PYTHONMALLOC=malloc: the list is empty, "
+                  "and no word of the data can be told to be its head)";
     if (!nfp || !derive_heads(f, &usable, &unused, nfp) || !usable || !read_bss(f)) {
         free(nfp);
         return false;
@@ -703,11 +708,13 @@ static bool find(finder *f, pm_obmalloc_vars *om, const char **missing)
     return true;
 }
 
-bool pm_find_obmalloc(pymac_session *s, pm_obmalloc_vars *om, const char **missing)
+bool pm_find_obmalloc(pymac_session *s, pm_obmalloc_vars *om, const char **missing,
+                      const char **detail)
 {
     finder f = {.s = s, .L = s->layout};
     memset(om, 0, sizeof *om);
-    bool ok = find(&f, om, missing);
+    *detail = "";
+    bool ok = find(&f, om, missing, detail);
     free(f.body);
     free(f.calls);
     free(f.bss_copy);
@@ -715,4 +722,119 @@ bool pm_find_obmalloc(pymac_session *s, pm_obmalloc_vars *om, const char **missi
     if (!ok)
         memset(om, 0, sizeof *om);
     return ok;
+}
+
+/* ---- the allocator in use (allocator.c) ---- */
+
+enum {
+    PROLOGUE_MAX = 0x60,  /* bytes of _PyObject_DebugMallocStats read for the test */
+    API_ALLOC_OFF = 8,    /* debug_alloc_api_t {char api_id; PyMemAllocatorEx alloc;}: LP64 */
+    API_SIZE_MAX = 128,   /* bytes of a debug_alloc_api_t at most */
+};
+
+static bool image_byte(pymac_session *s, uint64_t addr, char want)
+{
+    uint64_t w;
+    return pm_module_image_u64(s, addr, &w) && (char)(w & 0xff) == want;
+}
+
+/* The .text addresses the prologue compares with: lea C(%rip) in a shared
+ * library, $C in a non-PIE executable; *n of them (at most 8). */
+static size_t prologue_consts(const pm_insn *v, size_t n, const pm_section *text, uint64_t *c)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t x = v[i].kind == PM_INSN_LEA || v[i].kind == PM_INSN_CMP_IMM ||
+                             v[i].kind == PM_INSN_IMM32
+                         ? v[i].target
+                     : v[i].kind == PM_INSN_MEM_IMM ? (uint64_t)v[i].imm
+                                                    : 0;
+        if (!x || !pm_section_has(text, x, 1))
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < k; j++)
+            dup |= c[j] == x;
+        if (!dup && k < 8)
+            c[k++] = x;
+    }
+    return k;
+}
+
+/* _PyMem_PymallocEnabled(), inlined at the top of the export on every build
+ * read: `_PyObject.malloc == _PyMem_DebugMalloc ? _PyMem_Debug.obj.alloc.malloc
+ * == _PyObject_Malloc : _PyObject.malloc == _PyObject_Malloc`. Its first
+ * .data operand is _PyObject.malloc, its second _PyMem_Debug.obj.alloc.malloc;
+ * it compares with two functions. The file's image tells which: _PyObject
+ * is {NULL, _PyObject_Malloc, ...} and _PyMem_Debug {'r', raw}, {'m', mem},
+ * {'o', obj} with mem's and obj's malloc _PyObject_Malloc. */
+bool pm_find_allocator_statics(pymac_session *s, pm_allocator_statics *out)
+{
+    pm_section text, data;
+    uint64_t lo, hi, bias = s->python.elf_bias;
+    pm_insn *v;
+    size_t n;
+    pm_field f_malloc, f_ctx;
+    memset(out, 0, sizeof *out);
+    pm_lookup_field(s, "PyMemAllocatorEx", "malloc", &f_malloc);
+    pm_lookup_field(s, "PyMemAllocatorEx", "ctx", &f_ctx);
+    if (!f_malloc.ok || !f_ctx.ok || !pm_module_section(s, ".text", &text) ||
+        !pm_module_section(s, ".data", &data) ||
+        !pm_module_export_bounds(s, "_PyObject_DebugMallocStats", &lo, &hi))
+        return false;
+    if (hi > lo + PROLOGUE_MAX)
+        hi = lo + PROLOGUE_MAX;
+    if (!pm_module_insns(s, lo, hi, &v, &n))
+        return false;
+    /* up to the first call: the test, not the stats */
+    for (size_t i = 0; i < n; i++)
+        if (v[i].kind == PM_INSN_CALL)
+            n = i;
+    uint64_t m1 = 0, m2 = 0, c[8];
+    for (size_t i = 0; i < n && !m2; i++) {
+        bool mem = v[i].kind == PM_INSN_LOAD || v[i].kind == PM_INSN_CMP ||
+                   v[i].kind == PM_INSN_MEM_IMM;
+        if (!mem || !pm_section_has(&data, v[i].target, 8))
+            continue;
+        if (!m1)
+            m1 = v[i].target;
+        else if (v[i].target != m1)
+            m2 = v[i].target;
+    }
+    size_t nc = prologue_consts(v, n, &text, c);
+    free(v);
+    uint64_t pyobject = m1 - (uint64_t)f_malloc.off, ctx, pymalloc, img;
+    if (!m2 || nc != 2 || !pm_module_image_u64(s, pyobject + (uint64_t)f_ctx.off, &ctx) || ctx ||
+        !pm_module_image_u64(s, m1, &img))
+        return false;
+    pymalloc = img + bias;
+    if (pymalloc != c[0] && pymalloc != c[1])
+        return false;
+    /* _PyMem_Debug: 'o' just before obj's allocator, 'm' and 'r' one and
+     * two struct sizes before it: the one size that fits */
+    uint64_t o_at = m2 - (uint64_t)f_malloc.off - API_ALLOC_OFF, size = 0;
+    if (!image_byte(s, o_at, 'o'))
+        return false;
+    for (uint64_t sz = 16; sz <= API_SIZE_MAX; sz += 8) {
+        if (o_at < data.addr + 2 * sz || !image_byte(s, o_at - sz, 'm') ||
+            !image_byte(s, o_at - 2 * sz, 'r'))
+            continue;
+        if (size)
+            return false;
+        size = sz;
+    }
+    uint64_t debug = o_at - 2 * size, mem_malloc, raw;
+    if (!size ||
+        !pm_module_image_u64(s, debug + size + API_ALLOC_OFF + (uint64_t)f_malloc.off,
+                             &mem_malloc) ||
+        mem_malloc + bias != pymalloc || !pm_module_image_u64(s, m2, &img) ||
+        img + bias != pymalloc ||
+        !pm_module_image_u64(s, debug + API_ALLOC_OFF + (uint64_t)f_malloc.off, &raw) ||
+        !pm_section_has(&text, raw + bias, 1) || raw + bias == pymalloc)
+        return false;
+    out->pyobject = pyobject;
+    out->debug_obj_alloc = o_at + API_ALLOC_OFF;
+    out->pymalloc = pymalloc;
+    out->debug_malloc = pymalloc == c[0] ? c[1] : c[0];
+    out->raw_malloc = raw + bias;
+    return true;
 }

@@ -90,15 +90,15 @@ static pymac_status locate_obmalloc(pymac_session *s, pymac_error *err)
             om->arena_map_mid_count = var_from_symbol(s, "arena_map_mid_count");
             om->arena_map_bot_count = var_from_symbol(s, "arena_map_bot_count");
         }
-        const char *missing = NULL;
+        const char *missing = NULL, *detail = "";
         /* no symbol names them (a stripped build): found from the code and
          * data (obmalloc_find.c), all or none */
-        if (!om->arenas.ok && !s->python.dwarf && !pm_find_obmalloc(s, om, &missing))
+        if (!om->arenas.ok && !s->python.dwarf && !pm_find_obmalloc(s, om, &missing, &detail))
             return pm_fail(err, PYMAC_E_NO_DEBUGINFO, s->python.no_dwarf_hint,
                            "%s, and CPython %s keeps pymalloc's '%s' in a file static that "
                            "only the symbol table or DWARF names; its search in the code and "
-                           "data of the stripped build found no single answer",
-                           s->python.no_dwarf_why, rt->version, missing);
+                           "data of the stripped build found no single answer%s",
+                           s->python.no_dwarf_why, rt->version, missing, detail);
     } else {
         uint64_t base = rt->main_interp + (uint64_t)L->interp_obmalloc.off;
         if (rt->minor >= 13 && !pm_read_u64(s, base, &base))

@@ -14,8 +14,10 @@
 /* Fills om (every member) for a stripped 3.8-3.11, from the code of
  * _PyObject_DebugMallocStats, _Py_GetAllocatedBlocks and new_arena, the
  * initial image of usedpools and the arena table (obmalloc_find.c). On
- * failure, false and *missing names the static not found. */
-bool pm_find_obmalloc(pymac_session *s, pm_obmalloc_vars *om, const char **missing);
+ * failure, false, *missing names the static not found and *detail says
+ * more ("" or a parenthesis starting with a space). */
+bool pm_find_obmalloc(pymac_session *s, pm_obmalloc_vars *om, const char **missing,
+                      const char **detail);
 
 /* The one run of at least min and at most max 16-byte-aligned pairs of
  * words in image[0 .. size) (mapped at addr, linked at link) that each hold
@@ -25,13 +27,13 @@ bool pm_find_obmalloc(pymac_session *s, pm_obmalloc_vars *om, const char **missi
 uint64_t pm_self_pair_run(const uint8_t *image, uint64_t size, uint64_t addr, uint64_t link,
                           uint32_t min, uint32_t max, uint32_t *n);
 
-/* The allocator statics of obmalloc.c (allocator.c's questions): _PyObject,
- * _PyMem_Debug, and the functions _PyObject_Malloc, _PyMem_DebugMalloc and
- * _PyMem_RawMalloc, from the inlined _PyMem_PymallocEnabled() at the top of
- * _PyObject_DebugMallocStats and the file's image of _PyMem_Debug
- * (obmalloc_find.c). 0 each if not found. */
+/* The allocator statics of obmalloc.c (allocator.c's questions), from the
+ * inlined _PyMem_PymallocEnabled() at the top of _PyObject_DebugMallocStats
+ * and the file's initial image of _PyObject and _PyMem_Debug
+ * (obmalloc_find.c): _PyObject, &_PyMem_Debug.obj.alloc, and the functions
+ * _PyObject_Malloc, _PyMem_DebugMalloc and _PyMem_RawMalloc. */
 typedef struct pm_allocator_statics {
-    uint64_t pyobject, mem_debug, pymalloc, debug_malloc, raw_malloc;
+    uint64_t pyobject, debug_obj_alloc, pymalloc, debug_malloc, raw_malloc;
 } pm_allocator_statics;
 bool pm_find_allocator_statics(pymac_session *s, pm_allocator_statics *out);
 
