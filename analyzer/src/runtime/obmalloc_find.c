@@ -520,6 +520,8 @@ static bool maps_arena(const finder *f, uint64_t root, uint64_t base)
     uint64_t i1 = (base >> (a_bits + b_bits + m_bits)) & (L->map_top_len - 1);
     uint64_t i2 = (base >> (a_bits + b_bits)) & (L->map_mid_len - 1);
     uint64_t i3 = (base >> a_bits) & (L->map_bot_len - 1);
+    if (8 * i1 + 8 > L->map_root_size)
+        return false;
     uint64_t mid = bss_word(f, root + 8 * i1), bot, hi;
     if (!mid || !pm_read_u64(f->s, mid + 8 * i2, &bot) || !bot ||
         !pm_read_field(f->s, bot + (uint64_t)L->coverage_size * i3, &L->cov_tail_hi, &hi))
@@ -664,12 +666,18 @@ static bool find(finder *f, pm_obmalloc_vars *om, const char **missing, const ch
     uint64_t *pools = used ? malloc(nclasses * sizeof *pools) : NULL;
     size_t npools = 0;
     bool ok = pools && usedpools_check(f, used, nclasses, pools, &npools);
+    if (used && !ok)
+        *detail = " (the file's image has one, but the core's copy does not hold lists of "
+                  "pools of each class: a damaged or truncated core?)";
     om->usedpools = var(used, 16 * nclasses);
     /* the arena table; the pools on usedpools must be in its arenas */
     if (ok) {
         *missing = "arenas";
         ok = read_table(f, arenas, maxarenas) && high <= f->maxarenas &&
              pools_in_arenas(f, pools, npools);
+        if (!ok)
+            *detail = " (the one candidate in the code does not point to an arena table "
+                      "holding the pools in use: a damaged core?)";
     }
     free(pools);
     if (!ok)
@@ -681,7 +689,11 @@ static bool find(finder *f, pm_obmalloc_vars *om, const char **missing, const ch
     if (!cur)
         *detail = " (no arena is allocated, as with PYTHONMALLOC=malloc: the list is empty, "
                   "and no word of the data can be told to be its head)";
-    if (!nfp || !derive_heads(f, &usable, &unused, nfp) || !usable || !read_bss(f)) {
+    bool heads = nfp && derive_heads(f, &usable, &unused, nfp);
+    if (nfp && !heads)
+        *detail = " (its value follows from the arena table's links, which are not one list "
+                  "each: a damaged core?)";
+    if (!heads || !usable || !read_bss(f)) {
         free(nfp);
         return false;
     }
