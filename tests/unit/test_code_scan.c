@@ -195,6 +195,56 @@ static void test_self_pair_run(void)
     CU_ASSERT_EQUAL(n, 10);
 }
 
+/* printone(out, "# arenas highwater mark", narenas_highwater), as GCC
+ * compiles it in _PyObject_DebugMallocStats: label into %rsi, the static
+ * into %rdx, call printone; then the next label. */
+enum { CODE = 0x1000, LABEL = 0x248662, LABEL2 = 0x24867d, BSS_LO = 0x371880,
+       BSS_HI = 0x392198, HW = 0x3725a8, NTIMES = 0x3725b0 };
+
+static pm_insn ins(uint64_t at, uint8_t kind, uint8_t reg, uint8_t width, uint64_t target)
+{
+    pm_insn i = {.at = at, .kind = kind, .reg = reg, .width = width, .target = target, .len = 7};
+    return i;
+}
+
+static void test_printone_static(void)
+{
+    pm_insn body[] = {
+        ins(CODE + 0x00, PM_INSN_CALL, 0, 0, 0x2000),                 /* previous printone */
+        ins(CODE + 0x05, PM_INSN_LEA, PM_REG_RSI, 0, LABEL),
+        ins(CODE + 0x0c, PM_INSN_LOAD, PM_REG_RDX, 8, HW),
+        ins(CODE + 0x13, PM_INSN_CALL, 0, 0, 0x2000),
+        ins(CODE + 0x18, PM_INSN_LEA, PM_REG_RSI, 0, LABEL2),
+        ins(CODE + 0x1f, PM_INSN_LOAD, PM_REG_RDX, 8, NTIMES),
+        ins(CODE + 0x26, PM_INSN_CALL, 0, 0, 0x2000),
+    };
+    uint64_t calls[] = {CODE + 0x00, CODE + 0x13, CODE + 0x26};
+    size_t n = sizeof body / sizeof body[0];
+    CU_ASSERT_EQUAL(pm_printone_static(body, n, calls, 3, LABEL, 8, BSS_LO, BSS_HI), HW);
+    CU_ASSERT_EQUAL(pm_printone_static(body, n, calls, 3, LABEL2, 8, BSS_LO, BSS_HI), NTIMES);
+    /* an int counter is a movslq: a 64-bit load is not it */
+    CU_ASSERT_EQUAL(pm_printone_static(body, n, calls, 3, LABEL, 4, BSS_LO, BSS_HI), 0);
+    /* not in .bss: not a static of these */
+    CU_ASSERT_EQUAL(pm_printone_static(body, n, calls, 3, LABEL, 8, BSS_LO, HW), 0);
+    /* no label load: no answer */
+    CU_ASSERT_EQUAL(pm_printone_static(body, n, calls, 3, 0x999, 8, BSS_LO, BSS_HI), 0);
+    /* without the call between them, both loads follow the first label: two
+     * candidates, no answer */
+    uint64_t fewer[] = {CODE + 0x00, CODE + 0x26};
+    CU_ASSERT_EQUAL(pm_printone_static(body, n, fewer, 2, LABEL, 8, BSS_LO, BSS_HI), 0);
+    /* a second site of the same label that loads another static: no answer */
+    pm_insn twice[] = {
+        body[0], body[1], body[2], body[3],
+        ins(CODE + 0x18, PM_INSN_LEA, PM_REG_RSI, 0, LABEL),
+        ins(CODE + 0x1f, PM_INSN_LOAD, PM_REG_RDX, 8, NTIMES),
+        body[6],
+    };
+    CU_ASSERT_EQUAL(pm_printone_static(twice, n, calls, 3, LABEL, 8, BSS_LO, BSS_HI), 0);
+    /* the label into another register (not printone's second argument) */
+    body[1].reg = 7;
+    CU_ASSERT_EQUAL(pm_printone_static(body, n, calls, 3, LABEL, 8, BSS_LO, BSS_HI), 0);
+}
+
 bool register_code_scan_tests(void)
 {
     static const unit_test tests[] = {
@@ -203,6 +253,7 @@ bool register_code_scan_tests(void)
         {"a form cut short", test_truncated},
         {"strings in .rodata", test_cstring},
         {"usedpools in the initial image", test_self_pair_run},
+        {"the static printed under a label", test_printone_static},
         {NULL, NULL},
     };
     return unit_add_suite("code scan", NULL, NULL, tests);

@@ -144,34 +144,33 @@ static bool stats_body(finder *f, uint64_t label)
     return true;
 }
 
-/* The static printed under the label: the one load of a width-byte static
- * into %rdx between the calls around each instruction loading the label
- * into %rsi. */
-static uint64_t by_label(const finder *f, const char *text, unsigned width)
+uint64_t pm_printone_static(const pm_insn *body, size_t n, const uint64_t *calls,
+                            size_t ncalls, uint64_t label, unsigned width, uint64_t lo,
+                            uint64_t hi)
 {
-    uint64_t label = label_addr(f, text), found = 0;
+    uint64_t found = 0;
     bool site = false;
-    for (size_t i = 0; label && i < f->nbody; i++) {
-        const pm_insn *in = &f->body[i];
+    for (size_t i = 0; label && i < n; i++) {
+        const pm_insn *in = &body[i];
         if ((in->kind != PM_INSN_LEA && in->kind != PM_INSN_IMM32) || in->reg != PM_REG_RSI ||
             in->target != label)
             continue;
         site = true;
         uint64_t prev = 0, next = UINT64_MAX;
-        for (size_t c = 0; c < f->ncalls; c++) {
-            if (f->calls[c] < in->at && f->calls[c] > prev)
-                prev = f->calls[c];
-            if (f->calls[c] > in->at && f->calls[c] < next)
-                next = f->calls[c];
+        for (size_t c = 0; c < ncalls; c++) {
+            if (calls[c] < in->at && calls[c] > prev)
+                prev = calls[c];
+            if (calls[c] > in->at && calls[c] < next)
+                next = calls[c];
         }
         if (next == UINT64_MAX)
             next = in->at + LABEL_WINDOW;
-        for (size_t j = 0; j < f->nbody; j++) {
-            const pm_insn *ld = &f->body[j];
+        for (size_t j = 0; j < n; j++) {
+            const pm_insn *ld = &body[j];
             bool kind = width == 8 ? ld->kind == PM_INSN_LOAD && ld->width == 8
                                    : ld->kind == PM_INSN_LOAD_SX32;
             if (!kind || ld->reg != PM_REG_RDX || ld->at <= prev || ld->at >= next ||
-                !pm_section_has(&f->bss, ld->target, width))
+                ld->target < lo || ld->target >= hi || hi - ld->target < width)
                 continue;
             if (found && found != ld->target)
                 return 0;
@@ -179,6 +178,13 @@ static uint64_t by_label(const finder *f, const char *text, unsigned width)
         }
     }
     return site ? found : 0;
+}
+
+/* The static printed under the label, in the stats function. */
+static uint64_t by_label(const finder *f, const char *text, unsigned width)
+{
+    return pm_printone_static(f->body, f->nbody, f->calls, f->ncalls, label_addr(f, text), width,
+                              f->bss.addr, f->bss.addr + f->bss.size);
 }
 
 /* The distinct .bss loads of width bytes in v[0 .. n), but those in skip[];

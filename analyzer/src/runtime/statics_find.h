@@ -27,6 +27,16 @@ bool pm_find_obmalloc(pymac_session *s, pm_obmalloc_vars *om, const char **missi
 uint64_t pm_self_pair_run(const uint8_t *image, uint64_t size, uint64_t addr, uint64_t link,
                           uint32_t min, uint32_t max, uint32_t *n);
 
+/* The static whose value printone prints under a label: between the calls
+ * (calls[], addresses of calls to function starts) around each instruction
+ * putting label in %rsi, the one load into %rdx of a width-byte static in
+ * [lo, hi) (8: mov, 4: movslq of an int). 0 if no such instruction puts
+ * the label, or the loads name none or several statics. */
+struct pm_insn;
+uint64_t pm_printone_static(const struct pm_insn *body, size_t n, const uint64_t *calls,
+                            size_t ncalls, uint64_t label, unsigned width, uint64_t lo,
+                            uint64_t hi);
+
 /* The allocator statics of obmalloc.c (allocator.c's questions), from the
  * inlined _PyMem_PymallocEnabled() at the top of _PyObject_DebugMallocStats
  * and the file's initial image of _PyObject and _PyMem_Debug
