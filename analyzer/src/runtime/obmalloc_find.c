@@ -803,9 +803,11 @@ bool pm_find_allocator_statics(pymac_session *s, pm_allocator_statics *out)
         hi = lo + PROLOGUE_MAX;
     if (!pm_module_insns(s, lo, hi, &v, &n))
         return false;
-    /* up to the first call: the test, not the stats */
+    /* up to the first call of a function: the test, not the stats (an e8
+     * byte inside another instruction is no call) */
     for (size_t i = 0; i < n; i++)
-        if (v[i].kind == PM_INSN_CALL)
+        if (v[i].kind == PM_INSN_CALL && pm_section_has(&text, v[i].target, 1) &&
+            is_function_start(s, v[i].target))
             n = i;
     uint64_t m1 = 0, m2 = 0, c[8];
     for (size_t i = 0; i < n && !m2; i++) {
