@@ -170,8 +170,9 @@ static void test_self_pair_run(void)
     put_pairs(img, LINK, RUN_AT / 16, 32);
     /* linked at LINK, mapped 0x7f0000000000 higher */
     uint64_t bias = 0x7f0000000000;
-    CU_ASSERT_EQUAL(pm_self_pair_run((const uint8_t *)img, sizeof img, LINK + bias, LINK, 8, 256, &n),
-                    LINK + bias + RUN_AT);
+    CU_ASSERT_EQUAL(
+        pm_self_pair_run((const uint8_t *)img, sizeof img, LINK + bias, LINK, 8, 256, &n),
+        LINK + bias + RUN_AT);
     CU_ASSERT_EQUAL(n, 32);
     /* read at the wrong link address, the words point elsewhere: no run */
     CU_ASSERT_EQUAL(pm_self_pair_run((const uint8_t *)img, sizeof img, LINK, LINK + 16, 8, 256, &n),

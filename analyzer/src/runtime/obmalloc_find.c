@@ -41,14 +41,18 @@ static const struct {
     unsigned width;
     bool radix; /* 3.10+ */
 } LABELS[] = {
-    {"# arenas allocated total", "ntimes_arena_allocated", offsetof(pm_obmalloc_vars, ntimes_arena_allocated), 8, false},
-    {"# arenas highwater mark", "narenas_highwater", offsetof(pm_obmalloc_vars, narenas_highwater), 8, false},
-    {"# arena map mid nodes", "arena_map_mid_count", offsetof(pm_obmalloc_vars, arena_map_mid_count), 4, true},
-    {"# arena map bot nodes", "arena_map_bot_count", offsetof(pm_obmalloc_vars, arena_map_bot_count), 4, true},
+    {"# arenas allocated total", "ntimes_arena_allocated",
+     offsetof(pm_obmalloc_vars, ntimes_arena_allocated), 8, false},
+    {"# arenas highwater mark", "narenas_highwater",
+     offsetof(pm_obmalloc_vars, narenas_highwater), 8, false},
+    {"# arena map mid nodes", "arena_map_mid_count",
+     offsetof(pm_obmalloc_vars, arena_map_mid_count), 4, true},
+    {"# arena map bot nodes", "arena_map_bot_count",
+     offsetof(pm_obmalloc_vars, arena_map_bot_count), 4, true},
 };
 
 enum {
-    NUL_PAIR_MIN = 8,         /* a usedpools array has at least this many classes */
+    MIN_CLASSES = 8,          /* a usedpools array has at least this many classes */
     MAX_CLASSES = 256,        /* and at most this many */
     MAX_BSS = 64 << 20,       /* bytes of .bss read at most */
     MAX_ARENA_TABLE = 1 << 24, /* entries (pymalloc's own bound is lower) */
@@ -307,7 +311,7 @@ uint64_t pm_self_pair_run(const uint8_t *image, uint64_t size, uint64_t addr, ui
 static uint64_t usedpools_in_image(const finder *f, uint32_t *n)
 {
     return pm_self_pair_run(f->data.bytes, f->data.size, f->data.addr,
-                            f->data.addr - f->s->python.elf_bias, NUL_PAIR_MIN, MAX_CLASSES, n);
+                            f->data.addr - f->s->python.elf_bias, MIN_CLASSES, MAX_CLASSES, n);
 }
 
 /* Each pair of the core's usedpools is empty or heads a circular list of

@@ -17,20 +17,25 @@
 #include "layout.h"
 #include "statics_find.h"
 
-/* The function's distinct .bss operands: how many, the first in *one, and
- * whether every use of it has width bytes (0: any, a lea included). */
-static size_t bss_operands(pymac_session *s, const char *function, unsigned width,
-                           uint64_t *one, pm_insn **code, size_t *ncode)
+/* The function's .bss operands: whether there is just one static among
+ * them (its address in *one, else 0), every use of which has width bytes
+ * (0: any; a lea has none). The decoded code goes to *code if asked. */
+static bool single_bss_operand(pymac_session *s, const char *function, unsigned width,
+                               uint64_t *one, pm_insn **code, size_t *ncode)
 {
     uint64_t lo, hi, seen = 0;
-    size_t n, count = 0;
+    size_t n;
     pm_insn *v;
     pm_section bss;
     *one = 0;
+    if (code) {
+        *code = NULL;
+        *ncode = 0;
+    }
     if (!pm_module_section(s, ".bss", &bss) || !pm_module_export_bounds(s, function, &lo, &hi) ||
         !pm_module_insns(s, lo, hi, &v, &n))
-        return 0;
-    bool widths_ok = true;
+        return false;
+    bool single = true, widths_ok = true;
     for (size_t i = 0; i < n; i++) {
         switch (v[i].kind) {
         case PM_INSN_LOAD:
@@ -46,12 +51,9 @@ static size_t bss_operands(pymac_session *s, const char *function, unsigned widt
         }
         if (!pm_section_has(&bss, v[i].target, 1))
             continue;
-        if (count && v[i].target != seen)
-            count++;
-        if (!count) {
-            count = 1;
-            seen = v[i].target;
-        }
+        if (seen && v[i].target != seen)
+            single = false;
+        seen = v[i].target;
         if (width && v[i].width != width && v[i].kind != PM_INSN_LEA)
             widths_ok = false;
     }
@@ -61,14 +63,14 @@ static size_t bss_operands(pymac_session *s, const char *function, unsigned widt
     } else {
         free(v);
     }
-    *one = count == 1 && widths_ok ? seen : 0;
-    return count;
+    *one = seen && single && widths_ok ? seen : 0;
+    return *one != 0;
 }
 
 uint64_t pm_find_single_bss_operand(pymac_session *s, const char *function, unsigned width)
 {
     uint64_t one;
-    bss_operands(s, function, width, &one, NULL, NULL);
+    single_bss_operand(s, function, width, &one, NULL, NULL);
     return one;
 }
 
@@ -132,11 +134,13 @@ uint64_t pm_find_numfree(pymac_session *s, const char *file, uint32_t *size)
     if (!function)
         return 0;
     bool tuple = strcmp(file, "tupleobject.c") == 0;
-    pm_insn *v;
-    size_t n;
+    pm_insn *v = NULL;
+    size_t n = 0;
     uint64_t at, count, len = 1;
-    if (bss_operands(s, function, 4, &at, &v, &n) != 1 || !at)
+    if (!single_bss_operand(s, function, 4, &at, &v, &n)) {
+        free(v);
         return 0;
+    }
     if (tuple) {
         /* for (i = 1; i < PyTuple_MAXSAVESIZE; i++): the one compare with a
          * constant is the bound */

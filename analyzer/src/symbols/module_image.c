@@ -37,7 +37,8 @@ bool pm_module_section(pymac_session *s, const char *name, pm_section *out)
 
 bool pm_section_has(const pm_section *sec, uint64_t addr, uint64_t len)
 {
-    return sec->size && addr >= sec->addr && len <= sec->size && addr - sec->addr <= sec->size - len;
+    return sec->size && addr >= sec->addr && len <= sec->size &&
+           addr - sec->addr <= sec->size - len;
 }
 
 /* .eh_frame_hdr's table, as GCC and the linkers write it: version 1, the
