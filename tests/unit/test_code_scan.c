@@ -127,6 +127,28 @@ static void test_immediates_and_branches(void)
     CU_ASSERT_EQUAL(jmp->target, BASE + 31 + 0x100);
 }
 
+static void test_indexed_absolute(void)
+{
+    /* Debian's non-PIE python3.11: arena_map_root.ptrs[i] */
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x0c, 0xc5, 0xe0, 0xf0, 0xa7, 0x00, /* mov 0xa7f0e0(,%rax,8),%rcx */
+        0x48, 0x89, 0x14, 0xc5, 0xe0, 0xf0, 0xa7, 0x00, /* mov %rdx,0xa7f0e0(,%rax,8) */
+        0x48, 0x8b, 0x0c, 0x24,                         /* mov (%rsp),%rcx: a base, no */
+    };
+    seen s = {0};
+    pm_code_scan(code, sizeof code, BASE, collect, &s);
+    const pm_insn *ld = at(&s, BASE), *st = at(&s, BASE + 8);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ld);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(ld->kind, PM_INSN_ABS_INDEXED);
+    CU_ASSERT_EQUAL(ld->target, 0xa7f0e0);
+    CU_ASSERT_EQUAL(ld->reg, 1);
+    CU_ASSERT_EQUAL(ld->len, 8);
+    CU_ASSERT_EQUAL(st->kind, PM_INSN_ABS_INDEXED);
+    CU_ASSERT_EQUAL(st->reg, PM_REG_RDX);
+    CU_ASSERT_PTR_NULL(at(&s, BASE + 16));
+}
+
 static void test_truncated(void)
 {
     /* a form cut by the end of the buffer is not read past it */
@@ -251,6 +273,7 @@ bool register_code_scan_tests(void)
     static const unit_test tests[] = {
         {"RIP-relative forms", test_rip_forms},
         {"immediates and branches", test_immediates_and_branches},
+        {"indexed absolute operands", test_indexed_absolute},
         {"a form cut short", test_truncated},
         {"strings in .rodata", test_cstring},
         {"usedpools in the initial image", test_self_pair_run},

@@ -21,9 +21,13 @@
  * - usable_arenas, unused_arena_objects, nfp2lasta: their values follow
  *   from the arena table's links; each is the one .bss word (window, for
  *   nfp2lasta) holding that value. Its length (MAX_POOLS_IN_ARENA + 1)
- *   follows from the arenas' ntotalpools.
- * - arena_map_root (3.10+): the one .bss array in which every allocated
- *   arena maps to the coverage arena_map_mark_used wrote for it.
+ *   follows from the arenas' ntotalpools. With no arena ever allocated
+ *   (PYTHONMALLOC=malloc) they hold their initial NULLs: values without an
+ *   address, which is all pymac reads of them.
+ * - arena_map_root (3.10+): the one other .bss array the functions counting
+ *   the map's nodes name (arena_map_mark_used); with arenas allocated, it
+ *   must be the one .bss array in which every arena maps to the coverage
+ *   arena_map_mark_used wrote for it.
  * Each finder answers only when exactly one candidate passes. */
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +68,9 @@ typedef struct finder {
     pymac_session *s;
     const pm_layout *L;
     pm_section text, rodata, data, bss;
-    pm_insn *body; /* the stats function's code */
+    pm_insn *body; /* the stats function's code, at [body_lo, body_hi) */
     size_t nbody;
+    uint64_t body_lo, body_hi;
     uint64_t *calls; /* addresses of its calls to function starts */
     size_t ncalls;
     uint8_t *bss_copy; /* the core's .bss */
@@ -109,6 +114,8 @@ static bool stats_body(finder *f, uint64_t label)
     if (names_label(head, nhead, label)) {
         f->body = head;
         f->nbody = nhead;
+        f->body_lo = lo;
+        f->body_hi = hi;
     }
     uint64_t chosen = 0;
     for (size_t i = 0; !f->body && i < nhead; i++) {
@@ -131,6 +138,8 @@ static bool stats_body(finder *f, uint64_t label)
             chosen = t;
             f->body = v;
             f->nbody = n;
+            f->body_lo = flo;
+            f->body_hi = fhi;
             continue;
         }
         free(v);
@@ -574,6 +583,72 @@ static uint64_t radix_root(const finder *f)
     return found;
 }
 
+typedef struct count_users {
+    uint64_t mid, bot;
+    uint64_t at[16]; /* instructions naming either count */
+    size_t n;
+    bool overflow;
+} count_users;
+
+static bool note_count_user(void *ctx, const pm_insn *in)
+{
+    count_users *c = ctx;
+    bool rip_operand = in->kind == PM_INSN_LOAD || in->kind == PM_INSN_LOAD_SX32 ||
+                       in->kind == PM_INSN_STORE || in->kind == PM_INSN_CMP ||
+                       in->kind == PM_INSN_MEM_IMM || in->kind == PM_INSN_MEM_OTHER;
+    if ((in->target != c->mid && in->target != c->bot) || !rip_operand)
+        return true;
+    if (c->n == sizeof c->at / sizeof c->at[0]) {
+        c->overflow = true;
+        return false;
+    }
+    c->at[c->n++] = in->at;
+    return true;
+}
+
+/* arena_map_root from the code: the one other .bss static the functions
+ * counting the map's nodes name (arena_map_mark_used, with arena_map_get
+ * inlined: a lea of the root in a shared library, an indexed absolute
+ * operand in a non-PIE executable); the stats function aside. 0 if none or
+ * several. */
+static uint64_t radix_root_in_code(const finder *f, uint64_t mid, uint64_t bot)
+{
+    count_users c = {.mid = mid, .bot = bot};
+    pm_code_scan(f->text.bytes, f->text.size, f->text.addr, note_count_user, &c);
+    if (c.overflow)
+        return 0;
+    uint64_t found = 0, done_lo[16];
+    size_t ndone = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        uint64_t lo, hi;
+        if (!pm_module_function_bounds(f->s, c.at[i], &lo, &hi))
+            return 0;
+        bool seen = lo == f->body_lo;
+        for (size_t k = 0; k < ndone; k++)
+            seen |= done_lo[k] == lo;
+        if (seen)
+            continue;
+        done_lo[ndone++] = lo;
+        pm_insn *v;
+        size_t n;
+        if (!pm_module_insns(f->s, lo, hi, &v, &n))
+            return 0;
+        for (size_t j = 0; j < n; j++) {
+            if ((v[j].kind != PM_INSN_LEA && v[j].kind != PM_INSN_ABS_INDEXED) ||
+                v[j].target == mid || v[j].target == bot ||
+                !pm_section_has(&f->bss, v[j].target, 8))
+                continue;
+            if (found && found != v[j].target) {
+                free(v);
+                return 0;
+            }
+            found = v[j].target;
+        }
+        free(v);
+    }
+    return found;
+}
+
 static bool read_bss(finder *f)
 {
     if (!f->bss.size || f->bss.size > MAX_BSS)
@@ -598,7 +673,8 @@ static pm_var var(uint64_t addr, uint32_t size)
     return v;
 }
 
-static bool find(finder *f, pm_obmalloc_vars *om, const char **missing, const char **detail)
+static bool find(finder *f, pm_obmalloc_vars *om, const char **missing, const char **detail,
+                 bool *never_allocated)
 {
     pymac_session *s = f->s;
     const pm_layout *L = f->L;
@@ -692,37 +768,54 @@ static bool find(finder *f, pm_obmalloc_vars *om, const char **missing, const ch
     free(pools);
     if (!ok)
         return false;
-    uint64_t usable, unused, *nfp = calloc(f->max_pools + 1, 8);
-    /* no value to look for when no arena has a free pool; with none
-     * allocated at all, pymalloc is likely not in use */
+    uint64_t usable = 0, unused = 0, *nfp = calloc(f->max_pools + 1, 8);
+    uint64_t nfp_len = 8ull * (f->max_pools + 1);
     *missing = "usable_arenas";
-    if (!cur)
-        *detail = " (no arena is allocated, as with PYTHONMALLOC=malloc: the list is empty, "
-                  "and no word of the data can be told to be its head)";
     bool heads = nfp && derive_heads(f, &usable, &unused, nfp);
     if (nfp && !heads)
         *detail = " (its value follows from the arena table's links, which are not one list "
                   "each: a damaged core?)";
-    if (!heads || !usable || !read_bss(f)) {
+    if (!heads || !read_bss(f)) {
         free(nfp);
         return false;
     }
-    uint64_t nfp_at = nfp_window(f, nfp), nfp_len = 8ull * (f->max_pools + 1);
-    free(nfp);
-    *missing = "nfp2lasta";
-    if (!nfp_at)
-        return false;
-    om->nfp2lasta = var(nfp_at, (uint32_t)nfp_len);
-    om->usable_arenas = var(bss_holding(f, usable, arenas, nfp_at, nfp_at + nfp_len), 8);
-    *missing = "usable_arenas";
-    if (!om->usable_arenas.ok)
-        return false;
-    /* optional to the walk: with no unallocated entry there is no list */
-    om->unused_arena_objects =
-        var(unused ? bss_holding(f, unused, arenas, nfp_at, nfp_at + nfp_len) : 0, 8);
+    if (!ntimes) {
+        /* pymalloc never allocated an arena (PYTHONMALLOC=malloc): its
+         * lists are empty and nfp2lasta all NULL, as initialized. pymac
+         * reads only their values (and nfp2lasta's length): no address */
+        free(nfp);
+        *never_allocated = true;
+        om->nfp2lasta = (pm_var){0, (uint32_t)nfp_len, false};
+        om->usable_arenas = (pm_var){0, 8, false};
+        om->unused_arena_objects = (pm_var){0, 8, false};
+    } else {
+        if (!usable)
+            *detail = " (no arena has a free pool: the list is empty, and no word of the "
+                      "data can be told to be its head)";
+        uint64_t nfp_at = usable ? nfp_window(f, nfp) : 0;
+        free(nfp);
+        if (!usable)
+            return false;
+        *missing = "nfp2lasta";
+        if (!nfp_at)
+            return false;
+        om->nfp2lasta = var(nfp_at, (uint32_t)nfp_len);
+        om->usable_arenas = var(bss_holding(f, usable, arenas, nfp_at, nfp_at + nfp_len), 8);
+        *missing = "usable_arenas";
+        if (!om->usable_arenas.ok)
+            return false;
+        /* optional to the walk: with no unallocated entry there is no list */
+        om->unused_arena_objects =
+            var(unused ? bss_holding(f, unused, arenas, nfp_at, nfp_at + nfp_len) : 0, 8);
+    }
     if (radix) {
+        /* the code names it; with arenas allocated, the data must agree */
         *missing = "arena_map_root";
-        om->arena_map_root = var(radix_root(f), L->map_root_size);
+        uint64_t root = radix_root_in_code(f, om->arena_map_mid_count.addr,
+                                           om->arena_map_bot_count.addr);
+        if (root && cur && radix_root(f) != root)
+            root = 0;
+        om->arena_map_root = var(root, L->map_root_size);
         if (!om->arena_map_root.ok)
             return false;
     }
@@ -731,12 +824,13 @@ static bool find(finder *f, pm_obmalloc_vars *om, const char **missing, const ch
 }
 
 bool pm_find_obmalloc(pymac_session *s, pm_obmalloc_vars *om, const char **missing,
-                      const char **detail)
+                      const char **detail, bool *never_allocated)
 {
     finder f = {.s = s, .L = s->layout};
     memset(om, 0, sizeof *om);
     *detail = "";
-    bool ok = find(&f, om, missing, detail);
+    *never_allocated = false;
+    bool ok = find(&f, om, missing, detail, never_allocated);
     free(f.body);
     free(f.calls);
     free(f.bss_copy);

@@ -73,6 +73,7 @@ static pymac_status locate_obmalloc(pymac_session *s, pymac_error *err)
     pm_runtime *rt = s->rt;
     pm_layout *L = s->layout;
     pm_obmalloc_vars *om = &rt->om;
+    bool never_allocated = false; /* a stripped 3.8-3.11 that made no arena */
     if (rt->minor <= 11) {
         om->arenas = var_from_symbol(s, "arenas");
         om->maxarenas = var_from_symbol(s, "maxarenas");
@@ -93,7 +94,8 @@ static pymac_status locate_obmalloc(pymac_session *s, pymac_error *err)
         const char *missing = NULL, *detail = "";
         /* no symbol names them (a stripped build): found from the code and
          * data (obmalloc_find.c), all or none */
-        if (!om->arenas.ok && !s->python.dwarf && !pm_find_obmalloc(s, om, &missing, &detail))
+        if (!om->arenas.ok && !s->python.dwarf &&
+            !pm_find_obmalloc(s, om, &missing, &detail, &never_allocated))
             return pm_fail(err, PYMAC_E_NO_DEBUGINFO, s->python.no_dwarf_hint,
                            "%s, and CPython %s keeps pymalloc's '%s' in a file static that "
                            "only the symbol table or DWARF names; its search in the code and "
@@ -134,6 +136,11 @@ static pymac_status locate_obmalloc(pymac_session *s, pymac_error *err)
         {"usedpools", &om->usedpools},
     };
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        /* the lists and nfp2lasta of a pymalloc that made no arena: NULL,
+         * read as such without an address (the walk reads nothing else) */
+        if (never_allocated && (required[i].v == &om->usable_arenas ||
+                                required[i].v == &om->nfp2lasta))
+            continue;
         if (!required[i].v->ok)
             return pm_fail(err, PYMAC_E_UNSUPPORTED,
                            "pymalloc state not found: was this CPython built --without-pymalloc?",

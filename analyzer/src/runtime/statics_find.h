@@ -15,9 +15,12 @@
  * _PyObject_DebugMallocStats, _Py_GetAllocatedBlocks and new_arena, the
  * initial image of usedpools and the arena table (obmalloc_find.c). On
  * failure, false, *missing names the static not found and *detail says
- * more ("" or a parenthesis starting with a space). */
+ * more ("" or a parenthesis starting with a space). *never_allocated: no
+ * arena was ever allocated (PYTHONMALLOC=malloc), and usable_arenas,
+ * unused_arena_objects and nfp2lasta, all NULL, have no address (ok false;
+ * nfp2lasta's size is still its length). */
 bool pm_find_obmalloc(pymac_session *s, pm_obmalloc_vars *om, const char **missing,
-                      const char **detail);
+                      const char **detail, bool *never_allocated);
 
 /* The one run of at least min and at most max 16-byte-aligned pairs of
  * words in image[0 .. size) (mapped at addr, linked at link) that each hold

@@ -18,6 +18,8 @@
  *   REX.W 3d imm32                 cmp $imm32, %rax
  *   REX.W 81 /7 (mod 11) imm32     cmp $imm32, %reg64
  *   REX.W 83 /7 (mod 11) imm8      cmp $imm8, %reg64 (a loop's bound)
+ *   [REX] 8b/89 modrm(mod 00, rm 100) SIB(base 101) disp32
+ *                                  mov X(,%idx,scale) and back: an array
  * and e8/e9 rel32, direct call and jmp. */
 #include <string.h>
 
@@ -87,6 +89,15 @@ static bool decode_at(const uint8_t *code, size_t len, size_t i, uint64_t vaddr,
         out->reg = (uint8_t)((modrm & 7) | (rex & 1 ? 8 : 0));
         out->len = (uint8_t)(j - i + 6);
         out->target = (uint64_t)(int64_t)get_i32(code + j + 2);
+        return true;
+    }
+    if ((op == 0x8b || op == 0x89) && (modrm & 0xc7) == 0x04 && j + 7 <= len &&
+        (code[j + 2] & 7) == 5) {
+        out->kind = PM_INSN_ABS_INDEXED;
+        out->reg = (uint8_t)(digit | (rex & 4 ? 8 : 0));
+        out->width = w ? 8 : 4;
+        out->len = (uint8_t)(j - i + 7);
+        out->target = (uint64_t)(int64_t)get_i32(code + j + 3);
         return true;
     }
     if ((modrm & 0xc7) != 0x05 || j + 6 > len)

@@ -21,6 +21,8 @@ typedef enum pm_insn_kind {
     PM_INSN_MEM_OTHER, /* inc/dec X(%rip) (op: the /digit) */
     PM_INSN_IMM32,     /* mov $imm32, %reg32 (a non-PIE address); target is the value */
     PM_INSN_CMP_IMM,   /* cmp $imm8/$imm32, %reg64 (sign-extended); target is the value */
+    PM_INSN_ABS_INDEXED, /* mov X(,%idx,scale), %reg / the store: a non-PIE array;
+                          * target is X (sign-extended) */
     PM_INSN_CALL,      /* call rel32 */
     PM_INSN_JMP,       /* jmp rel32 */
 } pm_insn_kind;
