@@ -38,7 +38,8 @@ int main(int argc, char **argv)
         !register_ranges_tests() || !register_tracemalloc_tests() ||
         !register_dominators_tests() || !register_mimalloc_tests() ||
         !register_html_tests() || !register_decompress_tests() ||
-        !register_treemap_tests() || !register_layout_table_tests()) {
+        !register_treemap_tests() || !register_layout_table_tests() ||
+        !register_code_scan_tests()) {
         fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
         CU_cleanup_registry();
         return 1;

@@ -24,6 +24,7 @@ bool register_html_tests(void);
 bool register_decompress_tests(void);
 bool register_treemap_tests(void);
 bool register_layout_table_tests(void);
+bool register_code_scan_tests(void);
 
 /* Registers tests[] (NULL-terminated by name) in a new suite. */
 typedef struct unit_test {

@@ -142,11 +142,34 @@ pymac_status pm_tm_locate(pymac_session *s, pm_tm_vars *v, pymac_error *err)
         v->traces = static_var(s, "tracemalloc_traces", "_tracemalloc.c");
         if (s->rt->minor >= 9)
             v->domains = static_var(s, "tracemalloc_domains", "_tracemalloc.c");
-        if (!config || !v->traced_memory || !v->peak_traced_memory || !v->traces ||
-            (s->rt->minor >= 9 && !v->domains))
+        bool all = v->traced_memory && v->peak_traced_memory && v->traces &&
+                   (s->rt->minor < 9 || v->domains);
+        if (config && !all && !s->python.dwarf) {
+            /* stripped: only the config is exported (_Py_tracemalloc_config);
+             * _tracemalloc.c's statics are named by no symbol, and pymac
+             * does not search its code for them. Not tracing, they hold
+             * nothing (pm_tm_vars.untraced_unlocated); tracing, they hold
+             * the traces, and no answer is given. */
+            uint64_t tracing;
+            member(s, "_PyTraceMalloc_Config", "tracing", &f);
+            if (!pm_read_uint(s, config + (uint64_t)f.off, v->int_size, &tracing))
+                return pm_fail(err, PYMAC_E_CORRUPT, NULL,
+                               "tracemalloc's configuration at 0x%llx cannot be read",
+                               (unsigned long long)config);
+            if (tracing)
+                return pm_fail(err, PYMAC_E_NO_DEBUGINFO, s->python.no_dwarf_hint,
+                               "%s, and the process traced with tracemalloc, whose state "
+                               "(tracemalloc_traces) CPython %s keeps in file statics that "
+                               "only the symbol table or DWARF names",
+                               s->python.no_dwarf_why, s->rt->version);
+            v->untraced_unlocated = true;
+            all = true;
+        }
+        if (!config || !all)
             return pm_fail(err, PYMAC_E_UNSUPPORTED, "pass matching debug info with --debug-dir",
                            "the symbols of tracemalloc's state are missing from %s (CPython %s)",
-                           s->python.debug_path, s->rt->version);
+                           s->python.debug_path ? s->python.debug_path : s->python.path,
+                           s->rt->version);
     }
     member(s, "_PyTraceMalloc_Config", "tracing", &f);
     v->tracing = config + (uint64_t)f.off;

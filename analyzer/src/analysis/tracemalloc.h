@@ -51,6 +51,11 @@ typedef struct pm_tm_vars {
     uint64_t traced_memory, peak_traced_memory; /* size_t */
     uint64_t traces, domains;                 /* _Py_hashtable_t * */
     uint32_t int_size;
+    /* a stripped 3.8-3.11 that is not tracing: _tracemalloc.c's statics are
+     * not located (no symbol names them), and need not be: with tracing off
+     * its counters are 0 (tracemalloc_clear_traces() zeroes them on stop)
+     * and there is no trace to read */
+    bool untraced_unlocated;
 } pm_tm_vars;
 
 typedef struct pm_tracemalloc {

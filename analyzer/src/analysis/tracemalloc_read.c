@@ -249,8 +249,9 @@ static pymac_status read_vars(pymac_session *s, const pm_tm_vars *v, pm_tracemal
     uint64_t tracing, max_nframe;
     if (!pm_read_uint(s, v->tracing, v->int_size, &tracing) ||
         !pm_read_uint(s, v->max_nframe, v->int_size, &max_nframe) ||
-        !pm_read_u64(s, v->traced_memory, &tm->traced_memory) ||
-        !pm_read_u64(s, v->peak_traced_memory, &tm->peak_traced_memory))
+        (!v->untraced_unlocated &&
+         (!pm_read_u64(s, v->traced_memory, &tm->traced_memory) ||
+          !pm_read_u64(s, v->peak_traced_memory, &tm->peak_traced_memory))))
         return pm_fail(err, PYMAC_E_CORRUPT, NULL, "tracemalloc's configuration at 0x%llx cannot "
                        "be read", (unsigned long long)v->tracing);
     tm->tracing = tracing != 0;

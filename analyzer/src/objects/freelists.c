@@ -13,6 +13,7 @@
 
 #include "freelists.h"
 #include "layout.h"
+#include "statics_find.h"
 
 typedef struct fl_line {
     const char *label;      /* "PyDictObject" as printed */
@@ -115,7 +116,12 @@ static bool locate(pymac_session *s, const char *file, const char *interp_path, 
     if (file) {
         pm_symbol sym = pm_symbol_lookup(s, "numfree", file);
         *out = (pm_var){sym.addr, (uint32_t)sym.size, sym.found};
-        return sym.found;
+        if (!sym.found && !s->python.dwarf) { /* stripped: statics_find.c */
+            uint32_t size = 0;
+            uint64_t at = pm_find_numfree(s, file, &size);
+            *out = (pm_var){at, size, at != 0};
+        }
+        return out->ok;
     }
     pm_field f;
     static const char per_thread[] = "object_state.";

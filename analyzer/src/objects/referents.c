@@ -9,6 +9,7 @@
 #include "layout.h"
 #include "ref_layout.h"
 #include "referents.h"
+#include "statics_find.h"
 #include "value.h"
 
 /* bounds on counts read from the target; memory reads fail long before */
@@ -86,6 +87,8 @@ static const ref_layout *layout(pymac_session *s)
     pm_lookup_field(s, "PyTypeObject", "tp_weaklistoffset", &R->tp_weaklistoffset);
     pm_lookup_field(s, "PyHeapTypeObject", "ht_cached_keys", &R->ht_cached_keys);
     R->set_dummy = pm_symbol_lookup(s, "_dummy_struct", "setobject.c").addr;
+    if (!R->set_dummy && !s->python.dwarf) /* stripped: what _PySet_Dummy points to */
+        R->set_dummy = pm_find_set_dummy(s);
     R->resolved = true;
     s->refs = R;
     return R;

@@ -11,6 +11,7 @@
  * _PyRuntime.allocators.debug.obj.alloc (3.12+) or _PyMem_Debug.obj.alloc
  * (debug_alloc_api_t raw, mem, obj). Each function is known by its symbol. */
 #include "layout.h"
+#include "statics_find.h"
 #include "symbols.h"
 
 static uint64_t func(pymac_session *s, const char *name)
@@ -26,10 +27,13 @@ static uint64_t member_of(pymac_session *s, uint64_t addr, const pm_field *f)
     return addr && f->ok && pm_read_field(s, addr, f, &v) ? v : 0;
 }
 
-/* The object domain's allocator (debug: the one the hooks wrap), or 0. */
-static uint64_t obj_allocator(pymac_session *s, bool debug)
+/* The object domain's allocator (debug: the one the hooks wrap), or 0.
+ * found: the statics of a stripped 3.8-3.11, from its code (statics_find.h). */
+static uint64_t obj_allocator(pymac_session *s, bool debug, const pm_allocator_statics *found)
 {
     pm_field f;
+    if (found)
+        return debug ? found->debug_obj_alloc : found->pyobject;
     if (s->rt->minor >= 12) {
         pm_lookup_field(s, "_PyRuntimeState",
                         debug ? "allocators.debug.obj.alloc" : "allocators.standard.obj", &f);
@@ -56,7 +60,17 @@ void pm_allocator_detect(pymac_session *s)
     uint64_t debug = func(s, "_PyMem_DebugMalloc"), pymalloc = func(s, "_PyObject_Malloc");
     uint64_t raw = func(s, "_PyMem_RawMalloc");
     uint64_t mi = rt->minor >= 13 ? func(s, "_PyObject_MiMalloc") : 0;
-    uint64_t at = obj_allocator(s, false), fn = 0;
+    /* a stripped 3.8-3.11: no symbol names these; its code does */
+    pm_allocator_statics statics;
+    const pm_allocator_statics *found = NULL;
+    if (!pymalloc && !s->python.dwarf && rt->minor <= 11 &&
+        pm_find_allocator_statics(s, &statics)) {
+        found = &statics;
+        debug = statics.debug_malloc;
+        pymalloc = statics.pymalloc;
+        raw = statics.raw_malloc;
+    }
+    uint64_t at = obj_allocator(s, false, found), fn = 0;
     /* both members asked up front, whatever the symbols let us tell: a
      * layout table made from a build with them answers one without */
     pm_field f_malloc, f_ctx;
@@ -69,11 +83,12 @@ void pm_allocator_detect(pymac_session *s)
         if (fn == debug && !rt->debug_hooks) {
             /* obmalloc.c's debug layout: [size_t n][API id + SST-1 pad
              * bytes] the data [SST pad bytes]; SST = sizeof(size_t) */
-            uint32_t sst = pm_lookup_size(s, "size_t");
+            /* found in x86-64 code: an LP64 size_t */
+            uint32_t sst = found ? 8 : pm_lookup_size(s, "size_t");
             rt->debug_hooks = true;
             rt->debug_front = 2 * sst;
             rt->debug_back = sst;
-            at = obj_allocator(s, true);
+            at = obj_allocator(s, true, found);
             continue;
         }
         if (fn == pymalloc || fn == raw || (mi && fn == mi))

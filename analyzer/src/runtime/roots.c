@@ -7,6 +7,7 @@
 #include "frames.h"
 #include "layout.h"
 #include "roots.h"
+#include "statics_find.h"
 #include "symbols.h"
 
 typedef struct frame_ctx {
@@ -100,6 +101,8 @@ void pm_roots_walk(pymac_session *s, int which, pm_root_fn fn, void *ctx)
         fn(ctx, v, "interned strings");
     } else {
         pm_symbol sym = pm_symbol_lookup(s, "interned", "unicodeobject.c");
+        if (!sym.found && !s->python.dwarf) /* stripped: statics_find.c */
+            sym.found = (sym.addr = pm_find_interned(s)) != 0;
         if (sym.found && pm_read_u64(s, sym.addr, &v) && v)
             fn(ctx, v, "interned strings");
     }

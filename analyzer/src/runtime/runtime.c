@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "layout.h"
+#include "statics_find.h"
 
 static const char MISMATCH_HINT[] =
     "the debug info does not describe this interpreter; give the matching file with --debug-dir";
@@ -28,6 +29,8 @@ static bool read_version(pymac_session *s, pm_runtime *rt)
         return true;
     }
     sym = pm_symbol_lookup(s, "version", "getversion.c");
+    if (!sym.found && !s->python.dwarf) /* stripped: Py_GetVersion's buffer */
+        sym.found = (sym.addr = pm_find_version_buffer(s)) != 0;
     char text[64];
     unsigned major, minor, micro;
     if (sym.found && pm_read_cstr(s, sym.addr, text, sizeof text) &&
@@ -70,6 +73,7 @@ static pymac_status locate_obmalloc(pymac_session *s, pymac_error *err)
     pm_runtime *rt = s->rt;
     pm_layout *L = s->layout;
     pm_obmalloc_vars *om = &rt->om;
+    bool never_allocated = false; /* a stripped 3.8-3.11 that made no arena */
     if (rt->minor <= 11) {
         om->arenas = var_from_symbol(s, "arenas");
         om->maxarenas = var_from_symbol(s, "maxarenas");
@@ -87,6 +91,16 @@ static pymac_status locate_obmalloc(pymac_session *s, pymac_error *err)
             om->arena_map_mid_count = var_from_symbol(s, "arena_map_mid_count");
             om->arena_map_bot_count = var_from_symbol(s, "arena_map_bot_count");
         }
+        const char *missing = NULL, *detail = "";
+        /* no symbol names them (a stripped build): found from the code and
+         * data (obmalloc_find.c), all or none */
+        if (!om->arenas.ok && !s->python.dwarf &&
+            !pm_find_obmalloc(s, om, &missing, &detail, &never_allocated))
+            return pm_fail(err, PYMAC_E_NO_DEBUGINFO, s->python.no_dwarf_hint,
+                           "%s, and CPython %s keeps pymalloc's '%s' in a file static that "
+                           "only the symbol table or DWARF names; its search in the code and "
+                           "data of the stripped build found no single answer%s",
+                           s->python.no_dwarf_why, rt->version, missing, detail);
     } else {
         uint64_t base = rt->main_interp + (uint64_t)L->interp_obmalloc.off;
         if (rt->minor >= 13 && !pm_read_u64(s, base, &base))
@@ -122,14 +136,11 @@ static pymac_status locate_obmalloc(pymac_session *s, pymac_error *err)
         {"usedpools", &om->usedpools},
     };
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
-        if (!required[i].v->ok && !s->python.dwarf && rt->minor <= 11)
-            /* 3.8-3.11 keep the allocator in file statics that only the
-             * symbol table names: a stripped build has none (a search of
-             * the data for them is not written yet) */
-            return pm_fail(err, PYMAC_E_NO_DEBUGINFO, s->python.no_dwarf_hint,
-                           "%s, and CPython %s keeps pymalloc's '%s' in a file static that "
-                           "only the symbol table or DWARF names (a stripped build has neither)",
-                           s->python.no_dwarf_why, rt->version, required[i].name);
+        /* the lists and nfp2lasta of a pymalloc that made no arena: NULL,
+         * read as such without an address (the walk reads nothing else) */
+        if (never_allocated && (required[i].v == &om->usable_arenas ||
+                                required[i].v == &om->nfp2lasta))
+            continue;
         if (!required[i].v->ok)
             return pm_fail(err, PYMAC_E_UNSUPPORTED,
                            "pymalloc state not found: was this CPython built --without-pymalloc?",

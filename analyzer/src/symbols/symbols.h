@@ -65,4 +65,30 @@ bool pm_module_file_read(pymac_session *s, uint64_t addr, void *buf, size_t len)
  * many (0 without the module's ELF headers). */
 size_t pm_module_writable(pymac_session *s, uint64_t *pairs, size_t cap);
 
+/* ---- the module's ELF file as code and initial data (module_image.c) ---- */
+
+/* A section of the python module: run-time address, size, and its bytes in
+ * the file (NULL for .bss, which has none). */
+typedef struct pm_section {
+    uint64_t addr, size;
+    const uint8_t *bytes;
+} pm_section;
+/* The allocated section named name (".text", ".rodata", ".data", ".bss"). */
+bool pm_module_section(pymac_session *s, const char *name, pm_section *out);
+/* Are the len bytes at addr inside sec? */
+bool pm_section_has(const pm_section *sec, uint64_t addr, uint64_t len);
+/* [lo, hi) of the function holding the run-time address addr, from the
+ * module's .eh_frame (local functions too, which .dynsym does not list). */
+bool pm_module_function_bounds(pymac_session *s, uint64_t addr, uint64_t *lo, uint64_t *hi);
+/* The word at addr in .data as the file holds it, before the program ran:
+ * link-time addresses (a shared library's RELATIVE addends), without the
+ * bias. */
+bool pm_module_image_u64(pymac_session *s, uint64_t addr, uint64_t *out);
+/* The instructions of known forms (code_scan.h) in [lo, hi) of the file's
+ * .text, malloc'd into *out; false if the range is not there. */
+struct pm_insn;
+bool pm_module_insns(pymac_session *s, uint64_t lo, uint64_t hi, struct pm_insn **out, size_t *n);
+/* [lo, hi) of an exported function, by its size in .dynsym. */
+bool pm_module_export_bounds(pymac_session *s, const char *name, uint64_t *lo, uint64_t *hi);
+
 #endif
