@@ -71,6 +71,18 @@ static inline size_t pm_lower_bound_u32(const uint32_t *a, size_t n, uint32_t v)
 }
 
 /* The same over 64-bit values (addresses). */
+/* floor(log2(v)), 0 for v <= 1: a power of two's bit count (the radix
+ * tree's levels). */
+static inline unsigned pm_log2_u64(uint64_t v)
+{
+    unsigned n = 0;
+    while (v > 1) {
+        v >>= 1;
+        n++;
+    }
+    return n;
+}
+
 /* For a sorted array of n elements of `stride` bytes, each with a u64 key
  * at byte `key`: how many keys are <= v (the index after the last element
  * at or below v; 0 if none is). The lookup of "the region holding addr". */

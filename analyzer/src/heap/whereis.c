@@ -7,22 +7,12 @@
 #include "layout.h"
 #include "obmalloc.h"
 
-static unsigned log2u(uint64_t v)
-{
-    unsigned n = 0;
-    while (v > 1) {
-        v >>= 1;
-        n++;
-    }
-    return n;
-}
-
 /* address_in_range() of 3.10+: -1 unreadable, 0 no, 1 yes. */
 static int radix_lookup(pymac_session *s, const pymac_pymalloc *h, uint64_t p)
 {
     const pm_layout *L = s->layout;
-    unsigned arena_bits = log2u(h->arena_size), bot_bits = log2u(L->map_bot_len),
-             mid_bits = log2u(L->map_mid_len);
+    unsigned arena_bits = pm_log2_u64(h->arena_size), bot_bits = pm_log2_u64(L->map_bot_len),
+             mid_bits = pm_log2_u64(L->map_mid_len);
     uint64_t i1 = (p >> (arena_bits + bot_bits + mid_bits)) & (L->map_top_len - 1);
     uint64_t i2 = (p >> (arena_bits + bot_bits)) & (L->map_mid_len - 1);
     uint64_t i3 = (p >> arena_bits) & (L->map_bot_len - 1);

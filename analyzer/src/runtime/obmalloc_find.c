@@ -517,16 +517,6 @@ static uint64_t nfp_window(const finder *f, const uint64_t *nfp)
     return found;
 }
 
-static unsigned log2u(uint64_t v)
-{
-    unsigned n = 0;
-    while (v > 1) {
-        v >>= 1;
-        n++;
-    }
-    return n;
-}
-
 /* 3.10+: does the radix tree rooted at root hold, for the arena at base,
  * the coverage arena_map_mark_used wrote (tail_hi: -1 for an aligned
  * arena, else its offset in the ARENA_SIZE block)? */
@@ -534,8 +524,8 @@ static bool maps_arena(const finder *f, uint64_t root, uint64_t base)
 {
     const pm_layout *L = f->L;
     uint64_t arena_size = (uint64_t)f->pool_size * f->max_pools;
-    unsigned a_bits = log2u(arena_size), b_bits = log2u(L->map_bot_len),
-             m_bits = log2u(L->map_mid_len);
+    unsigned a_bits = pm_log2_u64(arena_size), b_bits = pm_log2_u64(L->map_bot_len),
+             m_bits = pm_log2_u64(L->map_mid_len);
     uint64_t i1 = (base >> (a_bits + b_bits + m_bits)) & (L->map_top_len - 1);
     uint64_t i2 = (base >> (a_bits + b_bits)) & (L->map_mid_len - 1);
     uint64_t i3 = (base >> a_bits) & (L->map_bot_len - 1);
@@ -561,7 +551,7 @@ static uint64_t radix_root(const finder *f)
         L->map_root_size > f->bss.size)
         return 0;
     uint64_t arena_size = (uint64_t)f->pool_size * f->max_pools;
-    unsigned shift = log2u(arena_size) + log2u(L->map_bot_len) + log2u(L->map_mid_len);
+    unsigned shift = pm_log2_u64(arena_size) + pm_log2_u64(L->map_bot_len) + pm_log2_u64(L->map_mid_len);
     uint64_t i1 = (first >> shift) & (L->map_top_len - 1), found = 0;
     for (uint64_t a = (f->bss.addr + 7) & ~7ull; a + 8 <= f->bss.addr + f->bss.size; a += 8) {
         if (!bss_word(f, a) || a - f->bss.addr < 8 * i1)
