@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "census.h"
+#include "heap.h"
 #include "mi_image.h"
 #include "object.h"
 #include "unit.h"
@@ -85,8 +86,16 @@ static void test_pages_and_free_lists(void)
     CU_ASSERT_PTR_EQUAL(pm_mi_segment_of(w, SEG1 + 8 * SLICE - 8), &w->segs[0]);
     CU_ASSERT_PTR_EQUAL(pm_mi_segment_of(w, SEG1 + 8 * SLICE), &w->segs[1]); /* SEG2 */
     CU_ASSERT_PTR_NULL(pm_mi_segment_of(w, SEG2 + 8 * SLICE));
-    CU_ASSERT_EQUAL(pm_mi_block_rest(&y->s, block_at(SEG1, 1, 64, 6) + 8), 56);
-    CU_ASSERT_EQUAL(pm_mi_block_rest(&y->s, block_at(SEG1, 1, 64, 7) + 8), 0);
+    /* the block holding an address, through the allocator interface: a used
+     * one to its end (56 bytes from +8), a free one known as free */
+    const pm_heap *heap;
+    CU_ASSERT_EQUAL_FATAL(pm_heap_get(&y->s, &heap, NULL), PYMAC_OK);
+    pm_heap_block b;
+    CU_ASSERT_TRUE(pm_heap_block_of(heap, block_at(SEG1, 1, 64, 6) + 8, &b));
+    CU_ASSERT_EQUAL(b.used, 1);
+    CU_ASSERT_EQUAL(b.addr + b.size - (block_at(SEG1, 1, 64, 6) + 8), 56);
+    CU_ASSERT_TRUE(pm_heap_block_of(heap, block_at(SEG1, 1, 64, 7) + 8, &b));
+    CU_ASSERT_EQUAL(b.used, 0);
 
     p = find_page(w, PAGE_AT(SEG1, 2));
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);

@@ -144,10 +144,6 @@ bool pm_mi_session_set_layout(pymac_session *s, const pm_mi_layout *L);
 /* Is addr in a used block (1), a free block (0) of a mimalloc page, or in
  * no page (-1, also when the heaps cannot be walked)? */
 int pm_mi_addr_state(pymac_session *s, uint64_t addr);
-/* Bytes from addr to the end of its block, if addr is in a used block of a
- * mimalloc page (a list's items, a dict's keys: raw memory the census
- * scans for pointers); else 0. */
-uint64_t pm_mi_block_rest(pymac_session *s, uint64_t addr);
 /* "mimalloc segment 0x..., page 0x... (gc heap, 64-byte blocks), block
  * 0x..." for the block holding addr, into buf; false when no page holds it. */
 bool pm_mi_describe(pymac_session *s, uint64_t addr, char *buf, size_t cap);

@@ -227,18 +227,6 @@ uint64_t pm_mi_main_heap(pymac_session *s, const pm_mi_layout *L, const pm_mi_wa
     return main_heap_by_data(s, L, w);
 }
 
-uint64_t pm_mi_block_rest(pymac_session *s, uint64_t addr)
-{
-    const pm_mi_walk *w;
-    if (pm_mi_session_walk(s, &w, NULL) > PYMAC_PARTIAL)
-        return 0;
-    const pm_mi_page *p;
-    if (block_state(s, w, addr, &p) != 1)
-        return 0;
-    uint64_t b = (addr - p->start) / p->block_size;
-    return p->start + (b + 1) * p->block_size - addr;
-}
-
 bool pm_mi_describe(pymac_session *s, uint64_t addr, char *buf, size_t cap)
 {
     const pm_mi_walk *w;
