@@ -287,6 +287,13 @@ pymac_status pymac_pymalloc_walk(pymac_session *s, const pymac_pymalloc **out, p
         st = read_counters(s, h, err);
     const pm_layout *L = s->layout;
     const pm_obmalloc_vars *om = &s->rt->om;
+    if (om->from_code_only) {
+        pm_warn(s, "pymalloc's statics were named by this stripped build's code, and its arena "
+                "table does not confirm them (damaged?): the arenas are read as the table holds "
+                "them, %u pools each, and usable_arenas is not checked",
+                om->nfp2lasta.size / 8 - 1);
+        h->partial = 1;
+    }
     uint64_t table_addr = 0;
     unsigned char *table = NULL;
     size_t table_len = (size_t)h->maxarenas * L->arena_object_size;

@@ -110,6 +110,11 @@ typedef struct pm_obmalloc_vars {
     pm_var arenas, maxarenas, unused_arena_objects, usable_arenas, nfp2lasta,
         narenas_currently_allocated, ntimes_arena_allocated, narenas_highwater,
         raw_allocated_blocks, usedpools, arena_map_root, arena_map_mid_count, arena_map_bot_count;
+    /* a stripped 3.8-3.11 whose arena table does not confirm the statics
+     * its code names (damaged): usable_arenas and unused_arena_objects
+     * unknown, nfp2lasta's length assumed (obmalloc_find.c); the walk is
+     * partial */
+    bool from_code_only;
 } pm_obmalloc_vars;
 
 typedef struct pm_runtime {

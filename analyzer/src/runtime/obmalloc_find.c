@@ -62,6 +62,7 @@ enum {
     MAX_ARENA_TABLE = 1 << 24, /* entries (pymalloc's own bound is lower) */
     LABEL_WINDOW = 32,        /* bytes after a label load when no call follows */
     NEW_ARENA_WINDOW = 48,    /* bytes before the store to narenas_highwater */
+    DEFAULT_MAX_POOLS = 64,   /* ARENA_SIZE / POOL_SIZE of every 3.8-3.11 build */
 };
 
 typedef struct finder {
@@ -324,7 +325,9 @@ static uint64_t usedpools_in_image(const finder *f, uint32_t *n)
 }
 
 /* Each pair of the core's usedpools is empty or heads a circular list of
- * pools of its own class; the pool size they imply. */
+ * pools of its own class; the pool size they imply. A pool in the part a
+ * cut-short core lacks neither confirms nor refutes (nor is listed): the
+ * walk reads the core as partial, as the DWARF run does. */
 static bool usedpools_check(finder *f, uint64_t base, uint32_t n, uint64_t *used_pools,
                             size_t *nused)
 {
@@ -338,9 +341,15 @@ static bool usedpools_check(finder *f, uint64_t base, uint32_t n, uint64_t *used
         if (first == head && last == head)
             continue;
         uint64_t ends[2] = {first, last};
-        for (int e = 0; e < 2; e++) {
+        bool cut = false;
+        for (int e = 0; e < 2 && !cut; e++) {
             uint64_t szidx, maxnext, next, prev, ai;
-            if (!read_pool(f, ends[e], &szidx, &maxnext, &next, &prev, &ai) || szidx != k ||
+            uint64_t lacked = pm_target_about_of(&f->s->target).missing_reads;
+            bool read = read_pool(f, ends[e], &szidx, &maxnext, &next, &prev, &ai);
+            cut = !read && pm_target_about_of(&f->s->target).missing_reads > lacked;
+            if (cut)
+                continue;
+            if (!read || szidx != k ||
                 (e == 0 && prev != head) || (e == 1 && next != head))
                 return false;
             uint64_t size = maxnext + 16ull * (k + 1);
@@ -348,7 +357,8 @@ static bool usedpools_check(finder *f, uint64_t base, uint32_t n, uint64_t *used
                 return false;
             f->pool_size = (uint32_t)size;
         }
-        used_pools[(*nused)++] = first;
+        if (!cut)
+            used_pools[(*nused)++] = first;
     }
     uint32_t want = f->L->has_radix ? 16384 : 4096; /* POOL_SIZE of this version */
     if (!f->pool_size)
@@ -391,7 +401,7 @@ static bool read_table(finder *f, uint64_t arenas, uint64_t maxarenas)
         f->max_pools = pools;
     }
     if (!f->max_pools)
-        f->max_pools = 64; /* ARENA_SIZE / POOL_SIZE of 3.8-3.11; no arena says */
+        f->max_pools = DEFAULT_MAX_POOLS; /* no arena says */
     return true;
 }
 
@@ -663,6 +673,28 @@ static pm_var var(uint64_t addr, uint32_t size)
     return v;
 }
 
+/* The code named arenas, maxarenas and the counters (each the one candidate
+ * of its pattern), and usedpools holds lists of pools, but the arena table
+ * does not confirm them or its links are not one list each: a damaged
+ * table, which the DWARF run reads as partial. The statics the code named
+ * are the answer, flagged: the walk warns and is partial. usable_arenas and
+ * unused_arena_objects, found only from the table's links, are unknown;
+ * nfp2lasta's length is the default geometry's. 3.10+: arena_map_root as
+ * the code names it, without the data's agreement. */
+static bool code_only(const finder *f, pm_obmalloc_vars *om)
+{
+    om->from_code_only = true;
+    om->usable_arenas = (pm_var){0, 8, false};
+    om->unused_arena_objects = (pm_var){0, 8, false};
+    om->nfp2lasta = (pm_var){0, 8u * (DEFAULT_MAX_POOLS + 1), false};
+    if (!f->L->has_radix)
+        return true;
+    om->arena_map_root = var(radix_root_in_code(f, om->arena_map_mid_count.addr,
+                                                om->arena_map_bot_count.addr),
+                             f->L->map_root_size);
+    return om->arena_map_root.ok;
+}
+
 static bool find(finder *f, pm_obmalloc_vars *om, const char **missing, const char **detail,
                  bool *never_allocated)
 {
@@ -747,25 +779,25 @@ static bool find(finder *f, pm_obmalloc_vars *om, const char **missing, const ch
                   "pools of each class: a damaged or truncated core?)";
     om->usedpools = var(used, 16 * nclasses);
     /* the arena table; the pools on usedpools must be in its arenas */
-    if (ok) {
-        *missing = "arenas";
-        ok = read_table(f, arenas, maxarenas) && high <= f->maxarenas &&
-             pools_in_arenas(f, pools, npools);
-        if (!ok)
-            *detail = " (the one candidate in the code does not point to an arena table "
-                      "holding the pools in use: a damaged core?)";
-    }
+    bool table = ok && read_table(f, arenas, maxarenas) && high <= f->maxarenas &&
+                 pools_in_arenas(f, pools, npools);
     free(pools);
     if (!ok)
         return false;
+    *missing = "arena_map_root"; /* code_only's one failure */
+    if (!table)
+        return code_only(f, om);
     uint64_t usable = 0, unused = 0, *nfp = calloc(f->max_pools + 1, 8);
     uint64_t nfp_len = 8ull * (f->max_pools + 1);
     *missing = "usable_arenas";
-    bool heads = nfp && derive_heads(f, &usable, &unused, nfp);
-    if (nfp && !heads)
-        *detail = " (its value follows from the arena table's links, which are not one list "
-                  "each: a damaged core?)";
-    if (!heads || !read_bss(f)) {
+    if (!nfp)
+        return false;
+    if (!derive_heads(f, &usable, &unused, nfp)) {
+        free(nfp);
+        *missing = "arena_map_root";
+        return code_only(f, om);
+    }
+    if (!read_bss(f)) {
         free(nfp);
         return false;
     }

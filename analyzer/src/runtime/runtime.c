@@ -137,9 +137,10 @@ static pymac_status locate_obmalloc(pymac_session *s, pymac_error *err)
     };
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
         /* the lists and nfp2lasta of a pymalloc that made no arena: NULL,
-         * read as such without an address (the walk reads nothing else) */
-        if (never_allocated && (required[i].v == &om->usable_arenas ||
-                                required[i].v == &om->nfp2lasta))
+         * read as such without an address (the walk reads nothing else);
+         * of a damaged arena table, unknown (the walk says so) */
+        if ((never_allocated || om->from_code_only) &&
+            (required[i].v == &om->usable_arenas || required[i].v == &om->nfp2lasta))
             continue;
         if (!required[i].v->ok)
             return pm_fail(err, PYMAC_E_UNSUPPORTED,
