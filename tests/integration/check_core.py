@@ -478,18 +478,26 @@ def pointers_to(core, addrs):
     """How many 8-byte aligned words of the core's memory (its PT_LOAD
     segments' file bytes) hold each address: an independent count of the
     pointers to it, by brute force."""
-    import mmap
     import struct
     counts = {x: 0 for x in addrs}
-    with open(core, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-        for off, vaddr, filesz in load_segments(m):
+    with open(core, "rb") as f:
+        head = f.read(64)
+        phoff, = struct.unpack_from("<Q", head, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", head, 0x36)
+        f.seek(0)
+        head = f.read(phoff + phentsize * phnum)
+        for off, vaddr, filesz in load_segments(head):
+            # a segment's bytes, read: Debian's Python 3.11.2 crashed in
+            # mmap.find on a kernel core whose last segment ends the file
+            f.seek(off)
+            seg = f.read(filesz)
             for x in addrs:
                 needle = struct.pack("<Q", x)
-                k = m.find(needle, off, off + filesz)
+                k = seg.find(needle)
                 while k >= 0:
-                    if (k - off + vaddr) % 8 == 0:
+                    if (k + vaddr) % 8 == 0:
                         counts[x] += 1
-                    k = m.find(needle, k + 1, off + filesz)
+                    k = seg.find(needle, k + 1)
     return counts
 
 
