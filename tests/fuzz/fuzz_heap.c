@@ -19,8 +19,10 @@
  * Per input: the arena/pool walk (pm_decode_pool on each header), the free
  * list of every used pool, whereis on addresses inside each record, the GC
  * list walk, pm_object_read (type validation) of the GC objects, their value
- * rendering and referents, and the full census (pymalloc block scan and the
- * reach to objects outside pymalloc).
+ * rendering and referents, the full census (pymalloc block scan and the
+ * reach to objects outside pymalloc), and on a stripped 3.8-3.11 the search
+ * for pymalloc's file statics (runtime/obmalloc_find.c), whose checks read
+ * the input's memory.
  *
  * The seed corpus is made from the same core: run with $PYMAC_FUZZ_SEED_OUT
  * set to a file name, and the target writes a seed (the allocator's
@@ -38,6 +40,7 @@
 #include "object.h"
 #include "obmalloc.h"
 #include "referents.h"
+#include "statics_find.h"
 #include "target_core.h"
 #include "value.h"
 
@@ -48,6 +51,9 @@ static pm_target real_target; /* kept open: the symbols read its files */
 static pm_core fuzz_core;      /* the input as a core: the session's target */
 static uint64_t type_type;
 static pm_segment segs[MAX_RECORDS];
+/* a stripped 3.8-3.11: the pymalloc statics its code names, found once */
+static pm_obmalloc_vars code_statics;
+static bool statics_in_code;
 
 static bool check_block(void *ctx, const pm_heap_unit *u, uint64_t block)
 {
@@ -231,6 +237,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         }
     }
     type_type = S->types ? S->types->type_type : 0;
+    const char *missing;
+    statics_in_code = !S->python.dwarf && S->rt->minor <= 11 &&
+                      pm_find_obmalloc_in_code(S, &code_statics, &missing);
     pm_session_drop_walks(S);
     /* the real core's files and threads, with the input's bytes (below) */
     real_target = S->target;
@@ -321,6 +330,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const pymac_census *c;
     pymac_census_build(S, 0, &c, &err);
+    if (statics_in_code) {
+        /* a stripped 3.8-3.11: what its code names, checked against the
+         * input's memory (usedpools, the arena table's links, .bss); an
+         * answer names every static the walk needs */
+        pm_obmalloc_vars om;
+        const char *missing, *detail;
+        bool never_allocated;
+        if (pm_confirm_obmalloc(S, &code_statics, &om, &missing, &detail, &never_allocated) &&
+            (!om.arenas.ok || !om.maxarenas.ok || !om.usedpools.ok ||
+             !om.narenas_currently_allocated.ok ||
+             (!never_allocated && !om.from_code_only && !om.usable_arenas.ok)))
+            abort();
+    }
     pm_session_drop_walks(S);
     fuzz_core.image = NULL;
     fuzz_core.nsegs = 0;

@@ -9,7 +9,9 @@
  * _PyRuntime.allocators.standard.obj (3.12+) or obmalloc.c's file static
  * _PyObject (3.8-3.11); with debug hooks, the functions wrapped are in
  * _PyRuntime.allocators.debug.obj.alloc (3.12+) or _PyMem_Debug.obj.alloc
- * (debug_alloc_api_t raw, mem, obj). Each function is known by its symbol. */
+ * (debug_alloc_api_t raw, mem, obj). Each function is known by its symbol;
+ * in a stripped build, by the code and the file's initial image
+ * (allocator_find.c). */
 #include "layout.h"
 #include "statics_find.h"
 #include "symbols.h"
@@ -60,15 +62,20 @@ void pm_allocator_detect(pymac_session *s)
     uint64_t debug = func(s, "_PyMem_DebugMalloc"), pymalloc = func(s, "_PyObject_Malloc");
     uint64_t raw = func(s, "_PyMem_RawMalloc");
     uint64_t mi = rt->minor >= 13 ? func(s, "_PyObject_MiMalloc") : 0;
-    /* a stripped 3.8-3.11: no symbol names these; its code does */
+    /* a stripped build: no symbol names these; its code and the file's
+     * initial image do (allocator_find.c) */
     pm_allocator_statics statics;
     const pm_allocator_statics *found = NULL;
-    if (!pymalloc && !s->python.dwarf && rt->minor <= 11 &&
-        pm_find_allocator_statics(s, &statics)) {
+    if (rt->minor >= 12 && !s->layout->free_threaded) {
+        pm_runtime_allocators asked; /* for the tables (statics_find.h) */
+        pm_runtime_allocator_fields(s, &asked);
+    }
+    if (!pymalloc && !s->python.dwarf && pm_find_allocator_statics(s, &statics)) {
         found = &statics;
         debug = statics.debug_malloc;
         pymalloc = statics.pymalloc;
         raw = statics.raw_malloc;
+        mi = statics.mimalloc;
     }
     uint64_t at = obj_allocator(s, false, found), fn = 0;
     /* both members asked up front, whatever the symbols let us tell: a
@@ -80,7 +87,12 @@ void pm_allocator_detect(pymac_session *s)
         fn = member_of(s, at, &f_malloc);
         if (!fn)
             return; /* no symbols or layout to tell (a stripped build): not told */
-        if (fn == debug && !rt->debug_hooks) {
+        uint64_t ctx = member_of(s, at, &f_ctx);
+        /* found: a debug hook's ctx is its domain's debug_alloc_api_t */
+        bool hook = fn == debug || (found && ctx && ctx == found->debug_ctx);
+        if (hook && !rt->debug_hooks) {
+            if (!debug)
+                debug = fn; /* 3.13+ stripped: the hook, known by its ctx */
             /* obmalloc.c's debug layout: [size_t n][API id + SST-1 pad
              * bytes] the data [SST pad bytes]; SST = sizeof(size_t) */
             /* found in x86-64 code: an LP64 size_t */
@@ -93,7 +105,6 @@ void pm_allocator_detect(pymac_session *s)
         }
         if (fn == pymalloc || fn == raw || (mi && fn == mi))
             break;
-        uint64_t ctx = member_of(s, at, &f_ctx);
         if (!ctx || ctx == at)
             break;
         at = ctx; /* a wrapper: what it wraps */

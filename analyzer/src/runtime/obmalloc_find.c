@@ -96,12 +96,6 @@ static bool names_label(const pm_insn *v, size_t n, uint64_t label)
     return false;
 }
 
-static bool is_function_start(pymac_session *s, uint64_t addr)
-{
-    uint64_t lo, hi;
-    return pm_module_function_bounds(s, addr, &lo, &hi) && lo == addr;
-}
-
 /* The stats function: the export, or the one local function it branches to
  * that names the label. */
 static bool stats_body(finder *f, uint64_t label)
@@ -153,7 +147,7 @@ static bool stats_body(finder *f, uint64_t label)
     if (!f->calls)
         return false;
     for (size_t i = 0; i < f->nbody; i++)
-        if (f->body[i].kind == PM_INSN_CALL && is_function_start(f->s, f->body[i].target))
+        if (f->body[i].kind == PM_INSN_CALL && pm_module_function_start(f->s, f->body[i].target))
             f->calls[f->ncalls++] = f->body[i].at;
     return true;
 }
@@ -673,30 +667,27 @@ static pm_var var(uint64_t addr, uint32_t size)
     return v;
 }
 
-/* The code named arenas, maxarenas and the counters (each the one candidate
- * of its pattern), and usedpools holds lists of pools, but the arena table
- * does not confirm them or its links are not one list each: a damaged
- * table, which the DWARF run reads as partial. The statics the code named
- * are the answer, flagged: the walk warns and is partial. usable_arenas and
- * unused_arena_objects, found only from the table's links, are unknown;
- * nfp2lasta's length is the default geometry's. 3.10+: arena_map_root as
- * the code names it, without the data's agreement. */
-static bool code_only(const finder *f, pm_obmalloc_vars *om)
+/* The code named arenas, maxarenas, the counters and arena_map_root (each
+ * the one candidate of its pattern), and usedpools holds lists of pools,
+ * but the arena table does not confirm them or its links are not one list
+ * each: a damaged table, which the DWARF run reads as partial. What the
+ * code named is the answer, flagged: the walk warns and is partial.
+ * usable_arenas and unused_arena_objects, found only from the table's
+ * links, are unknown; nfp2lasta's length is the default geometry's. */
+static bool code_only(pm_obmalloc_vars *om)
 {
     om->from_code_only = true;
     om->usable_arenas = (pm_var){0, 8, false};
     om->unused_arena_objects = (pm_var){0, 8, false};
     om->nfp2lasta = (pm_var){0, 8u * (DEFAULT_MAX_POOLS + 1), false};
-    if (!f->L->has_radix)
-        return true;
-    om->arena_map_root = var(radix_root_in_code(f, om->arena_map_mid_count.addr,
-                                                om->arena_map_bot_count.addr),
-                             f->L->map_root_size);
-    return om->arena_map_root.ok;
+    return true;
 }
 
-static bool find(finder *f, pm_obmalloc_vars *om, const char **missing, const char **detail,
-                 bool *never_allocated)
+/* The statics the code and the file name, with no read of the core: the
+ * counters, arenas, maxarenas, raw_allocated_blocks,
+ * narenas_currently_allocated, usedpools (the file's initial image) and
+ * 3.10+ arena_map_root. */
+static bool find_in_code(finder *f, pm_obmalloc_vars *om, const char **missing)
 {
     pymac_session *s = f->s;
     const pm_layout *L = f->L;
@@ -759,9 +750,40 @@ static bool find(finder *f, pm_obmalloc_vars *om, const char **missing, const ch
         8);
     if (!om->narenas_currently_allocated.ok)
         return false;
+    *missing = "usedpools";
+    uint32_t nclasses = 0;
+    uint64_t used = usedpools_in_image(f, &nclasses);
+    om->usedpools = var(used, 16 * nclasses);
+    if (!om->usedpools.ok)
+        return false;
+    if (radix) {
+        *missing = "arena_map_root";
+        om->arena_map_root = var(radix_root_in_code(f, om->arena_map_mid_count.addr,
+                                                    om->arena_map_bot_count.addr),
+                                 L->map_root_size);
+        if (!om->arena_map_root.ok)
+            return false;
+    }
+    *missing = NULL;
+    return true;
+}
+
+/* The core's data confirms what the code named (om holds it) and gives the
+ * rest: the counters' order, usedpools' lists, the arena table holding their
+ * pools, the lists' heads and nfp2lasta (from the table's links, each then
+ * the one .bss word holding it), and 3.10+ the radix tree mapping every
+ * arena. A damaged table leaves what the code named (code_only). */
+static bool confirm_in_data(finder *f, pm_obmalloc_vars *om, const char **missing,
+                            const char **detail, bool *never_allocated)
+{
+    pymac_session *s = f->s;
+    uint64_t arenas = om->arenas.addr, maxarenas = om->maxarenas.addr;
+    if (!pm_module_section(s, ".bss", &f->bss))
+        return false;
     /* the counters' order: every arena allocated once, the highwater mark
      * counts at most that many at once, and no more than the table holds */
     uint64_t ntimes, high, cur;
+    *missing = "narenas_currently_allocated";
     if (!pm_read_u64(s, om->ntimes_arena_allocated.addr, &ntimes) ||
         !pm_read_u64(s, om->narenas_highwater.addr, &high) ||
         !pm_read_u64(s, om->narenas_currently_allocated.addr, &cur) || ntimes < high ||
@@ -769,24 +791,21 @@ static bool find(finder *f, pm_obmalloc_vars *om, const char **missing, const ch
         return false;
     /* usedpools, from the file; then the core */
     *missing = "usedpools";
-    uint32_t nclasses = 0;
-    uint64_t used = usedpools_in_image(f, &nclasses);
-    uint64_t *pools = used ? malloc(nclasses * sizeof *pools) : NULL;
+    uint32_t nclasses = om->usedpools.size / 16;
+    uint64_t *pools = malloc(nclasses * sizeof *pools);
     size_t npools = 0;
-    bool ok = pools && usedpools_check(f, used, nclasses, pools, &npools);
-    if (used && !ok)
+    bool ok = pools && usedpools_check(f, om->usedpools.addr, nclasses, pools, &npools);
+    if (pools && !ok)
         *detail = " (the file's image has one, but the core's copy does not hold lists of "
                   "pools of each class: a damaged or truncated core?)";
-    om->usedpools = var(used, 16 * nclasses);
     /* the arena table; the pools on usedpools must be in its arenas */
     bool table = ok && read_table(f, arenas, maxarenas) && high <= f->maxarenas &&
                  pools_in_arenas(f, pools, npools);
     free(pools);
     if (!ok)
         return false;
-    *missing = "arena_map_root"; /* code_only's one failure */
     if (!table)
-        return code_only(f, om);
+        return code_only(om);
     uint64_t usable = 0, unused = 0, *nfp = calloc(f->max_pools + 1, 8);
     uint64_t nfp_len = 8ull * (f->max_pools + 1);
     *missing = "usable_arenas";
@@ -794,8 +813,7 @@ static bool find(finder *f, pm_obmalloc_vars *om, const char **missing, const ch
         return false;
     if (!derive_heads(f, &usable, &unused, nfp)) {
         free(nfp);
-        *missing = "arena_map_root";
-        return code_only(f, om);
+        return code_only(om);
     }
     if (!read_bss(f)) {
         free(nfp);
@@ -830,31 +848,35 @@ static bool find(finder *f, pm_obmalloc_vars *om, const char **missing, const ch
         om->unused_arena_objects =
             var(unused ? bss_holding(f, unused, arenas, nfp_at, nfp_at + nfp_len) : 0, 8);
     }
-    if (radix) {
-        /* the code names it; with arenas allocated, the data must agree */
-        *missing = "arena_map_root";
-        uint64_t root = radix_root_in_code(f, om->arena_map_mid_count.addr,
-                                           om->arena_map_bot_count.addr);
-        if (root && cur && radix_root(f) != root)
-            root = 0;
-        om->arena_map_root = var(root, L->map_root_size);
-        if (!om->arena_map_root.ok)
-            return false;
-    }
+    /* the code names the radix tree's root; with arenas allocated, the data
+     * must agree */
+    *missing = "arena_map_root";
+    if (f->L->has_radix && cur && radix_root(f) != om->arena_map_root.addr)
+        return false;
     *missing = NULL;
     return true;
 }
 
-bool pm_find_obmalloc(pymac_session *s, pm_obmalloc_vars *om, const char **missing,
-                      const char **detail, bool *never_allocated)
+bool pm_find_obmalloc_in_code(pymac_session *s, pm_obmalloc_vars *code, const char **missing)
 {
     finder f = {.s = s, .L = s->layout};
-    memset(om, 0, sizeof *om);
-    *detail = "";
-    *never_allocated = false;
-    bool ok = find(&f, om, missing, detail, never_allocated);
+    memset(code, 0, sizeof *code);
+    bool ok = find_in_code(&f, code, missing);
     free(f.body);
     free(f.calls);
+    if (!ok)
+        memset(code, 0, sizeof *code);
+    return ok;
+}
+
+bool pm_confirm_obmalloc(pymac_session *s, const pm_obmalloc_vars *code, pm_obmalloc_vars *om,
+                         const char **missing, const char **detail, bool *never_allocated)
+{
+    finder f = {.s = s, .L = s->layout};
+    *om = *code;
+    *detail = "";
+    *never_allocated = false;
+    bool ok = confirm_in_data(&f, om, missing, detail, never_allocated);
     free(f.bss_copy);
     free(f.table);
     if (!ok)
@@ -862,119 +884,13 @@ bool pm_find_obmalloc(pymac_session *s, pm_obmalloc_vars *om, const char **missi
     return ok;
 }
 
-/* ---- the allocator in use (allocator.c) ---- */
-
-enum {
-    PROLOGUE_MAX = 0x60,  /* bytes of _PyObject_DebugMallocStats read for the test */
-    API_ALLOC_OFF = 8,    /* debug_alloc_api_t {char api_id; PyMemAllocatorEx alloc;}: LP64 */
-    API_SIZE_MAX = 128,   /* bytes of a debug_alloc_api_t at most */
-};
-
-static bool image_byte(pymac_session *s, uint64_t addr, char want)
+bool pm_find_obmalloc(pymac_session *s, pm_obmalloc_vars *om, const char **missing,
+                      const char **detail, bool *never_allocated)
 {
-    uint64_t w;
-    return pm_module_image_u64(s, addr, &w) && (char)(w & 0xff) == want;
-}
-
-/* The .text addresses the prologue compares with: lea C(%rip) in a shared
- * library, $C in a non-PIE executable; *n of them (at most 8). */
-static size_t prologue_consts(const pm_insn *v, size_t n, const pm_section *text, uint64_t *c)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t x = v[i].kind == PM_INSN_LEA || v[i].kind == PM_INSN_CMP_IMM ||
-                             v[i].kind == PM_INSN_IMM32
-                         ? v[i].target
-                     : v[i].kind == PM_INSN_MEM_IMM ? (uint64_t)v[i].imm
-                                                    : 0;
-        if (!x || !pm_section_has(text, x, 1))
-            continue;
-        bool dup = false;
-        for (size_t j = 0; j < k; j++)
-            dup |= c[j] == x;
-        if (!dup && k < 8)
-            c[k++] = x;
-    }
-    return k;
-}
-
-/* _PyMem_PymallocEnabled(), inlined at the top of the export on every build
- * read: `_PyObject.malloc == _PyMem_DebugMalloc ? _PyMem_Debug.obj.alloc.malloc
- * == _PyObject_Malloc : _PyObject.malloc == _PyObject_Malloc`. Its first
- * .data operand is _PyObject.malloc, its second _PyMem_Debug.obj.alloc.malloc;
- * it compares with two functions. The file's image tells which: _PyObject
- * is {NULL, _PyObject_Malloc, ...} and _PyMem_Debug {'r', raw}, {'m', mem},
- * {'o', obj} with mem's and obj's malloc _PyObject_Malloc. */
-bool pm_find_allocator_statics(pymac_session *s, pm_allocator_statics *out)
-{
-    pm_section text, data;
-    uint64_t lo, hi, bias = s->python.elf_bias;
-    pm_insn *v;
-    size_t n;
-    pm_field f_malloc, f_ctx;
-    memset(out, 0, sizeof *out);
-    pm_lookup_field(s, "PyMemAllocatorEx", "malloc", &f_malloc);
-    pm_lookup_field(s, "PyMemAllocatorEx", "ctx", &f_ctx);
-    if (!f_malloc.ok || !f_ctx.ok || !pm_module_section(s, ".text", &text) ||
-        !pm_module_section(s, ".data", &data) ||
-        !pm_module_export_bounds(s, "_PyObject_DebugMallocStats", &lo, &hi))
-        return false;
-    if (hi > lo + PROLOGUE_MAX)
-        hi = lo + PROLOGUE_MAX;
-    if (!pm_module_insns(s, lo, hi, &v, &n))
-        return false;
-    /* up to the first call of a function: the test, not the stats (an e8
-     * byte inside another instruction is no call) */
-    for (size_t i = 0; i < n; i++)
-        if (v[i].kind == PM_INSN_CALL && pm_section_has(&text, v[i].target, 1) &&
-            is_function_start(s, v[i].target))
-            n = i;
-    uint64_t m1 = 0, m2 = 0, c[8];
-    for (size_t i = 0; i < n && !m2; i++) {
-        bool mem = v[i].kind == PM_INSN_LOAD || v[i].kind == PM_INSN_CMP ||
-                   v[i].kind == PM_INSN_MEM_IMM;
-        if (!mem || !pm_section_has(&data, v[i].target, 8))
-            continue;
-        if (!m1)
-            m1 = v[i].target;
-        else if (v[i].target != m1)
-            m2 = v[i].target;
-    }
-    size_t nc = prologue_consts(v, n, &text, c);
-    free(v);
-    uint64_t pyobject = m1 - (uint64_t)f_malloc.off, ctx, pymalloc, img;
-    if (!m2 || nc != 2 || !pm_module_image_u64(s, pyobject + (uint64_t)f_ctx.off, &ctx) || ctx ||
-        !pm_module_image_u64(s, m1, &img))
-        return false;
-    pymalloc = img + bias;
-    if (pymalloc != c[0] && pymalloc != c[1])
-        return false;
-    /* _PyMem_Debug: 'o' just before obj's allocator, 'm' and 'r' one and
-     * two struct sizes before it: the one size that fits */
-    uint64_t o_at = m2 - (uint64_t)f_malloc.off - API_ALLOC_OFF, size = 0;
-    if (!image_byte(s, o_at, 'o'))
-        return false;
-    for (uint64_t sz = 16; sz <= API_SIZE_MAX; sz += 8) {
-        if (o_at < data.addr + 2 * sz || !image_byte(s, o_at - sz, 'm') ||
-            !image_byte(s, o_at - 2 * sz, 'r'))
-            continue;
-        if (size)
-            return false;
-        size = sz;
-    }
-    uint64_t debug = o_at - 2 * size, mem_malloc, raw;
-    if (!size ||
-        !pm_module_image_u64(s, debug + size + API_ALLOC_OFF + (uint64_t)f_malloc.off,
-                             &mem_malloc) ||
-        mem_malloc + bias != pymalloc || !pm_module_image_u64(s, m2, &img) ||
-        img + bias != pymalloc ||
-        !pm_module_image_u64(s, debug + API_ALLOC_OFF + (uint64_t)f_malloc.off, &raw) ||
-        !pm_section_has(&text, raw + bias, 1) || raw + bias == pymalloc)
-        return false;
-    out->pyobject = pyobject;
-    out->debug_obj_alloc = o_at + API_ALLOC_OFF;
-    out->pymalloc = pymalloc;
-    out->debug_malloc = pymalloc == c[0] ? c[1] : c[0];
-    out->raw_malloc = raw + bias;
-    return true;
+    pm_obmalloc_vars code;
+    *detail = "";
+    *never_allocated = false;
+    memset(om, 0, sizeof *om);
+    return pm_find_obmalloc_in_code(s, &code, missing) &&
+           pm_confirm_obmalloc(s, &code, om, missing, detail, never_allocated);
 }

@@ -21,6 +21,15 @@
  * nfp2lasta's size is still its length). */
 bool pm_find_obmalloc(pymac_session *s, pm_obmalloc_vars *om, const char **missing,
                       const char **detail, bool *never_allocated);
+/* Its two halves. What the code and the file's initial image name, with no
+ * read of the core (the counters, arenas, maxarenas, raw_allocated_blocks,
+ * narenas_currently_allocated, usedpools, 3.10+ arena_map_root); then, in
+ * om, those confirmed against the core's data and the rest found there
+ * (om->from_code_only when a damaged arena table confirms nothing). The
+ * fuzz target runs the first once and the second on each input. */
+bool pm_find_obmalloc_in_code(pymac_session *s, pm_obmalloc_vars *code, const char **missing);
+bool pm_confirm_obmalloc(pymac_session *s, const pm_obmalloc_vars *code, pm_obmalloc_vars *om,
+                         const char **missing, const char **detail, bool *never_allocated);
 
 /* The one run of at least min and at most max 16-byte-aligned pairs of
  * words in image[0 .. size) (mapped at addr, linked at link) that each hold
@@ -40,15 +49,26 @@ uint64_t pm_printone_static(const struct pm_insn *body, size_t n, const uint64_t
                             size_t ncalls, uint64_t label, unsigned width, uint64_t lo,
                             uint64_t hi);
 
-/* The allocator statics of obmalloc.c (allocator.c's questions), from the
- * inlined _PyMem_PymallocEnabled() at the top of _PyObject_DebugMallocStats
- * and the file's initial image of _PyObject and _PyMem_Debug
- * (obmalloc_find.c): _PyObject, &_PyMem_Debug.obj.alloc, and the functions
- * _PyObject_Malloc, _PyMem_DebugMalloc and _PyMem_RawMalloc. */
+/* The object allocator's structs and the functions they can hold
+ * (allocator.c's questions), from the test _PyObject_DebugMallocStats
+ * inlines and the file's initial image of the structs (allocator_find.c):
+ * 3.8-3.11 _PyObject and _PyMem_Debug, 3.12+ _PyRuntime.allocators. The
+ * object domain's struct, the debug hooks' (the allocator they wrap), the
+ * debug hooks' ctx (their debug_alloc_api_t), and _PyObject_Malloc,
+ * _PyMem_RawMalloc, _PyMem_DebugMalloc (0 on 3.13+: the hook is known by
+ * its ctx) and 3.13+ _PyObject_MiMalloc. */
 typedef struct pm_allocator_statics {
-    uint64_t pyobject, debug_obj_alloc, pymalloc, debug_malloc, raw_malloc;
+    uint64_t pyobject, debug_obj_alloc, debug_ctx;
+    uint64_t pymalloc, raw_malloc, debug_malloc, mimalloc;
 } pm_allocator_statics;
 bool pm_find_allocator_statics(pymac_session *s, pm_allocator_statics *out);
+/* 3.12+: the members of _PyRuntimeState the search reads. Asked on every
+ * run, symbols or not: the layout tables hold the answers of the questions
+ * DWARF builds were asked. */
+typedef struct pm_runtime_allocators {
+    pm_field std_obj, std_raw, dbg_obj, dbg_alloc, api_id;
+} pm_runtime_allocators;
+void pm_runtime_allocator_fields(pymac_session *s, pm_runtime_allocators *a);
 
 /* The one .bss static the code of the exported function names (with a
  * width of 4 or 8 if width; any if 0), or 0 (statics_find.c). */

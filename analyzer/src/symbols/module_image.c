@@ -89,11 +89,17 @@ bool pm_module_function_bounds(pymac_session *s, uint64_t addr, uint64_t *lo, ui
 
 bool pm_module_image_u64(pymac_session *s, uint64_t addr, uint64_t *out)
 {
-    pm_section data;
-    if (!pm_module_section(s, ".data", &data) || !data.bytes || !pm_section_has(&data, addr, 8))
-        return false;
-    *out = pm_get_uint(data.bytes, (uint32_t)(addr - data.addr), 8);
-    return true;
+    /* .PyRuntime: 3.12+ put _PyRuntime in a section of its own */
+    static const char *const sections[] = {".data", ".PyRuntime"};
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        pm_section data;
+        if (pm_module_section(s, sections[i], &data) && data.bytes &&
+            pm_section_has(&data, addr, 8)) {
+            *out = pm_get_uint(data.bytes, (uint32_t)(addr - data.addr), 8);
+            return true;
+        }
+    }
+    return false;
 }
 
 typedef struct insn_vec {

@@ -80,7 +80,13 @@ bool pm_section_has(const pm_section *sec, uint64_t addr, uint64_t len);
 /* [lo, hi) of the function holding the run-time address addr, from the
  * module's .eh_frame (local functions too, which .dynsym does not list). */
 bool pm_module_function_bounds(pymac_session *s, uint64_t addr, uint64_t *lo, uint64_t *hi);
-/* The word at addr in .data as the file holds it, before the program ran:
+/* Does a function (an .eh_frame FDE) start at addr? */
+static inline bool pm_module_function_start(pymac_session *s, uint64_t addr)
+{
+    uint64_t lo, hi;
+    return pm_module_function_bounds(s, addr, &lo, &hi) && lo == addr;
+}
+/* The word at addr in .data (or .PyRuntime) as the file holds it, before the program ran:
  * link-time addresses (a shared library's RELATIVE addends), without the
  * bias. */
 bool pm_module_image_u64(pymac_session *s, uint64_t addr, uint64_t *out);
