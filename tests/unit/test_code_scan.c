@@ -149,6 +149,37 @@ static void test_indexed_absolute(void)
     CU_ASSERT_PTR_NULL(at(&s, BASE + 16));
 }
 
+static void test_sub_from(void)
+{
+    /* tracemalloc_remove_trace: tracemalloc_traced_memory -= trace->size */
+    static const uint8_t code[] = {
+        0x48, 0x29, 0x05, 0x49, 0x1f, 0x13, 0x00, /* +0  sub %rax,0x131f49(%rip) */
+        0x48, 0x29, 0x15, 0x14, 0xd5, 0x52, 0x00, /* +7  sub %rdx,0x52d514(%rip) */
+        0x29, 0x0d, 0x10, 0x00, 0x00, 0x00,       /* +14 sub %ecx,0x10(%rip) */
+        0x48, 0x29, 0xc2,                         /* +20 sub %rax,%rdx: no memory */
+        0x48, 0x29, 0x04, 0x24,                   /* +23 sub %rax,(%rsp): a base, no */
+    };
+    seen s = {0};
+    pm_code_scan(code, sizeof code, BASE, collect, &s);
+    const pm_insn *a = at(&s, BASE), *b = at(&s, BASE + 7), *c = at(&s, BASE + 14);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(a->kind, PM_INSN_SUB_FROM);
+    CU_ASSERT_EQUAL(a->reg, 0);
+    CU_ASSERT_EQUAL(a->width, 8);
+    CU_ASSERT_EQUAL(a->len, 7);
+    CU_ASSERT_EQUAL(a->target, BASE + 7 + 0x131f49);
+    CU_ASSERT_EQUAL(b->kind, PM_INSN_SUB_FROM);
+    CU_ASSERT_EQUAL(b->reg, PM_REG_RDX);
+    CU_ASSERT_EQUAL(b->target, BASE + 14 + 0x52d514);
+    CU_ASSERT_EQUAL(c->kind, PM_INSN_SUB_FROM);
+    CU_ASSERT_EQUAL(c->width, 4);
+    CU_ASSERT_EQUAL(c->target, BASE + 20 + 0x10);
+    for (size_t i = 0; i < s.n; i++)
+        CU_ASSERT(s.v[i].kind != PM_INSN_SUB_FROM || s.v[i].at < BASE + 20);
+}
+
 static void test_truncated(void)
 {
     /* a form cut by the end of the buffer is not read past it */
@@ -274,6 +305,7 @@ bool register_code_scan_tests(void)
         {"RIP-relative forms", test_rip_forms},
         {"immediates and branches", test_immediates_and_branches},
         {"indexed absolute operands", test_indexed_absolute},
+        {"sub from a static", test_sub_from},
         {"a form cut short", test_truncated},
         {"strings in .rodata", test_cstring},
         {"usedpools in the initial image", test_self_pair_run},

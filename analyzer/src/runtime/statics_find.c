@@ -43,6 +43,7 @@ static bool single_bss_operand(pymac_session *s, const char *function, unsigned 
         case PM_INSN_STORE:
         case PM_INSN_LEA:
         case PM_INSN_CMP:
+        case PM_INSN_SUB_FROM:
         case PM_INSN_MEM_IMM:
         case PM_INSN_MEM_OTHER:
             break;

@@ -8,6 +8,7 @@
  *   REX.W 8d modrm disp32          lea X(%rip), %reg
  *   REX.W 63 modrm disp32          movslq X(%rip), %reg
  *   [REX] 39/3b modrm disp32       cmp with a register
+ *   [REX] 29 modrm disp32          sub %reg, X(%rip)
  *   [REX] 83 /d modrm disp32 imm8  add/sub/cmp $imm8 (sign-extended)
  *   [REX] 81 /d modrm disp32 imm32 and $imm32
  *   [REX] c7 /0 modrm disp32 imm32 mov $imm32
@@ -127,6 +128,9 @@ static bool decode_at(const uint8_t *code, size_t len, size_t i, uint64_t vaddr,
     case 0x39:
     case 0x3b:
         out->kind = PM_INSN_CMP;
+        break;
+    case 0x29:
+        out->kind = PM_INSN_SUB_FROM;
         break;
     case 0x83:
     case 0x81:

@@ -17,6 +17,7 @@ typedef enum pm_insn_kind {
     PM_INSN_STORE,     /* mov %reg, X(%rip) */
     PM_INSN_LEA,       /* lea X(%rip), %reg64 */
     PM_INSN_CMP,       /* cmp %reg, X(%rip) / cmp X(%rip), %reg */
+    PM_INSN_SUB_FROM,  /* sub %reg, X(%rip): X -= reg */
     PM_INSN_MEM_IMM,   /* add/sub/cmp/mov $imm, X(%rip) (op: the modrm /digit, 8 = mov) */
     PM_INSN_MEM_OTHER, /* inc/dec X(%rip) (op: the /digit) */
     PM_INSN_IMM32,     /* mov $imm32, %reg32 (a non-PIE address); target is the value */
