@@ -25,6 +25,9 @@ typedef struct pm_warnings {
 /* Appends a message (one line; at most 1000 are kept). */
 void pm_warnings_add(pm_warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pm_warnings_clear(pm_warnings *w);
+/* Drops the messages added after the first n (a probe's, whose answer was
+ * not taken). */
+void pm_warnings_truncate(pm_warnings *w, size_t n);
 
 /* The one out-of-memory failure: pm_nomem(err). */
 pymac_status pm_nomem(pymac_error *err);

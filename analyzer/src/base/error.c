@@ -86,6 +86,12 @@ void pm_warnings_clear(pm_warnings *w)
     w->n = 0;
 }
 
+void pm_warnings_truncate(pm_warnings *w, size_t n)
+{
+    while (w->n > n)
+        free(w->v[--w->n]);
+}
+
 char *pm_strdup(const char *s)
 {
     if (!s)

@@ -87,6 +87,12 @@ bool pm_module_function_bounds(pymac_session *s, uint64_t addr, uint64_t *lo, ui
     return true;
 }
 
+bool pm_module_is_x86_64(pymac_session *s)
+{
+    GElf_Ehdr eh;
+    return s->python.elf && gelf_getehdr(s->python.elf, &eh) && eh.e_machine == EM_X86_64;
+}
+
 bool pm_module_image_u64(pymac_session *s, uint64_t addr, uint64_t *out)
 {
     /* .PyRuntime: 3.12+ put _PyRuntime in a section of its own */

@@ -86,6 +86,8 @@ static inline bool pm_module_function_start(pymac_session *s, uint64_t addr)
     uint64_t lo, hi;
     return pm_module_function_bounds(s, addr, &lo, &hi) && lo == addr;
 }
+/* Is the module's code x86-64, the only machine code_scan.h reads? */
+bool pm_module_is_x86_64(pymac_session *s);
 /* The word at addr in .data (or .PyRuntime) as the file holds it, before the program ran:
  * link-time addresses (a shared library's RELATIVE addends), without the
  * bias. */
