@@ -146,23 +146,32 @@ pymac_status pm_tm_locate(pymac_session *s, pm_tm_vars *v, pymac_error *err)
                    (s->rt->minor < 9 || v->domains);
         if (config && !all && !s->python.dwarf) {
             /* stripped: only the config is exported (_Py_tracemalloc_config);
-             * _tracemalloc.c's statics are named by no symbol, and pymac
-             * does not search its code for them. Not tracing, they hold
-             * nothing (pm_tm_vars.untraced_unlocated); tracing, they hold
-             * the traces, and no answer is given. */
+             * _tracemalloc.c's statics are named by no symbol. Not tracing,
+             * they hold nothing (pm_tm_vars.untraced_unlocated); tracing,
+             * they hold the traces, and are searched for in the code,
+             * the traces confirming them (tracemalloc_find.c). */
             uint64_t tracing;
             member(s, "_PyTraceMalloc_Config", "tracing", &f);
             if (!pm_read_uint(s, config + (uint64_t)f.off, v->int_size, &tracing))
                 return pm_fail(err, PYMAC_E_CORRUPT, NULL,
                                "tracemalloc's configuration at 0x%llx cannot be read",
                                (unsigned long long)config);
-            if (tracing)
-                return pm_fail(err, PYMAC_E_NO_DEBUGINFO, s->python.no_dwarf_hint,
-                               "%s, and the process traced with tracemalloc, whose state "
-                               "(tracemalloc_traces) CPython %s keeps in file statics that "
-                               "only the symbol table or DWARF names",
-                               s->python.no_dwarf_why, s->rt->version);
-            v->untraced_unlocated = true;
+            if (tracing) {
+                pm_tm_layout T;
+                const char *missing = "tracemalloc_traces";
+                pymac_status st = pm_tm_layout_resolve(s, &T, err);
+                if (st != PYMAC_OK)
+                    return st;
+                if (!pm_tm_find_statics(s, &T, v, &missing))
+                    return pm_fail(err, PYMAC_E_NO_DEBUGINFO, s->python.no_dwarf_hint,
+                                   "%s, and the process traced with tracemalloc, whose state "
+                                   "(%s) CPython %s keeps in file statics that only the "
+                                   "symbol table or DWARF names, and that its code and data "
+                                   "did not tell", s->python.no_dwarf_why, missing,
+                                   s->rt->version);
+            } else {
+                v->untraced_unlocated = true;
+            }
             all = true;
         }
         if (!config || !all)
@@ -181,97 +190,4 @@ pymac_status pm_tm_locate(pymac_session *s, pm_tm_vars *v, pymac_error *err)
     if (member(s, "_PyTraceMalloc_Config", "use_domain", &f)) /* 3.8 */
         v->use_domain = config + (uint64_t)f.off;
     return PYMAC_OK;
-}
-
-static bool rd_field(pymac_session *s, uint64_t base, const pm_field *f, uint64_t *out)
-{
-    unsigned char b[8];
-    if (!f->ok || f->size == 0 || f->size > 8 || !pm_read(s, base + (uint64_t)f->off, b, f->size))
-        return false;
-    pm_field rel = *f;
-    rel.off = 0;
-    *out = pm_field_get(b, &rel);
-    return true;
-}
-
-pymac_status pm_tm_table_walk(pymac_session *s, const pm_tm_layout *T, uint64_t addr,
-                              pm_tm_entry_fn fn, void *ctx)
-{
-    uint64_t nbuckets, nentries, buckets, key_size = 8;
-    if (!rd_field(s, addr, &T->ht_nbuckets, &nbuckets) ||
-        !rd_field(s, addr, &T->ht_nentries, &nentries) ||
-        !rd_field(s, addr, &T->ht_buckets, &buckets) ||
-        (T->inline_entries && !rd_field(s, addr, &T->ht_key_size, &key_size))) {
-        pm_warn(s, "tracemalloc: the hash table at 0x%llx cannot be read",
-                (unsigned long long)addr);
-        return PYMAC_PARTIAL;
-    }
-    if (T->inline_entries && key_size != 8 && key_size != T->pointer_key_size) {
-        pm_warn(s, "tracemalloc: the hash table at 0x%llx has keys of %llu bytes",
-                (unsigned long long)addr, (unsigned long long)key_size);
-        return PYMAC_PARTIAL;
-    }
-    if (nentries == 0)
-        return PYMAC_OK;
-    /* as many buckets and entries as the memory can hold, no more */
-    if (!pm_span_readable(s, buckets, nbuckets, T->bucket_size) ||
-        nentries > s->target.space_bytes / T->entry_size) {
-        pm_warn(s, "tracemalloc: the hash table at 0x%llx claims %llu buckets at 0x%llx and %llu "
-                "entries: more than memory holds", (unsigned long long)addr,
-                (unsigned long long)nbuckets, (unsigned long long)buckets,
-                (unsigned long long)nentries);
-        return PYMAC_PARTIAL;
-    }
-    uint64_t seen = 0;
-    bool damaged = false;
-    for (uint64_t b = 0; b < nbuckets; b++) {
-        uint64_t e;
-        if (!pm_read_u64(s, buckets + b * T->bucket_size, &e)) {
-            if (!damaged)
-                pm_warn(s, "tracemalloc: bucket %llu of the hash table at 0x%llx cannot be read",
-                        (unsigned long long)b, (unsigned long long)addr);
-            damaged = true;
-            continue;
-        }
-        while (e) {
-            if (++seen > nentries) { /* a looping or foreign chain */
-                pm_warn(s, "tracemalloc: the hash table at 0x%llx has more entries than its "
-                        "count of %llu (a looping chain in bucket %llu): the rest is left out",
-                        (unsigned long long)addr, (unsigned long long)nentries,
-                        (unsigned long long)b);
-                return PYMAC_PARTIAL;
-            }
-            uint64_t key = 0, value, next, domain = 0;
-            bool ok = rd_field(s, e, &T->e_next, &next);
-            if (T->inline_entries) {
-                uint64_t k = e + T->entry_size;
-                if (key_size == 8) {
-                    ok = ok && pm_read_u64(s, k, &key);
-                } else {
-                    ok = ok && rd_field(s, k, &T->pk_ptr, &key) &&
-                         rd_field(s, k, &T->pk_domain, &domain);
-                }
-                value = k + key_size;
-            } else {
-                ok = ok && rd_field(s, e, &T->e_key, &key) && rd_field(s, e, &T->e_value, &value);
-            }
-            if (!ok) {
-                pm_warn(s, "tracemalloc: an entry of the hash table at 0x%llx at 0x%llx cannot be "
-                        "read: the rest of its bucket is left out", (unsigned long long)addr,
-                        (unsigned long long)e);
-                damaged = true;
-                break;
-            }
-            if (!fn(ctx, key, (uint32_t)domain, value))
-                return PYMAC_OK;
-            e = next;
-        }
-    }
-    if (!damaged && seen != nentries) {
-        pm_warn(s, "tracemalloc: the hash table at 0x%llx holds %llu entries, not the %llu it "
-                "counts", (unsigned long long)addr, (unsigned long long)seen,
-                (unsigned long long)nentries);
-        return PYMAC_PARTIAL;
-    }
-    return damaged ? PYMAC_PARTIAL : PYMAC_OK;
 }

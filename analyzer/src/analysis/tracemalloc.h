@@ -93,6 +93,43 @@ pymac_status pm_tm_table_walk(pymac_session *s, const pm_tm_layout *T, uint64_t 
 pymac_status pm_tm_layout_resolve(pymac_session *s, pm_tm_layout *T, pymac_error *err);
 pymac_status pm_tm_locate(pymac_session *s, pm_tm_vars *v, pymac_error *err);
 
+/* ---- a stripped 3.8-3.11 that traces (tracemalloc_find.c) ---- */
+
+/* Fills v->traced_memory, peak_traced_memory, traces and (3.9+) domains
+ * from the code of _tracemalloc.c's exports, confirmed by the traces; false
+ * unless exactly one answer passes, and *missing names the static not
+ * found. */
+bool pm_tm_find_statics(pymac_session *s, const pm_tm_layout *T, pm_tm_vars *v,
+                        const char **missing);
+
+/* Its steps, for the tests. One function's decoded code (code_scan.h). */
+typedef struct pm_tm_fn {
+    struct pm_insn *v;
+    size_t n;
+} pm_tm_fn;
+/* The one 8-byte static in [lo, hi) that `sub %reg, X(%rip)` takes from in
+ * fns (remove_trace's traced memory); 0 if none or several. */
+uint64_t pm_tm_code_traced(const pm_tm_fn *fns, size_t nfns, uint64_t lo, uint64_t hi);
+/* The one 8-byte static P in [lo, hi), not traced, that some function of
+ * fns stores from a register it stores to traced, and compares with that
+ * register or loads (add_trace's peak); 0 if none or several. */
+uint64_t pm_tm_code_peak(const pm_tm_fn *fns, size_t nfns, uint64_t traced, uint64_t lo,
+                         uint64_t hi);
+/* The 8-byte statics in [lo, hi) loaded in every one of the k sets of
+ * functions, but those in skip[]: ascending, at most cap of them into out;
+ * how many there are (0 as well when out of memory). */
+size_t pm_tm_code_tables(const pm_tm_fn *const sets[], const size_t nsets[], size_t k,
+                         uint64_t lo, uint64_t hi, const uint64_t *skip, size_t nskip,
+                         uint64_t *out, size_t cap);
+/* Which of the n candidate statics is tracemalloc_traces (and, with
+ * has_domains, tracemalloc_domains): the one assignment whose tables walk
+ * whole, hold traces (domains: other domains' traces tables) and whose sizes
+ * add up to the value at traced_at, which the value at peak_at is not
+ * below. False (both 0) for none or several. */
+bool pm_tm_confirm(pymac_session *s, const pm_tm_layout *T, bool has_domains,
+                   const uint64_t *cand, size_t n, uint64_t traced_at, uint64_t peak_at,
+                   uint64_t *traces, uint64_t *domains);
+
 /* Reads the whole state. A process that did not trace gives tracing = false
  * and PYMAC_OK; PYMAC_PARTIAL when parts were unreadable. */
 pymac_status pm_tracemalloc_read(pymac_session *s, pm_tracemalloc *out, pymac_error *err);
