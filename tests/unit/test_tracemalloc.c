@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "code_scan.h"
 #include "synth.h"
 #include "tracemalloc.h"
 #include "unit.h"
@@ -346,6 +347,244 @@ static void test_statistics_ties(void)
     free(st);
 }
 
+/* ---- the stripped finder's steps (tracemalloc_find.c) ---- */
+
+/* .bss of the sketches below; T_ and P_ the traced memory and its peak,
+ * TR the traces, DM the domains, LK the lock, AL an allocator's ctx */
+enum { BSS_LO = 0x3ae500, BSS_HI = 0x3ae700, T_ = 0x3ae5b8, P_ = 0x3ae5b0, TR = 0x3ae590,
+       DM = 0x3ae588, LK = 0x3ae5e0, AL = 0x3ae628, DATA = 0x373de8 };
+
+static pm_insn op(uint8_t kind, uint8_t reg, uint8_t width, uint64_t target)
+{
+    pm_insn i = {.kind = kind, .reg = reg, .width = width, .target = target, .len = 7};
+    return i;
+}
+
+static void test_code_traced(void)
+{
+    /* Untrack with remove_trace inlined: sub %rax,traced(%rip) */
+    pm_insn untrack[] = {
+        op(PM_INSN_LOAD, 7, 8, LK),    op(PM_INSN_LOAD, 7, 8, TR),
+        op(PM_INSN_LOAD, 7, 8, AL),    op(PM_INSN_SUB_FROM, 0, 8, T_),
+        op(PM_INSN_LOAD, 7, 8, DM),    op(PM_INSN_SUB_FROM, 0, 8, DATA), /* not .bss */
+        op(PM_INSN_SUB_FROM, 1, 4, LK), /* an int: not a size_t */
+    };
+    pm_tm_fn fns[2] = {{untrack, 7}, {untrack, 3}};
+    CU_ASSERT_EQUAL(pm_tm_code_traced(fns, 1, BSS_LO, BSS_HI), T_);
+    /* the same static from two functions: still one */
+    pm_insn again[] = {op(PM_INSN_SUB_FROM, 2, 8, T_)};
+    fns[1] = (pm_tm_fn){again, 1};
+    CU_ASSERT_EQUAL(pm_tm_code_traced(fns, 2, BSS_LO, BSS_HI), T_);
+    /* a second static subtracted from: no answer */
+    pm_insn other[] = {op(PM_INSN_SUB_FROM, 2, 8, P_)};
+    fns[1] = (pm_tm_fn){other, 1};
+    CU_ASSERT_EQUAL(pm_tm_code_traced(fns, 2, BSS_LO, BSS_HI), 0);
+    /* none: no answer */
+    fns[0].n = 3;
+    CU_ASSERT_EQUAL(pm_tm_code_traced(fns, 1, BSS_LO, BSS_HI), 0);
+}
+
+static void test_code_peak(void)
+{
+    /* add_trace: mov traced,%rdx; add; cmp %rax,peak; mov %rax,traced; ...
+     * mov %rax,peak (out of line) */
+    pm_insn add[] = {
+        op(PM_INSN_LOAD, 5, 8, TR),       op(PM_INSN_LOAD, PM_REG_RDX, 8, T_),
+        op(PM_INSN_CMP, 0, 8, P_),        op(PM_INSN_STORE, 0, 8, T_),
+        op(PM_INSN_STORE, 3, 8, AL),      op(PM_INSN_STORE, 0, 8, P_),
+        op(PM_INSN_LOAD, 7, 8, DM),
+    };
+    pm_tm_fn fns[2] = {{add, 7}, {add, 0}};
+    CU_ASSERT_EQUAL(pm_tm_code_peak(fns, 1, T_, BSS_LO, BSS_HI), P_);
+    /* no store to the traced memory: no answer */
+    CU_ASSERT_EQUAL(pm_tm_code_peak(fns, 1, 0x3ae5c0, BSS_LO, BSS_HI), 0);
+    /* the peak stored from another register than the traced memory */
+    add[5].reg = 3;
+    CU_ASSERT_EQUAL(pm_tm_code_peak(fns, 1, T_, BSS_LO, BSS_HI), 0);
+    add[5].reg = 0;
+    /* stored from it but never read (compared with another register) */
+    add[2].reg = 1;
+    CU_ASSERT_EQUAL(pm_tm_code_peak(fns, 1, T_, BSS_LO, BSS_HI), 0);
+    /* loaded then compared: read all the same */
+    add[2] = op(PM_INSN_LOAD, 1, 8, P_);
+    CU_ASSERT_EQUAL(pm_tm_code_peak(fns, 1, T_, BSS_LO, BSS_HI), P_);
+    /* the store and the read in different functions do not make a pattern */
+    pm_insn split[] = {op(PM_INSN_STORE, 0, 8, T_), op(PM_INSN_STORE, 0, 8, AL)};
+    pm_insn reader[] = {op(PM_INSN_CMP, 0, 8, AL)};
+    fns[1] = (pm_tm_fn){split, 2};
+    pm_tm_fn two[2] = {{split, 2}, {reader, 1}};
+    CU_ASSERT_EQUAL(pm_tm_code_peak(two, 2, T_, BSS_LO, BSS_HI), 0);
+    /* a second word that fits, in another function: no answer */
+    pm_insn also[] = {op(PM_INSN_STORE, 0, 8, T_), op(PM_INSN_CMP, 0, 8, AL),
+                      op(PM_INSN_STORE, 0, 8, AL)};
+    fns[1] = (pm_tm_fn){also, 3};
+    CU_ASSERT_EQUAL(pm_tm_code_peak(fns, 2, T_, BSS_LO, BSS_HI), 0);
+    /* outside .bss: not a static of these */
+    CU_ASSERT_EQUAL(pm_tm_code_peak(fns, 1, T_, BSS_LO, P_), 0);
+}
+
+static void test_code_tables(void)
+{
+    pm_insn track[] = {op(PM_INSN_LOAD, 7, 8, LK), op(PM_INSN_LOAD, 5, 8, TR),
+                       op(PM_INSN_LOAD, 2, 8, T_), op(PM_INSN_LOAD, 7, 8, DM),
+                       op(PM_INSN_LOAD, 7, 8, AL), op(PM_INSN_LOAD, 0, 8, DATA)};
+    pm_insn untrack[] = {op(PM_INSN_LOAD, 7, 8, LK), op(PM_INSN_LOAD, 7, 8, TR),
+                         op(PM_INSN_LOAD, 7, 8, DM), op(PM_INSN_LOAD, 7, 8, AL),
+                         op(PM_INSN_LOAD, 0, 8, DATA)};
+    pm_insn get[] = {op(PM_INSN_LOAD, 7, 8, DM), op(PM_INSN_LOAD, 7, 8, LK),
+                     op(PM_INSN_LOAD, 7, 8, TR), op(PM_INSN_LOAD, 7, 8, TR),
+                     op(PM_INSN_LOAD, 0, 8, DATA), op(PM_INSN_LOAD, 0, 4, AL)};
+    pm_tm_fn a[1] = {{track, 6}}, b[1] = {{untrack, 5}}, c[1] = {{get, 6}};
+    const pm_tm_fn *sets[3] = {a, b, c};
+    size_t nsets[3] = {1, 1, 1};
+    uint64_t skip[2] = {T_, P_}, out[8];
+    /* in all three, .bss, 8 bytes, not skipped: DM < TR < LK (AL is read as
+     * 4 bytes in one, T_ is in one only, DATA is not .bss) */
+    CU_ASSERT_EQUAL_FATAL(pm_tm_code_tables(sets, nsets, 3, BSS_LO, BSS_HI, skip, 2, out, 8), 3);
+    CU_ASSERT(out[0] == DM && out[1] == TR && out[2] == LK);
+    /* skipped */
+    skip[1] = TR;
+    CU_ASSERT_EQUAL(pm_tm_code_tables(sets, nsets, 3, BSS_LO, BSS_HI, skip, 2, out, 8), 2);
+    /* more than the room: the count says so */
+    CU_ASSERT_EQUAL(pm_tm_code_tables(sets, nsets, 3, BSS_LO, BSS_HI, NULL, 0, out, 1), 3);
+    /* one export naming none: none */
+    nsets[2] = 0;
+    CU_ASSERT_EQUAL(pm_tm_code_tables(sets, nsets, 3, BSS_LO, BSS_HI, NULL, 0, out, 8), 0);
+}
+
+/* A 3.9+ traces table of n traces of the given sizes (each its own trace_t
+ * with a traceback pointer). */
+static uint64_t traces_table(synth *sy, const pm_tm_layout *T, const uint64_t *sizes, size_t n)
+{
+    entry e[8];
+    for (size_t i = 0; i < n; i++) {
+        uint64_t tr = synth_alloc(sy, 16);
+        synth_wfield(sy, tr, &T->tr_size, sizes[i]);
+        synth_wfield(sy, tr, &T->tr_traceback, 0x7000 + 16 * i);
+        e[i] = (entry){.key = 0x10000 + 64 * i, .value = tr, .bucket = i % 4};
+    }
+    return make_table(sy, T, 4, e, n, n, 8);
+}
+
+/* A static (a word) holding v. */
+static uint64_t word(synth *sy, uint64_t v)
+{
+    uint64_t w = synth_alloc(sy, 8);
+    synth_w64(sy, w, v);
+    return w;
+}
+
+static void test_confirm(void)
+{
+    synth *sy = synth_new(12);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sy);
+    pm_tm_layout T = layout_39();
+    T.tr_size = fld(0, 8);
+    T.tr_traceback = fld(8, 8);
+    T.trace_size = 16;
+    uint64_t sizes[3] = {100, 200, 300}, other[1] = {50};
+    uint64_t traces = traces_table(sy, &T, sizes, 3), seven = traces_table(sy, &T, other, 1);
+    entry d[1] = {{.key = 7, .value = seven, .bucket = 1}};
+    uint64_t domains = make_table(sy, &T, 4, d, 1, 1, 8);
+    uint64_t empty = make_table(sy, &T, 4, NULL, 0, 0, 8);
+    uint64_t empty2 = make_table(sy, &T, 8, NULL, 0, 0, 8);
+    /* a lock: sem_t {value 1, private 128} */
+    uint64_t lock = synth_alloc(sy, 32);
+    synth_w64(sy, lock, 1);
+    synth_w64(sy, lock + 8, 128);
+    uint64_t s_tr = word(sy, traces), s_dm = word(sy, domains), s_lk = word(sy, lock);
+    uint64_t s_em = word(sy, empty), s_em2 = word(sy, empty2), s_null = word(sy, 0);
+    uint64_t traced = word(sy, 650), peak = word(sy, 700);
+    synth_sync(sy);
+    uint64_t tr, dm;
+    uint64_t cand[4] = {s_dm, s_tr, s_lk, s_null};
+    CU_ASSERT_TRUE(pm_tm_confirm(sy->s, &T, true, cand, 4, traced, peak, &tr, &dm));
+    CU_ASSERT_EQUAL(tr, s_tr);
+    CU_ASSERT_EQUAL(dm, s_dm);
+    CU_ASSERT_EQUAL(pymac_warning_count(sy->s), 0); /* the wrong ones' walks are not said */
+    /* the sizes do not add up to the traced memory: none */
+    synth_w64(sy, traced, 651);
+    synth_sync(sy);
+    CU_ASSERT_FALSE(pm_tm_confirm(sy->s, &T, true, cand, 4, traced, peak, &tr, &dm));
+    CU_ASSERT(tr == 0 && dm == 0);
+    /* a peak below the traced memory: none */
+    synth_w64(sy, traced, 650);
+    synth_w64(sy, peak, 649);
+    synth_sync(sy);
+    CU_ASSERT_FALSE(pm_tm_confirm(sy->s, &T, true, cand, 4, traced, peak, &tr, &dm));
+    synth_w64(sy, peak, 650);
+    synth_w64(sy, traced, 600);
+    synth_sync(sy);
+    /* 600: the traces with an empty domains table, which is one candidate */
+    uint64_t with_empty[3] = {s_tr, s_em, s_lk};
+    CU_ASSERT_TRUE(pm_tm_confirm(sy->s, &T, true, with_empty, 3, traced, peak, &tr, &dm));
+    CU_ASSERT(tr == s_tr && dm == s_em);
+    /* two empty tables either of which could be the domains: no answer */
+    uint64_t two_empty[3] = {s_tr, s_em, s_em2};
+    CU_ASSERT_FALSE(pm_tm_confirm(sy->s, &T, true, two_empty, 3, traced, peak, &tr, &dm));
+    /* an "empty" table with an entry in a bucket is no table */
+    synth_w64(sy, synth_r64(sy, empty2 + 16) + 8, traces);
+    synth_sync(sy);
+    CU_ASSERT_TRUE(pm_tm_confirm(sy->s, &T, true, two_empty, 3, traced, peak, &tr, &dm));
+    CU_ASSERT(tr == s_tr && dm == s_em);
+    /* without domains (3.8's shape), the traces alone make the sum: 600
+     * yes, 650 (the other domain's 50 counted) no */
+    CU_ASSERT_TRUE(pm_tm_confirm(sy->s, &T, false, cand, 4, traced, peak, &tr, &dm));
+    CU_ASSERT(tr == s_tr && dm == 0);
+    synth_w64(sy, traced, 650);
+    synth_sync(sy);
+    CU_ASSERT_FALSE(pm_tm_confirm(sy->s, &T, false, cand, 4, traced, peak, &tr, &dm));
+    /* a domains table keying domain 0 (which tracemalloc_traces holds): no */
+    synth_w64(sy, traced, 650);
+    synth_wfield(sy, d[0].addr, &T.e_key, 0);
+    synth_sync(sy);
+    CU_ASSERT_FALSE(pm_tm_confirm(sy->s, &T, true, cand, 4, traced, peak, &tr, &dm));
+    /* a trace without a traceback is no trace */
+    synth_wfield(sy, d[0].addr, &T.e_key, 7);
+    uint64_t first = synth_r64(sy, synth_r64(sy, traces + 16)); /* bucket 0's entry */
+    synth_wfield(sy, synth_r64(sy, first + 24), &T.tr_traceback, 0);
+    synth_sync(sy);
+    CU_ASSERT_FALSE(pm_tm_confirm(sy->s, &T, true, cand, 4, traced, peak, &tr, &dm));
+    CU_ASSERT_EQUAL(pymac_warning_count(sy->s), 0);
+    synth_free(sy);
+}
+
+static void test_confirm_38(void)
+{
+    synth *sy = synth_new(12);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sy);
+    pm_tm_layout T = layout_38();
+    T.tr_size = fld(0, 8);
+    T.tr_traceback = fld(8, 8);
+    T.trace_size = 16;
+    /* {ptr, domain} keys: two domains in the one table */
+    entry e[3] = {{.key = 0x5000, .domain = 0, .bucket = 0},
+                  {.key = 0x5000, .domain = 7, .bucket = 1},
+                  {.key = 0x6000, .domain = 0, .bucket = 1}};
+    uint64_t traces = make_table(sy, &T, 2, e, 3, 3, 12);
+    for (size_t i = 0; i < 3; i++) {
+        synth_wfield(sy, e[i].value, &T.tr_size, 10 * (i + 1));
+        synth_wfield(sy, e[i].value, &T.tr_traceback, 0x7000);
+    }
+    /* the file names' table: pointer keys, no data */
+    entry f[1] = {{.key = 0x9000, .bucket = 0}};
+    uint64_t names = make_table(sy, &T, 2, f, 1, 1, 8);
+    synth_w64(sy, names + 32, 0); /* data_size */
+    uint64_t cand[2] = {word(sy, names), word(sy, traces)};
+    uint64_t traced = word(sy, 60), peak = word(sy, 60), tr, dm;
+    synth_sync(sy);
+    CU_ASSERT_TRUE(pm_tm_confirm(sy->s, &T, false, cand, 2, traced, peak, &tr, &dm));
+    CU_ASSERT(tr == cand[1] && dm == 0);
+    /* the names' table holding traces' sizes (data_size 16, yet no traceback): no */
+    synth_w64(sy, names + 32, 16);
+    synth_w64(sy, traced, 0);
+    synth_w64(sy, peak, 0);
+    synth_sync(sy);
+    CU_ASSERT_FALSE(pm_tm_confirm(sy->s, &T, false, cand, 2, traced, peak, &tr, &dm));
+    CU_ASSERT_EQUAL(pymac_warning_count(sy->s), 0);
+    synth_free(sy);
+}
+
 bool register_tracemalloc_tests(void)
 {
     static const unit_test tests[] = {
@@ -356,6 +595,11 @@ bool register_tracemalloc_tests(void)
         {"miscounted and damaged tables", test_damaged},
         {"statistics by lineno, filename, cumulative, traceback", test_statistics},
         {"statistics ties in Python's order", test_statistics_ties},
+        {"stripped finder: the traced memory in the code", test_code_traced},
+        {"stripped finder: the peak in the code", test_code_peak},
+        {"stripped finder: the tables' candidates in the code", test_code_tables},
+        {"stripped finder: the traces decide (3.9+)", test_confirm},
+        {"stripped finder: the traces decide (3.8)", test_confirm_38},
         {NULL, NULL},
     };
     return unit_add_suite("tracemalloc", NULL, NULL, tests);
