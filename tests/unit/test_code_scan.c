@@ -159,23 +159,25 @@ static void test_sub_from(void)
         0x48, 0x29, 0xc2,                         /* +20 sub %rax,%rdx: no memory */
         0x48, 0x29, 0x04, 0x24,                   /* +23 sub %rax,(%rsp): a base, no */
     };
+    static const struct {
+        uint64_t at, target;
+        uint8_t reg, width;
+    } want[] = {
+        {BASE, BASE + 7 + 0x131f49, 0, 8},
+        {BASE + 7, BASE + 14 + 0x52d514, PM_REG_RDX, 8},
+        {BASE + 14, BASE + 20 + 0x10, 1, 4},
+    };
     seen s = {0};
     pm_code_scan(code, sizeof code, BASE, collect, &s);
-    const pm_insn *a = at(&s, BASE), *b = at(&s, BASE + 7), *c = at(&s, BASE + 14);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    CU_ASSERT_EQUAL(a->kind, PM_INSN_SUB_FROM);
-    CU_ASSERT_EQUAL(a->reg, 0);
-    CU_ASSERT_EQUAL(a->width, 8);
-    CU_ASSERT_EQUAL(a->len, 7);
-    CU_ASSERT_EQUAL(a->target, BASE + 7 + 0x131f49);
-    CU_ASSERT_EQUAL(b->kind, PM_INSN_SUB_FROM);
-    CU_ASSERT_EQUAL(b->reg, PM_REG_RDX);
-    CU_ASSERT_EQUAL(b->target, BASE + 14 + 0x52d514);
-    CU_ASSERT_EQUAL(c->kind, PM_INSN_SUB_FROM);
-    CU_ASSERT_EQUAL(c->width, 4);
-    CU_ASSERT_EQUAL(c->target, BASE + 20 + 0x10);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const pm_insn *in = at(&s, want[i].at);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+        CU_ASSERT_EQUAL(in->kind, PM_INSN_SUB_FROM);
+        CU_ASSERT_EQUAL(in->reg, want[i].reg);
+        CU_ASSERT_EQUAL(in->width, want[i].width);
+        CU_ASSERT_EQUAL(in->target, want[i].target);
+        CU_ASSERT_EQUAL(in->at + in->len, i + 1 < 3 ? want[i + 1].at : BASE + 20);
+    }
     for (size_t i = 0; i < s.n; i++)
         CU_ASSERT(s.v[i].kind != PM_INSN_SUB_FROM || s.v[i].at < BASE + 20);
 }

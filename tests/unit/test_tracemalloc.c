@@ -452,6 +452,15 @@ static void test_code_tables(void)
     CU_ASSERT_EQUAL(pm_tm_code_tables(sets, nsets, 3, BSS_LO, BSS_HI, NULL, 0, out, 8), 0);
 }
 
+/* The layout with trace_t {size, traceback} */
+static pm_tm_layout with_trace(pm_tm_layout T)
+{
+    T.tr_size = fld(0, 8);
+    T.tr_traceback = fld(8, 8);
+    T.trace_size = 16;
+    return T;
+}
+
 /* A 3.9+ traces table of n traces of the given sizes (each its own trace_t
  * with a traceback pointer). */
 static uint64_t traces_table(synth *sy, const pm_tm_layout *T, const uint64_t *sizes, size_t n)
@@ -478,10 +487,7 @@ static void test_confirm(void)
 {
     synth *sy = synth_new(12);
     CU_ASSERT_PTR_NOT_NULL_FATAL(sy);
-    pm_tm_layout T = layout_39();
-    T.tr_size = fld(0, 8);
-    T.tr_traceback = fld(8, 8);
-    T.trace_size = 16;
+    pm_tm_layout T = with_trace(layout_39());
     uint64_t sizes[3] = {100, 200, 300}, other[1] = {50};
     uint64_t traces = traces_table(sy, &T, sizes, 3), seven = traces_table(sy, &T, other, 1);
     entry d[1] = {{.key = 7, .value = seven, .bucket = 1}};
@@ -553,10 +559,7 @@ static void test_confirm_38(void)
 {
     synth *sy = synth_new(12);
     CU_ASSERT_PTR_NOT_NULL_FATAL(sy);
-    pm_tm_layout T = layout_38();
-    T.tr_size = fld(0, 8);
-    T.tr_traceback = fld(8, 8);
-    T.trace_size = 16;
+    pm_tm_layout T = with_trace(layout_38());
     /* {ptr, domain} keys: two domains in the one table */
     entry e[3] = {{.key = 0x5000, .domain = 0, .bucket = 0},
                   {.key = 0x5000, .domain = 7, .bucket = 1},
