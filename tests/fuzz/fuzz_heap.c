@@ -20,15 +20,18 @@
  * list of every used pool, whereis on addresses inside each record, the GC
  * list walk, pm_object_read (type validation) of the GC objects, their value
  * rendering and referents, the full census (pymalloc block scan and the
- * reach to objects outside pymalloc), and on a stripped 3.8-3.11 the search
+ * reach to objects outside pymalloc), on a stripped 3.8-3.11 the search
  * for pymalloc's file statics (runtime/obmalloc_find.c), whose checks read
- * the input's memory.
+ * the input's memory, and tracemalloc's state (3.8-3.11's seed says it
+ * traces: on a stripped build, its statics are searched for in the code
+ * and confirmed in the input's memory, tracemalloc_find.c).
  *
  * The seed corpus is made from the same core: run with $PYMAC_FUZZ_SEED_OUT
  * set to a file name, and the target writes a seed (the allocator's
  * variables, the GC state, the arena table, the pool headers of the first
  * arenas with a few whole pools, the first objects of each GC list and their
- * types) and exits. Nothing is committed but this code. */
+ * types, 3.8-3.11's _Py_tracemalloc_config with tracing set) and exits.
+ * Nothing is committed but this code. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,7 @@
 #include "referents.h"
 #include "statics_find.h"
 #include "target_core.h"
+#include "tracemalloc.h"
 #include "value.h"
 
 enum { MAX_RECORDS = 512, REC_HDR = 10 };
@@ -198,6 +202,18 @@ static void write_seed(const char *path)
         for (size_t i = 0; i < gen->objects && i < 12; i++)
             put_object(&sd, gc->objects[gen->first + i]);
     }
+    /* 3.8-3.11: tracemalloc's config (up to max_nframe), saying it traces */
+    pm_symbol config = pm_symbol_lookup(S, "_Py_tracemalloc_config", NULL);
+    pm_field tracing, nframe;
+    pm_lookup_field_near(S, "_PyTraceMalloc_Config", "tracing", "PyTraceMalloc_Track", &tracing);
+    pm_lookup_field_near(S, "_PyTraceMalloc_Config", "max_nframe", "PyTraceMalloc_Track", &nframe);
+    unsigned char cbuf[64];
+    size_t clen = nframe.ok ? (size_t)nframe.off + nframe.size : 0;
+    if (config.found && tracing.ok && tracing.size == 4 && tracing.off + 4 <= (int64_t)clen &&
+        clen <= sizeof cbuf && pm_read(S, config.addr, cbuf, clen)) {
+        cbuf[tracing.off] = 1;
+        put_bytes(&sd, config.addr, cbuf, clen);
+    }
     fclose(sd.f);
     fprintf(stderr, "fuzz_heap: seed %s: %zu records, %zu bytes\n", path, sd.records, sd.bytes);
     exit(0);
@@ -343,6 +359,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              (!never_allocated && !om.from_code_only && !om.usable_arenas.ok)))
             abort();
     }
+    /* tracemalloc: what was read hangs together */
+    pm_tracemalloc tm;
+    if (pm_tracemalloc_read(S, &tm, &err) <= PYMAC_PARTIAL) {
+        for (size_t i = 0; i < tm.ntraces; i++)
+            if (tm.traces[i].tb > tm.ntracebacks)
+                abort();
+        for (size_t i = 0; i < tm.ntracebacks; i++)
+            if (tm.tracebacks[i].first + tm.tracebacks[i].nframe > tm.nframes)
+                abort();
+        for (size_t i = 0; i < tm.nframes; i++)
+            if (tm.frames[i].file >= tm.nfiles)
+                abort();
+    }
+    pm_tracemalloc_free(&tm);
     pm_session_drop_walks(S);
     fuzz_core.image = NULL;
     fuzz_core.nsegs = 0;
