@@ -16,6 +16,7 @@
  *   by its ctx, its domain's debug_alloc_api_t (PyMem_SetupDebugHooks sets
  *   it so), whatever its address. Default builds only: a free-threaded
  *   build's objects are always mimalloc's. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,11 +152,19 @@ static bool file_statics(pymac_session *s, pm_allocator_statics *out)
 
 void pm_runtime_allocator_fields(pymac_session *s, pm_runtime_allocators *a)
 {
-    pm_lookup_field(s, "_PyRuntimeState", "allocators.standard.obj", &a->std_obj);
-    pm_lookup_field(s, "_PyRuntimeState", "allocators.standard.raw", &a->std_raw);
-    pm_lookup_field(s, "_PyRuntimeState", "allocators.debug.obj", &a->dbg_obj);
-    pm_lookup_field(s, "_PyRuntimeState", "allocators.debug.obj.alloc", &a->dbg_alloc);
-    pm_lookup_field(s, "_PyRuntimeState", "allocators.debug.obj.api_id", &a->api_id);
+    static const struct {
+        const char *path;
+        size_t at;
+    } members[] = {
+        {"allocators.standard.obj", offsetof(pm_runtime_allocators, std_obj)},
+        {"allocators.standard.raw", offsetof(pm_runtime_allocators, std_raw)},
+        {"allocators.debug.obj", offsetof(pm_runtime_allocators, dbg_obj)},
+        {"allocators.debug.obj.alloc", offsetof(pm_runtime_allocators, dbg_alloc)},
+        {"allocators.debug.obj.api_id", offsetof(pm_runtime_allocators, api_id)},
+    };
+    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
+        pm_lookup_field(s, "_PyRuntimeState", members[i].path,
+                        (pm_field *)((char *)a + members[i].at));
 }
 
 static bool runtime_allocators(pymac_session *s, pm_allocator_statics *out)
@@ -164,8 +173,8 @@ static bool runtime_allocators(pymac_session *s, pm_allocator_statics *out)
     pm_runtime_allocators a;
     pm_field f_malloc, f_ctx;
     pm_runtime_allocator_fields(s, &a);
-    pm_field std_obj = a.std_obj, std_raw = a.std_raw, dbg_obj = a.dbg_obj,
-             dbg_alloc = a.dbg_alloc, api_id = a.api_id;
+    const pm_field std_obj = a.std_obj, std_raw = a.std_raw, dbg_obj = a.dbg_obj,
+                   dbg_alloc = a.dbg_alloc, api_id = a.api_id;
     pm_lookup_field(s, "PyMemAllocatorEx", "malloc", &f_malloc);
     pm_lookup_field(s, "PyMemAllocatorEx", "ctx", &f_ctx);
     uint64_t rt = s->rt->runtime_addr, bias = s->python.elf_bias, lo, hi;

@@ -38,6 +38,7 @@ import re
 import os
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
@@ -295,6 +296,8 @@ def matrix_checks(a):
     number of failures (one more when there was no check to run)."""
     tests = matrix_tests(a)
     counts = {"pass": 0, "fail": 0, "skip": 0}
+    took = []
+    start = time.monotonic()
     for name, cmd in tests:
         # ctest's python3 may be pyenv's, which the namespace hides
         at = next(i for i, c in enumerate(cmd)
@@ -302,14 +305,19 @@ def matrix_checks(a):
         cmd = [HOST_PYTHON] + cmd[at:]
         cmd[cmd.index("--label") + 1] = "stripped-" + a.label
         cmd[cmd.index("--cli") + 1] = a.cli
+        t0 = time.monotonic()
         p = subprocess.run(cmd, capture_output=True, text=True)
+        took.append((time.monotonic() - t0, name))
         verdict = {0: "pass", SKIP: "skip"}.get(p.returncode, "fail")
         counts[verdict] += 1
         if verdict != "pass":
             last = (p.stdout.strip().splitlines() or p.stderr.strip().splitlines() or [""])[-1]
             print("  %s %s: %s" % (verdict, name, last))
     print("the DWARF row's %d oracle checks on its cores read stripped: %d passed, %d failed, "
-          "%d skipped" % (len(tests), counts["pass"], counts["fail"], counts["skip"]))
+          "%d skipped, in %.0f s (longest: %s)"
+          % (len(tests), counts["pass"], counts["fail"], counts["skip"],
+             time.monotonic() - start,
+             ", ".join("%s %.0f s" % (n, t) for t, n in sorted(took, reverse=True)[:3])))
     if not tests:
         print("FAIL: ctest lists no oracle check of the row %s" % a.label)
     return counts["fail"] + (not tests)
