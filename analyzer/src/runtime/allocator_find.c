@@ -10,9 +10,11 @@
  *   _PyRuntimeState_INIT: allocators.standard.obj {NULL, _PyObject_Malloc,
  *   ...}, .standard.raw {NULL, _PyMem_RawMalloc, ...}, and allocators.debug
  *   {'r', raw}, {'m', mem}, {'o', obj} holding the same functions. The test
- *   _PyObject_DebugMallocStats inlines compares with _PyObject_Malloc and one
- *   other function: _PyMem_DebugMalloc on 3.12, _PyObject_MiMalloc on 3.13+
- *   (which tests allocators.is_debug_enabled instead). A debug hook is known
+ *   _PyObject_DebugMallocStats inlines compares with _PyObject_Malloc and
+ *   one other function, before its first call: _PyMem_DebugMalloc on 3.12,
+ *   _PyObject_MiMalloc on 3.13+ (which tests allocators.is_debug_enabled
+ *   instead; Debian's 3.14 names only it there, a build without mimalloc
+ *   only _PyObject_Malloc). A debug hook is known
  *   by its ctx, its domain's debug_alloc_api_t (PyMem_SetupDebugHooks sets
  *   it so), whatever its address. Default builds only: a free-threaded
  *   build's objects are always mimalloc's. */
@@ -202,10 +204,18 @@ static bool runtime_allocators(pymac_session *s, pm_allocator_statics *out)
         return false;
     size_t nc = prologue_consts(v, n, &text, c);
     free(v);
-    /* _PyObject_Malloc and the one other function the test names */
-    if (nc != 2 || (c[0] != pymalloc && c[1] != pymalloc) || c[0] == raw || c[1] == raw)
+    /* _PyObject_Malloc and one other function, the test's first: Debian's
+     * 3.14 compares with _PyObject_MiMalloc alone before its first call; a
+     * 3.13+ built without mimalloc names _PyObject_Malloc alone */
+    uint64_t other = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (c[i] == raw || (c[i] != pymalloc && other))
+            return false;
+        if (c[i] != pymalloc)
+            other = c[i];
+    }
+    if (!nc)
         return false;
-    uint64_t other = c[0] == pymalloc ? c[1] : c[0];
     out->pyobject = obj;
     out->debug_obj_alloc = alloc;
     out->pymalloc = pymalloc;
