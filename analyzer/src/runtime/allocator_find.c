@@ -175,24 +175,22 @@ static bool runtime_allocators(pymac_session *s, pm_allocator_statics *out)
     pm_runtime_allocators a;
     pm_field f_malloc, f_ctx;
     pm_runtime_allocator_fields(s, &a);
-    const pm_field std_obj = a.std_obj, std_raw = a.std_raw, dbg_obj = a.dbg_obj,
-                   dbg_alloc = a.dbg_alloc, api_id = a.api_id;
     pm_lookup_field(s, "PyMemAllocatorEx", "malloc", &f_malloc);
     pm_lookup_field(s, "PyMemAllocatorEx", "ctx", &f_ctx);
     uint64_t rt = s->rt->runtime_addr, bias = s->python.elf_bias, lo, hi;
-    if (s->layout->free_threaded || !std_obj.ok || !std_raw.ok || !dbg_obj.ok ||
-        !dbg_alloc.ok || !api_id.ok || !f_malloc.ok || !f_ctx.ok ||
+    if (s->layout->free_threaded || !a.std_obj.ok || !a.std_raw.ok || !a.dbg_obj.ok ||
+        !a.dbg_alloc.ok || !a.api_id.ok || !f_malloc.ok || !f_ctx.ok ||
         !pm_module_section(s, ".text", &text) ||
         !pm_module_export_bounds(s, "_PyObject_DebugMallocStats", &lo, &hi))
         return false;
-    uint64_t obj = rt + (uint64_t)std_obj.off, alloc = rt + (uint64_t)dbg_alloc.off;
+    uint64_t obj = rt + (uint64_t)a.std_obj.off, alloc = rt + (uint64_t)a.dbg_alloc.off;
     uint64_t ctx, pymalloc, raw, wrapped;
     if (!pm_module_image_u64(s, obj + (uint64_t)f_ctx.off, &ctx) || ctx ||
         !pm_module_image_u64(s, obj + (uint64_t)f_malloc.off, &pymalloc) ||
         !pm_module_image_u64(s, alloc + (uint64_t)f_malloc.off, &wrapped) ||
         wrapped != pymalloc ||
-        !pm_module_image_u64(s, rt + (uint64_t)std_raw.off + (uint64_t)f_malloc.off, &raw) ||
-        !image_byte(s, rt + (uint64_t)api_id.off, 'o'))
+        !pm_module_image_u64(s, rt + (uint64_t)a.std_raw.off + (uint64_t)f_malloc.off, &raw) ||
+        !image_byte(s, rt + (uint64_t)a.api_id.off, 'o'))
         return false;
     pymalloc += bias;
     raw += bias;
@@ -220,7 +218,7 @@ static bool runtime_allocators(pymac_session *s, pm_allocator_statics *out)
     out->debug_obj_alloc = alloc;
     out->pymalloc = pymalloc;
     out->raw_malloc = raw;
-    out->debug_ctx = rt + (uint64_t)dbg_obj.off;
+    out->debug_ctx = rt + (uint64_t)a.dbg_obj.off;
     if (s->rt->minor == 12)
         out->debug_malloc = other;
     else
