@@ -94,19 +94,23 @@ def setup(a):
     if not kernel_core([py, "-I", "-c", prog], os.path.join(a.work, "nodebug"), env=env):
         print("FAIL: no core from the stripped interpreter")
         return 1
-    # Same core again, then swap the library for another build: build-ids differ.
-    if not kernel_core([py, "-I", "-c", prog], os.path.join(a.work, "mismatch"), env=env):
+    # The same interpreter run from a library directory of its own, which then
+    # gets another build's library under the same name: build-ids differ. The
+    # swap happens here, once, so that no case changes a file another case
+    # reads while ctest runs them in parallel.
+    mdir = os.path.join(a.work, "mismatch-lib")
+    os.makedirs(mdir)
+    shutil.copy(stripped, mdir)
+    menv = dict(env, LD_LIBRARY_PATH=mdir)
+    if not kernel_core([py, "-I", "-c", prog], os.path.join(a.work, "mismatch"), env=menv):
         print("FAIL: no core for the mismatch case")
         return 1
     other = [p for p in pythons if os.path.dirname(os.path.dirname(p)) != prefix]
     if other:
         olib = glob.glob(os.path.join(os.path.dirname(os.path.dirname(other[0])), "lib",
                                       "libpython3.*.so.1.0"))[0]
-        mdir = os.path.join(a.work, "mismatch-lib")
-        os.makedirs(mdir)
         shutil.copy(olib, os.path.join(mdir, os.path.basename(lib)))
-        with open(os.path.join(a.work, "mismatch", "libdir"), "w") as f:
-            f.write(mdir)
+        open(os.path.join(a.work, "mismatch", "swapped"), "w").close()
     # A core taken "in a container": the interpreter brought into a small root
     # at /opt/python (a path the host does not have), with the host's C
     # libraries, run there with chroot (fixtures/rootrun.py).
@@ -343,20 +347,11 @@ def case_debug_dir(a):
 
 def case_mismatch(a):
     core = need(os.path.join(a.work, "mismatch", "core"))
-    libdir_file = os.path.join(a.work, "mismatch", "libdir")
-    if not os.path.exists(libdir_file):
+    if not os.path.exists(os.path.join(a.work, "mismatch", "swapped")):
         print("skip: only one pyenv interpreter, no other build to swap in")
         sys.exit(SKIP)
-    # Put the other build where the core says libpython was.
-    libdir = os.path.join(a.work, "stripped-lib")
-    saved = libdir + ".saved"
-    shutil.move(libdir, saved)
-    try:
-        shutil.copytree(open(libdir_file).read().strip(), libdir)
-        return run(a, ["stats", core], MISMATCH, "libpython replaced by another build")
-    finally:
-        shutil.rmtree(libdir, ignore_errors=True)
-        shutil.move(saved, libdir)
+    # setup put the other build where the core says libpython was.
+    return run(a, ["stats", core], MISMATCH, "libpython replaced by another build")
 
 
 def case_sysroot(a):
