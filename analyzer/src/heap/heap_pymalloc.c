@@ -29,7 +29,8 @@ static pymac_status pymalloc_open(pymac_session *s, pm_heap *h, pymac_error *err
     h->priv = inverse;
     if (!h->regions || !h->region_native || !inverse)
         return pm_nomem(err);
-    /* arenas sorted by base (bases are distinct), each back to its table entry */
+    /* arenas sorted by base (disjoint: the walk drops overlapping entries), each
+     * back to its table entry */
     uint64_t *keyed = malloc((n + 1) * 2 * sizeof *keyed);
     if (!keyed)
         return pm_nomem(err);

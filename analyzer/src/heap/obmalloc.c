@@ -229,6 +229,53 @@ static pymac_status walk_arena(pymac_session *s, pymac_pymalloc *h, const void *
     return PYMAC_OK;
 }
 
+/* Per table entry, whether to leave it out of the walk: CPython's arenas are
+ * disjoint, so of entries whose spans overlap (a damaged table) only the
+ * lowest is walked; one whose span wraps past the address space is dropped.
+ * Either way the walk warns and is partial. NULL when out of memory. */
+static uint8_t *overlapping_arenas(pymac_session *s, pymac_pymalloc *h, const unsigned char *table)
+{
+    const pm_layout *L = s->layout;
+    uint8_t *skip = calloc(h->maxarenas + 1, 1);
+    uint64_t *keyed = malloc(((size_t)h->maxarenas + 1) * 2 * sizeof *keyed);
+    if (!skip || !keyed) {
+        free(skip);
+        free(keyed);
+        return NULL;
+    }
+    size_t n = 0;
+    for (uint32_t i = 0; i < h->maxarenas; i++) {
+        uint64_t addr = pm_get_uint(table + (size_t)i * L->arena_object_size, L->ao_address.off,
+                                    L->ao_address.size);
+        if (!addr)
+            continue;
+        if (addr > UINT64_MAX - h->arena_size) {
+            pm_warn(s, "arena %u at 0x%llx would end past the address space; it is skipped", i,
+                    (unsigned long long)addr);
+            skip[i] = 1;
+            h->partial = 1;
+            continue;
+        }
+        keyed[2 * n] = addr;
+        keyed[2 * n + 1] = i;
+        n++;
+    }
+    pm_sort(keyed, n, 2 * sizeof *keyed, pm_cmp_u64);
+    for (size_t k = 1, kept = 0; k < n; k++) {
+        if (keyed[2 * k] - keyed[2 * kept] >= h->arena_size) {
+            kept = k;
+            continue;
+        }
+        pm_warn(s, "arena %u at 0x%llx overlaps arena %u at 0x%llx; it is skipped",
+                (unsigned)keyed[2 * k + 1], (unsigned long long)keyed[2 * k],
+                (unsigned)keyed[2 * kept + 1], (unsigned long long)keyed[2 * kept]);
+        skip[keyed[2 * k + 1]] = 1;
+        h->partial = 1;
+    }
+    free(keyed);
+    return skip;
+}
+
 /* Walks a linked list of arena objects, checking every link lands in the table. */
 static void check_arena_list(pymac_session *s, pymac_pymalloc *h, const unsigned char *table,
                              uint64_t table_addr, uint64_t head, bool want_allocated,
@@ -312,12 +359,16 @@ pymac_status pymac_pymalloc_walk(pymac_session *s, const pymac_pymalloc **out, p
                          "the arena table (%u entries at 0x%llx) is not in the core",
                          h->maxarenas, (unsigned long long)table_addr);
     }
+    uint8_t *skip = NULL;
+    if (!st && table && !(skip = overlapping_arenas(s, h, table)))
+        st = pm_nomem(err);
     size_t pool_cap = 0;
     for (uint32_t i = 0; !st && i < h->maxarenas; i++) {
         const unsigned char *ao = table + (size_t)i * L->arena_object_size;
-        if (pm_get_uint(ao, L->ao_address.off, L->ao_address.size) != 0)
+        if (!skip[i] && pm_get_uint(ao, L->ao_address.off, L->ao_address.size) != 0)
             st = walk_arena(s, h, ao, i, &pool_cap, err);
     }
+    free(skip);
     if (!st && h->narenas != h->narenas_currently_allocated) {
         /* a zeroed or overwritten table would otherwise just look smaller */
         pm_warn(s, "the arena table holds %zu allocated arenas but pymalloc counts %llu",
