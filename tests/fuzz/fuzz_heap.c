@@ -17,7 +17,8 @@
  * from nothing; what was resolved from DWARF stays.
  *
  * Per input: the arena/pool walk (pm_decode_pool on each header), the free
- * list of every used pool, whereis on addresses inside each record, the GC
+ * list of every used pool, the allocator interface's invariants
+ * (heap_invariants.h), whereis on addresses inside each record, the GC
  * list walk, pm_object_read (type validation) of the GC objects, their value
  * rendering and referents, the full census (pymalloc block scan and the
  * reach to objects outside pymalloc), on a stripped 3.8-3.11 the search
@@ -37,6 +38,7 @@
 #include <string.h>
 
 #include "census.h"
+#include "heap_invariants.h"
 #include "gc.h"
 #include "heap.h"
 #include "layout.h"
@@ -58,21 +60,6 @@ static pm_segment segs[MAX_RECORDS];
 /* a stripped 3.8-3.11: the pymalloc statics its code names, found once */
 static pm_obmalloc_vars code_statics;
 static bool statics_in_code;
-
-static bool check_block(void *ctx, const pm_heap_unit *u, uint64_t block)
-{
-    const pm_heap *h = ctx;
-    pm_heap_block b;
-    if (block < u->first || block + u->block_size > u->end || u->region < 0 ||
-        pm_heap_region_of(h, block) != u->region)
-        abort();
-    /* a sample of the blocks: the state walks the pool's free list */
-    if (((block / 16) & 63) == 0 &&
-        (!pm_heap_block_of(h, block + u->block_size / 2, &b) || b.addr != block ||
-         b.size != u->block_size || pm_heap_addr_state(h, block) == 0))
-        abort();
-    return true;
-}
 
 static bool count_ref(void *ctx, uint64_t target, const char *via, bool conservative)
 {
@@ -322,17 +309,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (addr < w.block || addr - w.block >= w.block_size))
             abort();
     }
-    const pm_heap *heap = NULL;
-    if (pm_heap_get(S, &heap, &err) <= PYMAC_PARTIAL) {
-        /* the allocator interface: every used block it visits is the block
-         * block_of names, in a region, and not stale */
-        static const pm_heap_visitor check = {NULL, check_block};
-        bool partial = false;
-        pm_heap_each_used_block(heap, &check, (void *)heap, &partial, &err);
-        for (size_t i = 0; i + 1 < heap->nregions; i++)
-            if (heap->regions[i].base + heap->regions[i].size > heap->regions[i + 1].base)
-                abort(); /* regions sorted and disjoint */
-    }
+    fuzz_check_heap(S);
     const pymac_gc *gc = NULL;
     pymac_gc_walk(S, &gc, &err);
     for (size_t i = 0; gc && i < gc->nobjects && i < 256; i++) {

@@ -9,9 +9,10 @@
  *
  * each writing its bytes over the valid image, so mutations land on page
  * headers, free lists, queues and segment headers of a heap that is
- * otherwise well formed. Per input: the heap walk, the arenas and pools
- * views, the GC walk, both censuses, and the block state of every block of
- * the pages found.
+ * otherwise well formed. Per input: the heap walk, the allocator
+ * interface's invariants (heap_invariants.h), the arenas and pools views,
+ * the GC walk, both censuses, and the block state of every block of the
+ * pages found.
  *
  * With $PYMAC_FUZZ_SEED_OUT set, the target writes a seed (records that
  * rewrite the heap's own metadata with its current bytes) and exits. */
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "census.h"
+#include "heap_invariants.h"
 #include "mi_image.h"
 #include "render_mimalloc.h"
 
@@ -120,6 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                  &err);
         }
     }
+    fuzz_check_heap(s);
     pm_mi_render_arenas(s, PYMAC_JSON, devnull, &err);
     pm_mi_render_pools(s, NULL, PYMAC_TEXT, devnull, &err);
     const pymac_gc *gc;

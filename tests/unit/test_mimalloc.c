@@ -250,6 +250,49 @@ static void test_wild_pointers(void)
     image_free(y);
 }
 
+/* Overlapping claims (found by fuzz_mimalloc): lookups by address need one
+ * page and one segment per address, so the later claim is dropped. */
+static void test_overlapping_page(void)
+{
+    img *y = image_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    put(y, PAGE_AT(SEG1, 1), 2, 4); /* the GC page claims slice 2, the object heap's page */
+    const pm_mi_walk *w;
+    pymac_error err;
+    CU_ASSERT_EQUAL_FATAL(pm_mi_session_walk(&y->s, &w, &err), PYMAC_PARTIAL);
+    CU_ASSERT_EQUAL(w->npages, 2);
+    CU_ASSERT_PTR_NULL(find_page(w, PAGE_AT(SEG1, 2)));
+    CU_ASSERT_EQUAL(find_page(w, PAGE_AT(SEG1, 1))->live, 5);
+    CU_ASSERT_EQUAL(w->threads[0].pages, 1);
+    CU_ASSERT_EQUAL(w->segs[0].pages, 1);
+    char want[96];
+    snprintf(want, sizeof want, "page 0x%llx overlaps page 0x%llx; it is skipped",
+             (unsigned long long)PAGE_AT(SEG1, 2), (unsigned long long)PAGE_AT(SEG1, 1));
+    CU_ASSERT_TRUE(warned(&y->s, want));
+    image_free(y);
+}
+
+static void test_overlapping_segment(void)
+{
+    img *y = image_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    put(y, SEG1, 16 * SLICE, 8); /* SEG1 claims 16 slices: SEG2 lies inside it */
+    put(y, SEG1 + 8, 16, 8);
+    const pm_mi_walk *w;
+    pymac_error err;
+    CU_ASSERT_EQUAL_FATAL(pm_mi_session_walk(&y->s, &w, &err), PYMAC_PARTIAL);
+    CU_ASSERT_EQUAL_FATAL(w->nsegs, 1);
+    CU_ASSERT_EQUAL(w->segs[0].addr, SEG1);
+    CU_ASSERT_EQUAL(w->abandoned_segments, 0);
+    CU_ASSERT_EQUAL(w->npages, 2);
+    CU_ASSERT_PTR_NULL(find_page(w, PAGE_AT(SEG2, 1)));
+    char want[96];
+    snprintf(want, sizeof want, "segment 0x%llx overlaps segment 0x%llx; its pages are skipped",
+             (unsigned long long)SEG2, (unsigned long long)SEG1);
+    CU_ASSERT_TRUE(warned(&y->s, want));
+    image_free(y);
+}
+
 bool register_mimalloc_tests(void)
 {
     static const unit_test tests[] = {
@@ -258,6 +301,8 @@ bool register_mimalloc_tests(void)
         {"looping free list", test_looping_free_list},
         {"impossible block size", test_impossible_block_size},
         {"wild pointers and looping queue", test_wild_pointers},
+        {"a page overlapping another", test_overlapping_page},
+        {"a segment overlapping another", test_overlapping_segment},
         {NULL, NULL},
     };
     return unit_add_suite("mimalloc walk on a synthetic image", NULL, NULL, tests);

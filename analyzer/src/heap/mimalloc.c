@@ -481,8 +481,72 @@ bool pm_mi_block_free(const pm_mi_walk *w, const pm_mi_page *p, uint32_t b)
     return b >= p->capacity || (w->bits[p->free_bits + b / 8] >> (b % 8) & 1);
 }
 
-/* Sorts, drops pages met twice (queues that loop into each other), and marks
- * the blocks of the heaps' delayed free lists free in their pages. */
+static int cmp_page_start(const void *a, const void *b)
+{
+    const pm_mi_page *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* One page less in the counts of the segment and thread that held it. */
+static void uncount_page(pm_mi_walk *w, const pm_mi_page *p)
+{
+    pm_mi_segment *g = (pm_mi_segment *)pm_mi_segment_of(w, p->segment);
+    if (g && g->addr == p->segment && g->pages)
+        g->pages--;
+    if (p->thread < w->nthreads && w->threads[p->thread].pages)
+        w->threads[p->thread].pages--;
+}
+
+/* mimalloc's segments are disjoint, and so are the pages' block areas, each
+ * inside its segment: of a damaged header's overlapping claims only the
+ * lowest is kept, each other dropped with a warning (lookups by address
+ * need one answer). Segments and pages come sorted by address. */
+static void drop_overlaps(walker *k)
+{
+    pm_mi_walk *w = k->w;
+    size_t n = 0;
+    for (size_t i = 0; i < w->nsegs; i++) {
+        const pm_mi_segment *g = &w->segs[i], *kept = n ? &w->segs[n - 1] : NULL;
+        if (kept && g->addr - kept->addr < kept->size) {
+            warn(k, "segment 0x%llx overlaps segment 0x%llx; its pages are skipped",
+                 (unsigned long long)g->addr, (unsigned long long)kept->addr);
+            if (g->abandoned && w->abandoned_segments)
+                w->abandoned_segments--;
+            continue;
+        }
+        w->segs[n++] = *g;
+    }
+    w->nsegs = n;
+    pm_sort(w->pages, w->npages, sizeof *w->pages, cmp_page_start);
+    n = 0;
+    for (size_t i = 0; i < w->npages; i++) {
+        const pm_mi_page *p = &w->pages[i], *kept = n ? &w->pages[n - 1] : NULL;
+        const pm_mi_segment *g = pm_mi_segment_of(w, p->segment);
+        if (!g || g->addr != p->segment) { /* its segment was dropped, with a warning */
+            uncount_page(w, p);
+            continue;
+        }
+        if (p->start - g->addr > g->size || p->area > g->size - (p->start - g->addr)) {
+            warn(k, "page 0x%llx: its blocks (0x%llx, %llu bytes) leave segment 0x%llx; it is "
+                 "skipped", (unsigned long long)p->addr, (unsigned long long)p->start,
+                 (unsigned long long)p->area, (unsigned long long)g->addr);
+            uncount_page(w, p);
+            continue;
+        }
+        if (kept && p->start - kept->start < kept->area) {
+            warn(k, "page 0x%llx overlaps page 0x%llx; it is skipped", (unsigned long long)p->addr,
+                 (unsigned long long)kept->addr);
+            uncount_page(w, p);
+            continue;
+        }
+        w->pages[n++] = *p;
+    }
+    w->npages = n;
+}
+
+/* Sorts, drops pages met twice (queues that loop into each other) and
+ * overlapping claims, and marks the blocks of the heaps' delayed free lists
+ * free in their pages. */
 static void finish(walker *k)
 {
     pm_mi_walk *w = k->w;
@@ -497,6 +561,7 @@ static void finish(walker *k)
     }
     w->npages = n;
     pm_sort(w->segs, w->nsegs, sizeof *w->segs, cmp_seg);
+    drop_overlaps(k);
     for (size_t i = 0; i < k->ndelayed; i++) {
         pm_mi_page *p = (pm_mi_page *)pm_mi_page_of(w, k->delayed[i]);
         uint64_t off = p ? k->delayed[i] - p->start : 0;

@@ -105,9 +105,9 @@ typedef struct pm_mi_segment {
 typedef struct pm_mi_walk {
     pm_mi_thread *threads;
     size_t nthreads;
-    pm_mi_page *pages;    /* sorted by address */
+    pm_mi_page *pages;    /* sorted by start, disjoint, each inside its segment */
     size_t npages;
-    pm_mi_segment *segs;  /* sorted by address */
+    pm_mi_segment *segs;  /* sorted by address, disjoint */
     size_t nsegs;
     uint8_t *bits;        /* free bitmaps, one bit per block of capacity */
     size_t nbits_bytes;
