@@ -59,21 +59,24 @@ static inline void pm_sort(void *base, size_t n, size_t size, int (*cmp)(const v
 }
 
 /* The first position in the ascending a[0 .. n) whose value is not below v
- * (n if none). */
-static inline size_t pm_lower_bound_u32(const uint32_t *a, size_t n, uint32_t v)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
+ * (n if none): pm_lower_bound_u32 and pm_lower_bound_u64 (addresses). */
+#define PM_LOWER_BOUND(name, T)                                                \
+    static inline size_t name(const T *a, size_t n, T v)                       \
+    {                                                                          \
+        size_t lo = 0, hi = n;                                                 \
+        while (lo < hi) {                                                      \
+            size_t mid = lo + (hi - lo) / 2;                                   \
+            if (a[mid] < v)                                                    \
+                lo = mid + 1;                                                  \
+            else                                                               \
+                hi = mid;                                                      \
+        }                                                                      \
+        return lo;                                                             \
     }
-    return lo;
-}
+PM_LOWER_BOUND(pm_lower_bound_u32, uint32_t)
+PM_LOWER_BOUND(pm_lower_bound_u64, uint64_t)
+#undef PM_LOWER_BOUND
 
-/* The same over 64-bit values (addresses). */
 /* floor(log2(v)), 0 for v <= 1: a power of two's bit count (the radix
  * tree's levels). */
 static inline unsigned pm_log2_u64(uint64_t v)
@@ -99,19 +102,6 @@ static inline size_t pm_upper_bound_at(const void *a, size_t n, size_t stride, s
         uint64_t k;
         memcpy(&k, p + mid * stride + key, sizeof k);
         if (k <= v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static inline size_t pm_lower_bound_u64(const uint64_t *a, size_t n, uint64_t v)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < v)
             lo = mid + 1;
         else
             hi = mid;

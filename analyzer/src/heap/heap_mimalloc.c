@@ -66,7 +66,8 @@ static bool mimalloc_block_of(const pm_heap *h, long region, uint64_t addr, pm_h
         return false;
     b->addr = p->start + i * p->block_size;
     b->size = p->block_size;
-    b->used = pm_mi_addr_state(h->s, addr); /* -1 on a page whose free lists broke */
+    /* -1 on a page whose free lists broke, as pm_mi_addr_state says */
+    b->used = p->bad ? -1 : !pm_mi_block_free(h->walk, p, (uint32_t)i);
     return true;
 }
 
