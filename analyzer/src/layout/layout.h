@@ -14,6 +14,12 @@ typedef struct pm_var {
     bool ok;
 } pm_var;
 
+/* The variable at addr, found if addr is not 0. */
+static inline pm_var pm_var_at(uint64_t addr, uint32_t size)
+{
+    return (pm_var){addr, size, addr != 0};
+}
+
 /* Where layouts come from: one source per session, asked by name
  * ("PyTypeObject", "tp_flags"), so that no walker knows which. DWARF is the
  * only one today (source_dwarf.c); _Py_DebugOffsets (3.13+) and tables
